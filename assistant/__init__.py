@@ -1,0 +1,1 @@
+"""The domain of the loan visit assistant. It never imports ``telegram`` or ``handlers``."""

@@ -1,0 +1,90 @@
+"""Typed settings. Only ``bot.py`` instantiates :class:`Settings`; everything else receives it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+TELEGRAM_API_URL = "https://api.telegram.org/bot"
+TELEGRAM_FILE_URL = "https://api.telegram.org/file/bot"
+
+
+class Settings(BaseSettings):
+    """Everything configurable, read from the environment or a ``.env`` file.
+
+    The environment names are the upper-cased field names (``BOT_TOKEN``, ``DATABASE_URL``, ...).
+    """
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    telegram_api_url: str = TELEGRAM_API_URL
+    telegram_file_url: str = TELEGRAM_FILE_URL
+
+    data_dir: Path = Path("data")
+    database_url: SecretStr | None = Field(
+        default=None, description="default: sqlite+aiosqlite:///<DATA_DIR>/assistant.db"
+    )
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    timezone: str = "Asia/Shanghai"
+
+    run_mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_path: str = "telegram"
+    webhook_secret: SecretStr | None = None
+
+    invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
+    import_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    import_max_rows: int = Field(default=20_000, ge=1)
+    log_level: str = "INFO"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _parse_admin_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",")]
+            try:
+                return frozenset(int(p) for p in parts if p)
+            except ValueError as exc:
+                raise ValueError("ADMIN_IDS must be Telegram user ids separated by commas") from exc
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"TIMEZONE {value!r} is not a known IANA time zone") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_url(self) -> Settings:
+        if self.run_mode == "webhook" and not self.webhook_url:
+            raise ValueError("RUN_MODE=webhook needs WEBHOOK_URL")
+        return self
+
+    @property
+    def database_dsn(self) -> str:
+        """The database URL to connect with (may carry a password: never log it)."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite+aiosqlite:///{self.data_dir / 'assistant.db'}"
+
+    @property
+    def database_dsn_for_logs(self) -> str:
+        """The database URL with any password masked."""
+        return make_url(self.database_dsn).render_as_string(hide_password=True)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)

@@ -1,0 +1,110 @@
+"""The async engine and session factory, for SQLite (embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from assistant.errors import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# Any fixed 64-bit number works; every replica must use the same one.
+MIGRATION_LOCK_ID = 0x6C6F616E5F76_01
+
+
+class Database:
+    """Owns the engine. Creating it connects to nothing; :meth:`start` does."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = make_url(url)
+        self.safe_url = self.url.render_as_string(hide_password=True)
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            if self.url.database and self.url.database != ":memory:":
+                Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._started = False
+        self._start_lock = asyncio.Lock()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    async def start(self) -> None:
+        """Check the connection and apply pending migrations (once, even if called again)."""
+        async with self._start_lock:
+            if self._started:
+                return
+            try:
+                async with self.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+                await self.migrate()
+            except (OSError, OperationalError, DBAPIError) as exc:
+                raise DatabaseUnavailable(self.safe_url, _short_reason(exc)) from exc
+            self._started = True
+
+    async def migrate(self) -> None:
+        """Upgrade the schema to the newest Alembic revision."""
+        from assistant.db.migrate import upgrade_to_head
+
+        async with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                # Replicas starting together must not race through the same migration.
+                await conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+            try:
+                await conn.run_sync(upgrade_to_head)
+                await conn.commit()
+            finally:
+                if not self.is_sqlite:
+                    await conn.execute(
+                        text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID}
+                    )
+                    await conn.commit()
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction: committed on success, rolled back on any error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _short_reason(exc: BaseException) -> str:
+    root: BaseException = exc
+    while getattr(root, "orig", None) is not None:
+        root = root.orig  # type: ignore[assignment]
+    while root.__cause__ is not None:
+        root = root.__cause__
+    return (str(root).strip().splitlines() or [type(root).__name__])[0][:200]

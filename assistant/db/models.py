@@ -1,0 +1,236 @@
+"""The storage model: officers and their teams, the loan portfolio, invites, audit and bot state."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Role(enum.StrEnum):
+    OFFICER = "officer"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class ClientKind(enum.StrEnum):
+    CORPORATE = "corporate"  # 法人
+    INDIVIDUAL = "individual"  # 自然人 / 个体工商户
+
+
+class LoanProduct(enum.StrEnum):
+    WORKING_CAPITAL = "working_capital"  # 流动资金贷款
+    FIXED_ASSET = "fixed_asset"  # 固定资产/项目贷款
+    PERSONAL_BUSINESS = "personal_business"  # 个人经营贷款
+    PERSONAL_CONSUMPTION = "personal_consumption"  # 个人消费贷款
+
+
+class PaymentMethod(enum.StrEnum):
+    ENTRUSTED = "entrusted"  # 受托支付
+    SELF = "self"  # 自主支付
+
+
+class RiskClass(enum.StrEnum):
+    """Five-tier classification (商业银行金融资产风险分类办法, 2023)."""
+
+    NORMAL = "normal"  # 正常
+    SPECIAL_MENTION = "special_mention"  # 关注
+    SUBSTANDARD = "substandard"  # 次级
+    DOUBTFUL = "doubtful"  # 可疑
+    LOSS = "loss"  # 损失
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored as plain strings (no native PG enum) so that adding a value needs no type migration.
+    return Enum(cls, name=name, native_enum=False, length=32, values_callable=_values)
+
+
+def _values(cls: type[enum.Enum]) -> list[str]:
+    return [member.value for member in cls]
+
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar = {datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+
+
+class Officer(Base):
+    """A bank employee. ``telegram_id`` is empty until the person joins with an invite."""
+
+    __tablename__ = "officers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    staff_no: Mapped[str | None] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"), default=Role.OFFICER)
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    language: Mapped[str | None] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(default=True)
+    joined_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    supervisor: Mapped[Officer | None] = relationship(remote_side=[id], lazy="raise")
+
+
+class Invite(Base):
+    """A one-time code. Only its hash is stored, so a database leak reveals no usable code."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    staff_no: Mapped[str | None] = mapped_column(String(32))
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+
+
+class Client(Base):
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[ClientKind] = mapped_column(_enum(ClientKind, "client_kind"))
+    industry: Mapped[str | None] = mapped_column(String(100))
+    registered_address: Mapped[str | None] = mapped_column(String(300))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    business_district: Mapped[str | None] = mapped_column(String(100))
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
+    handed_over_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    officer: Mapped[Officer] = relationship(lazy="raise")
+    loans: Mapped[list[Loan]] = relationship(
+        back_populates="client", lazy="raise", order_by="Loan.disbursed_on"
+    )
+
+
+class Loan(Base):
+    __tablename__ = "loans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_no: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    product: Mapped[LoanProduct] = mapped_column(_enum(LoanProduct, "loan_product"))
+    amount: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    agreed_purpose: Mapped[str] = mapped_column(String(300))
+    disbursed_on: Mapped[date] = mapped_column(Date)
+    matures_on: Mapped[date] = mapped_column(Date)
+    payment_method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod, "payment_method"))
+    risk_class: Mapped[RiskClass] = mapped_column(
+        _enum(RiskClass, "risk_class"), default=RiskClass.NORMAL
+    )
+    days_overdue: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    client: Mapped[Client] = relationship(back_populates="loans", lazy="raise")
+    guarantors: Mapped[list[Guarantor]] = relationship(
+        back_populates="loan", lazy="raise", order_by="Guarantor.name"
+    )
+    collateral: Mapped[list[Collateral]] = relationship(
+        back_populates="loan", lazy="raise", order_by="Collateral.registration_no"
+    )
+
+
+class Guarantor(Base):
+    __tablename__ = "guarantors"
+    __table_args__ = (UniqueConstraint("loan_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[ClientKind] = mapped_column(_enum(ClientKind, "client_kind"))
+    relationship_to_borrower: Mapped[str | None] = mapped_column(String(100))
+    guaranteed_amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+
+    loan: Mapped[Loan] = relationship(back_populates="guarantors", lazy="raise")
+
+
+class Collateral(Base):
+    __tablename__ = "collateral"
+    __table_args__ = (UniqueConstraint("loan_id", "registration_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    type: Mapped[str] = mapped_column(String(100))
+    location: Mapped[str | None] = mapped_column(String(300))
+    area_sqm: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    appraised_value: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    appraised_on: Mapped[date | None] = mapped_column(Date)
+    registration_no: Mapped[str] = mapped_column(String(100))
+
+    loan: Mapped[Loan] = relationship(back_populates="collateral", lazy="raise")
+
+
+class AuditEntry(Base):
+    """Who did what to which record. ``detail`` holds counts and codes, never personal data."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class StateEntry(Base):
+    """Bot conversation state (PTB persistence), in the database so that restarts lose nothing."""
+
+    __tablename__ = "bot_state"
+
+    namespace: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RefusedContact(Base):
+    """Strangers already told that the bot is invite-only, so they are not answered again."""
+
+    __tablename__ = "refused_contacts"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    refused_at: Mapped[datetime] = mapped_column(default=utcnow)
+    failed_codes: Mapped[int] = mapped_column(Integer, default=0)

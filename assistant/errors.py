@@ -1,0 +1,45 @@
+"""Domain errors. Each carries a message key (in ``prompts/messages``) and its parameters, so the
+transport can tell the user what went wrong in their own language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AssistantError(Exception):
+    """Base of every error the user should be told about."""
+
+    key = "error.generic"
+
+    def __init__(self, key: str | None = None, **params: Any) -> None:
+        self.key = key or self.key
+        self.params = params
+        super().__init__(f"{self.key} {params}")
+
+
+class DatabaseUnavailable(AssistantError):
+    key = "error.database"
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(url=url, reason=reason)
+        self.url = url
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"cannot reach the database at {self.url}: {self.reason}"
+
+
+class AccessDenied(AssistantError):
+    key = "error.access_denied"
+
+
+class NotFound(AssistantError):
+    key = "error.not_found"
+
+
+class InvalidInput(AssistantError):
+    key = "error.invalid_input"
+
+
+class InviteInvalid(AssistantError):
+    key = "invite.invalid"

@@ -1,0 +1,104 @@
+"""User-facing texts. Every message is a jinja2 template in ``prompts/messages/<lang>/*.toml``.
+
+Each TOML file holds one area (``core.toml``, ``import.toml`` ...); keys are dotted paths.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from jinja2 import Environment, StrictUndefined, Template
+from markupsafe import Markup
+
+Lang = Literal["zh", "en"]
+LANGUAGES: tuple[Lang, ...] = ("zh", "en")
+DEFAULT_LANG: Lang = "zh"
+
+
+def language_from_code(code: str | None) -> Lang:
+    """Map a Telegram ``language_code`` to a supported language; Chinese is the primary one."""
+    if code and code.lower().startswith("en"):
+        return "en"
+    return DEFAULT_LANG
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in table.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{full}."))
+        else:
+            flat[full] = str(value)
+    return flat
+
+
+class Texts:
+    """Renders message templates in one of :data:`LANGUAGES`.
+
+    ``render`` escapes parameters for Telegram's HTML parse mode (names and answers typed by users
+    can hold ``<`` or ``&``); ``plain`` is for the terminal.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._sources: dict[str, dict[str, str]] = {}
+        for lang in LANGUAGES:
+            merged: dict[str, str] = {}
+            for path in sorted((directory / lang).glob("*.toml")):
+                with path.open("rb") as fh:
+                    table = _flatten(tomllib.load(fh))
+                clash = merged.keys() & table.keys()
+                if clash:
+                    raise ValueError(f"{path}: keys defined twice: {sorted(clash)}")
+                merged.update(table)
+            self._sources[lang] = merged
+        self._html = Environment(
+            autoescape=True, undefined=StrictUndefined, keep_trailing_newline=False
+        )
+        self._plain = Environment(autoescape=False, undefined=StrictUndefined)
+        for env in (self._html, self._plain):
+            env.filters["money"] = format_money
+        self._cache: dict[tuple[bool, str, str], Template] = {}
+
+    def keys(self, lang: Lang) -> set[str]:
+        return set(self._sources[lang])
+
+    def has(self, key: str) -> bool:
+        return key in self._sources[DEFAULT_LANG]
+
+    def _template(self, html: bool, lang: Lang, key: str) -> Template:
+        cache_key = (html, lang, key)
+        if cache_key not in self._cache:
+            source = self._sources[lang].get(key)
+            if source is None:
+                raise KeyError(f"message {key!r} is missing from prompts/messages/{lang}/")
+            env = self._html if html else self._plain
+            self._cache[cache_key] = env.from_string(source)
+        return self._cache[cache_key]
+
+    def render(self, lang: Lang, key: str, **params: Any) -> str:
+        """The message as Telegram HTML; parameters are escaped; ``t(key)`` nests a message."""
+
+        def nested(inner: str, **inner_params: Any) -> Markup:
+            return Markup(self.render(lang, inner, **inner_params))
+
+        return self._template(True, lang, key).render(lang=lang, t=nested, **params).strip()
+
+    def plain(self, lang: Lang, key: str, **params: Any) -> str:
+        """The message as plain text, for the terminal."""
+
+        def nested(inner: str, **inner_params: Any) -> str:
+            return self.plain(lang, inner, **inner_params)
+
+        return self._template(False, lang, key).render(lang=lang, t=nested, **params).strip()
+
+
+def format_money(value: Any) -> str:
+    """``1234567.5`` → ``1,234,567.50`` (amounts are stored in yuan)."""
+    if value is None:
+        return "-"
+    return f"{float(value):,.2f}"

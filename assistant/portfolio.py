@@ -1,0 +1,210 @@
+"""Read access to the loan portfolio, filtered by who is asking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy.orm import selectinload
+
+from assistant.access import Viewer
+from assistant.db.database import Database
+from assistant.db.models import AuditEntry, Client, ClientKind, Loan, Officer, Role
+from assistant.errors import NotFound
+
+
+@dataclass(frozen=True)
+class ClientRow:
+    code: str
+    name: str
+    kind: ClientKind
+    officer_name: str
+    district: str | None
+    loan_count: int
+    total_amount: Decimal
+
+
+@dataclass(frozen=True)
+class ClientPage:
+    rows: list[ClientRow]
+    page: int
+    pages: int
+    total: int
+
+
+@dataclass(frozen=True)
+class GuarantorView:
+    name: str
+    kind: ClientKind
+    relationship: str | None
+    amount: Decimal | None
+
+
+@dataclass(frozen=True)
+class CollateralView:
+    type: str
+    location: str | None
+    area_sqm: Decimal | None
+    appraised_value: Decimal | None
+    appraised_on: date | None
+    registration_no: str
+
+
+@dataclass(frozen=True)
+class LoanView:
+    contract_no: str
+    product: str
+    amount: Decimal
+    agreed_purpose: str
+    disbursed_on: date
+    matures_on: date
+    days_since_disbursement: int
+    days_to_maturity: int
+    payment_method: str
+    risk_class: str
+    days_overdue: int
+    guarantors: list[GuarantorView]
+    collateral: list[CollateralView]
+
+
+@dataclass(frozen=True)
+class ClientCard:
+    code: str
+    name: str
+    kind: ClientKind
+    industry: str | None
+    address: str | None
+    district: str | None
+    has_coordinates: bool
+    officer_name: str
+    handed_over_on: date | None
+    loans: list[LoanView]
+
+
+def may_see_client(viewer: Viewer) -> ColumnElement[bool]:
+    """Clients this viewer may see: their own; a supervisor's team's; everything for an admin."""
+    if viewer.role is Role.ADMIN:
+        return true()
+    if viewer.role is Role.SUPERVISOR:
+        team = select(Officer.id).where(Officer.supervisor_id == viewer.officer_id)
+        return or_(Client.officer_id == viewer.officer_id, Client.officer_id.in_(team))
+    return Client.officer_id == viewer.officer_id
+
+
+class PortfolioService:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def list_clients(
+        self, viewer: Viewer, *, page: int = 1, page_size: int = 10
+    ) -> ClientPage:
+        visible = may_see_client(viewer)
+        async with self.database.session() as session:
+            total = (
+                await session.scalar(select(func.count()).select_from(Client).where(visible)) or 0
+            )
+            pages = max(1, -(-total // page_size))
+            page = min(max(page, 1), pages)
+            query = (
+                select(
+                    Client,
+                    Officer.name,
+                    func.count(Loan.id),
+                    func.coalesce(func.sum(Loan.amount), 0),
+                )
+                .join(Officer, Officer.id == Client.officer_id)
+                .outerjoin(Loan, Loan.client_id == Client.id)
+                .where(visible)
+                .group_by(Client.id, Officer.name)
+                .order_by(Client.code)
+                .offset((page - 1) * page_size)
+                .limit(page_size)
+            )
+            rows = [
+                ClientRow(
+                    c.code,
+                    c.name,
+                    c.kind,
+                    officer_name,
+                    c.business_district,
+                    count,
+                    Decimal(total_amount),
+                )
+                for c, officer_name, count, total_amount in (await session.execute(query)).all()
+            ]
+        return ClientPage(rows, page, pages, total)
+
+    async def client_card(self, viewer: Viewer, code: str, *, today: date) -> ClientCard:
+        """One client with loans, guarantors and collateral.
+
+        Raises:
+            NotFound: no such client, or one this viewer may not see (indistinguishable on purpose).
+        """
+        query = (
+            select(Client)
+            .where(may_see_client(viewer), func.upper(Client.code) == code.strip().upper())
+            .options(
+                selectinload(Client.officer),
+                selectinload(Client.loans).selectinload(Loan.guarantors),
+                selectinload(Client.loans).selectinload(Loan.collateral),
+            )
+        )
+        async with self.database.session() as session:
+            client = await session.scalar(query)
+            if client is None:
+                raise NotFound("client.not_found", code=code.strip()[:32])
+            session.add(
+                AuditEntry(
+                    actor_officer_id=viewer.officer_id,
+                    action="client.view",
+                    target=client.code,
+                    detail={},
+                )
+            )
+            loans = [
+                LoanView(
+                    loan.contract_no,
+                    loan.product.value,
+                    loan.amount,
+                    loan.agreed_purpose,
+                    loan.disbursed_on,
+                    loan.matures_on,
+                    (today - loan.disbursed_on).days,
+                    (loan.matures_on - today).days,
+                    loan.payment_method.value,
+                    loan.risk_class.value,
+                    loan.days_overdue,
+                    [
+                        GuarantorView(
+                            g.name, g.kind, g.relationship_to_borrower, g.guaranteed_amount
+                        )
+                        for g in loan.guarantors
+                    ],
+                    [
+                        CollateralView(
+                            c.type,
+                            c.location,
+                            c.area_sqm,
+                            c.appraised_value,
+                            c.appraised_on,
+                            c.registration_no,
+                        )
+                        for c in loan.collateral
+                    ],
+                )
+                for loan in client.loans
+            ]
+            return ClientCard(
+                client.code,
+                client.name,
+                client.kind,
+                client.industry,
+                client.registered_address,
+                client.business_district,
+                client.latitude is not None,
+                client.officer.name,
+                client.handed_over_on,
+                loans,
+            )

@@ -1,0 +1,297 @@
+"""贷后回访助手 · Loan Visit Assistant: the composition root and command line.
+
+    python bot.py                 run the bot (long polling, or webhook when RUN_MODE=webhook)
+    python bot.py console         chat in this terminal: no token, no network, demo data
+    python bot.py migrate         apply database migrations
+    python bot.py invite ROLE     issue a one-time invite code
+    python bot.py import FILE     import the portfolio from .xlsx or .csv
+
+Settings come from the environment or ``.env`` (see README). Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+
+from assistant.access import AccessService
+from assistant.config import Settings
+from assistant.db.models import Role
+from assistant.errors import DatabaseUnavailable, InvalidInput
+from assistant.i18n import LANGUAGES, Lang
+from assistant.importer import render_report
+from assistant.services import Services, build_services
+from handlers import ADMIN_COMMANDS, OFFICER_COMMANDS, register_handlers
+from handlers.context import SERVICES_KEY, BotContext
+from handlers.persistence import DatabasePersistence
+
+log = logging.getLogger("bot")
+
+# Their INFO lines would bury ours; httpx would also log request URLs, and with them the token.
+_CHATTY_LOGGERS = ("httpx", "httpcore", "telegram.request", "apscheduler", "alembic")
+
+
+def build_application(
+    settings: Settings,
+    builder: ApplicationBuilder | None = None,
+    *,
+    services: Services | None = None,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The PTB Application with every handler registered; services start in ``post_init``.
+
+    Args:
+        settings: the configuration.
+        builder: a pre-configured builder (a test client passes one carrying its own request
+            objects and token); without one, the bot talks to ``TELEGRAM_API_URL`` with
+            ``BOT_TOKEN``.
+        services: already-built services (the console passes its demo services).
+    """
+    services = services or build_services(settings)
+    if builder is None:
+        if settings.bot_token is None:
+            raise SystemExit(
+                "BOT_TOKEN is not set. To try the bot without Telegram, run: python bot.py console"
+            )
+        builder = (
+            ApplicationBuilder()
+            .token(settings.bot_token.get_secret_value())
+            .base_url(settings.telegram_api_url)
+            .base_file_url(settings.telegram_file_url)
+        )
+    application = (
+        builder.context_types(ContextTypes(context=BotContext))
+        .persistence(DatabasePersistence(services.state, services.start))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data[SERVICES_KEY] = services
+    register_handlers(application)
+    return application
+
+
+async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    services: Services = application.bot_data[SERVICES_KEY]
+    await services.start()
+    await publish_command_menus(application, services)
+
+
+async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    services: Services = application.bot_data[SERVICES_KEY]
+    await services.close()
+
+
+async def publish_command_menus(
+    application: Application[Any, Any, Any, Any, Any, Any], services: Services
+) -> None:
+    """Telegram's command menu in both languages; administrators also see their own commands."""
+    from telegram import BotCommand, BotCommandScopeChat
+
+    def commands(names: Sequence[str], lang: Lang) -> list[BotCommand]:
+        return [BotCommand(name, services.texts.plain(lang, f"menu.{name}")) for name in names]
+
+    bot = application.bot
+    await bot.set_my_commands(commands(OFFICER_COMMANDS, "zh"))
+    for lang in LANGUAGES:
+        await bot.set_my_commands(commands(OFFICER_COMMANDS, lang), language_code=lang)
+    for admin_id in sorted(services.settings.admin_ids):
+        try:
+            await bot.set_my_commands(
+                commands(ADMIN_COMMANDS, "zh"), scope=BotCommandScopeChat(admin_id)
+            )
+        except TelegramError:
+            # An admin who never opened a chat with the bot has no chat to scope a menu to.
+            log.info("admin menu not set for one admin: no chat with the bot yet")
+
+
+class _StartupFailureFilter(logging.Filter):
+    """Drops PTB's traceback for a failed start-up: :func:`run_bot` reports it in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (
+            record.name.startswith("telegram.ext")
+            and "Bootstrap" in message
+            and "Aborting" in message
+        )
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_StartupFailureFilter())
+    for name in _CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _load_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    try:
+        return Settings(**(overrides or {}))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper() or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise SystemExit(f"Configuration error: {problems}") from None
+
+
+def run_bot(settings: Settings) -> None:
+    """Serve Telegram until interrupted; start-up failures end in one clear line."""
+    application = build_application(settings)
+    try:
+        if settings.run_mode == "webhook":
+            assert settings.webhook_url is not None
+            application.run_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=settings.webhook_path,
+                webhook_url=f"{settings.webhook_url.rstrip('/')}/{settings.webhook_path}",
+                secret_token=(
+                    settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+                ),
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        raise SystemExit("Telegram rejected BOT_TOKEN: check the token from @BotFather.") from None
+    except DatabaseUnavailable as exc:
+        raise SystemExit(f"Cannot start: {exc}") from None
+    except NetworkError as exc:
+        raise SystemExit(
+            f"Cannot reach the Bot API at {settings.telegram_api_url}: {exc.message}"
+        ) from None
+
+
+async def _with_services(settings: Settings, work: Any) -> Any:
+    services = build_services(settings)
+    try:
+        await services.start()
+        return await work(services)
+    except DatabaseUnavailable as exc:
+        raise SystemExit(f"Cannot start: {exc}") from None
+    finally:
+        await services.close()
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    async def work(services: Services) -> None:
+        _emit(f"Database is up to date: {services.database.safe_url}")
+
+    asyncio.run(_with_services(settings, work))
+    return 0
+
+
+def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(services: Services) -> None:
+        try:
+            issued = await services.access.create_invite(
+                AccessService.system_actor(), Role(args.role), args.staff_no, args.supervisor
+            )
+        except InvalidInput as exc:
+            raise SystemExit(services.texts.plain(args.lang, exc.key, **exc.params)) from None
+        _emit(
+            services.texts.plain(
+                args.lang,
+                "invite.created",
+                invite=issued,
+                link=_deep_link(args.bot_username, issued.code),
+                expires=issued.expires_at.astimezone(settings.tz),
+            )
+        )
+
+    asyncio.run(_with_services(settings, work))
+    return 0
+
+
+def _emit(text: str) -> None:
+    """Command-line output (the log goes to stderr; results go to stdout)."""
+    sys.stdout.write(text + "\n")
+
+
+def _deep_link(bot_username: str | None, code: str) -> str:
+    return f"https://t.me/{bot_username or '<bot_username>'}?start={code}"
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(services: Services) -> bool:
+        path = Path(args.file)
+        if not path.is_file():
+            raise SystemExit(f"No such file: {path}")
+        if args.dry_run:
+            report = await services.importer.preview(path)
+        else:
+            report = await services.importer.apply(path, actor_officer_id=None)
+        _emit(render_report(report, services.texts, args.lang, html=False))
+        return report.ok
+
+    return 0 if asyncio.run(_with_services(settings, work)) else 1
+
+
+def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
+    from botapi.console import run_console
+
+    return asyncio.run(
+        run_console(
+            settings, fresh=args.fresh, start_as=args.user, build_application=build_application
+        )
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bot.py", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot against Telegram (the default)")
+    console = sub.add_parser("console", help="chat in this terminal on demo data, no token")
+    console.add_argument("--fresh", action="store_true", help="start from a new demo database")
+    console.add_argument(
+        "--user",
+        default="officer",
+        help="who you are at first: admin, supervisor, officer, newcomer, ...",
+    )
+    sub.add_parser("migrate", help="apply database migrations")
+    invite = sub.add_parser("invite", help="issue a one-time invite code")
+    invite.add_argument("role", choices=[r.value for r in Role])
+    invite.add_argument("--staff-no")
+    invite.add_argument("--supervisor", help="the supervisor's staff number")
+    invite.add_argument("--bot-username", help="to print the t.me deep link")
+    invite.add_argument("--lang", choices=LANGUAGES, default="zh")
+    imp = sub.add_parser("import", help="import the portfolio from .xlsx or .csv")
+    imp.add_argument("file")
+    imp.add_argument("--dry-run", action="store_true", help="check and show changes only")
+    imp.add_argument("--lang", choices=LANGUAGES, default="zh")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = _load_settings()
+    _configure_logging(settings.log_level)
+    command = args.command or "run"
+    if command == "run":
+        run_bot(settings)
+        return 0
+    handlers = {
+        "migrate": cmd_migrate,
+        "invite": cmd_invite,
+        "import": cmd_import,
+        "console": cmd_console,
+    }
+    return handlers[command](settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

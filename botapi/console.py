@@ -1,0 +1,246 @@
+"""Console mode: chat with the real bot in a terminal, with no token and no network.
+
+The real Application runs against the in-process Bot API stand-in, on a demo database of its own.
+Lines are sent as messages; lines starting with ``:`` are console commands (``:help`` lists them).
+Works with piped input for scripted demos, and ends cleanly at end of input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import shlex
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from pydantic import SecretStr
+from telegram.ext import Application, ApplicationBuilder
+
+from assistant.config import Settings
+from assistant.demo import DEMO_ADMIN_IDS, DEMO_PEOPLE, DemoPerson, seed_demo
+from assistant.services import build_services
+from botapi.chat import Chat, NoSuchButton, polling, settle_in_process
+from botapi.standin import (
+    DEFAULT_TOKEN,
+    STANDIN_API_URL,
+    STANDIN_FILE_URL,
+    BotMessage,
+    FakeBotApi,
+    FakeUser,
+    InProcessRequest,
+)
+
+DEEP_LINK = re.compile(r"t\.me/\w+\?start=([A-Za-z0-9_-]+)")
+BuildApplication = Callable[..., Application[Any, Any, Any, Any, Any, Any]]
+
+HELP = """控制台命令 / console commands:
+  任意文字 / any text      作为消息发送给机器人 / sent to the bot as a message
+  :press N | :press 文字    点击最近一条消息上的按钮 / tap a button by number or label
+  :doc PATH [说明]          发送文件 / send a document
+  :photo PATH [说明]        发送照片 / send a photo
+  :loc 纬度 经度            发送位置 / send a location
+  :link                     以当前身份打开机器人最近给出的邀请链接 / open the newest invite link
+                            the bot showed, as the current user (what tapping it in Telegram does)
+  :as 身份                  切换用户 / switch user ({aliases})
+  :who                      列出演示用户 / list the demo users
+  :help                     显示本帮助 / this help
+  :quit                     退出 / quit (end of input works too)"""
+
+
+def standin_builder(api: FakeBotApi) -> ApplicationBuilder:
+    """An ApplicationBuilder whose requests go to the in-process stand-in."""
+    return (
+        ApplicationBuilder()
+        .token(api.token)
+        .base_url(STANDIN_API_URL)
+        .base_file_url(STANDIN_FILE_URL)
+        .request(InProcessRequest(api))
+        .get_updates_request(InProcessRequest(api))
+    )
+
+
+class Console:
+    def __init__(
+        self,
+        api: FakeBotApi,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        out: TextIO,
+        outbox: Path,
+    ) -> None:
+        self.api = api
+        self.out = out
+        self.outbox = outbox
+        settle = settle_in_process(api, application)
+        self.people = {p.alias: p for p in DEMO_PEOPLE}
+        self.chats = {
+            p.alias: Chat(
+                api, FakeUser(p.telegram_id, p.first_name, language_code="zh-hans"), settle
+            )
+            for p in DEMO_PEOPLE
+        }
+        self.current = "officer"
+        self.last_start_payload: str | None = None
+
+    def write(self, line: str = "") -> None:
+        self.out.write(line + "\n")
+        self.out.flush()
+
+    def show(self, messages: list[BotMessage]) -> None:
+        if not messages:
+            answer = self.chats[self.current].callback_answer()
+            if answer is not None and answer.get("text"):
+                self.write(f"🤖 [{answer['text']}]")
+            else:
+                self.write("🤖 (没有回复 / no reply)")
+            return
+        for message in messages:
+            self.write(f"🤖 {message.text}" if message.text else "🤖")
+            links = DEEP_LINK.findall(message.text)
+            if links:
+                self.last_start_payload = links[-1]
+            if message.document is not None:
+                target = self.outbox / (message.document.file_name or message.document.file_id)
+                target.write_bytes(message.document.content)
+                self.write(f"   📎 {target}")
+            if message.buttons:
+                labels = message.button_labels
+                self.write("   " + "  ".join(f"[{i}] {label}" for i, label in enumerate(labels, 1)))
+
+    def who(self) -> None:
+        for p in self.people.values():
+            mark = "→" if p.alias == self.current else " "
+            self.write(f" {mark} {p.alias:<12} {p.first_name}  {p.note_zh} / {p.note_en}")
+
+    @property
+    def prompt(self) -> str:
+        person: DemoPerson = self.people[self.current]
+        return f"{person.first_name}({person.alias})> "
+
+    async def handle(self, line: str) -> bool:
+        """Run one input line; ``False`` means quit."""
+        chat = self.chats[self.current]
+        if not line.startswith(":"):
+            self.show(await chat.send(line))
+            return True
+        try:
+            words = shlex.split(line[1:])
+        except ValueError:
+            words = line[1:].split()
+        command, args = (words[0].lower(), words[1:]) if words else ("help", [])
+        if command in ("quit", "exit", "q"):
+            return False
+        if command == "help":
+            self.write(HELP.format(aliases=", ".join(self.people)))
+        elif command == "who":
+            self.who()
+        elif command == "as" and args and args[0] in self.chats:
+            self.current = args[0]
+            self.write(
+                f"— 现在的身份 / now chatting as: {self.people[args[0]].first_name} ({args[0]})"
+            )
+        elif command == "press" and args:
+            try:
+                self.show(await chat.press(" ".join(args)))
+            except NoSuchButton as exc:
+                self.write(f"⚠ {exc}")
+        elif command in ("doc", "photo") and args:
+            path = Path(args[0]).expanduser()
+            if not path.is_file():
+                self.write(f"⚠ 找不到文件 / no such file: {path}")
+                return True
+            caption = " ".join(args[1:]) or None
+            if command == "doc":
+                self.show(await chat.send_document(path, caption=caption))
+            else:
+                self.show(await chat.send_photo(path.read_bytes(), caption=caption))
+        elif command == "link":
+            if self.last_start_payload is None:
+                self.write("⚠ 还没有邀请链接 / no invite link has been shown yet")
+            else:
+                self.write(f"— 打开链接 / opening t.me/…?start={self.last_start_payload}")
+                self.show(await chat.send(f"/start {self.last_start_payload}"))
+        elif command == "loc" and len(args) == 2:
+            try:
+                lat, lon = float(args[0]), float(args[1])
+            except ValueError:
+                self.write("⚠ 用法 / usage: :loc 31.23 121.47")
+                return True
+            self.show(await chat.send_location(lat, lon))
+        else:
+            self.write(
+                f"⚠ 无法识别的控制台命令 / unknown console command: {line}\n"
+                + HELP.format(aliases=", ".join(self.people))
+            )
+        return True
+
+
+async def _read_line(stream: TextIO) -> str:
+    return await asyncio.get_running_loop().run_in_executor(None, stream.readline)
+
+
+async def run_console(
+    settings: Settings,
+    *,
+    fresh: bool,
+    start_as: str,
+    build_application: BuildApplication,
+    stdin: TextIO | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """Chat with the bot on the demo portfolio until ``:quit`` or end of input."""
+    stdin = stdin or sys.stdin
+    out = out or sys.stdout
+    demo_dir = settings.data_dir / "demo"
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    database_file = demo_dir / "demo.db"
+    if fresh:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database_file}{suffix}").unlink(missing_ok=True)
+    demo_settings = settings.model_copy(
+        update={
+            "database_url": SecretStr(f"sqlite+aiosqlite:///{database_file}"),
+            "data_dir": demo_dir,
+            "admin_ids": settings.admin_ids | DEMO_ADMIN_IDS,
+            "bot_token": None,
+        }
+    )
+    # Console output is the conversation; library chatter would bury it.
+    logging.getLogger().setLevel(logging.WARNING)
+    services = build_services(demo_settings)
+    await services.start()
+    seeded = await seed_demo(services)
+    api = FakeBotApi(token=DEFAULT_TOKEN)
+    application = build_application(demo_settings, standin_builder(api), services=services)
+    console = Console(api, application, out, outbox=demo_dir / "outbox")
+    console.outbox.mkdir(exist_ok=True)
+    if start_as in console.chats:
+        console.current = start_as
+    interactive = stdin.isatty()
+    async with polling(application):
+        console.write("贷后回访助手 · 控制台模式 — 演示数据 DEMO DATA (fictional)")
+        console.write(f"数据库 / database: {database_file}" + ("（新建 / new）" if seeded else ""))
+        console.write(
+            "输入 :help 查看控制台命令，:who 查看演示用户。Type :help for console commands."
+        )
+        console.who()
+        try:
+            while True:
+                if interactive:
+                    out.write(console.prompt)
+                    out.flush()
+                line = await _read_line(stdin)
+                if not line:
+                    break
+                line = line.rstrip("\n").strip()
+                if not line:
+                    continue
+                if not interactive:
+                    console.write(console.prompt + line)
+                if not await console.handle(line):
+                    break
+        finally:
+            console.write("再见 / bye")
+    return 0

@@ -1,0 +1,515 @@
+"""An in-process stand-in for the Telegram Bot API.
+
+:class:`FakeBotApi` keeps the server side of a Bot API conversation: users, the updates waiting for
+``getUpdates``, the messages the bot sent (and later edited), files in both directions and the
+command menus. :class:`InProcessRequest` plugs it into PTB as a ``BaseRequest``, so the real
+``Application`` runs unmodified, with no network; the HTTP front end in ``botapi.http`` serves the
+same object over a socket for a bot running in another process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import itertools
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from telegram.request import BaseRequest, RequestData
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TOKEN = "123456789:LOCAL-STAND-IN-TOKEN"
+STANDIN_API_URL = "http://bot-api.invalid/bot"
+STANDIN_FILE_URL = "http://bot-api.invalid/file/bot"
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def visible_text(text_html: str) -> str:
+    """What a Telegram client shows for an HTML-formatted message."""
+    return html.unescape(_TAG.sub("", text_html))
+
+
+@dataclass
+class FakeUser:
+    id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = "zh-hans"
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        for key in ("last_name", "username", "language_code"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
+        return data
+
+
+@dataclass
+class StoredFile:
+    file_id: str
+    file_unique_id: str
+    content: bytes
+    file_name: str | None = None
+    mime_type: str | None = None
+
+    @property
+    def path(self) -> str:
+        return f"files/{self.file_id}"
+
+
+@dataclass
+class BotMessage:
+    """A message the bot sent, as the user's client holds it (edits replace text and buttons)."""
+
+    message_id: int
+    chat_id: int
+    text_html: str = ""
+    buttons: list[list[dict[str, Any]]] = field(default_factory=list)
+    document: StoredFile | None = None
+    photo: StoredFile | None = None
+    edits: int = 0
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return visible_text(self.text_html)
+
+    @property
+    def button_labels(self) -> list[str]:
+        return [b["text"] for row in self.buttons for b in row]
+
+
+class BotApiError(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+class FakeBotApi:
+    """The Bot API's side of the conversation, shared by every transport that fronts it."""
+
+    def __init__(
+        self,
+        *,
+        token: str = DEFAULT_TOKEN,
+        username: str = "loan_visit_assistant_bot",
+        first_name: str = "贷后回访助手",
+    ) -> None:
+        self.token = token
+        self.bot_id = int(token.split(":", 1)[0])
+        self.bot_user = {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": first_name,
+            "username": username,
+            "can_join_groups": False,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+        self.users: dict[int, FakeUser] = {}
+        self.files: dict[str, StoredFile] = {}
+        self.messages: dict[tuple[int, int], BotMessage] = {}
+        # Everything the bot did, in order: ("send" | "edit" | "delete", BotMessage).
+        self.events: list[tuple[str, BotMessage]] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.callback_answers: dict[str, dict[str, Any]] = {}
+        self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
+        self.webhook: dict[str, Any] | None = None
+        self._pending: list[dict[str, Any]] = []
+        self._acked_offset = 0
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+
+    # ------------------------------------------------------------------ the user's side
+    def add_user(self, user: FakeUser) -> FakeUser:
+        self.users[user.id] = user
+        return user
+
+    def store_file(
+        self, content: bytes, *, file_name: str | None = None, mime_type: str | None = None
+    ) -> StoredFile:
+        unique = uuid.uuid4().hex[:16]
+        stored = StoredFile(f"F{unique}", f"U{unique}", content, file_name, mime_type)
+        self.files[stored.file_id] = stored
+        return stored
+
+    def _base_message(self, user: FakeUser) -> dict[str, Any]:
+        return {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": user.id, "type": "private", "first_name": user.first_name},
+            "from": user.as_dict(),
+        }
+
+    async def push(self, update_body: dict[str, Any]) -> int:
+        """Queue an update for ``getUpdates``; returns its ``update_id``."""
+        update_id = next(self._update_ids)
+        async with self._changed:
+            self._pending.append({"update_id": update_id, **update_body})
+            self._changed.notify_all()
+        return update_id
+
+    async def push_text(self, user: FakeUser, text: str) -> int:
+        message = self._base_message(user) | {"text": text}
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return await self.push({"message": message})
+
+    async def push_document(
+        self,
+        user: FakeUser,
+        content: bytes,
+        file_name: str,
+        mime_type: str = "application/octet-stream",
+        caption: str | None = None,
+    ) -> int:
+        stored = self.store_file(content, file_name=file_name, mime_type=mime_type)
+        message = self._base_message(user) | {
+            "document": {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id,
+                "file_name": file_name,
+                "mime_type": mime_type,
+                "file_size": len(content),
+            }
+        }
+        if caption:
+            message["caption"] = caption
+        return await self.push({"message": message})
+
+    async def push_photo(
+        self,
+        user: FakeUser,
+        content: bytes,
+        caption: str | None = None,
+        media_group_id: str | None = None,
+    ) -> int:
+        stored = self.store_file(content, mime_type="image/jpeg")
+        sizes = [
+            {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id,
+                "width": 1280,
+                "height": 960,
+                "file_size": len(content),
+            },
+        ]
+        message = self._base_message(user) | {"photo": sizes}
+        if caption:
+            message["caption"] = caption
+        if media_group_id:
+            message["media_group_id"] = media_group_id
+        return await self.push({"message": message})
+
+    async def push_location(self, user: FakeUser, latitude: float, longitude: float) -> int:
+        message = self._base_message(user) | {
+            "location": {"latitude": latitude, "longitude": longitude}
+        }
+        return await self.push({"message": message})
+
+    async def push_callback(
+        self, user: FakeUser, message: BotMessage, data: str, query_id: str | None = None
+    ) -> int:
+        body = {
+            "callback_query": {
+                "id": query_id or uuid.uuid4().hex,
+                "from": user.as_dict(),
+                "message": message.raw,
+                "chat_instance": str(message.chat_id),
+                "data": data,
+            }
+        }
+        return await self.push(body)
+
+    async def wait_fetched(self, update_id: int, timeout: float = 10.0) -> None:
+        """Wait until the bot has fetched ``update_id`` and confirmed it with a later offset."""
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: self._acked_offset > update_id), timeout
+            )
+
+    def chat_messages(self, chat_id: int) -> list[BotMessage]:
+        return [m for (cid, _), m in sorted(self.messages.items()) if cid == chat_id]
+
+    def events_since(self, mark: int, chat_id: int | None = None) -> list[BotMessage]:
+        return [m for _, m in self.events[mark:] if chat_id is None or m.chat_id == chat_id]
+
+    # ------------------------------------------------------------------ the bot's side
+    async def handle(
+        self,
+        token: str,
+        method: str,
+        params: Mapping[str, Any],
+        files: Mapping[str, tuple[str | None, bytes, str | None]],
+    ) -> Any:
+        """Execute one Bot API call; raises :class:`BotApiError` like the real server answers."""
+        if token != self.token:
+            raise BotApiError(401, "Unauthorized")
+        name = method.lower()
+        if name != "getupdates":
+            self.calls.append((method, dict(params)))
+        handler = getattr(self, f"_api_{name}", None)
+        if handler is None:
+            log.debug("stand-in: %s is not modelled; answering True", method)
+            return True
+        return await handler(dict(params), files)
+
+    async def _api_getme(self, params: dict[str, Any], files: Any) -> Any:
+        return self.bot_user
+
+    async def _api_getupdates(self, params: dict[str, Any], files: Any) -> Any:
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+        async with self._changed:
+            if offset > self._acked_offset:
+                self._acked_offset = offset
+                self._pending = [u for u in self._pending if u["update_id"] >= offset]
+                self._changed.notify_all()
+            if not self._pending and timeout > 0:
+                try:
+                    await asyncio.wait_for(
+                        self._changed.wait_for(lambda: bool(self._pending)), timeout
+                    )
+                except TimeoutError:
+                    return []
+            limit = int(params.get("limit") or 100)
+            return list(self._pending[:limit])
+
+    async def _api_setwebhook(self, params: dict[str, Any], files: Any) -> Any:
+        self.webhook = params
+        return True
+
+    async def _api_deletewebhook(self, params: dict[str, Any], files: Any) -> Any:
+        self.webhook = None
+        if params.get("drop_pending_updates"):
+            self._pending.clear()
+        return True
+
+    async def _api_getwebhookinfo(self, params: dict[str, Any], files: Any) -> Any:
+        return {
+            "url": (self.webhook or {}).get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._pending),
+        }
+
+    async def _api_setmycommands(self, params: dict[str, Any], files: Any) -> Any:
+        scope = json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True)
+        self.commands[(scope, params.get("language_code") or "")] = list(params["commands"])
+        return True
+
+    async def _api_getmycommands(self, params: dict[str, Any], files: Any) -> Any:
+        scope = json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True)
+        return self.commands.get((scope, params.get("language_code") or ""), [])
+
+    async def _api_deletemycommands(self, params: dict[str, Any], files: Any) -> Any:
+        scope = json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True)
+        self.commands.pop((scope, params.get("language_code") or ""), None)
+        return True
+
+    async def _api_answercallbackquery(self, params: dict[str, Any], files: Any) -> Any:
+        self.callback_answers[params["callback_query_id"]] = params
+        return True
+
+    def _new_message(self, params: dict[str, Any]) -> BotMessage:
+        chat_id = int(params["chat_id"])
+        message = BotMessage(message_id=next(self._message_ids), chat_id=chat_id)
+        self.messages[(chat_id, message.message_id)] = message
+        return message
+
+    def _finish(self, kind: str, message: BotMessage, params: dict[str, Any]) -> dict[str, Any]:
+        markup = params.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        if kind == "send" or "reply_markup" in params or kind == "edit":
+            message.buttons = (markup or {}).get("inline_keyboard", []) if markup else []
+        raw: dict[str, Any] = {
+            "message_id": message.message_id,
+            "date": int(time.time()),
+            "chat": {"id": message.chat_id, "type": "private"},
+            "from": self.bot_user,
+        }
+        if message.text_html and message.document is None and message.photo is None:
+            raw["text"] = message.text
+        if message.document is not None:
+            raw["document"] = {
+                "file_id": message.document.file_id,
+                "file_unique_id": message.document.file_unique_id,
+                "file_name": message.document.file_name,
+            }
+            if message.text_html:
+                raw["caption"] = message.text
+        if message.photo is not None:
+            raw["photo"] = [
+                {
+                    "file_id": message.photo.file_id,
+                    "file_unique_id": message.photo.file_unique_id,
+                    "width": 1,
+                    "height": 1,
+                }
+            ]
+        if message.buttons:
+            raw["reply_markup"] = {"inline_keyboard": message.buttons}
+        message.raw = raw
+        self.events.append((kind, message))
+        return raw
+
+    async def _api_sendmessage(self, params: dict[str, Any], files: Any) -> Any:
+        if not str(params.get("text", "")).strip():
+            raise BotApiError(400, "Bad Request: message text is empty")
+        if len(visible_text(str(params["text"]))) > 4096:
+            raise BotApiError(400, "Bad Request: message is too long")
+        if params.get("chat_id") is not None and int(params["chat_id"]) not in self.users:
+            raise BotApiError(400, "Bad Request: chat not found")
+        message = self._new_message(params)
+        message.text_html = (
+            str(params["text"])
+            if params.get("parse_mode")
+            else html.escape(str(params["text"]), quote=False)
+        )
+        return self._finish("send", message, params)
+
+    async def _api_sendchataction(self, params: dict[str, Any], files: Any) -> Any:
+        return True
+
+    def _uploaded(
+        self, params: dict[str, Any], files: Mapping[str, Any], field_name: str, default_mime: str
+    ) -> StoredFile:
+        value = params.get(field_name)
+        if isinstance(value, str) and value.startswith("attach://"):
+            file_name, content, mime = files[value.removeprefix("attach://")]
+            return self.store_file(content, file_name=file_name, mime_type=mime or default_mime)
+        if isinstance(value, str) and value in self.files:
+            return self.files[value]
+        raise BotApiError(400, f"Bad Request: no {field_name} to send")
+
+    async def _api_senddocument(self, params: dict[str, Any], files: Any) -> Any:
+        message = self._new_message(params)
+        message.document = self._uploaded(params, files, "document", "application/octet-stream")
+        message.text_html = str(params.get("caption") or "")
+        return self._finish("send", message, params)
+
+    async def _api_sendphoto(self, params: dict[str, Any], files: Any) -> Any:
+        message = self._new_message(params)
+        message.photo = self._uploaded(params, files, "photo", "image/jpeg")
+        message.text_html = str(params.get("caption") or "")
+        return self._finish("send", message, params)
+
+    def _existing(self, params: dict[str, Any]) -> BotMessage:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        if key not in self.messages:
+            raise BotApiError(400, "Bad Request: message to edit not found")
+        return self.messages[key]
+
+    async def _api_editmessagetext(self, params: dict[str, Any], files: Any) -> Any:
+        message = self._existing(params)
+        new_html = str(params["text"])
+        if new_html == message.text_html and "reply_markup" not in params:
+            raise BotApiError(400, "Bad Request: message is not modified")
+        message.text_html = new_html
+        message.edits += 1
+        return self._finish("edit", message, params)
+
+    async def _api_editmessagereplymarkup(self, params: dict[str, Any], files: Any) -> Any:
+        message = self._existing(params)
+        message.edits += 1
+        params.setdefault("reply_markup", None)
+        return self._finish("edit", message, params)
+
+    async def _api_deletemessage(self, params: dict[str, Any], files: Any) -> Any:
+        message = self.messages.pop((int(params["chat_id"]), int(params["message_id"])), None)
+        if message is not None:
+            self.events.append(("delete", message))
+        return True
+
+    async def _api_getfile(self, params: dict[str, Any], files: Any) -> Any:
+        stored = self.files.get(str(params["file_id"]))
+        if stored is None:
+            raise BotApiError(400, "Bad Request: invalid file_id")
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": len(stored.content),
+            "file_path": stored.path,
+        }
+
+    def file_content(self, token: str, path: str) -> bytes:
+        if token != self.token:
+            raise BotApiError(401, "Unauthorized")
+        file_id = path.rsplit("/", 1)[-1]
+        stored = self.files.get(file_id)
+        if stored is None:
+            raise BotApiError(404, "Not Found")
+        return stored.content
+
+
+def _response(
+    ok: bool, result: Any = None, status: int = 200, description: str = ""
+) -> tuple[int, bytes]:
+    body: dict[str, Any] = {"ok": ok}
+    if ok:
+        body["result"] = result
+    else:
+        body.update(error_code=status, description=description)
+    return status, json.dumps(body, ensure_ascii=False).encode()
+
+
+class InProcessRequest(BaseRequest):
+    """A PTB ``BaseRequest`` that talks to a :class:`FakeBotApi` in the same process."""
+
+    def __init__(
+        self, api: FakeBotApi, *, api_url: str = STANDIN_API_URL, file_url: str = STANDIN_FILE_URL
+    ) -> None:
+        self.api = api
+        self.api_url = api_url
+        self.file_url = file_url
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 10.0
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        try:
+            if url.startswith(self.file_url):
+                # PTB percent-encodes file URLs, and with them the ':' inside the token.
+                token, _, path = unquote(url.removeprefix(self.file_url)).partition("/")
+                return 200, self.api.file_content(token, path)
+            token, _, endpoint = url.removeprefix(self.api_url).partition("/")
+            params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
+            files: dict[str, tuple[str | None, bytes, str | None]] = {}
+            if request_data is not None and request_data.contains_files:
+                for part, value in request_data.multipart_data.items():
+                    file_name, content, mime = value  # type: ignore[misc]
+                    data = content if isinstance(content, bytes) else content.read()
+                    files[part] = (file_name, data, mime)
+            result = await self.api.handle(token, endpoint, params, files)
+        except BotApiError as exc:
+            return _response(False, status=exc.status, description=exc.description)
+        return _response(True, result)

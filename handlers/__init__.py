@@ -1,0 +1,64 @@
+"""Telegram transport: parse an update, call one service, render a template, reply.
+
+:func:`register_handlers` is the only place that wires handlers into the Application.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from handlers import admin, clients, gate, general, start
+from handlers.errors import on_error
+
+# Commands shown in Telegram's menu, per role; the descriptions are message keys.
+OFFICER_COMMANDS = ("start", "help", "clients", "client", "lang", "cancel")
+ADMIN_COMMANDS = (*OFFICER_COMMANDS, "invite")
+
+GATE_GROUP = -1
+
+
+def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Add every handler, in order.
+
+    Group -1 holds the access gate: it runs first for every update and stops strangers there, so
+    no later handler can forget the check. Group 0 is matched top to bottom, first match wins:
+    commands, then button presses, then documents, and last the catch-alls for anything else.
+    """
+    app.add_handler(TypeHandler(Update, gate.admit_registered), group=GATE_GROUP)
+
+    app.add_handler(CommandHandler("start", start.start))
+    app.add_handler(CommandHandler("help", general.show_help))
+    app.add_handler(CommandHandler("lang", general.choose_language))
+    app.add_handler(CommandHandler("clients", clients.list_clients))
+    app.add_handler(CommandHandler("client", clients.show_client))
+    app.add_handler(CommandHandler("invite", admin.invite))
+    app.add_handler(CommandHandler("cancel", admin.cancel))
+
+    app.add_handler(CallbackQueryHandler(general.language_chosen, pattern=r"^lang:(zh|en)$"))
+    app.add_handler(CallbackQueryHandler(clients.clients_page, pattern=r"^cl:p:\d+$"))
+    app.add_handler(CallbackQueryHandler(clients.client_pressed, pattern=r"^cl:[^:]+$"))
+    app.add_handler(CallbackQueryHandler(admin.import_decision, pattern=r"^imp:(ok|no)$"))
+    app.add_handler(CallbackQueryHandler(stale_button))
+
+    app.add_handler(MessageHandler(filters.Document.ALL, admin.receive_document))
+    app.add_handler(MessageHandler(filters.COMMAND, general.unknown_command))
+    app.add_handler(MessageHandler(filters.TEXT, general.unexpected_text))
+    app.add_handler(MessageHandler(filters.ALL, general.unexpected_message))
+
+    app.add_error_handler(on_error)
+
+
+async def stale_button(update: Update, context: Any) -> None:
+    """A button from an old message whose action no longer exists."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(context.text("fallback.stale_button"), show_alert=True)

@@ -1,0 +1,53 @@
+"""Every message exists in zh and en and renders."""
+
+from pathlib import Path
+
+import pytest
+
+from assistant.i18n import Texts, language_from_code
+
+PROMPTS = Path(__file__).resolve().parents[2] / "prompts" / "messages"
+
+
+@pytest.fixture(scope="module")
+def texts() -> Texts:
+    return Texts(PROMPTS)
+
+
+def test_both_languages_have_the_same_messages(texts: Texts):
+    assert texts.keys("zh") == texts.keys("en")
+    assert len(texts.keys("zh")) > 50
+
+
+def test_every_template_compiles_in_both_languages(texts: Texts):
+    from jinja2 import Environment
+
+    env = Environment()
+    for lang in ("zh", "en"):
+        for key in texts.keys(lang):
+            env.parse(texts._sources[lang][key])
+
+
+@pytest.mark.parametrize("code", ["zh-hans", "zh", "zh-TW", None, "ru"])
+def test_chinese_is_the_default_language(code):
+    assert language_from_code(code) == "zh"
+
+
+def test_english_clients_get_english():
+    assert language_from_code("en-GB") == "en"
+
+
+def test_parameters_are_escaped_for_telegram_html(texts: Texts):
+    html = texts.render("zh", "client.not_found", code="<b>&")
+    assert "&lt;b&gt;&amp;" in html
+    assert texts.plain("zh", "client.not_found", code="<b>&").count("<b>&") == 1
+
+
+def test_nested_labels_render_in_the_chosen_language(texts: Texts):
+    assert "客户经理" in texts.render("zh", "start.joined", name="x", role="officer")
+    assert "loan officer" in texts.render("en", "start.joined", name="x", role="officer")
+
+
+def test_a_missing_key_is_an_error_not_a_blank(texts: Texts):
+    with pytest.raises(KeyError):
+        texts.render("zh", "no.such.message")

@@ -1,0 +1,291 @@
+"""Shared fixtures: settings, databases (SQLite always, PostgreSQL when TEST_DATABASE_URL is set),
+services, and the real PTB Application wired to the in-process Bot API stand-in."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from assistant.db.database import Database
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "samples"
+PG_ENV = "TEST_DATABASE_URL"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
+
+
+async def _create_pg_database(admin_url: str) -> tuple[str, str]:
+    import asyncpg
+
+    url = make_url(admin_url)
+    name = f"lva_test_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database,
+    )
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return url.set(database=name).render_as_string(hide_password=False), name
+
+
+async def _drop_pg_database(admin_url: str, name: str) -> None:
+    import asyncpg
+
+    url = make_url(admin_url)
+    conn = await asyncpg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database,
+    )
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param(
+            "postgresql",
+            id="postgresql",
+            marks=pytest.mark.skipif(
+                not os.environ.get(PG_ENV), reason=f"{PG_ENV} names no PostgreSQL test database"
+            ),
+        ),
+    ]
+)
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated, empty database: one SQLite file, or a fresh PostgreSQL database per test."""
+    if request.param == "sqlite":
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+        await db.start()
+        yield db
+        await db.dispose()
+        return
+    admin_url = os.environ[PG_ENV]
+    url, name = await _create_pg_database(admin_url)
+    db = Database(url)
+    try:
+        await db.start()
+        yield db
+    finally:
+        await db.dispose()
+        await _drop_pg_database(admin_url, name)
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+    await db.start()
+    yield db
+    await db.dispose()
+
+
+# --------------------------------------------------------------------------- the bot, end to end
+from dataclasses import dataclass  # noqa: E402
+from datetime import date, timedelta  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+from assistant.config import Settings  # noqa: E402
+from assistant.db.models import (  # noqa: E402
+    Client,
+    ClientKind,
+    Collateral,
+    Guarantor,
+    Loan,
+    LoanProduct,
+    Officer,
+    PaymentMethod,
+    Role,
+    utcnow,
+)
+from assistant.services import Services, build_services  # noqa: E402
+from botapi.chat import Chat, polling, settle_in_process  # noqa: E402
+from botapi.console import standin_builder  # noqa: E402
+from botapi.standin import FakeBotApi, FakeUser  # noqa: E402
+
+ADMIN_ID = 900001
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> Settings:
+    return Settings(
+        _env_file=None,
+        data_dir=data_dir,
+        admin_ids=frozenset({ADMIN_ID}),
+        bot_token=None,
+        database_url=None,
+        timezone="Asia/Shanghai",
+    )
+
+
+@pytest.fixture
+async def services(settings: Settings, sqlite_db: Database) -> Services:
+    return build_services(settings, database=sqlite_db)
+
+
+@dataclass
+class Team:
+    """Who is who in the test bank. Telegram ids double as easy-to-read names."""
+
+    supervisor: int = 2001
+    officer: int = 3001
+    teammate: int = 3002
+    other_supervisor: int = 2009
+    other_team_officer: int = 3009
+    stranger: int = 7777
+
+
+@pytest.fixture
+async def team(services: Services) -> Team:
+    """Two teams and a small portfolio, written straight to the database."""
+    await services.start()
+    people = Team()
+    async with services.database.session() as s:
+        sup = Officer(
+            telegram_id=people.supervisor,
+            staff_no="S1",
+            name="王主管",
+            role=Role.SUPERVISOR,
+            joined_at=utcnow(),
+        )
+        sup9 = Officer(
+            telegram_id=people.other_supervisor,
+            staff_no="S9",
+            name="赵主管",
+            role=Role.SUPERVISOR,
+            joined_at=utcnow(),
+        )
+        s.add_all([sup, sup9])
+        await s.flush()
+        e1 = Officer(
+            telegram_id=people.officer,
+            staff_no="E1",
+            name="张伟",
+            role=Role.OFFICER,
+            supervisor_id=sup.id,
+            joined_at=utcnow(),
+        )
+        e2 = Officer(
+            telegram_id=people.teammate,
+            staff_no="E2",
+            name="李娜",
+            role=Role.OFFICER,
+            supervisor_id=sup.id,
+            joined_at=utcnow(),
+        )
+        e9 = Officer(
+            telegram_id=people.other_team_officer,
+            staff_no="E9",
+            name="陈静",
+            role=Role.OFFICER,
+            supervisor_id=sup9.id,
+            joined_at=utcnow(),
+        )
+        seat = Officer(staff_no="E3", name="刘洋", role=Role.OFFICER, supervisor_id=sup.id)
+        s.add_all([e1, e2, e9, seat])
+        await s.flush()
+        today = date.today()
+        clients = [
+            Client(
+                code="C001",
+                name="张记五金店",
+                kind=ClientKind.INDIVIDUAL,
+                officer_id=e1.id,
+                industry="五金零售",
+                business_district="城东建材市场",
+                registered_address="城东建材市场 A12 号",
+            ),
+            Client(
+                code="C002",
+                name="鑫盛机械有限公司",
+                kind=ClientKind.CORPORATE,
+                officer_id=e1.id,
+                industry="机械加工",
+            ),
+            Client(code="C003", name="李氏餐饮店", kind=ClientKind.INDIVIDUAL, officer_id=e2.id),
+            Client(
+                code="C004", name="新人名下商行", kind=ClientKind.INDIVIDUAL, officer_id=seat.id
+            ),
+            Client(code="C009", name="别组客户公司", kind=ClientKind.CORPORATE, officer_id=e9.id),
+        ]
+        s.add_all(clients)
+        await s.flush()
+        loan = Loan(
+            contract_no="HT-001",
+            client_id=clients[0].id,
+            product=LoanProduct.PERSONAL_BUSINESS,
+            amount=Decimal("300000"),
+            agreed_purpose="进货周转",
+            disbursed_on=today - timedelta(days=12),
+            matures_on=today + timedelta(days=353),
+            payment_method=PaymentMethod.SELF,
+        )
+        s.add(loan)
+        await s.flush()
+        s.add_all(
+            [
+                Guarantor(
+                    loan_id=loan.id,
+                    name="张父",
+                    kind=ClientKind.INDIVIDUAL,
+                    relationship_to_borrower="父子",
+                ),
+                Collateral(
+                    loan_id=loan.id,
+                    type="商铺",
+                    location="城东建材市场 A12 号",
+                    area_sqm=Decimal("45.5"),
+                    appraised_value=Decimal("800000"),
+                    registration_no="演示不动产权第0001号",
+                ),
+            ]
+        )
+    return people
+
+
+@dataclass
+class BotHarness:
+    api: FakeBotApi
+    application: Any
+    services: Services
+
+    def chat(
+        self,
+        user_id: int,
+        first_name: str = "测试",
+        language_code: str | None = "zh-hans",
+    ) -> Chat:
+        user = FakeUser(user_id, first_name, language_code=language_code)
+        return Chat(self.api, user, settle_in_process(self.api, self.application))
+
+
+@pytest.fixture
+async def bot(settings: Settings, services: Services) -> AsyncIterator[BotHarness]:
+    """The real Application, polling the in-process Bot API stand-in."""
+    from bot import build_application
+
+    api = FakeBotApi()
+    application = build_application(settings, standin_builder(api), services=services)
+    async with polling(application):
+        yield BotHarness(api, application, services)

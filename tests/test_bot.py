@@ -1,0 +1,238 @@
+"""The command line and the real process: settings, migrate, invite, import, start-up failures,
+and the unmodified bot running against a separate Bot API server over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from assistant.config import Settings
+from botapi.http import BotApiHttpServer
+from botapi.standin import FakeBotApi, FakeUser
+from tests.conftest import REPO, SAMPLES
+
+BOT = str(REPO / "bot.py")
+TOKEN = "424242:REAL-LOOKING-SECRET-TOKEN"
+SETTING_NAMES = (
+    "BOT_TOKEN",
+    "TELEGRAM_API_URL",
+    "TELEGRAM_FILE_URL",
+    "DATABASE_URL",
+    "DATA_DIR",
+    "ADMIN_IDS",
+    "TIMEZONE",
+    "RUN_MODE",
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+)
+
+
+def clean_env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
+    env.update(values)
+    return env
+
+
+def run_cli(
+    *args: str,
+    cwd: Path,
+    stdin: str | None = None,
+    **env: str,
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, BOT, *args],
+        cwd=cwd,
+        env=clean_env(**env),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_settings_read_the_documented_environment_names(monkeypatch, tmp_path):
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:8081/bot")
+    monkeypatch.setenv("TELEGRAM_FILE_URL", "http://127.0.0.1:8081/file/bot")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ADMIN_IDS", "11, 22,33")
+    monkeypatch.setenv("TIMEZONE", "Asia/Urumqi")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    settings = Settings(_env_file=None)
+    assert settings.bot_token == SecretStr(TOKEN)
+    assert settings.telegram_api_url == "http://127.0.0.1:8081/bot"
+    assert settings.telegram_file_url == "http://127.0.0.1:8081/file/bot"
+    assert settings.admin_ids == {11, 22, 33}
+    assert settings.timezone == "Asia/Urumqi"
+    assert settings.database_dsn == f"sqlite+aiosqlite:///{tmp_path / 'assistant.db'}"
+    assert TOKEN not in repr(settings)
+    assert TOKEN not in str(settings.model_dump())
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://bank:pw@db:5432/lva")
+    settings = Settings(_env_file=None)
+    assert settings.database_dsn_for_logs == "postgresql+asyncpg://bank:***@db:5432/lva"
+
+
+def test_a_bad_setting_is_one_clear_line(tmp_path):
+    result = run_cli("migrate", cwd=tmp_path, DATA_DIR=str(tmp_path), TIMEZONE="Mars/Olympus")
+    assert result.returncode != 0
+    assert "TIMEZONE" in result.stderr
+    assert "Mars/Olympus" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_running_without_a_token_points_to_console_mode(tmp_path):
+    result = run_cli(cwd=tmp_path, DATA_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "BOT_TOKEN is not set" in result.stderr
+    assert "python bot.py console" in result.stderr
+
+
+def test_migrate_invite_and_import_from_the_command_line(tmp_path):
+    env = {"DATA_DIR": str(tmp_path / "data")}
+    migrated = run_cli("migrate", cwd=tmp_path, **env)
+    assert migrated.returncode == 0, migrated.stderr
+    assert (tmp_path / "data" / "assistant.db").exists()
+
+    imported = run_cli("import", str(SAMPLES / "portfolio_sample.xlsx"), cwd=tmp_path, **env)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    again = run_cli(
+        "import", str(SAMPLES / "portfolio_sample.xlsx"), "--lang", "en", cwd=tmp_path, **env
+    )
+    assert again.returncode == 0
+    assert "unchanged" in again.stdout.lower()
+
+    invite = run_cli(
+        "invite", "officer", "--staff-no", "E1003", "--bot-username", "lva_bot", cwd=tmp_path, **env
+    )
+    assert invite.returncode == 0, invite.stderr
+    assert "https://t.me/lva_bot?start=" in invite.stdout
+
+
+def test_a_broken_import_file_fails_with_row_and_column(tmp_path):
+    bad = tmp_path / "loans.csv"
+    bad.write_text(
+        "contract_no,client_code,product,amount,agreed_purpose,disbursed_on,"
+        "matures_on,payment_method\nHT1,NOPE,working_capital,abc,进货,2025-13-01,"
+        "2026-01-01,self\n",
+        encoding="utf-8",
+    )
+    result = run_cli(
+        "import", str(bad), "--lang", "en", cwd=tmp_path, DATA_DIR=str(tmp_path / "data")
+    )
+    assert result.returncode == 1
+    assert 'row 2, column "amount"' in result.stdout
+    assert 'column "client_code"' in result.stdout
+    assert "NOPE" in result.stdout
+
+
+def test_an_unreachable_database_is_one_clear_line_at_start(tmp_path):
+    result = run_cli(
+        "migrate",
+        cwd=tmp_path,
+        DATA_DIR=str(tmp_path),
+        DATABASE_URL="postgresql+asyncpg://bank:hunter2@127.0.0.1:9/lva",
+    )
+    assert result.returncode != 0
+    assert (
+        "cannot reach the database at postgresql+asyncpg://bank:***@127.0.0.1:9/lva"
+        in result.stderr
+    )
+    assert "hunter2" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# ----------------------------------------------------------------- the bot as a separate process
+async def start_bot_process(
+    tmp_path: Path, server: BotApiHttpServer, token: str = TOKEN, **env: str
+) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        BOT,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=clean_env(
+            BOT_TOKEN=token,
+            TELEGRAM_API_URL=server.api_url,
+            TELEGRAM_FILE_URL=server.file_url,
+            DATA_DIR=str(tmp_path / "data"),
+            ADMIN_IDS="900001",
+            **env,
+        ),
+    )
+
+
+async def wait_for(predicate, timeout: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("timed out waiting for the bot")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def http_api():
+    api = FakeBotApi(token=TOKEN)
+    server = BotApiHttpServer(api)
+    await server.start()
+    yield api, server
+    await server.stop()
+
+
+async def test_the_bot_runs_unmodified_against_a_separate_bot_api_server(tmp_path, http_api):
+    api, server = http_api
+    process = await start_bot_process(tmp_path, server)
+    try:
+        stranger = api.add_user(FakeUser(555, "路人"))
+        admin = api.add_user(FakeUser(900001, "管理员"))
+        await api.push_text(stranger, "/start")
+        await api.push_text(admin, "/help")
+        await wait_for(
+            lambda: len(api.chat_messages(900001)) >= 1 and len(api.chat_messages(555)) >= 1
+        )
+        assert "仅供本行已登记的客户经理使用" in api.chat_messages(555)[0].text
+        assert "/invite" in api.chat_messages(900001)[0].text
+
+        admin_doc = (SAMPLES / "portfolio_sample.xlsx").read_bytes()
+        await api.push_document(admin, admin_doc, "portfolio_sample.xlsx")
+        await wait_for(lambda: any(m.buttons for m in api.chat_messages(900001)))
+        assert any(
+            "确认导入" in label for m in api.chat_messages(900001) for label in m.button_labels
+        ), "the file was downloaded over HTTP and checked"
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, stderr.decode()
+    assert TOKEN not in stderr.decode(), "the token never reaches the log"
+    assert TOKEN.split(":")[1] not in stderr.decode()
+
+
+async def test_a_wrong_token_is_one_clear_line(tmp_path, http_api):
+    _, server = http_api
+    process = await start_bot_process(tmp_path, server, token="111:WRONG")
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode != 0
+    assert "Telegram rejected BOT_TOKEN" in stderr.decode()
+    assert "Traceback" not in stderr.decode()
+
+
+async def test_an_unreachable_database_stops_the_bot_with_one_line(tmp_path, http_api):
+    _, server = http_api
+    process = await start_bot_process(
+        tmp_path, server, DATABASE_URL="postgresql+asyncpg://bank:hunter2@127.0.0.1:9/lva"
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    text = stderr.decode()
+    assert process.returncode != 0
+    assert "Cannot start: cannot reach the database at" in text
+    assert "hunter2" not in text
+    assert "Traceback" not in text
