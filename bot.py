@@ -1,6 +1,7 @@
 """贷后回访助手 · Loan Visit Assistant: the composition root and command line.
 
-    python bot.py                 run the bot (long polling, or webhook when RUN_MODE=webhook)
+    python bot.py                 run the bot (long polling, or webhook when RUN_MODE=webhook);
+                                  without BOT_TOKEN, console mode
     python bot.py console         chat in this terminal: no token, no network, demo data
     python bot.py migrate         apply database migrations
     python bot.py invite ROLE     issue a one-time invite code
@@ -281,6 +282,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = _load_settings()
     _configure_logging(settings.log_level)
     command = args.command or "run"
+    if command == "run" and settings.bot_token is None:
+        # A newcomer's first `python bot.py` should show the bot, not an error.
+        log.warning("BOT_TOKEN is not set: starting console mode on demo data. "
+                    "Set BOT_TOKEN to run on Telegram.")
+        args = _parser().parse_args(["console"])
+        command = "console"
     if command == "run":
         run_bot(settings)
         return 0

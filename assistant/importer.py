@@ -1508,7 +1508,9 @@ def render_report(
     """
     say = texts.render if html else texts.plain
     if report.issues:
-        lines = [say(lang, "import.report.issues_title", count=len(report.issues))]
+        # The note that issues were capped is not itself a problem in the file.
+        count = sum(1 for i in report.issues if i.code != "too_many_issues")
+        lines = [say(lang, "import.report.issues_title", count=count)]
         for issue in report.issues[:max_issues]:
             lines.append(_render_issue(issue, texts, lang, html=html))
         hidden = len(report.issues) - max_issues

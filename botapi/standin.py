@@ -120,7 +120,7 @@ class FakeBotApi:
         self.users: dict[int, FakeUser] = {}
         self.files: dict[str, StoredFile] = {}
         self.messages: dict[tuple[int, int], BotMessage] = {}
-        # Everything the bot did, in order: ("send" | "edit" | "delete", BotMessage).
+        # Everything the bot did, in order: ("send" | "edit" | "markup" | "delete", BotMessage).
         self.events: list[tuple[str, BotMessage]] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.callback_answers: dict[str, dict[str, Any]] = {}
@@ -245,7 +245,16 @@ class FakeBotApi:
         return [m for (cid, _), m in sorted(self.messages.items()) if cid == chat_id]
 
     def events_since(self, mark: int, chat_id: int | None = None) -> list[BotMessage]:
-        return [m for _, m in self.events[mark:] if chat_id is None or m.chat_id == chat_id]
+        """Messages sent or re-worded since ``mark``, once each, in the order last touched.
+
+        A progress message edited into a result counts once; dropping buttons is not a reply.
+        """
+        touched: dict[int, BotMessage] = {}
+        for kind, message in self.events[mark:]:
+            if kind in ("send", "edit") and (chat_id is None or message.chat_id == chat_id):
+                touched.pop(id(message), None)
+                touched[id(message)] = message
+        return list(touched.values())
 
     # ------------------------------------------------------------------ the bot's side
     async def handle(
@@ -333,8 +342,8 @@ class FakeBotApi:
         markup = params.get("reply_markup")
         if isinstance(markup, str):
             markup = json.loads(markup)
-        if kind == "send" or "reply_markup" in params or kind == "edit":
-            message.buttons = (markup or {}).get("inline_keyboard", []) if markup else []
+        # Telegram drops an inline keyboard that an edit does not repeat.
+        message.buttons = markup.get("inline_keyboard", []) if markup else []
         raw: dict[str, Any] = {
             "message_id": message.message_id,
             "date": int(time.time()),
@@ -426,7 +435,7 @@ class FakeBotApi:
         message = self._existing(params)
         message.edits += 1
         params.setdefault("reply_markup", None)
-        return self._finish("edit", message, params)
+        return self._finish("markup", message, params)
 
     async def _api_deletemessage(self, params: dict[str, Any], files: Any) -> Any:
         message = self.messages.pop((int(params["chat_id"]), int(params["message_id"])), None)

@@ -89,11 +89,12 @@ def test_a_bad_setting_is_one_clear_line(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_running_without_a_token_points_to_console_mode(tmp_path):
-    result = run_cli(cwd=tmp_path, DATA_DIR=str(tmp_path))
-    assert result.returncode != 0
-    assert "BOT_TOKEN is not set" in result.stderr
-    assert "python bot.py console" in result.stderr
+def test_running_without_a_token_starts_console_mode(tmp_path):
+    result = run_cli(cwd=tmp_path, stdin="/help\n", DATA_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "BOT_TOKEN is not set: starting console mode" in result.stderr
+    assert "控制台模式" in result.stdout
+    assert "/clients" in result.stdout.split("> /help", 1)[1]
 
 
 def test_migrate_invite_and_import_from_the_command_line(tmp_path):
@@ -236,3 +237,50 @@ async def test_an_unreachable_database_stops_the_bot_with_one_line(tmp_path, htt
     assert "Cannot start: cannot reach the database at" in text
     assert "hunter2" not in text
     assert "Traceback" not in text
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_webhook_mode_checks_the_secret_token(tmp_path, http_api):
+    import httpx
+
+    api, server = http_api
+    port = free_port()
+    process = await start_bot_process(
+        tmp_path, server, RUN_MODE="webhook", WEBHOOK_URL="https://bot.example.com",
+        WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port), WEBHOOK_SECRET="s3cret-Token",
+    )
+    try:
+        await wait_for(lambda: api.webhook is not None)
+        assert api.webhook is not None
+        assert api.webhook["url"] == "https://bot.example.com/telegram"
+        assert api.webhook["secret_token"] == "s3cret-Token"
+        api.add_user(FakeUser(900001, "管理员"))
+        update = {
+            "update_id": 1,
+            "message": {"message_id": 1, "date": 0, "text": "/help",
+                        "chat": {"id": 900001, "type": "private"},
+                        "from": {"id": 900001, "is_bot": False, "first_name": "管理员"},
+                        "entities": [{"type": "bot_command", "offset": 0, "length": 5}]},
+        }
+        url = f"http://127.0.0.1:{port}/telegram"
+        async with httpx.AsyncClient() as client:
+            forged = await client.post(url, json=update,
+                                       headers={"X-Telegram-Bot-Api-Secret-Token": "guess"})
+            assert forged.status_code == 403
+            assert api.chat_messages(900001) == []
+            real = await client.post(url, json=update,
+                                     headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token"})
+            assert real.status_code == 200
+        await wait_for(lambda: len(api.chat_messages(900001)) == 1)
+        assert "/invite" in api.chat_messages(900001)[0].text
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert "s3cret-Token" not in stderr.decode()

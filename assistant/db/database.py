@@ -34,7 +34,8 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = make_url(url)
         self.safe_url = self.url.render_as_string(hide_password=True)
-        kwargs: dict[str, Any] = {"echo": echo}
+        # hide_parameters: SQL errors end up in logs, and their parameters are customer data.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             if self.url.database and self.url.database != ":memory:":
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
