@@ -284,8 +284,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "run"
     if command == "run" and settings.bot_token is None:
         # A newcomer's first `python bot.py` should show the bot, not an error.
-        log.warning("BOT_TOKEN is not set: starting console mode on demo data. "
-                    "Set BOT_TOKEN to run on Telegram.")
+        log.warning(
+            "BOT_TOKEN is not set: starting console mode on demo data. "
+            "Set BOT_TOKEN to run on Telegram."
+        )
         args = _parser().parse_args(["console"])
         command = "console"
     if command == "run":

@@ -253,8 +253,13 @@ async def test_webhook_mode_checks_the_secret_token(tmp_path, http_api):
     api, server = http_api
     port = free_port()
     process = await start_bot_process(
-        tmp_path, server, RUN_MODE="webhook", WEBHOOK_URL="https://bot.example.com",
-        WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port), WEBHOOK_SECRET="s3cret-Token",
+        tmp_path,
+        server,
+        RUN_MODE="webhook",
+        WEBHOOK_URL="https://bot.example.com",
+        WEBHOOK_LISTEN="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+        WEBHOOK_SECRET="s3cret-Token",
     )
     try:
         await wait_for(lambda: api.webhook is not None)
@@ -264,19 +269,25 @@ async def test_webhook_mode_checks_the_secret_token(tmp_path, http_api):
         api.add_user(FakeUser(900001, "管理员"))
         update = {
             "update_id": 1,
-            "message": {"message_id": 1, "date": 0, "text": "/help",
-                        "chat": {"id": 900001, "type": "private"},
-                        "from": {"id": 900001, "is_bot": False, "first_name": "管理员"},
-                        "entities": [{"type": "bot_command", "offset": 0, "length": 5}]},
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "text": "/help",
+                "chat": {"id": 900001, "type": "private"},
+                "from": {"id": 900001, "is_bot": False, "first_name": "管理员"},
+                "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+            },
         }
         url = f"http://127.0.0.1:{port}/telegram"
         async with httpx.AsyncClient() as client:
-            forged = await client.post(url, json=update,
-                                       headers={"X-Telegram-Bot-Api-Secret-Token": "guess"})
+            forged = await client.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "guess"}
+            )
             assert forged.status_code == 403
             assert api.chat_messages(900001) == []
-            real = await client.post(url, json=update,
-                                     headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token"})
+            real = await client.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token"}
+            )
             assert real.status_code == 200
         await wait_for(lambda: len(api.chat_messages(900001)) == 1)
         assert "/invite" in api.chat_messages(900001)[0].text

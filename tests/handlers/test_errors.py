@@ -28,8 +28,9 @@ async def test_a_failing_step_apologises_and_keeps_the_pending_import(
     assert "导入完成" in admin.last_text
 
 
-async def test_an_english_user_gets_the_apology_in_english(bot: BotHarness, team: Team,
-                                                           monkeypatch):
+async def test_an_english_user_gets_the_apology_in_english(
+    bot: BotHarness, team: Team, monkeypatch
+):
     async def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
