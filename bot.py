@@ -6,6 +6,8 @@
     python bot.py migrate         apply database migrations
     python bot.py invite ROLE     issue a one-time invite code
     python bot.py import FILE     import the portfolio from .xlsx or .csv
+    python bot.py ask "QUESTION"  ask the knowledge base (--client CODE, --json, --batch FILE)
+    python bot.py reindex         rebuild the knowledge-base index
 
 Settings come from the environment or ``.env`` (see README). Nothing here runs at import time.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -28,10 +31,14 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from assistant.access import AccessService
 from assistant.config import Settings
 from assistant.db.models import Role
-from assistant.errors import DatabaseUnavailable, InvalidInput
+from assistant.demo import seed_demo
+from assistant.errors import DatabaseUnavailable, InvalidInput, NotFound
 from assistant.i18n import LANGUAGES, Lang
 from assistant.importer import render_report
-from assistant.services import Services, build_services
+from assistant.knowledge.answering import Answer, render_answer
+from assistant.knowledge.entries import KnowledgeError
+from assistant.portfolio import ClientCard
+from assistant.services import Services, build_knowledge, build_services
 from handlers import ADMIN_COMMANDS, OFFICER_COMMANDS, register_handlers
 from handlers.context import SERVICES_KEY, BotContext
 from handlers.persistence import DatabasePersistence
@@ -242,6 +249,115 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if asyncio.run(_with_services(settings, work)) else 1
 
 
+def cmd_reindex(settings: Settings, _args: argparse.Namespace) -> int:
+    knowledge = build_knowledge(settings)
+    try:
+        report = asyncio.run(knowledge.load(force=True))
+    except KnowledgeError as exc:
+        raise SystemExit(
+            f"Knowledge base not rebuilt (the previous index is kept): {exc}"
+        ) from None
+    _emit(
+        f"Knowledge base rebuilt: {len(knowledge.entries)} entries, "
+        f"{report.vectors_embedded} vectors."
+    )
+    return 0
+
+
+async def _client_for_question(services: Services, code: str | None) -> ClientCard | None:
+    """The client named on the command line: from the bank's portfolio, or on a fresh install
+    (no portfolio imported yet) from the demo portfolio."""
+    if code is None:
+        return None
+    actor = AccessService.system_actor()
+    try:
+        return await services.portfolio.client_card(actor, code, today=services.today())
+    except NotFound:
+        if await services.portfolio.count_clients() > 0:
+            raise SystemExit(f"No client {code!r} in the portfolio.") from None
+    demo = build_services(_demo_settings(services.settings), knowledge=services.knowledge)
+    try:
+        await demo.database.start()
+        await seed_demo(demo)
+        card = await demo.portfolio.client_card(actor, code, today=services.today())
+    except NotFound:
+        raise SystemExit(f"No client {code!r} in the portfolio or the demo portfolio.") from None
+    finally:
+        await demo.database.dispose()
+    log.warning("no portfolio imported yet: client %s is taken from the demo portfolio", code)
+    return card
+
+
+def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
+    if args.batch is None and not args.question:
+        raise SystemExit("Give a question, or --batch FILE.jsonl")
+
+    async def work(services: Services) -> None:
+        if not services.knowledge.ready:
+            await services.knowledge.load()
+        questions: list[tuple[str, str | None]]
+        if args.batch is not None:
+            questions = _read_batch(Path(args.batch))
+        else:
+            questions = [(args.question, args.client)]
+        cards: dict[str | None, ClientCard | None] = {}
+        for question, code in questions:
+            if code not in cards:
+                cards[code] = await _client_for_question(services, code)
+            answer = await services.answers.answer(
+                question,
+                lang=args.lang or "zh",
+                client=cards[code],
+                follow_question_language=args.lang is None,
+            )
+            text = render_answer(
+                answer, services.texts, html=False, first_check_days=settings.first_check_days
+            )
+            if args.json:
+                _emit(json.dumps(answer_json(answer, text), ensure_ascii=False))
+            else:
+                _emit(text)
+
+    asyncio.run(_with_services(settings, work))
+    return 0
+
+
+def _read_batch(path: Path) -> list[tuple[str, str | None]]:
+    rows: list[tuple[str, str | None]] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SystemExit(f"Cannot read {path}: {exc}") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            rows.append((str(row["q"]), row.get("client")))
+        except (ValueError, KeyError, TypeError):
+            raise SystemExit(
+                f'{path}, line {number}: expected {{"q": ..., "client": ...}}'
+            ) from None
+    return rows
+
+
+def answer_json(answer: Answer, text: str) -> dict[str, Any]:
+    """The ``ask --json`` contract: answer text, whether it is grounded, and sources best first."""
+    return {
+        "answer": text,
+        "grounded": answer.grounded,
+        "sources": [{"id": s.id, "title": s.title, "score": s.score} for s in answer.sources]
+        if answer.grounded
+        else [],
+    }
+
+
+def _demo_settings(settings: Settings) -> Settings:
+    from botapi.console import demo_settings
+
+    return demo_settings(settings)
+
+
 def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
     from botapi.console import run_console
 
@@ -274,6 +390,13 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--dry-run", action="store_true", help="check and show changes only")
     imp.add_argument("--lang", choices=LANGUAGES, default="zh")
+    ask = sub.add_parser("ask", help="ask the knowledge base a question")
+    ask.add_argument("question", nargs="?")
+    ask.add_argument("--client", help="the client code the question is about")
+    ask.add_argument("--lang", choices=LANGUAGES, help="answer language (default: the question's)")
+    ask.add_argument("--json", action="store_true", help="one JSON object per answer")
+    ask.add_argument("--batch", help='a JSONL file of {"q": ..., "client": ...} lines')
+    sub.add_parser("reindex", help="rebuild the knowledge-base index from knowledge/")
     return parser
 
 
@@ -298,6 +421,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "invite": cmd_invite,
         "import": cmd_import,
         "console": cmd_console,
+        "ask": cmd_ask,
+        "reindex": cmd_reindex,
     }
     return handlers[command](settings, args)
 

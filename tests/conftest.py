@@ -3,6 +3,7 @@ services, and the real PTB Application wired to the in-process Bot API stand-in.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -119,7 +120,8 @@ from assistant.db.models import (  # noqa: E402
     Role,
     utcnow,
 )
-from assistant.services import Services, build_services  # noqa: E402
+from assistant.knowledge.base import KnowledgeBase  # noqa: E402
+from assistant.services import Services, build_knowledge, build_services  # noqa: E402
 from botapi.chat import Chat, polling, settle_in_process  # noqa: E402
 from botapi.console import standin_builder  # noqa: E402
 from botapi.standin import FakeBotApi, FakeUser  # noqa: E402
@@ -127,8 +129,28 @@ from botapi.standin import FakeBotApi, FakeUser  # noqa: E402
 ADMIN_ID = 900001
 
 
+@pytest.fixture(scope="session")
+def chroma_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One knowledge index for the whole run: embedding the knowledge base takes a while, and
+    an unchanged knowledge base is never embedded again (that is part of what is tested)."""
+    return tmp_path_factory.mktemp("chroma")
+
+
+@pytest.fixture(scope="session")
+def knowledge(chroma_path: Path) -> KnowledgeBase:
+    base = build_knowledge(Settings(_env_file=None, chroma_path=chroma_path))
+    asyncio.run(base.load())
+    return base
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_index_for_subprocesses(knowledge: KnowledgeBase, chroma_path: Path) -> None:
+    """Bots started as separate processes by the tests find the index already built."""
+    os.environ["CHROMA_PATH"] = str(chroma_path)
+
+
 @pytest.fixture
-def settings(data_dir: Path) -> Settings:
+def settings(data_dir: Path, chroma_path: Path) -> Settings:
     return Settings(
         _env_file=None,
         data_dir=data_dir,
@@ -136,12 +158,13 @@ def settings(data_dir: Path) -> Settings:
         bot_token=None,
         database_url=None,
         timezone="Asia/Shanghai",
+        chroma_path=chroma_path,
     )
 
 
 @pytest.fixture
-async def services(settings: Settings, sqlite_db: Database) -> Services:
-    return build_services(settings, database=sqlite_db)
+async def services(settings: Settings, sqlite_db: Database, knowledge: KnowledgeBase) -> Services:
+    return build_services(settings, database=sqlite_db, knowledge=knowledge)
 
 
 @dataclass

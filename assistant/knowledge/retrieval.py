@@ -1,0 +1,201 @@
+"""Hybrid retrieval: dense (several vectors per entry) and BM25, fused by reciprocal rank, boosted
+by the borrower at hand, with a calibrated decision on whether the knowledge base covers a question.
+
+Why not a similarity threshold: e5 scores are bunched (a question about the weather still scores
+0.85 against some entry), so the decision is relative. The question is compared with the knowledge
+base and with a list of questions the knowledge base is not about (``knowledge/out_of_scope.yaml``):
+it is in scope when it is closer to the knowledge base, or nearly as close and most of its words
+(idf-weighted) are words the knowledge base uses. Thresholds are fitted by
+``benchmarks/retrieval.py --calibrate`` on the team's own questions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.knowledge.embeddings import Embedder
+from assistant.knowledge.entries import KnowledgeEntry
+from assistant.knowledge.index import KnowledgeIndex
+from assistant.knowledge.lexical import LexicalIndex, Synonyms, Tokenizer, normalise
+
+# Fitted on the team's own question set (benchmarks/retrieval.py): a small k trusts the top ranks.
+RRF_K = 10
+LEXICAL_WEIGHT = 0.75
+
+
+@dataclass(frozen=True)
+class Borrower:
+    """What retrieval needs to know about the client at hand."""
+
+    kind: str | None = None
+    products: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hit:
+    entry: KnowledgeEntry
+    score: float
+    dense: float
+    lexical: float
+
+
+@dataclass(frozen=True)
+class Decision:
+    grounded: bool
+    coverage: float
+    contrast: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    question: str
+    hits: list[Hit]
+    decision: Decision
+    suggestions: list[KnowledgeEntry] = field(default_factory=list)
+
+    @property
+    def grounded(self) -> bool:
+        return self.decision.grounded
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Thresholds of the in-scope decision.
+
+    ``contrast`` is the best similarity to a knowledge vector minus the best similarity to an
+    out-of-scope anchor.
+    """
+
+    min_contrast: float = 0.0
+    soft_contrast: float = -0.02
+    soft_coverage: float = 0.4
+
+    def judge(self, coverage: float, contrast: float) -> str:
+        """``"grounded"``, or why the question is taken as outside the knowledge base."""
+        if contrast >= self.min_contrast:
+            return "grounded"
+        if contrast >= self.soft_contrast and coverage >= self.soft_coverage:
+            return "grounded"
+        return "out_of_scope"
+
+
+def _ranks(scores: dict[str, float]) -> dict[str, int]:
+    ordered = sorted(scores, key=lambda key: -scores[key])
+    return {key: rank for rank, key in enumerate(ordered, start=1)}
+
+
+class Retriever:
+    def __init__(
+        self,
+        entries: list[KnowledgeEntry],
+        index: KnowledgeIndex,
+        embedder: Embedder,
+        synonyms: Synonyms,
+        anchors: np.ndarray,
+        calibration: Calibration | None = None,
+    ) -> None:
+        self.entries = {entry.id: entry for entry in entries}
+        self.index = index
+        self.embedder = embedder
+        self.synonyms = synonyms
+        self.anchors = anchors
+        self.calibration = calibration or Calibration()
+        domain_words = [term for group in synonyms.groups for term in group]
+        domain_words += [kw for e in entries for kw in (*e.keywords_zh, *e.keywords_en)]
+        self.tokenizer = Tokenizer(domain_words)
+        self.lexical = LexicalIndex(entries, self.tokenizer)
+
+    def search(
+        self,
+        question: str,
+        *,
+        borrower: Borrower | None = None,
+        limit: int = 5,
+        keep_hits: bool = False,
+    ) -> Retrieval:
+        """The best entries for ``question`` and whether the knowledge base covers it.
+
+        ``keep_hits`` returns the hits even for a refused question (for calibration).
+        """
+        question = normalise(question)[:1000]
+        own_tokens = self.tokenizer.tokens(question)
+        expanded = own_tokens + [
+            t for term in self.synonyms.expand(question) for t in self.tokenizer.tokens(term)
+        ]
+        lexical = self.lexical.scores(expanded)
+        dense: dict[str, float] = {}
+        outside = 1.0
+        if own_tokens:
+            vector = self.embedder.embed_queries([question])[0]
+            dense = self.index.search(vector)
+            outside = float((self.anchors @ vector).max()) if self.anchors.size else -1.0
+        fused = self._fuse(dense, lexical, borrower)
+        ordered = sorted(fused, key=lambda key: -fused[key])
+        hits = [
+            Hit(self.entries[key], fused[key], dense.get(key, 0.0), lexical.get(key, 0.0))
+            for key in ordered[:limit]
+            if key in self.entries
+        ]
+        decision = self._decide(own_tokens, dense, outside, hits)
+        return Retrieval(
+            question,
+            hits if decision.grounded or keep_hits else [],
+            decision,
+            suggestions=[] if decision.grounded else self.topics(borrower),
+        )
+
+    def _fuse(
+        self, dense: dict[str, float], lexical: dict[str, float], borrower: Borrower | None
+    ) -> dict[str, float]:
+        dense_rank, lexical_rank = _ranks(dense), _ranks(lexical)
+        fused: dict[str, float] = {}
+        for key in set(dense_rank) | set(lexical_rank):
+            score = 0.0
+            if key in dense_rank:
+                score += 1.0 / (RRF_K + dense_rank[key])
+            if key in lexical_rank:
+                score += LEXICAL_WEIGHT / (RRF_K + lexical_rank[key])
+            fused[key] = score * self._context_weight(key, borrower)
+        return fused
+
+    def _context_weight(self, key: str, borrower: Borrower | None) -> float:
+        entry = self.entries.get(key)
+        if entry is None or borrower is None:
+            return 1.0
+        weight = 1.0
+        if borrower.kind is not None:
+            if not entry.applies_to_kind(borrower.kind):
+                weight *= 0.6
+            elif len(entry.applies_to) == 1:
+                weight *= 1.25
+        if borrower.products and "all" not in entry.products:
+            weight *= 1.15 if any(p in entry.products for p in borrower.products) else 0.8
+        return weight
+
+    def _decide(
+        self, tokens: list[str], dense: dict[str, float], outside: float, hits: list[Hit]
+    ) -> Decision:
+        coverage = self.lexical.coverage(tokens)
+        if not hits or not tokens or not dense:
+            return Decision(False, coverage, -1.0, "no_terms")
+        contrast = max(dense.values()) - outside
+        reason = self.calibration.judge(coverage, contrast)
+        return Decision(reason == "grounded", coverage, contrast, reason)
+
+    def topics(self, borrower: Borrower | None) -> list[KnowledgeEntry]:
+        """What the knowledge base does cover: the visit steps, fitted to the borrower's kind."""
+        preferred = [
+            "flow.prepare",
+            "flow.documents",
+            "flow.interview",
+            "flow.photos",
+            "practice.phrasing",
+        ]
+        if borrower is not None and borrower.kind == "corporate":
+            preferred.insert(0, "check.corporate.periodic")
+        elif borrower is not None and borrower.kind == "individual":
+            preferred.insert(0, "check.individual.periodic")
+        return [self.entries[key] for key in preferred if key in self.entries][:5]

@@ -1,0 +1,219 @@
+"""Retrieval benchmark: recall, refusal accuracy, latency, cold start and memory.
+
+    python benchmarks/retrieval.py                      # both question sets, the figures
+    python benchmarks/retrieval.py --calibrate          # also fit the in-scope decision
+    python benchmarks/retrieval.py --eval FILE.jsonl    # any question set ({"q", "expect"})
+
+A hit is a source id equal to an expected id or starting with it plus ".". Out-of-scope rows
+(empty ``expect``) must be refused; in-scope rows must not be.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from assistant.config import Settings
+from assistant.knowledge.answering import AnswerService
+from assistant.knowledge.retrieval import Calibration
+from assistant.services import build_knowledge
+
+DEFAULT_SETS = [
+    REPO.parent / "shared" / "eval" / "retrieval_dev.jsonl",
+    REPO / "knowledge" / "eval" / "questions.jsonl",
+]
+
+
+@dataclass
+class Row:
+    question: str
+    expect: list[str]
+    ranked: list[str]
+    grounded: bool
+    coverage: float
+    contrast: float
+    seconds: float
+
+
+def is_hit(source: str, expected: list[str]) -> bool:
+    return any(source == e or source.startswith(e + ".") for e in expected)
+
+
+def load_rows(path: Path) -> list[dict]:
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+
+
+async def run_set(knowledge, answers: AnswerService, rows: list[dict]) -> list[Row]:
+    results = []
+    for row in rows:
+        started = time.perf_counter()
+        answer = await answers.answer(row["q"], lang="zh")
+        seconds = time.perf_counter() - started
+        # The raw ranking and the decision's evidence, also for refused questions.
+        retrieval = knowledge._retriever.search(row["q"], keep_hits=True)
+        results.append(
+            Row(
+                row["q"],
+                row["expect"],
+                [s.id for s in answer.sources]
+                if answer.grounded
+                else [h.entry.id for h in retrieval.hits],
+                answer.grounded,
+                retrieval.decision.coverage,
+                retrieval.decision.contrast,
+                seconds,
+            )
+        )
+    return results
+
+
+def figures(rows: list[Row], calibration: Calibration | None = None) -> dict[str, float]:
+    def grounded(row: Row) -> bool:
+        if calibration is None:
+            return row.grounded
+        return calibration.judge(row.coverage, row.contrast) == "grounded"
+
+    inscope = [r for r in rows if r.expect]
+    outscope = [r for r in rows if not r.expect]
+    at1 = sum(1 for r in inscope if grounded(r) and r.ranked[:1] and is_hit(r.ranked[0], r.expect))
+    at3 = sum(1 for r in inscope if grounded(r) and any(is_hit(s, r.expect) for s in r.ranked[:3]))
+    return {
+        "in_scope": len(inscope),
+        "recall@1": at1 / max(len(inscope), 1),
+        "recall@3": at3 / max(len(inscope), 1),
+        "in_scope_refused": sum(1 for r in inscope if not grounded(r)),
+        "out_of_scope": len(outscope),
+        "refusal_accuracy": sum(1 for r in outscope if not grounded(r)) / max(len(outscope), 1),
+    }
+
+
+def calibrate(rows: list[Row]) -> Calibration:
+    """Grid search: first no in-scope question refused, then the most refusals, then the largest
+    safety margin (thresholds in the middle of the feasible range)."""
+    best: tuple[tuple[float, ...], Calibration] | None = None
+    grid = itertools.product(
+        [-0.01, -0.005, 0.0, 0.005, 0.01, 0.02],
+        [-0.04, -0.03, -0.02, -0.01],
+        [0.3, 0.4, 0.5, 0.6, 0.8],
+    )
+    for contrast, soft, coverage in grid:
+        candidate = Calibration(contrast, soft, coverage)
+        result = figures(rows, candidate)
+        key = (-result["in_scope_refused"], result["refusal_accuracy"], result["recall@3"])
+        if best is None or key > best[0]:
+            best = (key, candidate)
+    assert best is not None
+    return best[1]
+
+
+def cold_start(settings_env: dict[str, str], question: str) -> tuple[float, float]:
+    """Seconds and peak RSS (MB) of `bot.py ask` in a fresh process, index unchanged."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bot.py"), "ask", question, "--json"],
+        env=settings_env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"bot.py ask failed: {done.stderr.strip()[-500:]}")
+    seconds = time.perf_counter() - started
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return seconds, rss
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--eval", action="append", type=Path)
+    parser.add_argument("--data-dir", type=Path, default=REPO / "data" / "benchmark")
+    parser.add_argument("--calibrate", action="store_true")
+    args = parser.parse_args()
+    sets = args.eval or [p for p in DEFAULT_SETS if p.exists()]
+
+    settings = Settings(_env_file=None, data_dir=args.data_dir)
+    knowledge = build_knowledge(settings)
+    started = time.perf_counter()
+    report = await knowledge.load()
+    print(
+        f"index: {len(knowledge.entries)} entries, {report.vectors_embedded} vectors embedded "
+        f"now, load {time.perf_counter() - started:.2f}s"
+    )
+    answers = AnswerService(knowledge)
+
+    everything: list[Row] = []
+    for path in sets:
+        rows = await run_set(knowledge, answers, load_rows(path))
+        everything += rows
+        result = figures(rows)
+        latencies = [r.seconds * 1000 for r in rows]
+        print(f"\n{path.name}: {len(rows)} questions")
+        print(
+            f"  recall@1 {result['recall@1']:.3f}   recall@3 {result['recall@3']:.3f}   "
+            f"(in scope: {result['in_scope']}, refused: {result['in_scope_refused']})"
+        )
+        print(
+            f"  refusal accuracy {result['refusal_accuracy']:.3f} "
+            f"(out of scope: {result['out_of_scope']})"
+        )
+        print(
+            f"  latency p50 {statistics.median(latencies):.1f} ms   "
+            f"p95 {percentile(latencies, 0.95):.1f} ms"
+        )
+        for row in rows:
+            wrong = (
+                row.expect
+                and not (row.grounded and any(is_hit(s, row.expect) for s in row.ranked[:3]))
+            ) or (not row.expect and row.grounded)
+            if wrong:
+                print(
+                    f"  MISS {row.question!r} expect={row.expect} got={row.ranked[:3]} "
+                    f"grounded={row.grounded} cov={row.coverage:.2f} "
+                    f"contrast={row.contrast:+.3f}"
+                )
+
+    if args.calibrate:
+        own = [
+            r for r in everything if r.question in {row["q"] for row in load_rows(DEFAULT_SETS[1])}
+        ] or everything
+        fitted = calibrate(own)
+        print(f"\ncalibrated on {len(own)} own questions: {fitted}")
+        print(f"  with it, all sets: {figures(everything, fitted)}")
+        print(f"  current default:   {figures(everything, Calibration())}")
+
+    env = {"PATH": "/usr/bin:/bin", "DATA_DIR": str(args.data_dir), "HOME": str(Path.home())}
+    timings = [cold_start(env, "个体户放款后要查什么？") for _ in range(3)]
+    print(
+        f"\ncold start to first answer (bot.py ask, unchanged index): "
+        f"median {statistics.median(t for t, _ in timings):.2f}s "
+        f"(runs: {', '.join(f'{t:.2f}' for t, _ in timings)})"
+    )
+    print(
+        f"peak RSS: cold-start process {max(r for _, r in timings):.0f} MB; "
+        f"this benchmark process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
