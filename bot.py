@@ -292,14 +292,18 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     if args.batch is None and not args.question:
         raise SystemExit("Give a question, or --batch FILE.jsonl")
 
+    questions = (
+        _read_batch(Path(args.batch)) if args.batch is not None else [(args.question, args.client)]
+    )
+
     async def work(services: Services) -> None:
-        if not services.knowledge.ready:
+        try:
             await services.knowledge.load()
-        questions: list[tuple[str, str | None]]
-        if args.batch is not None:
-            questions = _read_batch(Path(args.batch))
-        else:
-            questions = [(args.question, args.client)]
+        except KnowledgeError as exc:
+            raise SystemExit(f"The knowledge base cannot be loaded: {exc}") from None
+        if any(code for _, code in questions):
+            # Only questions about a client need the portfolio.
+            await services.database.start()
         cards: dict[str | None, ClientCard | None] = {}
         for question, code in questions:
             if code not in cards:
@@ -318,7 +322,13 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
             else:
                 _emit(text)
 
-    asyncio.run(_with_services(settings, work))
+    services = build_services(settings)
+    try:
+        asyncio.run(work(services))
+    except DatabaseUnavailable as exc:
+        raise SystemExit(f"Cannot start: {exc}") from None
+    finally:
+        asyncio.run(services.close())
     return 0
 
 

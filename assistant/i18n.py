@@ -80,6 +80,9 @@ class Texts:
             if source is None:
                 raise KeyError(f"message {key!r} is missing from prompts/messages/{lang}/")
             env = self._html if html else self._plain
+            if not html:
+                # Drop the template's own formatting tags; what users typed stays as typed.
+                source = MARKUP_TAG.sub("", source)
             self._cache[cache_key] = env.from_string(source)
         return self._cache[cache_key]
 
@@ -97,8 +100,7 @@ class Texts:
         def nested(inner: str, **inner_params: Any) -> str:
             return self.plain(lang, inner, **inner_params)
 
-        text = self._template(False, lang, key).render(lang=lang, t=nested, **params)
-        return MARKUP_TAG.sub("", text).strip()
+        return self._template(False, lang, key).render(lang=lang, t=nested, **params).strip()
 
 
 def format_money(value: Any) -> str:

@@ -24,18 +24,14 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from pathlib import Path
 from typing import Any
 from xml.parsers.expat import ExpatError
 
-import openpyxl
 from markupsafe import Markup
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.datetime import from_excel
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import Numeric, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,11 +70,12 @@ SHOWN_VALUE_CHARS = 40
 QUERY_CHUNK = 500
 FLUSH_BATCH = 1000
 
-# Everything openpyxl and zipfile are known to raise on a damaged or hostile workbook.
+# Everything openpyxl and zipfile are known to raise on a damaged or hostile workbook (openpyxl's
+# own InvalidFileException is added where openpyxl is imported: it is slow to import, and only
+# workbook imports need it).
 _WORKBOOK_ERRORS: tuple[type[BaseException], ...] = (
     zipfile.BadZipFile,
     zlib.error,
-    InvalidFileException,
     ExpatError,
     SyntaxError,  # xml.etree.ElementTree.ParseError
     KeyError,
@@ -298,6 +295,19 @@ _SERIAL_MIN, _SERIAL_MAX = 32874, 73415
 _YEAR_MIN, _YEAR_MAX = 1900, 2199
 
 
+# Excel's day 0 is 1899-12-30 for every serial after its 1900 leap-year bug (serial 60).
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def _column_letter(number: int) -> str:
+    """1 → A, 27 → AA, as Excel names columns."""
+    letters = ""
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
 def _parse_date(value: Any) -> date:
     if isinstance(value, datetime):
         return value.date()
@@ -307,7 +317,7 @@ def _parse_date(value: Any) -> date:
         if float(value).is_integer() and 10_000_000 <= value <= 99_999_999:
             return _ymd(str(int(value)), value)
         if _SERIAL_MIN <= value <= _SERIAL_MAX:
-            return from_excel(value).date()
+            return _EXCEL_EPOCH + timedelta(days=int(value))
         raise _CellError("bad_date", value=_show(value))
     text = unicodedata.normalize("NFKC", str(value)).strip()
     match = _DATE_TEXT.fullmatch(text) or _DATE_COMPACT.fullmatch(text)
@@ -735,15 +745,19 @@ def _read_xlsx(path: Path, budget: _RowBudget, issues: _Issues) -> list[_RawShee
     _check_zip(path, issues)
     # A file object, not the path: openpyxl refuses paths without an .xlsx suffix, and uploads
     # are stored under random names.
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    errors = (*_WORKBOOK_ERRORS, InvalidFileException)
     with path.open("rb") as source:
         try:
             workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
-        except _WORKBOOK_ERRORS as exc:
+        except errors as exc:
             issues.add("", None, None, "not_a_workbook")
             raise _Stop from exc
         try:
             return _read_worksheets(workbook, budget, issues)
-        except _WORKBOOK_ERRORS as exc:
+        except errors as exc:
             issues.add("", None, None, "not_a_workbook")
             raise _Stop from exc
         finally:
@@ -924,7 +938,7 @@ def _validate(raw: _RawSheet, issues: _Issues) -> _Sheet:
                     number,
                     None,
                     "unnamed_column",
-                    position=get_column_letter(index + 1),
+                    position=_column_letter(index + 1),
                 )
         beyond = len(cells) > MAX_COLUMNS and not _is_blank(cells[MAX_COLUMNS])
         if beyond and not too_wide:

@@ -97,6 +97,11 @@ class PortfolioService:
     def __init__(self, database: Database) -> None:
         self.database = database
 
+    async def count_clients(self) -> int:
+        """How many clients the portfolio holds (no access filter: for the operator's CLI)."""
+        async with self.database.session() as session:
+            return await session.scalar(select(func.count()).select_from(Client)) or 0
+
     async def list_clients(
         self, viewer: Viewer, *, page: int = 1, page_size: int = 10
     ) -> ClientPage:
@@ -136,7 +141,9 @@ class PortfolioService:
             ]
         return ClientPage(rows, page, pages, total)
 
-    async def client_card(self, viewer: Viewer, code: str, *, today: date) -> ClientCard:
+    async def client_card(
+        self, viewer: Viewer, code: str, *, today: date, audit: bool = True
+    ) -> ClientCard:
         """One client with loans, guarantors and collateral.
 
         Raises:
@@ -155,14 +162,15 @@ class PortfolioService:
             client = await session.scalar(query)
             if client is None:
                 raise NotFound("client.not_found", code=code.strip()[:32])
-            session.add(
-                AuditEntry(
-                    actor_officer_id=viewer.officer_id,
-                    action="client.view",
-                    target=client.code,
-                    detail={},
+            if audit:
+                session.add(
+                    AuditEntry(
+                        actor_officer_id=viewer.officer_id or None,
+                        action="client.view",
+                        target=client.code,
+                        detail={},
+                    )
                 )
-            )
             loans = [
                 LoanView(
                     loan.contract_no,

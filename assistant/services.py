@@ -145,21 +145,28 @@ def chroma_client_factory(settings: Settings) -> Callable[[], Any]:
                 ssl=url.scheme == "https",
                 settings=chroma_settings,
             )
-        path = settings.chroma_path or settings.data_dir / "chroma"
+        path = _chroma_path(settings)
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
     return make
 
 
+def _chroma_path(settings: Settings) -> Path:
+    return settings.chroma_path or settings.data_dir / "chroma"
+
+
 def build_knowledge(settings: Settings, embedder: Embedder | None = None) -> KnowledgeBase:
+    """The knowledge base under ``KNOWLEDGE_DIR`` (default: the repo's ``knowledge/``)."""
     embedder = embedder or build_embedder(settings)
+    directory = settings.knowledge_dir or KNOWLEDGE_DIR
     return KnowledgeBase(
-        KNOWLEDGE_DIR / "kb",
-        KNOWLEDGE_DIR / "synonyms.yaml",
-        KNOWLEDGE_DIR / "out_of_scope.yaml",
+        directory / "kb",
+        directory / "synonyms.yaml",
+        directory / "out_of_scope.yaml",
         KnowledgeIndex(chroma_client_factory(settings), embedder),
         embedder,
+        cache_dir=_chroma_path(settings),
     )
 
 

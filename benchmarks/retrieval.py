@@ -109,9 +109,11 @@ def calibrate(rows: list[Row]) -> Calibration:
         [-0.01, -0.005, 0.0, 0.005, 0.01, 0.02],
         [-0.04, -0.03, -0.02, -0.01],
         [0.3, 0.4, 0.5, 0.6, 0.8],
+        [0.0, 0.1, 0.15, 0.2],
+        [0.02, 0.03, 0.05],
     )
-    for contrast, soft, coverage in grid:
-        candidate = Calibration(contrast, soft, coverage)
+    for contrast, soft, coverage, least, strong in grid:
+        candidate = Calibration(contrast, soft, coverage, least, strong)
         result = figures(rows, candidate)
         key = (-result["in_scope_refused"], result["refusal_accuracy"], result["recall@3"])
         if best is None or key > best[0]:
@@ -149,6 +151,7 @@ async def main() -> None:
     parser.add_argument("--eval", action="append", type=Path)
     parser.add_argument("--data-dir", type=Path, default=REPO / "data" / "benchmark")
     parser.add_argument("--calibrate", action="store_true")
+    parser.add_argument("--cold-runs", type=int, default=3)
     args = parser.parse_args()
     sets = args.eval or [p for p in DEFAULT_SETS if p.exists()]
 
@@ -203,7 +206,7 @@ async def main() -> None:
         print(f"  current default:   {figures(everything, Calibration())}")
 
     env = {"PATH": "/usr/bin:/bin", "DATA_DIR": str(args.data_dir), "HOME": str(Path.home())}
-    timings = [cold_start(env, "个体户放款后要查什么？") for _ in range(3)]
+    timings = [cold_start(env, "个体户放款后要查什么？") for _ in range(args.cold_runs)]
     print(
         f"\ncold start to first answer (bot.py ask, unchanged index): "
         f"median {statistics.median(t for t, _ in timings):.2f}s "

@@ -17,12 +17,12 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import admin, clients, gate, general, start
+from handlers import admin, ask, clients, gate, general, start
 from handlers.errors import on_error
 
 # Commands shown in Telegram's menu, per role; the descriptions are message keys.
-OFFICER_COMMANDS = ("start", "help", "clients", "client", "lang", "cancel")
-ADMIN_COMMANDS = (*OFFICER_COMMANDS, "invite")
+OFFICER_COMMANDS = ("start", "help", "ask", "clients", "client", "lang", "cancel")
+ADMIN_COMMANDS = (*OFFICER_COMMANDS, "invite", "reindex")
 
 GATE_GROUP = -1
 
@@ -43,6 +43,8 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("client", clients.show_client))
     app.add_handler(CommandHandler("invite", admin.invite))
     app.add_handler(CommandHandler("cancel", admin.cancel))
+    app.add_handler(CommandHandler("ask", ask.ask_command))
+    app.add_handler(CommandHandler("reindex", ask.reindex))
 
     app.add_handler(CallbackQueryHandler(general.language_chosen, pattern=r"^lang:(zh|en)$"))
     app.add_handler(CallbackQueryHandler(clients.clients_page, pattern=r"^cl:p:\d+$"))
@@ -52,7 +54,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
     app.add_handler(MessageHandler(filters.Document.ALL, admin.receive_document))
     app.add_handler(MessageHandler(filters.COMMAND, general.unknown_command))
-    app.add_handler(MessageHandler(filters.TEXT, general.unexpected_text))
+    app.add_handler(MessageHandler(filters.TEXT, general.text_outside_a_step))
     app.add_handler(MessageHandler(filters.ALL, general.unexpected_message))
 
     app.add_error_handler(on_error)

@@ -72,4 +72,6 @@ async def _client_card(update: Update, context: BotContext, code: str) -> None:
     except NotFound as exc:
         await say(update, context, exc.key, **exc.params)
         return
+    # Questions asked from now on are about this client ("what should I check for him?").
+    context.user_data["current_client"] = card.code
     await say(update, context, "client.card", card=card)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from handlers.ask import ask_free_text
 from handlers.common import awaited_buttons, keyboard, offer_choices, say, stop_awaiting
 from handlers.context import BotContext
 
@@ -43,13 +44,14 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     await say(update, context, "fallback.unknown_command")
 
 
-async def unexpected_text(update: Update, context: BotContext) -> None:
-    """Text when a button was expected gets the same buttons again; other text gets a hint."""
+async def text_outside_a_step(update: Update, context: BotContext) -> None:
+    """Text when a button was expected gets the same buttons again; any other text is a question
+    for the knowledge base."""
     rows = awaited_buttons(context)
     if rows:
         await say(update, context, "fallback.press_a_button", markup=keyboard(rows))
         return
-    await say(update, context, "fallback.text")
+    await ask_free_text(update, context)
 
 
 async def unexpected_message(update: Update, context: BotContext) -> None:

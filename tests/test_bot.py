@@ -4,6 +4,7 @@ and the unmodified bot running against a separate Bot API server over HTTP."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -295,3 +296,71 @@ async def test_webhook_mode_checks_the_secret_token(tmp_path, http_api):
         process.send_signal(signal.SIGINT)
         _, stderr = await asyncio.wait_for(process.communicate(), 60)
     assert "s3cret-Token" not in stderr.decode()
+
+
+# ----------------------------------------------------------------- asking from the command line
+def test_ask_prints_the_json_contract(tmp_path):
+    result = run_cli(
+        "ask", "回访要拍哪些照片？", "--json", cwd=tmp_path, DATA_DIR=str(tmp_path / "data")
+    )
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert set(payload) == {"answer", "grounded", "sources"}
+    assert payload["grounded"] is True
+    assert payload["sources"][0]["id"].startswith("flow.photos")
+    assert {"id", "title", "score"} == set(payload["sources"][0])
+    scores = [s["score"] for s in payload["sources"]]
+    assert scores == sorted(scores, reverse=True)
+    assert "<b>" not in payload["answer"], "plain text on the terminal"
+
+
+def test_ask_about_an_individual_demo_client(tmp_path):
+    result = run_cli(
+        "ask",
+        "What should I check for this individual borrower?",
+        "--client",
+        "C1001",
+        "--json",
+        cwd=tmp_path,
+        DATA_DIR=str(tmp_path / "data"),
+    )
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["grounded"] is True
+    assert "张记五金店" in payload["answer"]
+    assert "agreed purpose" in payload["answer"] and "Guarantors:" in payload["answer"]
+    assert any(s["id"].startswith("check.individual") for s in payload["sources"])
+    assert "demo portfolio" in result.stderr
+
+
+def test_ask_batch_answers_every_line_in_order(tmp_path):
+    batch = tmp_path / "questions.jsonl"
+    batch.write_text(
+        '{"q": "回访要拍哪些照片？"}\n{"q": "给我讲个笑话"}\n'
+        '{"q": "How do I open the conversation with the shop owner on a visit?", "client": null}\n',
+        encoding="utf-8",
+    )
+    result = run_cli(
+        "ask", "--batch", str(batch), "--json", cwd=tmp_path, DATA_DIR=str(tmp_path / "data")
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["grounded"] for line in lines] == [True, False, True]
+    assert lines[1]["sources"] == []
+
+
+def test_reindex_names_a_broken_file_and_keeps_the_index(tmp_path):
+    import shutil
+
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(REPO / "knowledge", knowledge)
+    (knowledge / "kb" / "flow.photos.md").write_text("---\nid: [oops\n---\n", encoding="utf-8")
+    env = {"DATA_DIR": str(tmp_path / "data"), "KNOWLEDGE_DIR": str(knowledge)}
+    result = run_cli("reindex", cwd=tmp_path, **env)
+    assert result.returncode != 0
+    assert "flow.photos.md" in result.stderr and "previous index is kept" in result.stderr
+    assert "Traceback" not in result.stderr
+    still = run_cli(
+        "ask", "回访要拍哪些照片？", "--json", cwd=tmp_path, DATA_DIR=str(tmp_path / "data")
+    )
+    assert json.loads(still.stdout)["grounded"] is True

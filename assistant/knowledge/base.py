@@ -43,6 +43,7 @@ class KnowledgeBase:
         index: KnowledgeIndex,
         embedder: Embedder,
         calibration: Calibration | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self.directory = directory
         self.synonyms_file = synonyms_file
@@ -50,6 +51,7 @@ class KnowledgeBase:
         self.index = index
         self.embedder = embedder
         self.calibration = calibration
+        self.cache_dir = cache_dir
         self._retriever: Retriever | None = None
         self._lock = asyncio.Lock()
 
@@ -92,6 +94,7 @@ class KnowledgeBase:
             synonyms,
             self.index.anchor_vectors(anchors),
             self.calibration,
+            self.cache_dir,
         )
         # Warm the tokenizer and the model now, not on an officer's first question.
         retriever.search("贷后回访 post-loan visit")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from chromadb.errors import NotFoundError
 
 from assistant.knowledge.embeddings import Embedder, PassageEmbeddingFunction, register_with_chroma
 from assistant.knowledge.entries import KnowledgeEntry
@@ -145,6 +146,14 @@ class KnowledgeIndex:
 
     def search(self, query_vector: np.ndarray, n_results: int = 60) -> dict[str, float]:
         """Best cosine similarity per entry among the ``n_results`` nearest vectors."""
+        try:
+            return self._nearest(query_vector, n_results)
+        except NotFoundError:
+            # Another process rebuilt the collection (`bot.py reindex`): reopen it and retry.
+            self._collection = None
+            return self._nearest(query_vector, n_results)
+
+    def _nearest(self, query_vector: np.ndarray, n_results: int) -> dict[str, float]:
         collection = self._open()
         count = collection.count()
         if count == 0:

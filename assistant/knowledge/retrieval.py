@@ -11,18 +11,27 @@ it is in scope when it is closer to the knowledge base, or nearly as close and m
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from assistant.knowledge.embeddings import Embedder
 from assistant.knowledge.entries import KnowledgeEntry
 from assistant.knowledge.index import KnowledgeIndex
-from assistant.knowledge.lexical import LexicalIndex, Synonyms, Tokenizer, normalise
+from assistant.knowledge.lexical import (
+    LexicalIndex,
+    Synonyms,
+    Tokenizer,
+    entry_document,
+    normalise,
+)
 
 # Fitted on the team's own question set (benchmarks/retrieval.py): a small k trusts the top ranks.
 RRF_K = 10
 LEXICAL_WEIGHT = 0.75
+REFERENCE_WEIGHT = 0.95
 
 
 @dataclass(frozen=True)
@@ -72,9 +81,15 @@ class Calibration:
     min_contrast: float = 0.0
     soft_contrast: float = -0.02
     soft_coverage: float = 0.4
+    min_coverage: float = 0.15
+    strong_contrast: float = 0.03
 
     def judge(self, coverage: float, contrast: float) -> str:
         """``"grounded"``, or why the question is taken as outside the knowledge base."""
+        if coverage < self.min_coverage and contrast < self.strong_contrast:
+            # Almost none of its words occur in the knowledge base: only a clear semantic match
+            # (a paraphrase in other words) may still count.
+            return "out_of_scope"
         if contrast >= self.min_contrast:
             return "grounded"
         if contrast >= self.soft_contrast and coverage >= self.soft_coverage:
@@ -96,6 +111,7 @@ class Retriever:
         synonyms: Synonyms,
         anchors: np.ndarray,
         calibration: Calibration | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self.entries = {entry.id: entry for entry in entries}
         self.index = index
@@ -105,8 +121,21 @@ class Retriever:
         self.calibration = calibration or Calibration()
         domain_words = [term for group in synonyms.groups for term in group]
         domain_words += [kw for e in entries for kw in (*e.keywords_zh, *e.keywords_en)]
-        self.tokenizer = Tokenizer(domain_words)
+        self.tokenizer = self._tokenizer(entries, domain_words, cache_dir)
         self.lexical = LexicalIndex(entries, self.tokenizer)
+
+    @staticmethod
+    def _tokenizer(
+        entries: list[KnowledgeEntry], domain_words: list[str], cache_dir: Path | None
+    ) -> Tokenizer:
+        if cache_dir is None:
+            return Tokenizer(domain_words)
+        texts = [entry_document(entry) for entry in entries] + domain_words
+        digest = hashlib.sha256("\0".join(texts).encode()).hexdigest()[:16]
+        dictionary = cache_dir / f"jieba-{digest}.dict"
+        if not dictionary.exists():
+            Tokenizer(domain_words).vocabulary_dictionary(texts, dictionary)
+        return Tokenizer(domain_words, dictionary)
 
     def search(
         self,
@@ -163,9 +192,13 @@ class Retriever:
 
     def _context_weight(self, key: str, borrower: Borrower | None) -> float:
         entry = self.entries.get(key)
-        if entry is None or borrower is None:
+        if entry is None:
             return 1.0
-        weight = 1.0
+        # Regulations, signals and classification back up the checklist; for an officer's
+        # practical question the checklist itself comes first when both fit equally.
+        weight = REFERENCE_WEIGHT if entry.step == "reference" else 1.0
+        if borrower is None:
+            return weight
         if borrower.kind is not None:
             if not entry.applies_to_kind(borrower.kind):
                 weight *= 0.6

@@ -706,7 +706,7 @@ async def test_too_large_is_refused_before_parsing(
     def must_not_open(*_args: Any, **_kwargs: Any) -> None:
         raise AssertionError("the workbook was opened")
 
-    monkeypatch.setattr(importer_module.openpyxl, "load_workbook", must_not_open)
+    monkeypatch.setattr(openpyxl, "load_workbook", must_not_open)
     small = PortfolioImporter(database, max_bytes=1024, max_rows=20_000)
     report = await small.apply(SAMPLE_XLSX, actor_officer_id=None)
     assert not report.applied
@@ -778,7 +778,7 @@ async def test_parsing_runs_off_the_event_loop_thread(
         assert kwargs == {"read_only": True, "data_only": True}
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(importer_module.openpyxl, "load_workbook", spy)
+    monkeypatch.setattr(openpyxl, "load_workbook", spy)
     assert (await importer.preview(SAMPLE_XLSX)).ok
     assert threads
     assert threads[0] is not threading.main_thread()

@@ -1,0 +1,79 @@
+"""Questions to the knowledge base: /ask, and any free text outside a guided step."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatAction
+
+from assistant.errors import NotFound
+from assistant.knowledge.answering import render_answer
+from assistant.knowledge.entries import KnowledgeError
+from assistant.portfolio import ClientCard
+from handlers.common import edit_or_say, say, send_html
+from handlers.context import BotContext
+
+CURRENT_CLIENT = "current_client"
+
+
+async def ask_command(update: Update, context: BotContext) -> None:
+    await _answer(update, context, " ".join(context.args or []))
+
+
+async def ask_free_text(update: Update, context: BotContext) -> None:
+    assert update.message is not None
+    await _answer(update, context, update.message.text or "")
+
+
+async def _current_client(context: BotContext) -> ClientCard | None:
+    """The client the officer last opened, if they may still see it."""
+    code = context.user_data.get(CURRENT_CLIENT)
+    if not code or context.viewer is None:
+        return None
+    try:
+        return await context.services.portfolio.client_card(
+            context.viewer, code, today=context.services.today(), audit=False
+        )
+    except NotFound:
+        context.user_data.pop(CURRENT_CLIENT, None)
+        return None
+
+
+async def _answer(update: Update, context: BotContext, question: str) -> None:
+    services = context.services
+    if not services.knowledge.ready:
+        await say(update, context, "knowledge.not_ready")
+        return
+    assert update.effective_chat is not None
+    await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
+    answer = await services.answers.answer(
+        question, lang=context.lang, client=await _current_client(context)
+    )
+    await send_html(
+        update,
+        context,
+        render_answer(
+            answer, services.texts, html=True, first_check_days=services.settings.first_check_days
+        ),
+    )
+
+
+async def reindex(update: Update, context: BotContext) -> None:
+    """/reindex (admins): reload the knowledge files without a restart."""
+    assert context.viewer is not None
+    if not context.viewer.is_admin:
+        await say(update, context, "knowledge.admins_only")
+        return
+    progress = await say(update, context, "knowledge.reloading")
+    try:
+        report = await context.services.knowledge.load()
+    except KnowledgeError as exc:
+        await edit_or_say(update, context, progress, context.text(exc.key, **exc.params))
+        return
+    await edit_or_say(
+        update,
+        context,
+        progress,
+        context.text(
+            "knowledge.reloaded", report=report, total=len(context.services.knowledge.entries)
+        ),
+    )
