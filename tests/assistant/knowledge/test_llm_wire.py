@@ -1,0 +1,87 @@
+"""An OpenAI-compatible endpoint, configured by settings, on the wire: a local HTTP stub stands in
+for the model server. The answer is used when it cites the passages; a failing server falls back."""
+
+import json
+import socket
+
+import pytest
+from tornado.httpserver import HTTPServer
+from tornado.web import Application, RequestHandler
+
+from assistant.config import Settings
+from assistant.knowledge.answering import AnswerService, LlmComposer
+from assistant.services import PROMPTS_DIR, build_chat_model
+
+
+class Completions(RequestHandler):
+    def initialize(self, state: dict) -> None:
+        self.state = state
+
+    def post(self) -> None:
+        request = json.loads(self.request.body)
+        self.state["requests"].append(request)
+        if self.state["fail"]:
+            self.set_status(500)
+            self.finish({"error": {"message": "model overloaded"}})
+            return
+        self.finish(
+            {
+                "id": "chatcmpl-1",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "stub",
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": self.state["reply"]},
+                    }
+                ],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            }
+        )
+
+
+@pytest.fixture
+async def model_server():
+    state = {"requests": [], "fail": False, "reply": "- 拍门头和门牌号 [flow.photos]"}
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.setblocking(False)
+    server = HTTPServer(Application([(r"/v1/chat/completions", Completions, {"state": state})]))
+    server.add_sockets([sock])
+    yield state, f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    server.stop()
+
+
+def llm_settings(base_url: str) -> Settings:
+    return Settings(
+        _env_file=None,
+        llm_provider="openai",
+        llm_model="stub-model",
+        llm_base_url=base_url,
+        llm_api_key="not-a-real-key",
+        llm_timeout=5,
+    )
+
+
+async def test_an_openai_compatible_endpoint_writes_the_answer(knowledge, model_server):
+    state, base_url = model_server
+    model = build_chat_model(llm_settings(base_url))
+    service = AnswerService(knowledge, LlmComposer(model, PROMPTS_DIR / "llm", timeout=5))
+    answer = await service.answer("回访要拍哪些照片？", lang="zh")
+    assert answer.generated == "- 拍门头和门牌号 [flow.photos]"
+    sent = state["requests"][0]
+    assert sent["model"] == "stub-model" and sent["temperature"] == 0
+    assert "[flow.photos]" in sent["messages"][0]["content"]
+
+
+async def test_a_failing_endpoint_falls_back_to_the_extractive_answer(knowledge, model_server):
+    state, base_url = model_server
+    state["fail"] = True
+    model = build_chat_model(llm_settings(base_url))
+    service = AnswerService(knowledge, LlmComposer(model, PROMPTS_DIR / "llm", timeout=5))
+    answer = await service.answer("回访要拍哪些照片？", lang="zh")
+    assert answer.grounded and answer.generated is None and answer.sections
+    assert state["requests"], "the endpoint was really called"
