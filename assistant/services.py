@@ -85,6 +85,9 @@ def build_embedder(settings: Settings) -> Embedder:
                     model=settings.embeddings_model,
                     base_url=settings.embeddings_base_url,
                     api_key=settings.embeddings_api_key,
+                    # Its length check tokenizes with tiktoken, which downloads its tables from
+                    # the internet on first use; the endpoint enforces its own limit anyway.
+                    check_embedding_ctx_length=False,
                 ),  # type: ignore[arg-type]
                 settings.embeddings_model,
             )

@@ -120,6 +120,13 @@ class KnowledgeIndex:
         pending: list[tuple[str, str, str, KnowledgeEntry]] = [
             (vid, kind, text, entry) for entry in changed for vid, kind, text in entry_texts(entry)
         ]
+        if pending:
+            log.info(
+                "knowledge index: embedding %d texts of %d changed entries (the first build "
+                "takes about half a minute)",
+                len(pending),
+                len(changed),
+            )
         for start in range(0, len(pending), BATCH):
             batch = pending[start : start + BATCH]
             texts = [text for _, _, text, _ in batch]

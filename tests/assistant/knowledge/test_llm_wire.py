@@ -85,3 +85,75 @@ async def test_a_failing_endpoint_falls_back_to_the_extractive_answer(knowledge,
     answer = await service.answer("回访要拍哪些照片？", lang="zh")
     assert answer.grounded and answer.generated is None and answer.sections
     assert state["requests"], "the endpoint was really called"
+
+
+class Embeddings(RequestHandler):
+    """Deterministic 16-d vectors from character codes: enough to see texts go over the wire."""
+
+    def initialize(self, state: dict) -> None:
+        self.state = state
+
+    def post(self) -> None:
+        request = json.loads(self.request.body)
+        texts = request["input"]
+        self.state["embedded"] += len(texts)
+
+        def vector(text: str) -> list[float]:
+            values = [0.0] * 16
+            for index, char in enumerate(text):
+                values[(ord(char) + index) % 16] += 1.0
+            return values
+
+        self.finish(
+            {
+                "object": "list",
+                "model": request["model"],
+                "data": [
+                    {"object": "embedding", "index": i, "embedding": vector(t)}
+                    for i, t in enumerate(texts)
+                ],
+                "usage": {"prompt_tokens": 1, "total_tokens": 1},
+            }
+        )
+
+
+async def test_embeddings_can_come_from_an_openai_compatible_endpoint(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from assistant.services import build_knowledge
+
+    state = {"embedded": 0}
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.setblocking(False)
+    server = HTTPServer(Application([(r"/v1/embeddings", Embeddings, {"state": state})]))
+    server.add_sockets([sock])
+    repo_knowledge = Path(__file__).resolve().parents[3] / "knowledge"
+    knowledge_dir = tmp_path / "knowledge"
+    (knowledge_dir / "kb").mkdir(parents=True)
+    for name in ("flow.photos.md", "flow.documents.md"):
+        shutil.copy(repo_knowledge / "kb" / name, knowledge_dir / "kb" / name)
+    for name in ("synonyms.yaml", "out_of_scope.yaml"):
+        shutil.copy(repo_knowledge / name, knowledge_dir / name)
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path,
+        chroma_path=tmp_path / "chroma",
+        knowledge_dir=knowledge_dir,
+        embeddings_provider="openai",
+        embeddings_model="stub-embedder",
+        embeddings_base_url=f"http://127.0.0.1:{sock.getsockname()[1]}/v1",
+        embeddings_api_key="not-a-real-key",
+    )
+    try:
+        base = build_knowledge(settings)
+        report = await base.load()
+        retrieval = await base.search("回访要拍哪些照片？")
+    finally:
+        server.stop()
+    assert report.vectors_embedded > 0
+    assert state["embedded"] >= report.vectors_embedded
+    assert base.index.embedder.name == "langchain/stub-embedder"
+    assert {hit.entry.id for hit in retrieval.hits} <= {"flow.photos", "flow.documents"}
