@@ -42,16 +42,22 @@ class Completions(RequestHandler):
         )
 
 
-@pytest.fixture
-async def model_server():
-    state = {"requests": [], "fail": False, "reply": "- 拍门头和门牌号 [flow.photos]"}
+def serve(path: str, handler: type[RequestHandler], state: dict) -> tuple[HTTPServer, str]:
+    """A stub endpoint on a free loopback port; returns the server and its /v1 base URL."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(8)
     sock.setblocking(False)
-    server = HTTPServer(Application([(r"/v1/chat/completions", Completions, {"state": state})]))
+    server = HTTPServer(Application([(path, handler, {"state": state})]))
     server.add_sockets([sock])
-    yield state, f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    return server, f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+
+
+@pytest.fixture
+async def model_server():
+    state = {"requests": [], "fail": False, "reply": "- 拍门头和门牌号 [flow.photos]"}
+    server, base_url = serve(r"/v1/chat/completions", Completions, state)
+    yield state, base_url
     server.stop()
 
 
@@ -124,12 +130,7 @@ async def test_embeddings_can_come_from_an_openai_compatible_endpoint(tmp_path):
     from assistant.services import build_knowledge
 
     state = {"embedded": 0}
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
-    sock.setblocking(False)
-    server = HTTPServer(Application([(r"/v1/embeddings", Embeddings, {"state": state})]))
-    server.add_sockets([sock])
+    server, base_url = serve(r"/v1/embeddings", Embeddings, state)
     repo_knowledge = Path(__file__).resolve().parents[3] / "knowledge"
     knowledge_dir = tmp_path / "knowledge"
     (knowledge_dir / "kb").mkdir(parents=True)
@@ -144,7 +145,7 @@ async def test_embeddings_can_come_from_an_openai_compatible_endpoint(tmp_path):
         knowledge_dir=knowledge_dir,
         embeddings_provider="openai",
         embeddings_model="stub-embedder",
-        embeddings_base_url=f"http://127.0.0.1:{sock.getsockname()[1]}/v1",
+        embeddings_base_url=base_url,
         embeddings_api_key="not-a-real-key",
     )
     try:
