@@ -1,0 +1,1 @@
+"""The guided visit: the checklist definition, typed answers and the visit flow."""
