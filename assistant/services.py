@@ -22,6 +22,7 @@ from assistant.knowledge.entries import KnowledgeError
 from assistant.knowledge.index import KnowledgeIndex
 from assistant.portfolio import PortfolioService
 from assistant.state import StateStore
+from assistant.visits.service import VisitService
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class Services:
     importer: PortfolioImporter
     knowledge: KnowledgeBase
     answers: AnswerService
+    visits: VisitService
 
     async def start(self) -> None:
         """Connect, migrate, register the configured admins and load the knowledge base.
@@ -192,16 +194,23 @@ def build_services(
         if chat_model is not None
         else None
     )
+    portfolio = PortfolioService(database)
     return Services(
         settings=settings,
         database=database,
         texts=Texts(PROMPTS_DIR / "messages"),
         state=StateStore(database),
         access=AccessService(database, invite_ttl=timedelta(hours=settings.invite_ttl_hours)),
-        portfolio=PortfolioService(database),
+        portfolio=portfolio,
         importer=PortfolioImporter(
             database, max_bytes=settings.import_max_bytes, max_rows=settings.import_max_rows
         ),
         knowledge=knowledge,
         answers=AnswerService(knowledge, composer),
+        visits=VisitService(
+            database,
+            settings.checklist_file or KNOWLEDGE_DIR / "checklist.yaml",
+            portfolio,
+            first_check_days=settings.first_check_days,
+        ),
     )

@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -234,3 +235,56 @@ class RefusedContact(Base):
     telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     refused_at: Mapped[datetime] = mapped_column(default=utcnow)
     failed_codes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VisitStatus(enum.StrEnum):
+    OPEN = "open"
+    PAUSED = "paused"
+    FINISHED = "finished"
+
+
+class Visit(Base):
+    """One post-loan visit. ``current`` names the stop the officer is on; the rest of the plan
+    is derived from the checklist, the pre-visit findings and the answers, so it is not stored."""
+
+    __tablename__ = "visits"
+    __table_args__ = (Index("ix_visits_officer_status", "officer_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    check_type: Mapped[str] = mapped_column(String(16))
+    status: Mapped[VisitStatus] = mapped_column(
+        _enum(VisitStatus, "visit_status"), default=VisitStatus.OPEN
+    )
+    current: Mapped[str] = mapped_column(String(200))
+    findings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None]
+    checkin_at: Mapped[datetime | None]
+    checkin_latitude: Mapped[float | None] = mapped_column(Float)
+    checkin_longitude: Mapped[float | None] = mapped_column(Float)
+    checkin_distance_m: Mapped[float | None] = mapped_column(Float)
+
+
+class AnswerStatus(enum.StrEnum):
+    ANSWERED = "answered"
+    SKIPPED = "skipped"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class VisitAnswer(Base):
+    """A typed answer with what was typed, so the report can show both."""
+
+    __tablename__ = "visit_answers"
+    __table_args__ = (UniqueConstraint("visit_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), index=True)
+    item_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[AnswerStatus] = mapped_column(_enum(AnswerStatus, "answer_status"))
+    value: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    raw_text: Mapped[str | None] = mapped_column(Text)
+    approximate: Mapped[bool] = mapped_column(default=False)
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

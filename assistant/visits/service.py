@@ -1,0 +1,533 @@
+"""The guided visit as a state machine over the checklist.
+
+A visit is a path through *stops*: the pre-visit checks, check-in, documents, every applicable
+question (with the follow-ups its answers trigger, right after it), photos and the finish. The
+path is derived afresh from the checklist, the findings and the answers, so only the current stop
+is stored: going back, skipping, pausing for days or restarting the bot changes nothing else.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from assistant.access import Viewer
+from assistant.db.database import Database
+from assistant.db.models import (
+    AnswerStatus,
+    AuditEntry,
+    Client,
+    Visit,
+    VisitAnswer,
+    VisitStatus,
+    utcnow,
+)
+from assistant.errors import AssistantError, NotFound
+from assistant.portfolio import ClientCard, PortfolioService
+from assistant.visits.checklist import AnswerType, Checklist, Group, Item, PreCheck, load_checklist
+from assistant.visits.parsing import ParseError, parse_date, parse_quantity, parse_yes_no
+
+CHECKIN = "checkin"
+DOCUMENTS = "documents"
+PHOTOS = "photos"
+FINISH = "finish"
+FAR_FROM_CLIENT_M = 500.0
+
+
+class StaleAction(AssistantError):
+    """A button from an earlier step, or a visit that is no longer open."""
+
+    key = "visit.stale"
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Where the officer is. ``id`` is ``precheck:<id>``, ``item:<id>`` or a step name."""
+
+    id: str
+    item: Item | None = None
+    precheck: PreCheck | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.id.split(":", 1)[0]
+
+
+@dataclass(frozen=True)
+class VisitView:
+    visit_id: int
+    client: ClientCard
+    check_type: str
+    status: VisitStatus
+    stop: Stop
+    position: int
+    total: int
+    answered: int
+    resumed: bool = False
+    distance_m: float | None = None
+
+
+@dataclass(frozen=True)
+class RecordedAnswer:
+    item_id: str
+    status: AnswerStatus
+    value: Any
+    raw_text: str | None
+    approximate: bool
+
+
+@dataclass(frozen=True)
+class VisitSummary:
+    view: VisitView
+    answers: list[tuple[Item, RecordedAnswer]]
+    skipped: list[Item]
+    unanswered_required: list[Item]
+    findings: dict[str, str]
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres."""
+    radius = 6_371_000.0
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlambda = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * radius * math.asin(math.sqrt(a))
+
+
+def _stored(answer: VisitAnswer) -> RecordedAnswer:
+    return RecordedAnswer(
+        answer.item_id, answer.status, answer.value.get("v"), answer.raw_text, answer.approximate
+    )
+
+
+class VisitService:
+    """Start, walk, pause, resume and finish visits; every method checks who is asking."""
+
+    def __init__(
+        self,
+        database: Database,
+        checklist_path: Path,
+        portfolio: PortfolioService,
+        *,
+        first_check_days: int,
+    ) -> None:
+        self.database = database
+        self.checklist_path = checklist_path
+        self.portfolio = portfolio
+        self.first_check_days = first_check_days
+        self._checklist: Checklist | None = None
+
+    @property
+    def checklist(self) -> Checklist:
+        """The checklist, read on first use (a broken file raises ChecklistError then)."""
+        if self._checklist is None:
+            self._checklist = load_checklist(self.checklist_path)
+        return self._checklist
+
+    # ----------------------------------------------------------------- the path through a visit
+    def _facts(self, card: ClientCard) -> tuple[str, set[str]]:
+        return card.kind.value, {loan.product for loan in card.loans} or {"personal_business"}
+
+    def plan(
+        self,
+        card: ClientCard,
+        check: str,
+        findings: dict[str, str],
+        answers: dict[str, RecordedAnswer],
+    ) -> list[Stop]:
+        kind, products = self._facts(card)
+        stops = [
+            Stop(f"precheck:{c.id}", precheck=c)
+            for c in self.checklist.prechecks_for(kind, products)
+        ]
+        stops += [Stop(CHECKIN), Stop(DOCUMENTS)]
+        items = self.checklist.items_for(kind, products, check, findings)
+        before_photos = [i for i in items if i.step != "checkpoints"]
+        after_photos = [i for i in items if i.step == "checkpoints"]
+        stops += self._with_follow_ups(before_photos, answers)
+        stops.append(Stop(PHOTOS))
+        stops += self._with_follow_ups(after_photos, answers)
+        stops.append(Stop(FINISH))
+        return stops
+
+    def _with_follow_ups(self, items: list[Item], answers: dict[str, RecordedAnswer]) -> list[Stop]:
+        stops: list[Stop] = []
+        for item in items:
+            stops.append(Stop(f"item:{item.id}", item=item))
+            answer = answers.get(item.id)
+            if answer is not None and answer.status is AnswerStatus.ANSWERED:
+                children = self.checklist.follow_ups(item.id, answer.value)
+                stops += self._with_follow_ups(children, answers)
+        return stops
+
+    def default_check(self, card: ClientCard) -> str:
+        """The first purpose check while the newest loan is young, a periodic one after."""
+        if any(0 <= loan.days_since_disbursement <= self.first_check_days for loan in card.loans):
+            return "purpose"
+        return "periodic"
+
+    # ----------------------------------------------------------------- loading with access checks
+    async def _load(
+        self, viewer: Viewer, visit_id: int, today: date
+    ) -> tuple[Visit, ClientCard, dict[str, RecordedAnswer]]:
+        async with self.database.session() as session:
+            visit = await session.get(Visit, visit_id)
+            if visit is None or visit.officer_id != viewer.officer_id:
+                raise NotFound("visit.not_found")
+            code = await session.scalar(select(Client.code).where(Client.id == visit.client_id))
+            rows = (
+                await session.scalars(select(VisitAnswer).where(VisitAnswer.visit_id == visit_id))
+            ).all()
+            answers = {row.item_id: _stored(row) for row in rows}
+            session.expunge(visit)
+        card = await self.portfolio.client_card(viewer, code or "", today=today, audit=False)
+        return visit, card, answers
+
+    def _view(
+        self,
+        visit: Visit,
+        card: ClientCard,
+        answers: dict[str, RecordedAnswer],
+        *,
+        resumed: bool = False,
+    ) -> VisitView:
+        stops = self.plan(card, visit.check_type, dict(visit.findings), answers)
+        position = next((i for i, s in enumerate(stops) if s.id == visit.current), 0)
+        return VisitView(
+            visit.id,
+            card,
+            visit.check_type,
+            visit.status,
+            stops[position],
+            position + 1,
+            len(stops),
+            sum(1 for a in answers.values() if a.status is AnswerStatus.ANSWERED),
+            resumed,
+            visit.checkin_distance_m,
+        )
+
+    async def _move(self, visit: Visit, stop_id: str, **changes: Any) -> None:
+        async with self.database.session() as session:
+            stored = await session.get(Visit, visit.id)
+            assert stored is not None
+            stored.current = stop_id
+            for key, value in changes.items():
+                setattr(stored, key, value)
+        visit.current = stop_id
+        for key, value in changes.items():
+            setattr(visit, key, value)
+
+    def _guard(self, visit: Visit, stop_id: str | None) -> None:
+        if visit.status is VisitStatus.FINISHED:
+            raise StaleAction("visit.already_finished")
+        if stop_id is not None and stop_id != visit.current:
+            raise StaleAction("visit.stale")
+
+    def _next_stop(self, visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]) -> str:
+        stops = self.plan(card, visit.check_type, dict(visit.findings), answers)
+        ids = [s.id for s in stops]
+        index = ids.index(visit.current) if visit.current in ids else -1
+        return ids[min(index + 1, len(ids) - 1)]
+
+    # ----------------------------------------------------------------- starting and resuming
+    async def start(
+        self, viewer: Viewer, client_code: str, *, today: date, check: str | None = None
+    ) -> VisitView:
+        """Open a visit to the client, or resume the one already open for it.
+
+        Raises:
+            NotFound: no such client among those the viewer may see.
+        """
+        card = await self.portfolio.client_card(viewer, client_code, today=today)
+        async with self.database.session() as session:
+            client_id = await session.scalar(select(Client.id).where(Client.code == card.code))
+            open_visit = await session.scalar(
+                select(Visit)
+                .where(
+                    Visit.client_id == client_id,
+                    Visit.officer_id == viewer.officer_id,
+                    Visit.status != VisitStatus.FINISHED,
+                )
+                .order_by(Visit.id.desc())
+            )
+            if open_visit is not None:
+                open_visit.status = VisitStatus.OPEN
+                visit_id = open_visit.id
+                resumed = True
+            else:
+                check = check or self.default_check(card)
+                first = self.plan(card, check, {}, {})[0]
+                visit = Visit(
+                    client_id=client_id,
+                    officer_id=viewer.officer_id,
+                    check_type=check,
+                    current=first.id,
+                    findings={},
+                )
+                session.add(visit)
+                await session.flush()
+                session.add(
+                    AuditEntry(
+                        actor_officer_id=viewer.officer_id,
+                        action="visit.start",
+                        target=card.code,
+                        detail={"visit": visit.id, "check": check},
+                    )
+                )
+                visit_id = visit.id
+                resumed = False
+        visit, card, answers = await self._load(viewer, visit_id, today)
+        return self._view(visit, card, answers, resumed=resumed)
+
+    async def view(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitView:
+        visit, card, answers = await self._load(viewer, visit_id, today)
+        return self._view(visit, card, answers)
+
+    async def open_visits(self, viewer: Viewer) -> list[tuple[int, str, str, str]]:
+        """``(visit id, client code, client name, status)`` of the viewer's unfinished visits."""
+        async with self.database.session() as session:
+            rows = await session.execute(
+                select(Visit.id, Client.code, Client.name, Visit.status)
+                .join(Client, Client.id == Visit.client_id)
+                .where(Visit.officer_id == viewer.officer_id, Visit.status != VisitStatus.FINISHED)
+                .order_by(Visit.updated_at.desc())
+            )
+            return [(vid, code, name, status.value) for vid, code, name, status in rows.all()]
+
+    # ----------------------------------------------------------------- answering
+    def parse(self, item: Item, text: str, today: date) -> tuple[Any, bool]:
+        """The typed value of ``text`` for ``item`` and whether it is approximate.
+
+        Raises:
+            ParseError: the text cannot be read as this item's answer.
+        """
+        match item.type:
+            case AnswerType.NUMBER | AnswerType.MONEY:
+                low, high = item.typed_range()
+                unit = item.unit or "人"
+                quantity = parse_quantity(text, unit, minimum=low, maximum=high)
+                value = quantity.value * Decimal(item.scale)
+                return float(value), quantity.approximate
+            case AnswerType.YES_NO:
+                return parse_yes_no(text), False
+            case AnswerType.DATE:
+                return parse_date(text, today=today).isoformat(), False
+            case AnswerType.CHOICE:
+                return self._choice(item, text), False
+            case _:
+                cleaned = text.strip()
+                if not cleaned:
+                    raise ParseError("visit.parse.empty")
+                return cleaned[:2000], False
+
+    @staticmethod
+    def _choice(item: Item, text: str) -> str:
+        cleaned = text.strip().lower()
+        for option in item.options:
+            if cleaned in (option.id.lower(), option.label.zh.lower(), option.label.en.lower()):
+                return option.id
+        raise ParseError(
+            "visit.parse.not_a_choice", choices=" / ".join(o.label.zh for o in item.options)
+        )
+
+    async def answer(
+        self, viewer: Viewer, visit_id: int, text: str, *, today: date, stop_id: str | None = None
+    ) -> VisitView:
+        """Record a typed answer for the current question and move on.
+
+        Raises:
+            ParseError: the answer cannot be read; nothing is recorded, the question stays.
+            StaleAction: the visit is finished, or the answer is for another stop.
+        """
+        visit, card, answers = await self._load(viewer, visit_id, today)
+        self._guard(visit, stop_id)
+        stop = self._view(visit, card, answers).stop
+        if stop.item is None:
+            raise StaleAction("visit.not_a_question")
+        value, approximate = self.parse(stop.item, text, today)
+        return await self._record(
+            visit, card, answers, stop.item, AnswerStatus.ANSWERED, value, text, approximate
+        )
+
+    async def choose(
+        self, viewer: Viewer, visit_id: int, stop_id: str, value: str, *, today: date
+    ) -> VisitView:
+        """A button press: an option id, ``yes``/``no``, or a quick-reply value.
+
+        Raises:
+            StaleAction: the button belongs to another stop (an old message, a double press).
+        """
+        visit, card, answers = await self._load(viewer, visit_id, today)
+        self._guard(visit, stop_id)
+        stop = self._view(visit, card, answers).stop
+        if stop.precheck is not None:
+            try:
+                stop.precheck.result(value)
+            except KeyError:
+                raise StaleAction("visit.stale") from None
+            findings = {**visit.findings, stop.precheck.id: value}
+            await self._move(visit, stop.id, findings=findings)
+            return await self._advance(visit, card, answers)
+        if stop.item is None:
+            raise StaleAction("visit.not_a_question")
+        typed: Any = value
+        if stop.item.type is AnswerType.YES_NO:
+            typed = value == "yes"
+        elif stop.item.type in (AnswerType.NUMBER, AnswerType.MONEY):
+            typed = float(value)
+        return await self._record(
+            visit, card, answers, stop.item, AnswerStatus.ANSWERED, typed, None, False
+        )
+
+    async def _record(
+        self,
+        visit: Visit,
+        card: ClientCard,
+        answers: dict[str, RecordedAnswer],
+        item: Item,
+        status: AnswerStatus,
+        value: Any,
+        raw: str | None,
+        approximate: bool,
+    ) -> VisitView:
+        async with self.database.session() as session:
+            row = await session.scalar(
+                select(VisitAnswer).where(
+                    VisitAnswer.visit_id == visit.id, VisitAnswer.item_id == item.id
+                )
+            )
+            if row is None:
+                row = VisitAnswer(visit_id=visit.id, item_id=item.id)
+                session.add(row)
+            row.status, row.value, row.raw_text, row.approximate = (
+                status,
+                {"v": value},
+                raw,
+                approximate,
+            )
+        answers = {**answers, item.id: RecordedAnswer(item.id, status, value, raw, approximate)}
+        return await self._advance(visit, card, answers)
+
+    async def _advance(
+        self, visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]
+    ) -> VisitView:
+        await self._move(visit, self._next_stop(visit, card, answers))
+        return self._view(visit, card, answers)
+
+    # ----------------------------------------------------------------- navigation
+    async def skip(
+        self,
+        viewer: Viewer,
+        visit_id: int,
+        stop_id: str,
+        *,
+        today: date,
+        not_applicable: bool = False,
+    ) -> VisitView:
+        visit, card, answers = await self._load(viewer, visit_id, today)
+        self._guard(visit, stop_id)
+        stop = self._view(visit, card, answers).stop
+        if stop.item is None:
+            return await self._advance(visit, card, answers)
+        status = AnswerStatus.NOT_APPLICABLE if not_applicable else AnswerStatus.SKIPPED
+        return await self._record(visit, card, answers, stop.item, status, None, None, False)
+
+    async def back(self, viewer: Viewer, visit_id: int, stop_id: str, *, today: date) -> VisitView:
+        visit, card, answers = await self._load(viewer, visit_id, today)
+        self._guard(visit, stop_id)
+        ids = [s.id for s in self.plan(card, visit.check_type, dict(visit.findings), answers)]
+        index = ids.index(visit.current) if visit.current in ids else 0
+        await self._move(visit, ids[max(index - 1, 0)])
+        return self._view(visit, card, answers)
+
+    async def jump(self, viewer: Viewer, visit_id: int, group_id: str, *, today: date) -> VisitView:
+        visit, card, answers = await self._load(viewer, visit_id, today)
+        self._guard(visit, None)
+        stops = self.plan(card, visit.check_type, dict(visit.findings), answers)
+        target = next(
+            (
+                s.id
+                for s in stops
+                if (s.item is not None and s.item.group == group_id) or s.id == group_id
+            ),
+            None,
+        )
+        if target is None:
+            raise StaleAction("visit.no_such_section")
+        await self._move(visit, target)
+        return self._view(visit, card, answers)
+
+    def sections(self, view: VisitView) -> list[Group]:
+        kind, products = self._facts(view.client)
+        return self.checklist.groups_for(kind, products, view.check_type)
+
+    async def pause(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitView:
+        visit, card, answers = await self._load(viewer, visit_id, today)
+        self._guard(visit, None)
+        await self._move(visit, visit.current, status=VisitStatus.PAUSED)
+        return self._view(visit, card, answers)
+
+    async def check_in(
+        self,
+        viewer: Viewer,
+        visit_id: int,
+        latitude: float,
+        longitude: float,
+        *,
+        today: date,
+        client_position: tuple[float, float] | None,
+    ) -> VisitView:
+        """Record where and when the officer arrived, and how far that is from the client."""
+        visit, card, answers = await self._load(viewer, visit_id, today)
+        self._guard(visit, CHECKIN)
+        distance = haversine_m(latitude, longitude, *client_position) if client_position else None
+        await self._move(
+            visit,
+            visit.current,
+            checkin_at=utcnow(),
+            checkin_latitude=latitude,
+            checkin_longitude=longitude,
+            checkin_distance_m=distance,
+        )
+        return await self._advance(visit, card, answers)
+
+    # ----------------------------------------------------------------- finishing
+    async def summary(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitSummary:
+        visit, card, answers = await self._load(viewer, visit_id, today)
+        stops = self.plan(card, visit.check_type, dict(visit.findings), answers)
+        items = [s.item for s in stops if s.item is not None]
+        answered = [
+            (i, answers[i.id])
+            for i in items
+            if i.id in answers and answers[i.id].status is AnswerStatus.ANSWERED
+        ]
+        skipped = [
+            i for i in items if i.id in answers and answers[i.id].status is AnswerStatus.SKIPPED
+        ]
+        missing = [i for i in items if i.required and i.id not in answers]
+        return VisitSummary(
+            self._view(visit, card, answers), answered, skipped, missing, dict(visit.findings)
+        )
+
+    async def complete(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitSummary:
+        """Store the visit as finished (its answers stay exactly as recorded)."""
+        visit, _, _ = await self._load(viewer, visit_id, today)
+        self._guard(visit, None)
+        now: datetime = utcnow()
+        await self._move(visit, FINISH, status=VisitStatus.FINISHED, finished_at=now)
+        async with self.database.session() as session:
+            session.add(
+                AuditEntry(
+                    actor_officer_id=viewer.officer_id,
+                    action="visit.finish",
+                    target=str(visit_id),
+                    detail={},
+                )
+            )
+        return await self.summary(viewer, visit_id, today=today)

@@ -1,0 +1,178 @@
+"""The visit state machine on the real checklist: walk, parse, follow-ups, navigation, pause and
+resume, stale buttons, finish — on SQLite and PostgreSQL."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from assistant.access import AccessService
+from assistant.db.database import Database
+from assistant.db.models import (
+    AnswerStatus,
+    Client,
+    ClientKind,
+    Loan,
+    LoanProduct,
+    Officer,
+    PaymentMethod,
+    Role,
+    VisitStatus,
+)
+from assistant.portfolio import PortfolioService
+from assistant.services import KNOWLEDGE_DIR
+from assistant.visits.parsing import ParseError
+from assistant.visits.service import CHECKIN, DOCUMENTS, StaleAction, VisitService
+
+TODAY = date(2026, 11, 29)
+
+
+@pytest.fixture
+async def setup(database: Database):
+    async with database.session() as session:
+        officer = Officer(telegram_id=11, staff_no="E1", name="张伟", role=Role.OFFICER)
+        other = Officer(telegram_id=12, staff_no="E2", name="李娜", role=Role.OFFICER)
+        session.add_all([officer, other])
+        await session.flush()
+        shop = Client(
+            code="C1",
+            name="张记五金店",
+            kind=ClientKind.INDIVIDUAL,
+            officer_id=officer.id,
+            latitude=31.2304,
+            longitude=121.4737,
+        )
+        session.add(shop)
+        await session.flush()
+        session.add(
+            Loan(
+                contract_no="HT1",
+                client_id=shop.id,
+                product=LoanProduct.PERSONAL_BUSINESS,
+                amount=Decimal(300000),
+                agreed_purpose="进货",
+                disbursed_on=TODAY - timedelta(days=10),
+                matures_on=TODAY + timedelta(days=355),
+                payment_method=PaymentMethod.SELF,
+            )
+        )
+    access = AccessService(database, invite_ttl=timedelta(hours=1))
+    service = VisitService(
+        database, KNOWLEDGE_DIR / "checklist.yaml", PortfolioService(database), first_check_days=30
+    )
+    return service, await access.viewer(11), await access.viewer(12)
+
+
+async def walk_to(service, viewer, view, predicate, limit=200):
+    """Skip forward until ``predicate(stop)`` holds."""
+    for _ in range(limit):
+        if predicate(view.stop):
+            return view
+        view = await service.skip(viewer, view.visit_id, view.stop.id, today=TODAY)
+    raise AssertionError("stop not reached")
+
+
+async def test_a_young_loan_gets_a_purpose_check_that_starts_with_public_records(setup):
+    service, officer, _ = setup
+    view = await service.start(officer, "C1", today=TODAY)
+    assert view.check_type == "purpose"
+    assert view.stop.kind == "precheck"
+    assert view.position == 1 and view.total > 20
+
+
+async def test_an_adverse_record_adds_interview_questions(setup):
+    service, officer, _ = setup
+    view = await service.start(officer, "C1", today=TODAY)
+    before = view.total
+    while view.stop.kind == "precheck":
+        check = view.stop.precheck
+        result = "adverse" if check.id == "records.enforcement" else check.results[0].id
+        view = await service.choose(officer, view.visit_id, view.stop.id, result, today=TODAY)
+    assert view.stop.id == CHECKIN
+    assert view.total > before
+
+
+async def test_typed_answers_are_parsed_and_follow_ups_triggered(setup):
+    service, officer, _ = setup
+    view = await service.start(officer, "C1", today=TODAY)
+    view = await walk_to(
+        service, officer, view, lambda s: s.item is not None and s.item.unit == "人"
+    )
+    item = view.stop.item
+    with pytest.raises(ParseError):
+        await service.answer(officer, view.visit_id, "不清楚", today=TODAY)
+    still = await service.view(officer, view.visit_id, today=TODAY)
+    assert still.stop.item.id == item.id, "a wrong answer keeps the question"
+    after = await service.answer(officer, view.visit_id, "三十五个人", today=TODAY)
+    summary = await service.summary(officer, view.visit_id, today=TODAY)
+    recorded = dict((i.id, a) for i, a in summary.answers)[item.id]
+    assert recorded.value == 35 and recorded.raw_text == "三十五个人"
+    assert after.stop.id != still.stop.id
+
+    view = await walk_to(
+        service, officer, after, lambda s: s.item is not None and s.item.id.endswith("other_sites")
+    )
+    total = view.total
+    view = await service.answer(officer, view.visit_id, "有", today=TODAY)
+    assert view.total == total + len(
+        service.checklist.follow_ups("flow.interview.staff.other_sites", True)
+    )
+    assert view.stop.item.parent == "flow.interview.staff.other_sites"
+
+
+async def test_back_pause_and_resume_keep_the_place(setup):
+    service, officer, _ = setup
+    view = await service.start(officer, "C1", today=TODAY)
+    view = await walk_to(service, officer, view, lambda s: s.id == DOCUMENTS)
+    back = await service.back(officer, view.visit_id, view.stop.id, today=TODAY)
+    assert back.stop.id == CHECKIN
+    paused = await service.pause(officer, view.visit_id, today=TODAY)
+    assert paused.status is VisitStatus.PAUSED
+    resumed = await service.start(officer, "C1", today=TODAY)
+    assert resumed.resumed and resumed.visit_id == view.visit_id
+    assert resumed.stop.id == CHECKIN and resumed.status is VisitStatus.OPEN
+
+
+async def test_an_old_button_or_a_double_press_is_stale(setup):
+    service, officer, _ = setup
+    view = await service.start(officer, "C1", today=TODAY)
+    first_stop = view.stop.id
+    await service.choose(officer, view.visit_id, first_stop, "clear", today=TODAY)
+    with pytest.raises(StaleAction):
+        await service.choose(officer, view.visit_id, first_stop, "clear", today=TODAY)
+
+
+async def test_another_officer_cannot_touch_the_visit(setup):
+    service, officer, other = setup
+    view = await service.start(officer, "C1", today=TODAY)
+    from assistant.errors import NotFound
+
+    with pytest.raises(NotFound):
+        await service.view(other, view.visit_id, today=TODAY)
+    with pytest.raises(NotFound):
+        await service.start(other, "C1", today=TODAY)
+
+
+async def test_check_in_measures_the_distance_to_the_client(setup):
+    service, officer, _ = setup
+    view = await service.start(officer, "C1", today=TODAY)
+    view = await walk_to(service, officer, view, lambda s: s.id == CHECKIN)
+    after = await service.check_in(
+        officer, view.visit_id, 31.2404, 121.4737, today=TODAY, client_position=(31.2304, 121.4737)
+    )
+    assert after.stop.id == DOCUMENTS
+    assert 1000 < after.distance_m < 1200
+
+
+async def test_finishing_stores_the_visit_with_what_was_skipped(setup):
+    service, officer, _ = setup
+    view = await service.start(officer, "C1", today=TODAY)
+    view = await walk_to(service, officer, view, lambda s: s.item is not None)
+    skipped_item = view.stop.item.id
+    view = await walk_to(service, officer, view, lambda s: s.id == "finish")
+    summary = await service.complete(officer, view.visit_id, today=TODAY)
+    assert summary.view.status is VisitStatus.FINISHED
+    assert skipped_item in {i.id for i in summary.skipped}
+    with pytest.raises(StaleAction):
+        await service.skip(officer, view.visit_id, "finish", today=TODAY)
+    assert AnswerStatus.SKIPPED.value == "skipped"
