@@ -97,6 +97,21 @@ class PortfolioService:
     def __init__(self, database: Database) -> None:
         self.database = database
 
+    async def coordinates(self, viewer: Viewer, code: str) -> tuple[float, float] | None:
+        """The client's registered position, if recorded (``None`` also for a client out of
+        reach: check-in then records the officer's position without a distance)."""
+        async with self.database.session() as session:
+            row = (
+                await session.execute(
+                    select(Client.latitude, Client.longitude).where(
+                        may_see_client(viewer), func.upper(Client.code) == code.strip().upper()
+                    )
+                )
+            ).first()
+        if row is None or row[0] is None or row[1] is None:
+            return None
+        return float(row[0]), float(row[1])
+
     async def count_clients(self) -> int:
         """How many clients the portfolio holds (no access filter: for the operator's CLI)."""
         async with self.database.session() as session:

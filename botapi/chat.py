@@ -100,9 +100,12 @@ class Chat:
             self.api.push_callback(self.user, message, data, self._last_query_id)
         )
 
-    async def press_data(self, callback_data: str) -> list[BotMessage]:
-        """Send a button press with arbitrary data, as a modified client could."""
-        return await self._press(self.message_with_buttons(), callback_data)
+    async def press_data(
+        self, callback_data: str, message: BotMessage | None = None
+    ) -> list[BotMessage]:
+        """Send a button press with arbitrary data, as a modified client could, or a press on an
+        older ``message`` (which a real client still shows, buttons and all)."""
+        return await self._press(message or self.message_with_buttons(), callback_data)
 
     def message_with_buttons(self) -> BotMessage:
         for message in reversed(self.api.chat_messages(self.user.id)):

@@ -17,11 +17,11 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import admin, ask, clients, gate, general, start
+from handlers import admin, ask, clients, gate, general, start, visit
 from handlers.errors import on_error
 
 # Commands shown in Telegram's menu, per role; the descriptions are message keys.
-OFFICER_COMMANDS = ("start", "help", "ask", "clients", "client", "lang", "cancel")
+OFFICER_COMMANDS = ("start", "help", "visit", "ask", "clients", "client", "lang", "cancel")
 ADMIN_COMMANDS = (*OFFICER_COMMANDS, "invite", "reindex")
 
 GATE_GROUP = -1
@@ -45,14 +45,18 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("cancel", admin.cancel))
     app.add_handler(CommandHandler("ask", ask.ask_command))
     app.add_handler(CommandHandler("reindex", ask.reindex))
+    app.add_handler(CommandHandler("visit", visit.start_visit))
 
     app.add_handler(CallbackQueryHandler(general.language_chosen, pattern=r"^lang:(zh|en)$"))
     app.add_handler(CallbackQueryHandler(clients.clients_page, pattern=r"^cl:p:\d+$"))
     app.add_handler(CallbackQueryHandler(clients.client_pressed, pattern=r"^cl:[^:]+$"))
     app.add_handler(CallbackQueryHandler(admin.import_decision, pattern=r"^imp:(ok|no)$"))
+    app.add_handler(CallbackQueryHandler(visit.visit_button, pattern=r"^v:"))
+    app.add_handler(CallbackQueryHandler(visit.resume_pressed, pattern=r"^vr:\d+$"))
     app.add_handler(CallbackQueryHandler(stale_button))
 
     app.add_handler(MessageHandler(filters.Document.ALL, admin.receive_document))
+    app.add_handler(MessageHandler(filters.LOCATION, visit.visit_location))
     app.add_handler(MessageHandler(filters.COMMAND, general.unknown_command))
     app.add_handler(MessageHandler(filters.TEXT, general.text_outside_a_step))
     app.add_handler(MessageHandler(filters.ALL, general.unexpected_message))

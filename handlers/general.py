@@ -7,6 +7,7 @@ from telegram import Update
 from handlers.ask import ask_free_text
 from handlers.common import awaited_buttons, keyboard, offer_choices, say, stop_awaiting
 from handlers.context import BotContext
+from handlers.visit import visit_text
 
 LANG_CHOICES = (("中文", "lang:zh"), ("English", "lang:en"))
 
@@ -50,6 +51,8 @@ async def text_outside_a_step(update: Update, context: BotContext) -> None:
     rows = awaited_buttons(context)
     if rows:
         await say(update, context, "fallback.press_a_button", markup=keyboard(rows))
+        return
+    if await visit_text(update, context):
         return
     await ask_free_text(update, context)
 

@@ -8,6 +8,7 @@ is stored: going back, skipping, pausing for days or restarting the bot changes 
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,8 +30,17 @@ from assistant.db.models import (
     utcnow,
 )
 from assistant.errors import AssistantError, NotFound
+from assistant.knowledge.entries import Bilingual
 from assistant.portfolio import ClientCard, PortfolioService
-from assistant.visits.checklist import AnswerType, Checklist, Group, Item, PreCheck, load_checklist
+from assistant.visits.checklist import (
+    AnswerType,
+    Checklist,
+    Evidence,
+    Group,
+    Item,
+    PreCheck,
+    load_checklist,
+)
 from assistant.visits.parsing import ParseError, parse_date, parse_quantity, parse_yes_no
 
 CHECKIN = "checkin"
@@ -60,6 +70,13 @@ class Stop:
 
 
 @dataclass(frozen=True)
+class EvidenceNeed:
+    id: str
+    title: Bilingual
+    required: bool
+
+
+@dataclass(frozen=True)
 class VisitView:
     visit_id: int
     client: ClientCard
@@ -69,6 +86,9 @@ class VisitView:
     position: int
     total: int
     answered: int
+    step_title: Bilingual
+    token: str
+    evidence: tuple[EvidenceNeed, ...] = ()
     resumed: bool = False
     distance_m: float | None = None
 
@@ -89,6 +109,11 @@ class VisitSummary:
     skipped: list[Item]
     unanswered_required: list[Item]
     findings: dict[str, str]
+
+
+def stop_token(stop_id: str) -> str:
+    """A short, stable name for a stop, small enough for Telegram's 64-byte button data."""
+    return hashlib.sha256(stop_id.encode()).hexdigest()[:8]
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -199,15 +224,29 @@ class VisitService:
     ) -> VisitView:
         stops = self.plan(card, visit.check_type, dict(visit.findings), answers)
         position = next((i for i, s in enumerate(stops) if s.id == visit.current), 0)
+        stop = stops[position]
+        if stop.item is not None:
+            step_id = stop.item.step
+        else:
+            step_id = "prepare" if stop.precheck is not None else stop.id
+        kind, products = self._facts(card)
+        needs: list[Evidence] = []
+        if stop.id == DOCUMENTS:
+            needs = list(self.checklist.documents_for(kind, products))
+        elif stop.id == PHOTOS:
+            needs = list(self.checklist.photo_categories_for(kind, products))
         return VisitView(
             visit.id,
             card,
             visit.check_type,
             visit.status,
-            stops[position],
+            stop,
             position + 1,
             len(stops),
             sum(1 for a in answers.values() if a.status is AnswerStatus.ANSWERED),
+            self.checklist.step(step_id).title,
+            stop_token(stop.id),
+            tuple(EvidenceNeed(n.id, n.title, n.is_required(kind, products)) for n in needs),
             resumed,
             visit.checkin_distance_m,
         )
@@ -226,7 +265,7 @@ class VisitService:
     def _guard(self, visit: Visit, stop_id: str | None) -> None:
         if visit.status is VisitStatus.FINISHED:
             raise StaleAction("visit.already_finished")
-        if stop_id is not None and stop_id != visit.current:
+        if stop_id is not None and stop_id not in (visit.current, stop_token(visit.current)):
             raise StaleAction("visit.stale")
 
     def _next_stop(self, visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]) -> str:

@@ -52,9 +52,9 @@ async def test_an_unknown_command_points_to_help(bot: BotHarness, team: Team):
     assert "/help" in officer.last_text
 
 
-async def test_a_sticker_or_location_outside_a_step_is_answered(bot: BotHarness, team: Team):
+async def test_a_photo_outside_a_visit_is_answered(bot: BotHarness, team: Team):
     officer = bot.chat(team.officer)
-    await officer.send_location(31.23, 121.47)
+    await officer.send_photo(b"\xff\xd8\xff\xe0 not really a jpeg")
     assert "暂不支持" in officer.last_text
 
 
