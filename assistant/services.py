@@ -22,6 +22,7 @@ from assistant.knowledge.entries import KnowledgeError
 from assistant.knowledge.index import KnowledgeIndex
 from assistant.portfolio import PortfolioService
 from assistant.state import StateStore
+from assistant.visits.evidence import EvidenceService
 from assistant.visits.service import VisitService
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class Services:
     knowledge: KnowledgeBase
     answers: AnswerService
     visits: VisitService
+    evidence: EvidenceService
 
     async def start(self) -> None:
         """Connect, migrate, register the configured admins and load the knowledge base.
@@ -195,6 +197,7 @@ def build_services(
         else None
     )
     portfolio = PortfolioService(database)
+    evidence = EvidenceService(database, settings.data_dir / "evidence")
     return Services(
         settings=settings,
         database=database,
@@ -212,5 +215,7 @@ def build_services(
             settings.checklist_file or KNOWLEDGE_DIR / "checklist.yaml",
             portfolio,
             first_check_days=settings.first_check_days,
+            evidence=evidence,
         ),
+        evidence=evidence,
     )

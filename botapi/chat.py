@@ -69,8 +69,12 @@ class Chat:
             self.api.push_document(self.user, content, file_name or "file", mime_type, caption)
         )
 
-    async def send_photo(self, content: bytes, caption: str | None = None) -> list[BotMessage]:
-        return await self._round_trip(self.api.push_photo(self.user, content, caption))
+    async def send_photo(
+        self, content: bytes, caption: str | None = None, media_group_id: str | None = None
+    ) -> list[BotMessage]:
+        return await self._round_trip(
+            self.api.push_photo(self.user, content, caption, media_group_id)
+        )
 
     async def send_location(self, latitude: float, longitude: float) -> list[BotMessage]:
         return await self._round_trip(self.api.push_location(self.user, latitude, longitude))

@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import admin, ask, clients, gate, general, start, visit
+from handlers import admin, ask, clients, files, gate, general, start, visit
 from handlers.errors import on_error
 
 # Commands shown in Telegram's menu, per role; the descriptions are message keys.
@@ -53,9 +53,10 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(admin.import_decision, pattern=r"^imp:(ok|no)$"))
     app.add_handler(CallbackQueryHandler(visit.visit_button, pattern=r"^v:"))
     app.add_handler(CallbackQueryHandler(visit.resume_pressed, pattern=r"^vr:\d+$"))
+    app.add_handler(CallbackQueryHandler(visit.tag_pressed, pattern=r"^v[eg]:"))
     app.add_handler(CallbackQueryHandler(stale_button))
 
-    app.add_handler(MessageHandler(filters.Document.ALL, admin.receive_document))
+    app.add_handler(MessageHandler(filters.Document.ALL | filters.PHOTO, files.file_received))
     app.add_handler(MessageHandler(filters.LOCATION, visit.visit_location))
     app.add_handler(MessageHandler(filters.COMMAND, general.unknown_command))
     app.add_handler(MessageHandler(filters.TEXT, general.text_outside_a_step))

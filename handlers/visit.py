@@ -243,3 +243,150 @@ async def visit_location(update: Update, context: BotContext) -> None:
         return
     await say(update, context, "visit.checked_in", view=view)
     await _after_move(update, context, view)
+
+
+def _category_rows(
+    context: BotContext, view: VisitView, prefix: str
+) -> list[list[tuple[str, str]]]:
+    return [
+        [(need.title.get(context.lang)[:40], f"{prefix}:{i}")]
+        for i, need in enumerate(view.evidence)
+    ]
+
+
+async def visit_file(update: Update, context: BotContext, visit_id: int) -> None:
+    """A photo or document during a visit: stored against the current step, with buttons to
+    say which document or photo category it is when that step collects several."""
+    message = update.message
+    assert message is not None
+    assert context.viewer is not None
+    services = context.services
+    source = message.document or (message.photo[-1] if message.photo else None)
+    assert source is not None
+    kind = "document" if message.document else "photo"
+    size = getattr(source, "file_size", None) or 0
+    if size > services.evidence.max_bytes:
+        await say(
+            update,
+            context,
+            "visit.evidence.too_large",
+            limit_mb=services.evidence.max_bytes // 2**20,
+        )
+        return
+    try:
+        view = await services.visits.view(context.viewer, visit_id, today=services.today())
+        telegram_file = await source.get_file()
+        content = bytes(await telegram_file.download_as_bytearray())
+        saved = await services.evidence.save(
+            context.viewer,
+            visit_id,
+            content,
+            kind=kind,
+            category=view.stop.item.id if view.stop.item is not None else None,
+            file_name=message.document.file_name if message.document else None,
+            mime_type=message.document.mime_type if message.document else "image/jpeg",
+            file_unique_id=source.file_unique_id,
+            media_group_id=message.media_group_id,
+        )
+    except AssistantError as exc:
+        await say(update, context, exc.key, **exc.params)
+        return
+    if message.media_group_id:
+        _collect_album(
+            context,
+            view,
+            message.media_group_id,
+            saved.duplicate is not None,
+            message.chat_id,
+            context.viewer.telegram_id,
+        )
+        return
+    rows = _category_rows(context, view, f"ve:{saved.id}") if view.evidence else []
+    await say(
+        update,
+        context,
+        "visit.evidence.saved",
+        markup=keyboard(rows) if rows else None,
+        saved=saved,
+        view=view,
+    )
+
+
+def _collect_album(
+    context: BotContext, view: VisitView, group_id: str, duplicate: bool, chat_id: int, user_id: int
+) -> None:
+    """An album arrives as one update per photo with no end marker: answer once, shortly after
+    the last photo."""
+    assert context.job_queue is not None
+    albums = context.chat_data.setdefault("albums", {})
+    album = albums.setdefault(group_id, {"count": 0, "duplicates": 0, "visit": view.visit_id})
+    album["count"] += 1
+    album["duplicates"] += int(duplicate)
+    for job in context.job_queue.get_jobs_by_name(f"album:{group_id}"):
+        job.schedule_removal()
+    context.job_queue.run_once(
+        _album_done,
+        ALBUM_QUIET_SECONDS,
+        name=f"album:{group_id}",
+        chat_id=chat_id,
+        user_id=user_id,
+        data={"group": group_id},
+    )
+
+
+ALBUM_QUIET_SECONDS = 1.5
+
+
+async def _album_done(context: BotContext) -> None:
+    job = context.job
+    assert job is not None
+    assert job.chat_id is not None
+    assert isinstance(job.data, dict)
+    group_id = job.data["group"]
+    album = context.chat_data.get("albums", {}).pop(group_id, None)
+    if album is None:
+        return
+    viewer = await context.services.access.viewer(job.user_id or 0)
+    if viewer is None:
+        return
+    context.viewer = viewer
+    view = await context.services.visits.view(
+        viewer, album["visit"], today=context.services.today()
+    )
+    rows = [
+        [(need.title.get(context.lang)[:40], f"vg:{view.visit_id}:{group_id}:{i}")]
+        for i, need in enumerate(view.evidence)
+    ]
+    await context.bot.send_message(
+        job.chat_id,
+        context.text(
+            "visit.evidence.album", count=album["count"], duplicates=album["duplicates"], view=view
+        ),
+        parse_mode="HTML",
+        reply_markup=keyboard(rows) if rows else None,
+    )
+
+
+async def tag_pressed(update: Update, context: BotContext) -> None:
+    """``ve:<file>:<category index>`` or ``vg:<visit>:<album>:<category index>``."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    assert context.viewer is not None
+    await query.answer()
+    services = context.services
+    visit_id = context.user_data.get(ACTIVE_VISIT)
+    try:
+        if visit_id is None:
+            raise ValueError("no active visit")
+        view = await services.visits.view(context.viewer, visit_id, today=services.today())
+        parts = query.data.split(":")
+        need = view.evidence[int(parts[-1])]
+        if parts[0] == "ve":
+            await services.evidence.retag(context.viewer, int(parts[1]), need.id)
+        else:
+            await services.evidence.retag_group(context.viewer, int(parts[1]), parts[2], need.id)
+    except (AssistantError, ValueError, IndexError):
+        await say(update, context, "visit.stale")
+        return
+    await say(update, context, "visit.evidence.tagged", title=need.title.get(context.lang))

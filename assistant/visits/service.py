@@ -41,6 +41,7 @@ from assistant.visits.checklist import (
     PreCheck,
     load_checklist,
 )
+from assistant.visits.evidence import EvidenceService
 from assistant.visits.parsing import ParseError, parse_date, parse_quantity, parse_yes_no
 
 CHECKIN = "checkin"
@@ -109,6 +110,9 @@ class VisitSummary:
     skipped: list[Item]
     unanswered_required: list[Item]
     findings: dict[str, str]
+    missing_evidence: list[EvidenceNeed]
+    files: int
+    untagged_files: int
 
 
 def stop_token(stop_id: str) -> str:
@@ -141,11 +145,13 @@ class VisitService:
         portfolio: PortfolioService,
         *,
         first_check_days: int,
+        evidence: EvidenceService | None = None,
     ) -> None:
         self.database = database
         self.checklist_path = checklist_path
         self.portfolio = portfolio
         self.first_check_days = first_check_days
+        self.evidence = evidence
         self._checklist: Checklist | None = None
 
     @property
@@ -550,8 +556,26 @@ class VisitService:
             i for i in items if i.id in answers and answers[i.id].status is AnswerStatus.SKIPPED
         ]
         missing = [i for i in items if i.required and i.id not in answers]
+        counts = await self.evidence.counts(visit_id) if self.evidence else {}
+        kind, products = self._facts(card)
+        needs = [
+            *self.checklist.documents_for(kind, products),
+            *self.checklist.photo_categories_for(kind, products),
+        ]
+        missing_evidence = [
+            EvidenceNeed(n.id, n.title, True)
+            for n in needs
+            if n.is_required(kind, products) and not counts.get(n.id)
+        ]
         return VisitSummary(
-            self._view(visit, card, answers), answered, skipped, missing, dict(visit.findings)
+            self._view(visit, card, answers),
+            answered,
+            skipped,
+            missing,
+            dict(visit.findings),
+            missing_evidence,
+            sum(counts.values()),
+            counts.get(None, 0),
         )
 
     async def complete(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitSummary:

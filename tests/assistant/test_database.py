@@ -24,4 +24,4 @@ async def test_start_is_idempotent(database: Database) -> None:
     await database.migrate()
     async with database.session() as session:
         version = (await session.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-    assert version == "0002"
+    assert version == "0003"

@@ -1,0 +1,269 @@
+"""Photos and documents collected on a visit, kept so that they stand up to an audit.
+
+Files are stored content-addressed (by SHA-256) under ``DATA_DIR/evidence``: the same bytes are
+stored once, and a photo already handed in on an earlier visit is recognised — auditors look for
+pre-loan photos reused as post-loan ones. Images are opened before they are accepted, with
+Pillow's decompression-bomb limit, and EXIF time and GPS are kept when a photo arrives as a file
+(Telegram strips them from compressed photos).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from assistant.access import Viewer
+from assistant.db.database import Database
+from assistant.db.models import Client, EvidenceFile, Visit, VisitStatus
+from assistant.errors import AssistantError, NotFound
+
+MAX_BYTES = 20 * 1024 * 1024
+MAX_PIXELS = 60_000_000
+DOCUMENT_TYPES = {
+    ".pdf",
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".webp",
+    ".heic",
+    ".tif",
+    ".tiff",
+    ".doc",
+    ".docx",
+    ".xls",
+    ".xlsx",
+    ".csv",
+    ".txt",
+    ".ofd",
+}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff"}
+
+
+class EvidenceError(AssistantError):
+    key = "visit.evidence.rejected"
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """Where the same file was handed in before."""
+
+    visit_id: int
+    client_code: str
+    received_on: date
+    same_visit: bool
+
+
+@dataclass(frozen=True)
+class SavedEvidence:
+    id: int
+    sha256: str
+    kind: str
+    category: str | None
+    duplicate: Earlier | None
+    exif_taken_at: str | None
+    has_gps: bool
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    taken_at: str | None
+    latitude: float | None
+    longitude: float | None
+
+
+def _rational(value: Any) -> float:
+    return float(value[0]) / float(value[1]) if isinstance(value, tuple) else float(value)
+
+
+def _gps(info: dict[int, Any]) -> tuple[float | None, float | None]:
+    try:
+        lat = sum(_rational(v) / 60**i for i, v in enumerate(info[2]))
+        lon = sum(_rational(v) / 60**i for i, v in enumerate(info[4]))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, IndexError):
+        return None, None
+    if info.get(1) == "S":
+        lat = -lat
+    if info.get(3) == "W":
+        lon = -lon
+    return lat, lon
+
+
+def inspect_image(content: bytes) -> ImageFacts:
+    """Open the image fully (a broken or hostile file fails here) and read its EXIF.
+
+    Raises:
+        EvidenceError: not an image, or a decompression bomb.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            image.verify()
+        with Image.open(io.BytesIO(content)) as image:
+            exif = image.getexif()
+            taken = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
+            latitude, longitude = _gps(dict(exif.get_ifd(0x8825)))
+    except Image.DecompressionBombError as exc:
+        raise EvidenceError("visit.evidence.bomb") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise EvidenceError("visit.evidence.not_an_image") from exc
+    return ImageFacts(str(taken)[:32] if taken else None, latitude, longitude)
+
+
+class EvidenceService:
+    def __init__(self, database: Database, root: Path, *, max_bytes: int = MAX_BYTES) -> None:
+        self.database = database
+        self.root = root
+        self.max_bytes = max_bytes
+
+    def path_of(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256
+
+    def _store(self, sha256: str, content: bytes) -> None:
+        target = self.path_of(sha256)
+        if target.exists():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{sha256}.{os.getpid()}.tmp")
+        temporary.write_bytes(content)
+        # Atomic: a crash mid-write never leaves a half file under the real name.
+        temporary.replace(target)
+
+    async def save(
+        self,
+        viewer: Viewer,
+        visit_id: int,
+        content: bytes,
+        *,
+        kind: str,
+        category: str | None,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+        file_unique_id: str | None = None,
+        media_group_id: str | None = None,
+    ) -> SavedEvidence:
+        """Check, store and record one file for the viewer's open visit.
+
+        Raises:
+            EvidenceError: empty, too large, of a type not accepted, not an image when sent as a
+                photo, or a decompression bomb. Nothing is stored then.
+            NotFound: no such open visit of the viewer's.
+        """
+        if not content:
+            raise EvidenceError("visit.evidence.empty")
+        if len(content) > self.max_bytes:
+            raise EvidenceError("visit.evidence.too_large", limit_mb=self.max_bytes // 2**20)
+        suffix = Path(file_name or "").suffix.lower()
+        if kind == "document" and suffix and suffix not in DOCUMENT_TYPES:
+            raise EvidenceError("visit.evidence.unsupported", name=(file_name or "")[:60])
+        facts = ImageFacts(None, None, None)
+        if kind == "photo" or suffix in IMAGE_SUFFIXES or (mime_type or "").startswith("image/"):
+            facts = await asyncio.to_thread(inspect_image, content)
+        sha256 = hashlib.sha256(content).hexdigest()
+        async with self.database.session() as session:
+            visit = await session.get(Visit, visit_id)
+            if (
+                visit is None
+                or visit.officer_id != viewer.officer_id
+                or visit.status is VisitStatus.FINISHED
+            ):
+                raise NotFound("visit.not_found")
+            earlier_row = (
+                await session.execute(
+                    select(EvidenceFile, Client.code)
+                    .join(Visit, Visit.id == EvidenceFile.visit_id)
+                    .join(Client, Client.id == Visit.client_id)
+                    .where(EvidenceFile.sha256 == sha256)
+                    .order_by(EvidenceFile.id)
+                )
+            ).first()
+            await asyncio.to_thread(self._store, sha256, content)
+            record = EvidenceFile(
+                visit_id=visit_id,
+                kind=kind,
+                category=category,
+                sha256=sha256,
+                size=len(content),
+                mime_type=mime_type,
+                file_name=file_name,
+                telegram_file_unique_id=file_unique_id,
+                media_group_id=media_group_id,
+                exif_taken_at=facts.taken_at,
+                exif_latitude=facts.latitude,
+                exif_longitude=facts.longitude,
+                duplicate_of_id=earlier_row[0].id if earlier_row else None,
+            )
+            session.add(record)
+            await session.flush()
+            earlier = None
+            if earlier_row is not None:
+                first, code = earlier_row
+                earlier = Earlier(
+                    first.visit_id, code, first.received_at.date(), first.visit_id == visit_id
+                )
+            return SavedEvidence(
+                record.id,
+                sha256,
+                kind,
+                category,
+                earlier,
+                facts.taken_at,
+                facts.latitude is not None,
+            )
+
+    async def retag(self, viewer: Viewer, evidence_id: int, category: str) -> None:
+        """Move a file to another category of the same (unfinished) visit."""
+        async with self.database.session() as session:
+            record = await session.get(EvidenceFile, evidence_id)
+            visit = await session.get(Visit, record.visit_id) if record else None
+            if (
+                record is None
+                or visit is None
+                or visit.officer_id != viewer.officer_id
+                or visit.status is VisitStatus.FINISHED
+            ):
+                raise NotFound("visit.not_found")
+            record.category = category
+
+    async def retag_group(
+        self, viewer: Viewer, visit_id: int, media_group_id: str, category: str
+    ) -> int:
+        """Move every file of an album to ``category``; returns how many moved."""
+        async with self.database.session() as session:
+            visit = await session.get(Visit, visit_id)
+            if (
+                visit is None
+                or visit.officer_id != viewer.officer_id
+                or visit.status is VisitStatus.FINISHED
+            ):
+                raise NotFound("visit.not_found")
+            records = (
+                await session.scalars(
+                    select(EvidenceFile).where(
+                        EvidenceFile.visit_id == visit_id,
+                        EvidenceFile.media_group_id == media_group_id,
+                    )
+                )
+            ).all()
+            for record in records:
+                record.category = category
+            return len(records)
+
+    async def counts(self, visit_id: int) -> dict[str | None, int]:
+        """How many files each category of the visit holds."""
+        async with self.database.session() as session:
+            rows = await session.execute(
+                select(EvidenceFile.category, func.count())
+                .where(EvidenceFile.visit_id == visit_id)
+                .group_by(EvidenceFile.category)
+            )
+            return {category: count for category, count in rows.all()}
