@@ -21,7 +21,17 @@ from handlers import admin, ask, clients, files, gate, general, start, visit
 from handlers.errors import on_error
 
 # Commands shown in Telegram's menu, per role; the descriptions are message keys.
-OFFICER_COMMANDS = ("start", "help", "visit", "ask", "clients", "client", "lang", "cancel")
+OFFICER_COMMANDS = (
+    "start",
+    "help",
+    "prep",
+    "visit",
+    "ask",
+    "clients",
+    "client",
+    "lang",
+    "cancel",
+)
 ADMIN_COMMANDS = (*OFFICER_COMMANDS, "invite", "reindex")
 
 GATE_GROUP = -1
@@ -46,6 +56,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("ask", ask.ask_command))
     app.add_handler(CommandHandler("reindex", ask.reindex))
     app.add_handler(CommandHandler("visit", visit.start_visit))
+    app.add_handler(CommandHandler("prep", visit.prep))
 
     app.add_handler(CallbackQueryHandler(general.language_chosen, pattern=r"^lang:(zh|en)$"))
     app.add_handler(CallbackQueryHandler(clients.clients_page, pattern=r"^cl:p:\d+$"))
@@ -54,6 +65,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(visit.visit_button, pattern=r"^v:"))
     app.add_handler(CallbackQueryHandler(visit.resume_pressed, pattern=r"^vr:\d+$"))
     app.add_handler(CallbackQueryHandler(visit.tag_pressed, pattern=r"^v[eg]:"))
+    app.add_handler(CallbackQueryHandler(visit.prep_start_pressed, pattern=r"^vp:"))
     app.add_handler(CallbackQueryHandler(stale_button))
 
     app.add_handler(MessageHandler(filters.Document.ALL | filters.PHOTO, files.file_received))

@@ -9,7 +9,7 @@ from handlers.context import BotContext
 
 
 async def file_received(update: Update, context: BotContext) -> None:
-    visit_id = context.user_data.get(visit.ACTIVE_VISIT)
+    visit_id = await visit.active_visit(context)
     if visit_id is not None:
         await visit.visit_file(update, context, visit_id)
     elif update.message is not None and update.message.document is not None:

@@ -183,13 +183,29 @@ async def _after_move(update: Update, context: BotContext, view: VisitView) -> N
     await show_stop(update, context, view)
 
 
+async def active_visit(context: BotContext) -> int | None:
+    """The visit the officer is on: the one they last opened in this chat, or — if that note
+    was lost with a crash before it was saved — their only visit still open in the database."""
+    visit_id = context.user_data.get(ACTIVE_VISIT)
+    if visit_id is not None or context.viewer is None:
+        return visit_id
+    still_open = [
+        v for v in await context.services.visits.open_visits(context.viewer) if v[3] == "open"
+    ]
+    if len(still_open) == 1:
+        context.user_data[ACTIVE_VISIT] = still_open[0][0]
+        return still_open[0][0]
+    return None
+
+
 async def visit_text(update: Update, context: BotContext) -> bool:
     """A typed message while a visit is open: the answer to the current question, or a
     question for the knowledge base (then the same step is shown again). ``False`` when no
     visit is active, so the caller treats the text as usual."""
-    visit_id = context.user_data.get(ACTIVE_VISIT)
-    if visit_id is None or context.viewer is None or update.message is None:
+    visit_id = await active_visit(context)
+    if visit_id is None or update.message is None:
         return False
+    assert context.viewer is not None
     text = update.message.text or ""
     visits, today = context.services.visits, context.services.today()
     try:
@@ -197,9 +213,20 @@ async def visit_text(update: Update, context: BotContext) -> bool:
     except AssistantError:
         context.user_data.pop(ACTIVE_VISIT, None)
         return False
-    if view.stop.item is None or text.strip().endswith(QUESTION_ENDINGS):
+    if text.strip().endswith(QUESTION_ENDINGS):
         await ask_free_text(update, context)
         await show_stop(update, context, view, returning=True)
+        return True
+    if view.stop.item is None:
+        # Check-in wants a location, documents and photos want files, the rest want a tap.
+        await say(
+            update,
+            context,
+            f"visit.expects.{view.stop.kind}"
+            if view.stop.kind in ("checkin", "documents", "photos")
+            else "visit.not_a_question",
+        )
+        await show_stop(update, context, view)
         return True
     try:
         view = await visits.answer(context.viewer, visit_id, text, today=today)
@@ -216,7 +243,7 @@ async def visit_location(update: Update, context: BotContext) -> None:
     """A shared location: the check-in when the visit is at that step."""
     assert update.message is not None
     assert update.message.location is not None
-    visit_id = context.user_data.get(ACTIVE_VISIT)
+    visit_id = await active_visit(context)
     if visit_id is None or context.viewer is None:
         await say(update, context, "visit.location_outside")
         return
@@ -389,4 +416,51 @@ async def tag_pressed(update: Update, context: BotContext) -> None:
     except (AssistantError, ValueError, IndexError):
         await say(update, context, "visit.stale")
         return
+    # Filed: the category buttons go, so the step's own buttons are the ones left to tap.
+    await query.edit_message_reply_markup(None)
     await say(update, context, "visit.evidence.tagged", title=need.title.get(context.lang))
+
+
+async def prep(update: Update, context: BotContext) -> None:
+    """``/prep CODE``: the pre-visit brief, with a button that starts the look-ups."""
+    assert context.viewer is not None
+    if not context.args:
+        await say(update, context, "visit.prep_usage")
+        return
+    try:
+        brief = await context.services.visits.brief(
+            context.viewer, context.args[0], today=context.services.today()
+        )
+    except AssistantError as exc:
+        await say(update, context, exc.key, **exc.params)
+        return
+    phrasing = context.services.knowledge.entry(
+        "practice.phrasing.openers"
+    ) or context.services.knowledge.entry("practice.phrasing")
+    rows = [[(context.text("visit.button.start_prechecks"), f"vp:{brief.client.code}")]]
+    await say(
+        update,
+        context,
+        "visit.brief",
+        markup=keyboard(rows),
+        brief=brief,
+        phrasing=phrasing.points(context.lang)[:3] if phrasing else [],
+        phrasing_source=phrasing.source.get(context.lang) if phrasing else "",
+        first_check_days=context.services.settings.first_check_days,
+    )
+
+
+async def prep_start_pressed(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    assert context.viewer is not None
+    await query.answer()
+    try:
+        view = await context.services.visits.start(
+            context.viewer, query.data.removeprefix("vp:"), today=context.services.today()
+        )
+    except AssistantError as exc:
+        await say(update, context, exc.key, **exc.params)
+        return
+    await show_stop(update, context, view, started=True)

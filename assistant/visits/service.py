@@ -104,6 +104,22 @@ class RecordedAnswer:
 
 
 @dataclass(frozen=True)
+class LastVisit:
+    finished_on: date
+    check_type: str
+    answered: int
+    findings: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Brief:
+    client: ClientCard
+    check_due: str
+    last_visit: LastVisit | None
+    prechecks: list[PreCheck]
+
+
+@dataclass(frozen=True)
 class VisitSummary:
     view: VisitView
     answers: list[tuple[Item, RecordedAnswer]]
@@ -344,6 +360,43 @@ class VisitService:
                 .order_by(Visit.updated_at.desc())
             )
             return [(vid, code, name, status.value) for vid, code, name, status in rows.all()]
+
+    async def brief(self, viewer: Viewer, client_code: str, *, today: date) -> Brief:
+        """What to know before going: the client, the check that is due, the last visit and the
+        public-record look-ups to make.
+
+        Raises:
+            NotFound: no such client among those the viewer may see.
+        """
+        card = await self.portfolio.client_card(viewer, client_code, today=today)
+        async with self.database.session() as session:
+            client_id = await session.scalar(select(Client.id).where(Client.code == card.code))
+            last = await session.scalar(
+                select(Visit)
+                .where(Visit.client_id == client_id, Visit.status == VisitStatus.FINISHED)
+                .order_by(Visit.finished_at.desc())
+            )
+            answered = 0
+            if last is not None:
+                answered = len(
+                    (
+                        await session.scalars(
+                            select(VisitAnswer.id).where(
+                                VisitAnswer.visit_id == last.id,
+                                VisitAnswer.status == AnswerStatus.ANSWERED,
+                            )
+                        )
+                    ).all()
+                )
+        kind, products = self._facts(card)
+        last_visit = None
+        if last is not None and last.finished_at is not None:
+            last_visit = LastVisit(
+                last.finished_at.date(), last.check_type, answered, dict(last.findings)
+            )
+        return Brief(
+            card, self.default_check(card), last_visit, self.checklist.prechecks_for(kind, products)
+        )
 
     # ----------------------------------------------------------------- answering
     def parse(self, item: Item, text: str, today: date) -> tuple[Any, bool]:

@@ -1,0 +1,179 @@
+"""A complete visit, as the issue's done-when describes it, for an individual and a corporate demo
+client: brief, look-ups with an adverse finding, check-in, documents, typed answers in Chinese
+numerals, a follow-up, a mid-visit question, a pause and a resume after restarting the bot, an
+album, a reused-photo warning, and the submitted visit stored with typed answers."""
+
+import asyncio
+import io
+import re
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from assistant.db.models import Visit, VisitAnswer, VisitStatus
+from assistant.demo import DEMO_PEOPLE, seed_demo
+from assistant.services import build_services
+from bot import build_application
+from botapi.chat import Chat, polling, settle_in_process
+from botapi.console import standin_builder
+from botapi.standin import FakeBotApi, FakeUser
+
+OFFICER = next(p for p in DEMO_PEOPLE if p.alias == "officer")
+SPOKEN = {
+    "人": "三十五个人",
+    "万元": "二十五万",
+    "元": "两千五百元",
+    "%": "百分之十五",
+    "天": "三十天",
+    "月": "三个月",
+    "平方米": "一百二十平",
+}
+NAVIGATION = {"⏭ 跳过", "🚫 不适用", "⬅ 返回", "📑 跳转", "⏸ 暂停", "继续 ▶", "✅ 确认提交"}
+
+
+def jpeg(shade: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (80, 60), (shade, 100, 200 - shade)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+class Bank:
+    """The demo bank, restartable: each ``start`` is a fresh process on the same database."""
+
+    def __init__(self, settings, knowledge, database_url):
+        self.settings, self.knowledge, self.database_url = settings, knowledge, database_url
+        self.api = FakeBotApi()
+
+    def application(self):
+        from assistant.db.database import Database
+
+        services = build_services(
+            self.settings, database=Database(self.database_url), knowledge=self.knowledge
+        )
+        return build_application(self.settings, standin_builder(self.api), services=services)
+
+
+@pytest.fixture
+async def bank(settings, knowledge, tmp_path):
+    from assistant.db.database import Database
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
+    database = Database(url)
+    services = build_services(settings, database=database, knowledge=knowledge)
+    await services.start()
+    await seed_demo(services)
+    await database.dispose()
+    return Bank(settings, knowledge, url)
+
+
+async def answer_current(chat: Chat) -> str:
+    """Answer whatever is asked, the way an officer would; returns what kind of answer it was."""
+    text, labels = chat.last_text, chat.last.button_labels
+    unit = re.search(r"（单位：(.+?)）", text)
+    if unit and unit.group(1) in SPOKEN:
+        await chat.send(SPOKEN[unit.group(1)])
+        return "numeral"
+    if "是" in labels and "否" in labels:
+        await chat.press("是")
+        return "yes"
+    options = [label for label in labels if label not in NAVIGATION]
+    if options:
+        await chat.press(options[0])
+        return "choice"
+    await chat.send("经营正常，与上次看到的一致")
+    return "text"
+
+
+async def move_on(chat: Chat) -> None:
+    labels = chat.last.button_labels
+    await chat.press(next(b for b in ("⏭ 跳过", "继续 ▶") if b in labels))
+
+
+@pytest.mark.parametrize("client", ["C1001", "C1002"])
+async def test_a_complete_visit(bank: Bank, client: str):
+    user = FakeUser(OFFICER.telegram_id, OFFICER.first_name)
+    first = bank.application()
+    async with polling(first):
+        officer = Chat(bank.api, user, settle_in_process(bank.api, first))
+        await officer.send(f"/prep {client}")
+        assert "访前简报" in officer.last_text and "开场话术" in officer.last_text
+        await officer.press("▶ 开始访前查询")
+        assert "开始回访" in officer.last_text
+
+        # Look-ups: enforcement is adverse, the rest clear.
+        while "访前准备" in officer.last_text.split("\n", 1)[0]:
+            adverse = "执行" in officer.last_text
+            await officer.press(2 if adverse else 1)
+        assert "实时位置" in officer.last_text
+        await officer.send("到了")
+        assert "这一步需要签到" in officer.text, "text where a location is expected"
+        await officer.send_location(31.2304, 121.4737)
+        assert "已签到" in officer.text
+
+        # Documents: one statement, filed under its document type.
+        await officer.send_document(b"%PDF-1.4 bank statement", "statement.pdf", "application/pdf")
+        await officer.press(1)
+        assert "已归类为" in officer.last_text
+        await officer.press("继续 ▶")
+
+        # The interview: answer the first questions, Chinese numerals included.
+        kinds = []
+        for _ in range(8):
+            before = officer.last_text
+            kinds.append(await answer_current(officer))
+            if officer.last_text == before:
+                await move_on(officer)
+        assert "numeral" in kinds
+
+        replies = await officer.send("老板说的营业额和流水对不上怎么办？")
+        assert "来源：" in replies[0].text
+        assert "回到当前问题" in officer.last_text
+        step = officer.last_text.split("\n", 1)[0]
+        await officer.press("⏸ 暂停")
+        assert "已暂停" in officer.last_text
+
+    second = bank.application()  # a restart: new process state, same database
+    async with polling(second):
+        officer = Chat(bank.api, user, settle_in_process(bank.api, second))
+        await officer.send(f"/visit {client}")
+        assert "继续上次的回访" in officer.last_text
+        assert officer.last_text.split("\n", 1)[0] == step
+
+        for _ in range(150):
+            if "请拍照留存" in officer.last_text:
+                break
+            await move_on(officer)
+        for shade in (10, 60, 110):
+            await officer.send_photo(jpeg(shade), media_group_id=f"album-{client}")
+        await asyncio.sleep(2.5)
+        assert "一组 3 张照片" in bank.api.chat_messages(user.id)[-1].text
+        await officer.press(1)
+        assert "已归类为" in officer.last_text, "the whole album filed with one tap"
+        await officer.send_photo(jpeg(10))
+        assert "完全相同" in officer.last_text, "a reused photo is flagged"
+        await officer.press(1)
+        await officer.press("继续 ▶")
+
+        for _ in range(150):
+            if "回访小结" in officer.last_text:
+                break
+            await move_on(officer)
+        assert "已上传 5 个文件" in officer.last_text
+        await officer.press("✅ 确认提交")
+        assert "回访已完成并保存" in officer.last_text
+
+        services = second.bot_data["services"]
+        async with services.database.session() as session:
+            visit = await session.scalar(select(Visit).order_by(Visit.id.desc()))
+            answers = (
+                await session.scalars(select(VisitAnswer).where(VisitAnswer.visit_id == visit.id))
+            ).all()
+        assert visit.status is VisitStatus.FINISHED
+        assert visit.findings.get("records.enforcement") == "adverse"
+        assert visit.checkin_latitude == pytest.approx(31.2304)
+        numerals = [a for a in answers if a.raw_text in SPOKEN.values()]
+        assert numerals, "Chinese numerals stored with their typed value"
+        assert all(isinstance(a.value["v"], float) for a in numerals)
+        checklist = services.visits.checklist
+        assert any(checklist.item(a.item_id).parent for a in answers), "a follow-up answered"
