@@ -34,6 +34,8 @@ from botapi.standin import (
 )
 
 DEEP_LINK = re.compile(r"t\.me/\w+\?start=([A-Za-z0-9_-]+)")
+ALBUM_WAIT_SECONDS = 2.5
+SKIP_LABELS = ("⏭ 跳过", "⏭ Skip", "继续 ▶", "Continue ▶")
 BuildApplication = Callable[..., Application[Any, Any, Any, Any, Any, Any]]
 
 HELP = """控制台命令 / console commands:
@@ -42,6 +44,9 @@ HELP = """控制台命令 / console commands:
   :doc PATH [说明]          发送文件 / send a document
   :photo PATH [说明]        发送照片 / send a photo
   :loc 纬度 经度            发送位置 / send a location
+  :album PATH PATH …        发送一组照片（相册）/ send photos as one album
+  :skip-until 文字          连续点「跳过/继续」直到出现该文字 / tap Skip or Continue until
+                            the bot shows the text (for scripted demos)
   :link                     以当前身份打开机器人最近给出的邀请链接 / open the newest invite link
                             the bot showed, as the current user (what tapping it in Telegram does)
   :as 身份                  切换用户 / switch user ({aliases})
@@ -109,6 +114,34 @@ class Console:
                 labels = message.button_labels
                 self.write("   " + "  ".join(f"[{i}] {label}" for i, label in enumerate(labels, 1)))
 
+    async def album(self, chat: Chat, paths: list[Path]) -> None:
+        missing = [p for p in paths if not p.is_file()]
+        if missing:
+            self.write(f"⚠ 找不到文件 / no such file: {missing[0]}")
+            return
+        group = f"console-album-{len(self.api.events)}"
+        mark = len(self.api.events)
+        for path in paths:
+            await chat.send_photo(path.read_bytes(), media_group_id=group)
+        # Telegram sends no end-of-album marker; the bot answers once the album has gone quiet.
+        await asyncio.sleep(ALBUM_WAIT_SECONDS)
+        self.show(self.api.events_since(mark, chat.user.id))
+
+    async def skip_until(self, chat: Chat, text: str, limit: int = 300) -> None:
+        for _ in range(limit):
+            last = chat.message_with_buttons()
+            if text in last.text:
+                self.show([last])
+                return
+            labels = last.button_labels
+            label = next((b for b in SKIP_LABELS if b in labels), None)
+            if label is None:
+                self.write(f"⚠ 没有可跳过的按钮 / nothing to skip: {last.text.splitlines()[0]}")
+                return
+            await chat.press(label)
+            self.write(f"   ⏭ {last.text.splitlines()[0]}")
+        self.write(f"⚠ 未出现 / never shown: {text}")
+
     def who(self) -> None:
         for p in self.people.values():
             mark = "→" if p.alias == self.current else " "
@@ -162,6 +195,10 @@ class Console:
             else:
                 self.write(f"— 打开链接 / opening t.me/…?start={self.last_start_payload}")
                 self.show(await chat.send(f"/start {self.last_start_payload}"))
+        elif command == "album" and args:
+            await self.album(chat, [Path(a).expanduser() for a in args])
+        elif command == "skip-until" and args:
+            await self.skip_until(chat, " ".join(args))
         elif command == "loc" and len(args) == 2:
             try:
                 lat, lon = float(args[0]), float(args[1])

@@ -1,0 +1,139 @@
+"""A complete visit in console mode, scripted through piped input, for an individual and a
+corporate demo client — including a pause, a restart of the console and a resume."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from assistant.access import AccessService
+from assistant.db.database import Database
+from assistant.demo import seed_demo
+from assistant.services import build_services
+from assistant.visits.checklist import AnswerType, Item
+from tests.conftest import REPO
+from tests.test_bot import clean_env
+
+SPOKEN = {
+    "人": "三十五个人",
+    "万元": "二十五万",
+    "元": "两千五百元",
+    "%": "百分之十五",
+    "天": "三十天",
+    "月": "三个月",
+    "平方米": "一百二十平",
+}
+
+
+def console(tmp_path: Path, script: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bot.py"), "console", "--user", "officer"],
+        input=script,
+        cwd=tmp_path,
+        env=clean_env(DATA_DIR=str(tmp_path / "data")),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def line_for(item: Item, follow: bool) -> str:
+    match item.type:
+        case AnswerType.NUMBER | AnswerType.MONEY:
+            return SPOKEN[item.unit or "人"]
+        case AnswerType.YES_NO:
+            return "是" if follow else "否"
+        case AnswerType.CHOICE:
+            return ":press 1"
+        case AnswerType.DATE:
+            return "今天"
+        case _:
+            return "经营正常，与上次看到的一致"
+
+
+async def first_session_script(settings, knowledge, tmp_path: Path, code: str) -> list[str]:
+    """What the officer types, worked out from the same checklist and demo portfolio."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'plan.db'}")
+    services = build_services(settings, database=database, knowledge=knowledge)
+    await services.start()
+    await seed_demo(services)
+    card = await services.portfolio.client_card(
+        AccessService.system_actor(), code, today=services.today()
+    )
+    await database.dispose()
+    visits = services.visits
+    kind, products = card.kind.value, {loan.product for loan in card.loans}
+    lines = [f"/prep {code}", ":press ▶ 开始访前查询"]
+    findings = {}
+    for check in visits.checklist.prechecks_for(kind, products):
+        adverse = check.id == "records.enforcement"
+        findings[check.id] = "adverse" if adverse else check.results[0].id
+        lines.append(":press 2" if adverse else ":press 1")
+    lines += [
+        "到了",
+        ":loc 31.2304 121.4737",
+        f":doc {tmp_path / 'statement.pdf'}",
+        ":press 1",
+        ":press 继续 ▶",
+    ]
+    items = visits.checklist.items_for(kind, products, visits.default_check(card), findings)
+    followed = False
+    for item in [i for i in items if i.step == "interview"][:8]:
+        follow = item.type is AnswerType.YES_NO and bool(item.follow_ups) and not followed
+        lines.append(line_for(item, follow))
+        if follow:
+            followed = True
+            lines += [
+                line_for(child, False) for child in visits.checklist.follow_ups(item.id, True)
+            ]
+    assert followed, "the script triggers a follow-up"
+    return [*lines, "老板说的营业额和流水对不上怎么办？", ":press ⏸ 暂停"]
+
+
+@pytest.mark.parametrize("code", ["C1001", "C1002"])
+async def test_a_complete_visit_in_the_console(settings, knowledge, tmp_path, code):
+    (tmp_path / "statement.pdf").write_bytes(b"%PDF-1.4 statement")
+    photos = []
+    for shade in (20, 90, 160):
+        path = tmp_path / f"photo{shade}.jpg"
+        buffer = io.BytesIO()
+        Image.new("RGB", (80, 60), (shade, 120, 40)).save(buffer, "JPEG")
+        path.write_bytes(buffer.getvalue())
+        photos.append(str(path))
+
+    first = console(
+        tmp_path, "\n".join(await first_session_script(settings, knowledge, tmp_path, code)) + "\n"
+    )
+    assert "开始回访" in first and "已签到" in first and "已归类为" in first
+    assert "三十五个人" in first or "二十五万" in first
+    assert "回到当前问题" in first and "已暂停" in first
+
+    second = console(
+        tmp_path,
+        "\n".join(
+            [
+                f"/visit {code}",
+                ":skip-until 请拍照留存",
+                f":album {' '.join(photos)}",
+                ":press 1",
+                f":photo {photos[0]}",
+                ":press 1",
+                ":press 继续 ▶",
+                ":skip-until 回访小结",
+                ":press ✅ 确认提交",
+            ]
+        )
+        + "\n",
+    )
+    assert "继续上次的回访" in second
+    assert "一组 3 张照片" in second
+    assert "完全相同" in second
+    assert "回访已完成并保存" in second
