@@ -79,7 +79,13 @@ def build_application(
     application = (
         builder.context_types(ContextTypes(context=BotContext))
         .persistence(DatabasePersistence(services.state, services.start))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=settings.telegram_overall_rate,
+                overall_time_period=1,
+                max_retries=3,
+            )
+        )
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=20.0, gt=0, le=300)
     first_check_days: int = Field(default=30, ge=1, le=365)
 
+    # Telegram allows about 30 messages a second per bot; 0 turns the limiter off (benchmarks).
+    telegram_overall_rate: float = Field(default=30, ge=0)
+
     invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
     import_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     import_max_rows: int = Field(default=20_000, ge=1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -49,6 +50,8 @@ DOCUMENTS = "documents"
 PHOTOS = "photos"
 FINISH = "finish"
 FAR_FROM_CLIENT_M = 500.0
+CARD_TTL_SECONDS = 30.0
+CARD_CACHE_SIZE = 2000
 
 
 class StaleAction(AssistantError):
@@ -169,6 +172,7 @@ class VisitService:
         self.first_check_days = first_check_days
         self.evidence = evidence
         self._checklist: Checklist | None = None
+        self._cards: dict[tuple[int, str, date], tuple[float, ClientCard]] = {}
 
     @property
     def checklist(self) -> Checklist:
@@ -233,8 +237,20 @@ class VisitService:
             ).all()
             answers = {row.item_id: _stored(row) for row in rows}
             session.expunge(visit)
-        card = await self.portfolio.client_card(viewer, code or "", today=today, audit=False)
-        return visit, card, answers
+        return visit, await self._card(viewer, code or "", today), answers
+
+    async def _card(self, viewer: Viewer, code: str, today: date) -> ClientCard:
+        """The client's card, reused for a short while: every step of a visit needs it, and
+        loans, guarantors and collateral do not change between two taps."""
+        key = (viewer.officer_id, code, today)
+        cached = self._cards.get(key)
+        if cached is not None and time.monotonic() - cached[0] < CARD_TTL_SECONDS:
+            return cached[1]
+        card = await self.portfolio.client_card(viewer, code, today=today, audit=False)
+        if len(self._cards) > CARD_CACHE_SIZE:
+            self._cards.clear()
+        self._cards[key] = (time.monotonic(), card)
+        return card
 
     def _view(
         self,
@@ -494,6 +510,10 @@ class VisitService:
         raw: str | None,
         approximate: bool,
     ) -> VisitView:
+        answers = {**answers, item.id: RecordedAnswer(item.id, status, value, raw, approximate)}
+        next_stop = self._next_stop(visit, card, answers)
+        # The answer and the move to the next stop commit together: a crash between them can
+        # neither lose the answer nor skip a question.
         async with self.database.session() as session:
             row = await session.scalar(
                 select(VisitAnswer).where(
@@ -509,8 +529,11 @@ class VisitService:
                 raw,
                 approximate,
             )
-        answers = {**answers, item.id: RecordedAnswer(item.id, status, value, raw, approximate)}
-        return await self._advance(visit, card, answers)
+            stored = await session.get(Visit, visit.id)
+            assert stored is not None
+            stored.current = next_stop
+        visit.current = next_stop
+        return self._view(visit, card, answers)
 
     async def _advance(
         self, visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]

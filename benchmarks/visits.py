@@ -1,0 +1,302 @@
+"""Visit benchmark: simulated officers doing full visits through the real Application.
+
+    python benchmarks/visits.py [--officers 100] [--steps 40] [--postgres URL]
+
+Each officer opens a visit, records the look-ups, checks in, answers questions (typed numbers in
+Chinese numerals, yes/no, choices), sends two photos and submits — all through the in-process Bot
+API stand-in, concurrently. It prints the handler latency per update (p50/p95/p99), the updates per
+second, and the same throughput for a bare PTB echo bot in the same run, as a ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from PIL import Image
+from telegram import Update
+from telegram.ext import Application, MessageHandler, filters
+
+from assistant.config import Settings
+from assistant.db.database import Database
+from assistant.db.models import (
+    Client,
+    ClientKind,
+    Loan,
+    LoanProduct,
+    Officer,
+    PaymentMethod,
+    Role,
+    utcnow,
+)
+from assistant.services import build_knowledge, build_services
+from bot import build_application
+from botapi.chat import Chat, polling, settle_in_process
+from botapi.console import standin_builder
+from botapi.standin import FakeBotApi, FakeUser
+
+SPOKEN = {
+    "人": "三十五个人",
+    "万元": "二十五万",
+    "元": "两千五百元",
+    "%": "百分之十五",
+    "天": "三十天",
+    "月": "三个月",
+    "平方米": "一百二十平",
+}
+NAVIGATION = {"⏭ 跳过", "🚫 不适用", "⬅ 返回", "📑 跳转", "⏸ 暂停", "继续 ▶", "✅ 确认提交"}
+LATENCIES: list[float] = []
+
+
+class TimedApplication(Application):  # type: ignore[type-arg]
+    """Records how long the handlers take for each update."""
+
+    async def process_update(self, update: object) -> None:
+        started = time.perf_counter()
+        try:
+            await super().process_update(update)
+        finally:
+            LATENCIES.append(time.perf_counter() - started)
+
+
+def photo(seed: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (seed % 256, (seed * 7) % 256, (seed * 13) % 256)).save(
+        buffer, "JPEG"
+    )
+    return buffer.getvalue()
+
+
+async def seed(database: Database, officers: int) -> None:
+    today = date.today()
+    async with database.session() as session:
+        for n in range(officers):
+            officer = Officer(
+                telegram_id=5_000_000 + n,
+                staff_no=f"B{n:04d}",
+                name=f"官{n}",
+                role=Role.OFFICER,
+                joined_at=utcnow(),
+            )
+            session.add(officer)
+            await session.flush()
+            client = Client(
+                code=f"B{n:04d}",
+                name=f"基准客户{n}",
+                kind=ClientKind.INDIVIDUAL,
+                officer_id=officer.id,
+            )
+            session.add(client)
+            await session.flush()
+            session.add(
+                Loan(
+                    contract_no=f"BH{n:05d}",
+                    client_id=client.id,
+                    product=LoanProduct.PERSONAL_BUSINESS,
+                    amount=Decimal(200000),
+                    agreed_purpose="进货",
+                    disbursed_on=today - timedelta(days=90),
+                    matures_on=today + timedelta(days=270),
+                    payment_method=PaymentMethod.SELF,
+                )
+            )
+
+
+async def step(chat: Chat) -> int:
+    """One officer action on the current stop; returns the number of updates sent."""
+    last = chat.message_with_buttons()
+    text, labels = last.text, last.button_labels
+    if "实时位置" in text:
+        await chat.send_location(31.23, 121.47)
+        return 1
+    if "请拍照留存" in text:
+        await chat.send_photo(photo(chat.user.id))
+        await chat.send_photo(photo(chat.user.id + 1))
+        await chat.press("继续 ▶")
+        return 3
+    if "回访小结" in text:
+        await chat.press("✅ 确认提交")
+        return 1
+    unit = re.search(r"（单位：(.+?)）", text)
+    if unit and unit.group(1) in SPOKEN:
+        await chat.send(SPOKEN[unit.group(1)])
+        return 1
+    if "是" in labels and "否" in labels:
+        await chat.press("否")
+        return 1
+    options = [label for label in labels if label not in NAVIGATION]
+    if options:
+        await chat.press(options[0])
+        return 1
+    await chat.press(next(b for b in ("⏭ 跳过", "继续 ▶") if b in labels))
+    return 1
+
+
+async def officer_visit(chat: Chat, code: str, steps: int) -> int:
+    await chat.send(f"/visit {code}")
+    sent = 1
+    for _ in range(steps):
+        sent += await step(chat)
+        if "回访已完成" in chat.last_text:
+            return sent
+    # Whatever is left is skipped quickly, then the visit is submitted.
+    while "回访已完成" not in chat.last_text:
+        last = chat.message_with_buttons()
+        if "回访小结" in last.text:
+            await chat.press("✅ 确认提交")
+        else:
+            await chat.press(next(b for b in ("⏭ 跳过", "继续 ▶") if b in last.button_labels))
+        sent += 1
+    return sent
+
+
+async def run_visits(
+    database_url: str, data_dir: Path, officers: int, steps: int, knowledge: Any
+) -> tuple[int, float]:
+    database = Database(database_url)
+    # Telegram's own flood limit (30 messages/s, enforced by the rate limiter in production) is
+    # off here, as it is for the echo bot: both measure the bot's own work.
+    settings = Settings(
+        _env_file=None, data_dir=data_dir, database_url=None, telegram_overall_rate=0
+    )
+    services = build_services(settings, database=database, knowledge=knowledge)
+    await services.start()
+    await seed(database, officers)
+    api = FakeBotApi()
+    builder = standin_builder(api).application_class(TimedApplication)
+    application = build_application(settings, builder, services=services)
+    LATENCIES.clear()
+    async with polling(application):
+        chats = [
+            Chat(api, FakeUser(5_000_000 + n, f"官{n}"), settle_in_process(api, application))
+            for n in range(officers)
+        ]
+        started = time.perf_counter()
+        sent = await asyncio.gather(
+            *(officer_visit(chat, f"B{n:04d}", steps) for n, chat in enumerate(chats))
+        )
+        elapsed = time.perf_counter() - started
+    return sum(sent), elapsed
+
+
+async def run_echo(updates_per_user: int, users: int) -> float:
+    """Updates per second of a bare PTB bot that echoes, on the same stand-in."""
+    api = FakeBotApi()
+    application = standin_builder(api).build()
+
+    async def echo(update: Update, context: Any) -> None:
+        assert update.message is not None
+        await update.message.reply_text(update.message.text or "")
+
+    application.add_handler(MessageHandler(filters.TEXT, echo))
+    async with polling(application):
+        chats = [
+            Chat(api, FakeUser(6_000_000 + n, f"u{n}"), settle_in_process(api, application))
+            for n in range(users)
+        ]
+
+        async def talk(chat: Chat) -> None:
+            for i in range(updates_per_user):
+                await chat.send(f"消息 {i}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(talk(chat) for chat in chats))
+        elapsed = time.perf_counter() - started
+    return users * updates_per_user / elapsed
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+async def create_pg(admin_url: str) -> tuple[str, str]:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(admin_url)
+    name = f"lva_bench_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database,
+    )
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    return url.set(database=name).render_as_string(hide_password=False), name
+
+
+async def drop_pg(admin_url: str, name: str) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(admin_url)
+    conn = await asyncpg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database,
+    )
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--officers", type=int, default=100)
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument(
+        "--postgres", help="admin URL, e.g. postgresql+asyncpg://postgres@127.0.0.1/test"
+    )
+    parser.add_argument("--data-dir", type=Path, default=REPO / "data" / "benchmark")
+    args = parser.parse_args()
+
+    knowledge = build_knowledge(Settings(_env_file=None, data_dir=args.data_dir))
+    await knowledge.load()
+    backends = [("sqlite", None)] + ([("postgresql", args.postgres)] if args.postgres else [])
+    echo_rate = await run_echo(updates_per_user=20, users=args.officers)
+    print(f"bare PTB echo bot: {echo_rate:.0f} updates/s")
+    for name, admin_url in backends:
+        with tempfile.TemporaryDirectory() as tmp:
+            if admin_url is None:
+                url, dropper = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", None
+            else:
+                url, database_name = await create_pg(admin_url)
+                dropper = (admin_url, database_name)
+            try:
+                sent, elapsed = await run_visits(
+                    url, Path(tmp), args.officers, args.steps, knowledge
+                )
+            finally:
+                if dropper:
+                    await drop_pg(*dropper)
+        latencies_ms = [v * 1000 for v in LATENCIES]
+        rate = sent / elapsed
+        print(f"\n{name}: {args.officers} officers, {sent} updates in {elapsed:.1f}s")
+        print(
+            f"  handler latency per update: p50 {statistics.median(latencies_ms):.1f} ms  "
+            f"p95 {percentile(latencies_ms, 0.95):.1f} ms  "
+            f"p99 {percentile(latencies_ms, 0.99):.1f} ms"
+        )
+        print(f"  throughput {rate:.0f} updates/s = {rate / echo_rate:.0%} of the echo bot")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
