@@ -120,6 +120,7 @@ class FakeBotApi:
         self.users: dict[int, FakeUser] = {}
         self.files: dict[str, StoredFile] = {}
         self.messages: dict[tuple[int, int], BotMessage] = {}
+        self._by_chat: dict[int, dict[int, BotMessage]] = {}
         # Everything the bot did, in order: ("send" | "edit" | "markup" | "delete", BotMessage).
         self.events: list[tuple[str, BotMessage]] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -242,7 +243,8 @@ class FakeBotApi:
             )
 
     def chat_messages(self, chat_id: int) -> list[BotMessage]:
-        return [m for (cid, _), m in sorted(self.messages.items()) if cid == chat_id]
+        """The bot's messages in one chat, oldest first (message ids only grow)."""
+        return list(self._by_chat.get(chat_id, {}).values())
 
     def events_since(self, mark: int, chat_id: int | None = None) -> list[BotMessage]:
         """Messages sent or re-worded since ``mark``, once each, in the order last touched.
@@ -336,6 +338,7 @@ class FakeBotApi:
         chat_id = int(params["chat_id"])
         message = BotMessage(message_id=next(self._message_ids), chat_id=chat_id)
         self.messages[(chat_id, message.message_id)] = message
+        self._by_chat.setdefault(chat_id, {})[message.message_id] = message
         return message
 
     def _finish(self, kind: str, message: BotMessage, params: dict[str, Any]) -> dict[str, Any]:
@@ -440,6 +443,7 @@ class FakeBotApi:
     async def _api_deletemessage(self, params: dict[str, Any], files: Any) -> Any:
         message = self.messages.pop((int(params["chat_id"]), int(params["message_id"])), None)
         if message is not None:
+            self._by_chat[message.chat_id].pop(message.message_id, None)
             self.events.append(("delete", message))
         return True
 
