@@ -16,6 +16,7 @@ from assistant.db.database import Database
 from assistant.demo import seed_demo
 from assistant.services import build_services
 from assistant.visits.checklist import AnswerType, Item
+from assistant.visits.parsing import parse_quantity
 from tests.conftest import REPO
 from tests.test_bot import clean_env
 
@@ -45,18 +46,34 @@ def console(tmp_path: Path, script: str) -> str:
     return result.stdout
 
 
-def line_for(item: Item, follow: bool) -> str:
+def answer_for(item: Item, follow: bool) -> tuple[str, object]:
+    """The line typed for ``item`` and the typed value the bot will record for it."""
     match item.type:
         case AnswerType.NUMBER | AnswerType.MONEY:
-            return SPOKEN[item.unit or "人"]
+            spoken = SPOKEN[item.unit or "人"]
+            value = float(parse_quantity(spoken, item.unit or "人").value) * item.scale
+            return spoken, value
         case AnswerType.YES_NO:
-            return "是" if follow else "否"
+            return ("是", True) if follow else ("否", False)
         case AnswerType.CHOICE:
-            return ":press 1"
+            return ":press 1", item.options[0].id
         case AnswerType.DATE:
-            return "今天"
+            return "今天", None
         case _:
-            return "经营正常，与上次看到的一致"
+            return "经营正常，与上次看到的一致", None
+
+
+def script_for(checklist, item: Item, state: dict) -> list[str]:
+    """Lines for ``item`` and, right after, for every follow-up the answer triggers."""
+    follow = item.type is AnswerType.YES_NO and bool(item.follow_ups) and not state["followed"]
+    line, value = answer_for(item, follow)
+    lines = [line]
+    children = checklist.follow_ups(item.id, value) if value is not None else []
+    if children:
+        state["followed"] = True
+    for child in children:
+        lines += script_for(checklist, child, state)
+    return lines
 
 
 async def first_session_script(settings, knowledge, tmp_path: Path, code: str) -> list[str]:
@@ -85,16 +102,10 @@ async def first_session_script(settings, knowledge, tmp_path: Path, code: str) -
         ":press 继续 ▶",
     ]
     items = visits.checklist.items_for(kind, products, visits.default_check(card), findings)
-    followed = False
+    state = {"followed": False}
     for item in [i for i in items if i.step == "interview"][:8]:
-        follow = item.type is AnswerType.YES_NO and bool(item.follow_ups) and not followed
-        lines.append(line_for(item, follow))
-        if follow:
-            followed = True
-            lines += [
-                line_for(child, False) for child in visits.checklist.follow_ups(item.id, True)
-            ]
-    assert followed, "the script triggers a follow-up"
+        lines += script_for(visits.checklist, item, state)
+    assert state["followed"], "the script triggers a follow-up"
     return [*lines, "老板说的营业额和流水对不上怎么办？", ":press ⏸ 暂停"]
 
 
@@ -137,3 +148,17 @@ async def test_a_complete_visit_in_the_console(settings, knowledge, tmp_path, co
     assert "一组 3 张照片" in second
     assert "完全相同" in second
     assert "回访已完成并保存" in second
+
+    import json
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "data" / "demo" / "demo.db") as db:
+        status, findings = db.execute("select status, findings from visits").fetchone()
+        stored = db.execute(
+            "select item_id, value, raw_text from visit_answers where status = 'answered'"
+        ).fetchall()
+    assert status == "finished"
+    assert json.loads(findings)["records.enforcement"] == "adverse"
+    numerals = {raw: json.loads(value)["v"] for _, value, raw in stored if raw in SPOKEN.values()}
+    assert numerals, "answers typed in Chinese numerals are stored as numbers"
+    assert all(isinstance(v, float) for v in numerals.values())
