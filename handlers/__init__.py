@@ -53,7 +53,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("client", clients.show_client))
     app.add_handler(CommandHandler("invite", admin.invite))
     app.add_handler(CommandHandler("cancel", admin.cancel))
-    app.add_handler(CommandHandler("ask", ask.ask_command))
+    app.add_handler(CommandHandler("ask", visit.ask_during_visit))
     app.add_handler(CommandHandler("reindex", ask.reindex))
     app.add_handler(CommandHandler("visit", visit.start_visit))
     app.add_handler(CommandHandler("prep", visit.prep))

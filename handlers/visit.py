@@ -15,7 +15,7 @@ from telegram import Update
 from assistant.errors import AssistantError
 from assistant.visits.checklist import AnswerType
 from assistant.visits.service import CHECKIN, DOCUMENTS, FINISH, PHOTOS, VisitView
-from handlers.ask import ask_free_text
+from handlers.ask import ask_command, ask_free_text
 from handlers.common import keyboard, say
 from handlers.context import BotContext
 
@@ -464,3 +464,18 @@ async def prep_start_pressed(update: Update, context: BotContext) -> None:
         await say(update, context, exc.key, **exc.params)
         return
     await show_stop(update, context, view, started=True)
+
+
+async def ask_during_visit(update: Update, context: BotContext) -> None:
+    """``/ask``: answered from the knowledge base; during a visit the step is shown again."""
+    await ask_command(update, context)
+    visit_id = await active_visit(context)
+    if visit_id is None or context.viewer is None or not context.args:
+        return
+    try:
+        view = await context.services.visits.view(
+            context.viewer, visit_id, today=context.services.today()
+        )
+    except AssistantError:
+        return
+    await show_stop(update, context, view, returning=True)

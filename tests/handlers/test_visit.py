@@ -102,6 +102,16 @@ async def test_a_question_mid_visit_returns_to_the_same_step(bot: BotHarness, te
     assert question.split("\n")[-1] in officer.last_text
 
 
+async def test_ask_mid_visit_also_returns_to_the_step(bot: BotHarness, team: Team):
+    officer = bot.chat(team.officer)
+    await officer.send("/visit C001")
+    await skip_until(officer, "单位：")
+    question = officer.last_text
+    replies = await officer.send("/ask 抵押物要看什么")
+    assert "来源：" in replies[0].text
+    assert question.split("\n")[-1] in officer.last_text
+
+
 async def test_someone_elses_client_cannot_be_visited(bot: BotHarness, team: Team):
     officer = bot.chat(team.officer)
     await officer.send("/visit C009")
