@@ -92,8 +92,16 @@ async def start_visit(update: Update, context: BotContext) -> None:
             open_visits=open_visits,
         )
         return
+    await _open(update, context, context.args[0])
+
+
+async def _open(update: Update, context: BotContext, code: str) -> None:
+    """Start or resume the visit to ``code`` and show where it stands."""
+    assert context.viewer is not None
     try:
-        view = await visits.start(context.viewer, context.args[0], today=context.services.today())
+        view = await context.services.visits.start(
+            context.viewer, code, today=context.services.today()
+        )
     except AssistantError as exc:
         await say(update, context, exc.key, **exc.params)
         return
@@ -110,13 +118,10 @@ async def resume_pressed(update: Update, context: BotContext) -> None:
         view = await context.services.visits.view(
             context.viewer, int(query.data.removeprefix("vr:")), today=context.services.today()
         )
-        view = await context.services.visits.start(
-            context.viewer, view.client.code, today=context.services.today()
-        )
-    except (AssistantError, ValueError) as exc:
-        await say(update, context, getattr(exc, "key", "visit.stale"))
+    except (AssistantError, ValueError):
+        await say(update, context, "visit.stale")
         return
-    await show_stop(update, context, view, started=True)
+    await _open(update, context, view.client.code)
 
 
 async def visit_button(update: Update, context: BotContext) -> None:
@@ -454,16 +459,8 @@ async def prep_start_pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     assert query.data is not None
-    assert context.viewer is not None
     await query.answer()
-    try:
-        view = await context.services.visits.start(
-            context.viewer, query.data.removeprefix("vp:"), today=context.services.today()
-        )
-    except AssistantError as exc:
-        await say(update, context, exc.key, **exc.params)
-        return
-    await show_stop(update, context, view, started=True)
+    await _open(update, context, query.data.removeprefix("vp:"))
 
 
 async def ask_during_visit(update: Update, context: BotContext) -> None:

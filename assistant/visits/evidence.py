@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.access import Viewer
 from assistant.db.database import Database
@@ -119,6 +120,18 @@ def inspect_image(content: bytes) -> ImageFacts:
     return ImageFacts(str(taken)[:32] if taken else None, latitude, longitude)
 
 
+async def _open_visit(session: AsyncSession, viewer: Viewer, visit_id: int) -> Visit:
+    """The viewer's own visit, still open for files; anything else looks like no visit at all."""
+    visit = await session.get(Visit, visit_id)
+    if (
+        visit is None
+        or visit.officer_id != viewer.officer_id
+        or visit.status is VisitStatus.FINISHED
+    ):
+        raise NotFound("visit.not_found")
+    return visit
+
+
 class EvidenceService:
     def __init__(self, database: Database, root: Path, *, max_bytes: int = MAX_BYTES) -> None:
         self.database = database
@@ -170,13 +183,7 @@ class EvidenceService:
             facts = await asyncio.to_thread(inspect_image, content)
         sha256 = hashlib.sha256(content).hexdigest()
         async with self.database.session() as session:
-            visit = await session.get(Visit, visit_id)
-            if (
-                visit is None
-                or visit.officer_id != viewer.officer_id
-                or visit.status is VisitStatus.FINISHED
-            ):
-                raise NotFound("visit.not_found")
+            await _open_visit(session, viewer, visit_id)
             earlier_row = (
                 await session.execute(
                     select(EvidenceFile, Client.code)
@@ -224,14 +231,9 @@ class EvidenceService:
         """Move a file to another category of the same (unfinished) visit."""
         async with self.database.session() as session:
             record = await session.get(EvidenceFile, evidence_id)
-            visit = await session.get(Visit, record.visit_id) if record else None
-            if (
-                record is None
-                or visit is None
-                or visit.officer_id != viewer.officer_id
-                or visit.status is VisitStatus.FINISHED
-            ):
+            if record is None:
                 raise NotFound("visit.not_found")
+            await _open_visit(session, viewer, record.visit_id)
             record.category = category
 
     async def retag_group(
@@ -239,13 +241,7 @@ class EvidenceService:
     ) -> int:
         """Move every file of an album to ``category``; returns how many moved."""
         async with self.database.session() as session:
-            visit = await session.get(Visit, visit_id)
-            if (
-                visit is None
-                or visit.officer_id != viewer.officer_id
-                or visit.status is VisitStatus.FINISHED
-            ):
-                raise NotFound("visit.not_found")
+            await _open_visit(session, viewer, visit_id)
             records = (
                 await session.scalars(
                     select(EvidenceFile).where(
