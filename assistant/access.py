@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.db.database import Database
@@ -241,20 +241,6 @@ class AccessService:
             officer = await session.get_one(Officer, viewer.officer_id)
             officer.language = language
             return _viewer(officer)
-
-    async def team_size(self, viewer: Viewer) -> int:
-        """How many officers report to this supervisor (0 for anyone else)."""
-        if not viewer.is_supervisor:
-            return 0
-        async with self.database.session() as session:
-            return (
-                await session.scalar(
-                    select(func.count())
-                    .select_from(Officer)
-                    .where(Officer.supervisor_id == viewer.officer_id)
-                )
-                or 0
-            )
 
 
 def _aware(moment: datetime) -> datetime:

@@ -70,9 +70,6 @@ class Texts:
     def keys(self, lang: Lang) -> set[str]:
         return set(self._sources[lang])
 
-    def has(self, key: str) -> bool:
-        return key in self._sources[DEFAULT_LANG]
-
     def _template(self, html: bool, lang: Lang, key: str) -> Template:
         cache_key = (html, lang, key)
         if cache_key not in self._cache:

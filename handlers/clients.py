@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from assistant.errors import NotFound
+from handlers.ask import CURRENT_CLIENT
 from handlers.common import keyboard, say
 from handlers.context import BotContext
 
@@ -73,5 +74,5 @@ async def _client_card(update: Update, context: BotContext, code: str) -> None:
         await say(update, context, exc.key, **exc.params)
         return
     # Questions asked from now on are about this client ("what should I check for him?").
-    context.user_data["current_client"] = card.code
+    context.user_data[CURRENT_CLIENT] = card.code
     await say(update, context, "client.card", card=card)

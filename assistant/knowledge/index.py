@@ -203,7 +203,3 @@ class KnowledgeIndex:
             return np.zeros((0, 0), dtype=np.float32)
         found = collection.get(ids=list(wanted), include=["embeddings"])
         return np.asarray(found["embeddings"], dtype=np.float32)
-
-    def health(self) -> int:
-        """How many vectors are stored (raises if the store is unreachable)."""
-        return int(self._open().count())

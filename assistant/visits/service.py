@@ -96,6 +96,10 @@ class VisitView:
     resumed: bool = False
     distance_m: float | None = None
 
+    @property
+    def far_from_client(self) -> bool:
+        return self.distance_m is not None and self.distance_m > FAR_FROM_CLIENT_M
+
 
 @dataclass(frozen=True)
 class RecordedAnswer:
