@@ -41,6 +41,7 @@ from assistant.portfolio import ClientCard
 from assistant.services import Services, build_knowledge, build_services
 from handlers import ADMIN_COMMANDS, OFFICER_COMMANDS, register_handlers
 from handlers.context import SERVICES_KEY, BotContext
+from handlers.ordering import PerUserUpdateProcessor
 from handlers.persistence import DatabasePersistence
 
 log = logging.getLogger("bot")
@@ -79,6 +80,7 @@ def build_application(
     application = (
         builder.context_types(ContextTypes(context=BotContext))
         .persistence(DatabasePersistence(services.state, services.start))
+        .concurrent_updates(PerUserUpdateProcessor(settings.concurrent_updates))
         .rate_limiter(
             AIORateLimiter(
                 overall_max_rate=settings.telegram_overall_rate,

@@ -57,6 +57,27 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=20.0, gt=0, le=300)
     first_check_days: int = Field(default=30, ge=1, le=365)
 
+    # Early-warning lines for the risk rules (knowledge/risk_rules.yaml names them without the
+    # risk_ prefix). They are the bank's own settings: no national rule fixes any of them.
+    # _pct is 0–100, _ratio a fraction, _days a number of days; keep in step with RiskThresholds.
+    risk_staff_present_min_ratio: float = Field(default=0.5, gt=0, le=1)
+    risk_receivables_share_max_pct: float = Field(default=50, gt=0, le=100)
+    risk_receivables_recovery_min_pct: float = Field(default=70, ge=0, le=100)
+    risk_revenue_drop_max_pct: float = Field(default=20, gt=0, le=100)
+    risk_revenue_min_elapsed_days: int = Field(default=90, ge=1, le=366)
+    risk_debt_ratio_max_pct: float = Field(default=90, gt=0, le=300)
+    risk_top_customer_max_pct: float = Field(default=50, gt=0, le=100)
+    risk_other_debts_max_loan_ratio: float = Field(default=1.0, gt=0, le=100)
+    risk_investments_max_loan_ratio: float = Field(default=0.5, gt=0, le=100)
+    risk_guarantees_max_loan_ratio: float = Field(default=1.0, gt=0, le=100)
+    risk_collateral_value_min_ratio: float = Field(default=0.8, gt=0, le=1)
+    risk_collateral_coverage_min_ratio: float = Field(default=1.0, gt=0, le=10)
+    risk_due_soon_max_funds_ratio: float = Field(default=2.0, gt=0, le=100)
+    risk_project_capacity_min_pct: float = Field(default=70, gt=0, le=200)
+    risk_overdue_critical_days: int = Field(default=90, ge=1, le=3650)
+
+    # Different officers' updates are handled together, each officer's strictly in order.
+    concurrent_updates: int = Field(default=32, ge=1, le=1024)
     # Telegram allows about 30 messages a second per bot; 0 turns the limiter off (benchmarks).
     telegram_overall_rate: float = Field(default=30, ge=0)
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Any fixed 64-bit number works; every replica must use the same one.
 MIGRATION_LOCK_ID = 0x6C6F616E5F76_01
+_IN_SQLITE_TRANSACTION: ContextVar[bool] = ContextVar("in_sqlite_transaction", default=False)
 
 
 class Database:
@@ -48,6 +50,10 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._started = False
         self._start_lock = asyncio.Lock()
+        # SQLite has one writer at a time. Left to itself, a waiting writer sleeps and polls in
+        # SQLite's busy handler (a dozen concurrent writers took minutes in a test); updates are
+        # handled concurrently, so the process's transactions take turns here instead.
+        self._sqlite_turn = asyncio.Lock() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -87,8 +93,17 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction: committed on success, rolled back on any error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        if self._sqlite_turn is None or _IN_SQLITE_TRANSACTION.get():
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        async with self._sqlite_turn:
+            token = _IN_SQLITE_TRANSACTION.set(True)
+            try:
+                async with self.sessions() as session, session.begin():
+                    yield session
+            finally:
+                _IN_SQLITE_TRANSACTION.reset(token)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

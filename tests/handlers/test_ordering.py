@@ -1,0 +1,82 @@
+"""Officers are served side by side; each officer's own messages strictly in the order sent."""
+
+import asyncio
+
+from telegram import Chat, Message, Update, User
+
+from handlers.ordering import PerUserUpdateProcessor
+from tests.conftest import BotHarness, Team
+from tests.handlers.test_visit import skip_until
+
+
+def _update(update_id: int, user_id: int) -> Update:
+    user = User(user_id, "x", is_bot=False)
+    message = Message(update_id, None, Chat(user_id, "private"), from_user=user, text="t")  # type: ignore[arg-type]
+    return Update(update_id, message=message)
+
+
+async def test_one_users_updates_run_in_order_while_another_user_is_not_held_up():
+    processor = PerUserUpdateProcessor(8)
+    finished: list[str] = []
+
+    async def handle(name: str, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        finished.append(name)
+
+    # The officer's first update is the slow one: the second must still wait for it, while a
+    # colleague's update, sent after both, is done first.
+    await asyncio.gather(
+        processor.process_update(_update(1, 10), handle("officer-1", 0.05)),
+        processor.process_update(_update(2, 10), handle("officer-2", 0)),
+        processor.process_update(_update(3, 20), handle("colleague", 0)),
+    )
+    assert finished == ["colleague", "officer-1", "officer-2"]
+    assert not processor._queues, "a user's lock is dropped with its last update"
+
+
+async def test_an_update_without_a_user_is_not_held_up():
+    processor = PerUserUpdateProcessor(4)
+    finished: list[str] = []
+
+    async def handle(name: str, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        finished.append(name)
+
+    await asyncio.gather(
+        processor.process_update(_update(1, 10), handle("officer", 0.05)),
+        processor.process_update(Update(2), handle("no user", 0)),
+    )
+    assert finished == ["no user", "officer"]
+
+
+async def test_two_answers_sent_at_once_are_recorded_in_order(bot: BotHarness, team: Team):
+    officer = bot.chat(team.officer)
+    await officer.send("/visit C001")
+    await skip_until(officer, "现在一共有多少员工")
+
+    # Both answers leave the phone before the bot has replied to the first, as on a bad line.
+    await bot.api.push_text(officer.user, "三十五个人")
+    last = await bot.api.push_text(officer.user, "二十个")
+    await bot.api.wait_fetched(last)
+    await bot.application.update_queue.join()
+
+    visit_id = (await bot.services.visits.open_visits(await _viewer(bot, team.officer)))[0][0]
+    answers = await _answers(bot, visit_id)
+    assert answers["flow.interview.staff.headcount_total"] == 35
+    assert answers["flow.interview.staff.headcount_present"] == 20
+
+
+async def _viewer(bot: BotHarness, telegram_id: int):
+    viewer = await bot.services.access.viewer(telegram_id)
+    assert viewer is not None
+    return viewer
+
+
+async def _answers(bot: BotHarness, visit_id: int) -> dict[str, object]:
+    from sqlalchemy import select
+
+    from assistant.db.models import VisitAnswer
+
+    async with bot.services.database.session() as session:
+        rows = await session.scalars(select(VisitAnswer).where(VisitAnswer.visit_id == visit_id))
+        return {row.item_id: row.value["v"] for row in rows}
