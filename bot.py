@@ -257,6 +257,22 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if asyncio.run(_with_services(settings, work)) else 1
 
 
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(services: Services) -> None:
+        try:
+            archive = await services.reports.export_client(
+                AccessService.system_actor(), args.client, args.lang
+            )
+        except NotFound:
+            raise SystemExit(f"No client {args.client!r} in the portfolio.") from None
+        out = Path(args.out or f"{args.client}_history.zip")
+        out.write_bytes(archive)
+        _emit(f"Exported the history of client {args.client} to {out} ({len(archive):,} bytes).")
+
+    asyncio.run(_with_services(settings, work))
+    return 0
+
+
 def cmd_reindex(settings: Settings, _args: argparse.Namespace) -> int:
     knowledge = build_knowledge(settings)
     try:
@@ -415,6 +431,12 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="one JSON object per answer")
     ask.add_argument("--batch", help='a JSONL file of {"q": ..., "client": ...} lines')
     sub.add_parser("reindex", help="rebuild the knowledge-base index from knowledge/")
+    export = sub.add_parser(
+        "export", help="a client's whole history as a ZIP: reports, photos, answers (JSON, CSV)"
+    )
+    export.add_argument("client", help="the client code")
+    export.add_argument("--out", help="the ZIP file to write (default: CLIENT_history.zip)")
+    export.add_argument("--lang", choices=LANGUAGES, default="zh")
     return parser
 
 
@@ -441,6 +463,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "console": cmd_console,
         "ask": cmd_ask,
         "reindex": cmd_reindex,
+        "export": cmd_export,
     }
     return handlers[command](settings, args)
 

@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     risk_project_capacity_min_pct: float = Field(default=70, gt=0, le=200)
     risk_overdue_critical_days: int = Field(default=90, ge=1, le=3650)
 
+    report_template: Path | None = Field(
+        default=None,
+        description="the Word template (docxtpl); default: prompts/reports/report_template.docx",
+    )
+    # A narrative this close to the client's previous report (0–1) is flagged as copied.
+    report_copy_warning: float = Field(default=0.9, gt=0, le=1)
+
     # Different officers' updates are handled together, each officer's strictly in order.
     concurrent_updates: int = Field(default=32, ge=1, le=1024)
     # Telegram allows about 30 messages a second per bot; 0 turns the limiter off (benchmarks).

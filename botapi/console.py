@@ -38,6 +38,13 @@ ALBUM_WAIT_SECONDS = 2.5
 SKIP_LABELS = ("⏭ 跳过", "⏭ Skip", "继续 ▶", "Continue ▶")
 BuildApplication = Callable[..., Application[Any, Any, Any, Any, Any, Any]]
 
+LOOKUP_PROMPTS = ("请记录查询结果", "Record the result")
+
+
+def _is_lookup(text: str) -> bool:
+    return any(prompt in text for prompt in LOOKUP_PROMPTS)
+
+
 HELP = """控制台命令 / console commands:
   任意文字 / any text      作为消息发送给机器人 / sent to the bot as a message
   :press N | :press 文字    点击最近一条消息上的按钮 / tap a button by number or label
@@ -45,8 +52,9 @@ HELP = """控制台命令 / console commands:
   :photo PATH [说明]        发送照片 / send a photo
   :loc 纬度 经度            发送位置 / send a location
   :album PATH PATH …        发送一组照片（相册）/ send photos as one album
-  :skip-until 文字          连续点「跳过/继续」直到出现该文字 / tap Skip or Continue until
-                            the bot shows the text (for scripted demos)
+  :skip-until 文字          连续点「跳过/继续」（访前查询点第一个结果）直到出现该文字 / tap
+                            Skip or Continue (a look-up: its first result) until the bot
+                            shows the text (for scripted demos)
   :link                     以当前身份打开机器人最近给出的邀请链接 / open the newest invite link
                             the bot showed, as the current user (what tapping it in Telegram does)
   :as 身份                  切换用户 / switch user ({aliases})
@@ -106,13 +114,7 @@ class Console:
             links = DEEP_LINK.findall(message.text)
             if links:
                 self.last_start_payload = links[-1]
-            if message.document is not None:
-                target = self.outbox / (message.document.file_name or message.document.file_id)
-                target.write_bytes(message.document.content)
-                self.write(f"   📎 {target}")
-            if message.buttons:
-                labels = message.button_labels
-                self.write("   " + "  ".join(f"[{i}] {label}" for i, label in enumerate(labels, 1)))
+            self.attachments(message)
 
     async def album(self, chat: Chat, paths: list[Path]) -> None:
         missing = [p for p in paths if not p.is_file()]
@@ -135,6 +137,8 @@ class Console:
                 return
             labels = last.button_labels
             label = next((b for b in SKIP_LABELS if b in labels), None)
+            if label is None and _is_lookup(last.text) and labels:
+                label = labels[0]
             if label is None:
                 self.write(f"⚠ 没有可跳过的按钮 / nothing to skip: {last.text.splitlines()[0]}")
                 return
@@ -154,6 +158,34 @@ class Console:
 
     async def handle(self, line: str) -> bool:
         """Run one input line; ``False`` means quit."""
+        mark = len(self.api.events)
+        keep_going = await self._handle(line)
+        self.show_others(mark)
+        return keep_going
+
+    def show_others(self, mark: int) -> None:
+        """What the bot sent other people meanwhile (a supervisor's alert, an officer's
+        decision): in Telegram they would see it on their own phones; `:as` switches to them."""
+        current = self.people[self.current].telegram_id
+        by_id = {p.telegram_id: p for p in self.people.values()}
+        for kind, message in self.api.events[mark:]:
+            person = by_id.get(message.chat_id)
+            if kind != "send" or person is None or person.telegram_id == current:
+                continue
+            self.write(f"📨 → {person.first_name}({person.alias}): {message.text}")
+            self.attachments(message)
+
+    def attachments(self, message: BotMessage) -> None:
+        """A sent file is saved to the outbox; buttons are listed by number for `:press`."""
+        if message.document is not None:
+            target = self.outbox / (message.document.file_name or message.document.file_id)
+            target.write_bytes(message.document.content)
+            self.write(f"   📎 {target}")
+        if message.buttons:
+            labels = message.button_labels
+            self.write("   " + "  ".join(f"[{i}] {label}" for i, label in enumerate(labels, 1)))
+
+    async def _handle(self, line: str) -> bool:
         chat = self.chats[self.current]
         if not line.startswith(":"):
             self.show(await chat.send(line))

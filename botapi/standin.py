@@ -24,6 +24,8 @@ from urllib.parse import unquote
 
 from telegram.request import BaseRequest, RequestData
 
+from botapi.markdown import MarkdownV2Error, markdown_v2_to_html
+
 log = logging.getLogger(__name__)
 
 DEFAULT_TOKEN = "123456789:LOCAL-STAND-IN-TOKEN"
@@ -31,6 +33,22 @@ STANDIN_API_URL = "http://bot-api.invalid/bot"
 STANDIN_FILE_URL = "http://bot-api.invalid/file/bot"
 
 _TAG = re.compile(r"<[^>]+>")
+
+
+def formatted_html(text: str, parse_mode: str | None) -> str:
+    """The message as HTML, whichever parse mode it was sent in.
+
+    Raises:
+        BotApiError: MarkdownV2 that Telegram would refuse, with Telegram's own 400 answer.
+    """
+    if parse_mode is None:
+        return html.escape(text, quote=False)
+    if parse_mode.lower() == "markdownv2":
+        try:
+            return markdown_v2_to_html(text)
+        except MarkdownV2Error as exc:
+            raise BotApiError(400, f"Bad Request: {exc}") from None
+    return text
 
 
 def visible_text(text_html: str) -> str:
@@ -132,6 +150,7 @@ class FakeBotApi:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._changed = asyncio.Condition()
+        self._activity = asyncio.Event()
 
     # ------------------------------------------------------------------ the user's side
     def add_user(self, user: FakeUser) -> FakeUser:
@@ -241,6 +260,16 @@ class FakeBotApi:
             await asyncio.wait_for(
                 self._changed.wait_for(lambda: self._acked_offset > update_id), timeout
             )
+
+    async def wait_for_messages(
+        self, chat_id: int, since: int, timeout: float = 10.0
+    ) -> list[BotMessage]:
+        """Wait until the bot has sent something to ``chat_id`` after event ``since``."""
+        async with asyncio.timeout(timeout):
+            while not (found := self.events_since(since, chat_id)):
+                self._activity.clear()
+                await self._activity.wait()
+        return found
 
     def chat_messages(self, chat_id: int) -> list[BotMessage]:
         """The bot's messages in one chat, oldest first (message ids only grow)."""
@@ -376,21 +405,19 @@ class FakeBotApi:
             raw["reply_markup"] = {"inline_keyboard": message.buttons}
         message.raw = raw
         self.events.append((kind, message))
+        self._activity.set()
         return raw
 
     async def _api_sendmessage(self, params: dict[str, Any], files: Any) -> Any:
         if not str(params.get("text", "")).strip():
             raise BotApiError(400, "Bad Request: message text is empty")
-        if len(visible_text(str(params["text"]))) > 4096:
+        text_html = formatted_html(str(params["text"]), params.get("parse_mode"))
+        if len(visible_text(text_html)) > 4096:
             raise BotApiError(400, "Bad Request: message is too long")
         if params.get("chat_id") is not None and int(params["chat_id"]) not in self.users:
             raise BotApiError(400, "Bad Request: chat not found")
         message = self._new_message(params)
-        message.text_html = (
-            str(params["text"])
-            if params.get("parse_mode")
-            else html.escape(str(params["text"]), quote=False)
-        )
+        message.text_html = text_html
         return self._finish("send", message, params)
 
     async def _api_sendchataction(self, params: dict[str, Any], files: Any) -> Any:
@@ -405,6 +432,10 @@ class FakeBotApi:
             return self.store_file(content, file_name=file_name, mime_type=mime or default_mime)
         if isinstance(value, str) and value in self.files:
             return self.files[value]
+        if field_name in files:
+            # A new file uploaded as the field itself (multipart), as PTB sends bytes.
+            file_name, content, mime = files[field_name]
+            return self.store_file(content, file_name=file_name, mime_type=mime or default_mime)
         raise BotApiError(400, f"Bad Request: no {field_name} to send")
 
     async def _api_senddocument(self, params: dict[str, Any], files: Any) -> Any:
@@ -427,7 +458,7 @@ class FakeBotApi:
 
     async def _api_editmessagetext(self, params: dict[str, Any], files: Any) -> Any:
         message = self._existing(params)
-        new_html = str(params["text"])
+        new_html = formatted_html(str(params["text"]), params.get("parse_mode"))
         if new_html == message.text_html and "reply_markup" not in params:
             raise BotApiError(400, "Bad Request: message is not modified")
         message.text_html = new_html

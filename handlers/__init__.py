@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import admin, ask, clients, files, gate, general, start, visit
+from handlers import admin, ask, clients, files, gate, general, report, start, visit
 from handlers.errors import on_error
 
 # Commands shown in Telegram's menu, per role; the descriptions are message keys.
@@ -26,6 +26,9 @@ OFFICER_COMMANDS = (
     "help",
     "prep",
     "visit",
+    "report",
+    "alerts",
+    "history",
     "ask",
     "clients",
     "client",
@@ -57,6 +60,9 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("reindex", ask.reindex))
     app.add_handler(CommandHandler("visit", visit.start_visit))
     app.add_handler(CommandHandler("prep", visit.prep))
+    app.add_handler(CommandHandler("report", report.report_command))
+    app.add_handler(CommandHandler("alerts", report.alerts_command))
+    app.add_handler(CommandHandler("history", report.history_command))
 
     app.add_handler(CallbackQueryHandler(general.language_chosen, pattern=r"^lang:(zh|en)$"))
     app.add_handler(CallbackQueryHandler(clients.clients_page, pattern=r"^cl:p:\d+$"))
@@ -66,6 +72,10 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(visit.resume_pressed, pattern=r"^vr:\d+$"))
     app.add_handler(CallbackQueryHandler(visit.tag_pressed, pattern=r"^v[eg]:"))
     app.add_handler(CallbackQueryHandler(visit.prep_start_pressed, pattern=r"^vp:"))
+    app.add_handler(CallbackQueryHandler(report.open_visit_report, pattern=r"^rp:\d+$"))
+    app.add_handler(CallbackQueryHandler(report.report_button, pattern=r"^r:\d+:"))
+    app.add_handler(CallbackQueryHandler(report.review_button, pattern=r"^rv:"))
+    app.add_handler(CallbackQueryHandler(report.acknowledge_pressed, pattern=r"^al:\d+$"))
     app.add_handler(CallbackQueryHandler(stale_button))
 
     app.add_handler(MessageHandler(filters.Document.ALL | filters.PHOTO, files.file_received))

@@ -7,6 +7,7 @@ from telegram import Update
 from handlers.ask import ask_free_text
 from handlers.common import awaited_buttons, keyboard, offer_choices, say, stop_awaiting
 from handlers.context import BotContext
+from handlers.report import report_text
 from handlers.visit import visit_text
 
 LANG_CHOICES = (("中文", "lang:zh"), ("English", "lang:en"))
@@ -46,8 +47,11 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 
 
 async def text_outside_a_step(update: Update, context: BotContext) -> None:
-    """Text when a button was expected gets the same buttons again; any other text is a question
-    for the knowledge base."""
+    """Text the report asked for goes there; text when a button was expected gets the same
+    buttons again; a visit's answer goes to the visit; any other text is a question for the
+    knowledge base."""
+    if await report_text(update, context):
+        return
     rows = awaited_buttons(context)
     if rows:
         await say(update, context, "fallback.press_a_button", markup=keyboard(rows))

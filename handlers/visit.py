@@ -18,6 +18,7 @@ from assistant.visits.service import CHECKIN, DOCUMENTS, FINISH, PHOTOS, VisitVi
 from handlers.ask import ask_command, ask_free_text
 from handlers.common import keyboard, say
 from handlers.context import BotContext
+from handlers.report import notify_alerts
 
 ACTIVE_VISIT = "active_visit"
 QUESTION_ENDINGS = ("?", "？")
@@ -165,7 +166,15 @@ async def visit_button(update: Update, context: BotContext) -> None:
             case "f":
                 summary = await visits.complete(viewer, visit_id, today=today)
                 context.user_data.pop(ACTIVE_VISIT, None)
-                await say(update, context, "visit.completed", summary=summary)
+                await say(
+                    update,
+                    context,
+                    "visit.completed",
+                    markup=keyboard(
+                        [[(context.text("report.button.draft"), f"rp:{summary.view.visit_id}")]]
+                    ),
+                    summary=summary,
+                )
                 return
             case _:
                 raise ValueError(action)
@@ -179,6 +188,10 @@ async def visit_button(update: Update, context: BotContext) -> None:
 
 
 async def _after_move(update: Update, context: BotContext, view: VisitView) -> None:
+    if view.alerts:
+        # A critical finding reaches the supervisor now, not when the report is submitted.
+        await notify_alerts(context, view.alerts)
+        await say(update, context, "alerts.raised", alerts=view.alerts)
     if view.stop.id == FINISH:
         summary = await context.services.visits.summary(
             context.viewer, view.visit_id, today=context.services.today()

@@ -310,3 +310,63 @@ class EvidenceFile(Base):
     exif_latitude: Mapped[float | None] = mapped_column(Float)
     exif_longitude: Mapped[float | None] = mapped_column(Float)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_files.id"))
+
+
+class ReportStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    APPROVED = "approved"
+
+
+class Report(Base):
+    """The risk report of one finished visit, through review to approval.
+
+    Figures are never stored here: the report is composed from the visit's answers each time, so
+    an edit to a narrative cannot change a number. What is kept is what the officer wrote (section
+    texts, remarks) and what the supervisor decided.
+    """
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
+    status: Mapped[ReportStatus] = mapped_column(
+        _enum(ReportStatus, "report_status"), default=ReportStatus.DRAFT
+    )
+    # Incremented at every submission, so a supervisor's decision names the version it was on.
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    polished: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    remarks: Mapped[str | None] = mapped_column(Text)
+    narrative: Mapped[str | None] = mapped_column(Text)
+    similarity_to_previous: Mapped[float | None] = mapped_column(Float)
+    findings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    suggested_class: Mapped[str | None] = mapped_column(String(32))
+    submitted_at: Mapped[datetime | None]
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    reviewed_at: Mapped[datetime | None]
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Alert(Base):
+    """A warning or critical finding sent to the supervisor: one per visit and rule, ever."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("visit_id", "rule_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), index=True)
+    rule_id: Mapped[str] = mapped_column(String(100))
+    severity: Mapped[str] = mapped_column(String(16))
+    finding: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))

@@ -26,7 +26,7 @@ from typing import Any, NoReturn, TypeVar
 import yaml
 
 from assistant.db.models import ClientKind, LoanProduct
-from assistant.errors import AssistantError
+from assistant.errors import DataFileError
 from assistant.knowledge.entries import SAFE_LOADER, Bilingual
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "knowledge" / "checklist.yaml"
@@ -83,20 +83,10 @@ TYPE_REQUIRED: Mapping[AnswerType, tuple[str, ...]] = MappingProxyType(
 BOUNDS = ("gte", "gt", "lte", "lt")
 
 
-class ChecklistError(AssistantError):
+class ChecklistError(DataFileError):
     """The checklist file is broken; ``str()`` names the file, the place and the problem."""
 
     key = "visit.checklist_broken"
-
-    def __init__(self, path: Path | str, where: str, problem: str) -> None:
-        super().__init__(file=str(path), where=where, problem=problem)
-        self.path = str(path)
-        self.where = where
-        self.problem = problem
-
-    def __str__(self) -> str:
-        place = f"{self.where}: " if self.where else ""
-        return f"{self.path}: {place}{self.problem}"
 
 
 @dataclass(frozen=True)
@@ -510,7 +500,7 @@ def load_checklist(path: Path | str = DEFAULT_PATH) -> Checklist:
     except (OSError, UnicodeDecodeError) as exc:
         raise ChecklistError(path, "", f"cannot be read as UTF-8 text ({exc})") from exc
     try:
-        raw = yaml.load(text, Loader=_UniqueKeyLoader)
+        raw = yaml.load(text, Loader=UniqueKeyLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -584,7 +574,7 @@ def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -
     return loader.construct_mapping(node, deep=True)
 
 
-class _UniqueKeyLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
+class UniqueKeyLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
     """A safe loader that rejects a repeated key. Plain YAML keeps the last one silently, so a
     duplicated ``en:`` would hide a translation without anyone noticing."""
 

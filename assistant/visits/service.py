@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -95,6 +96,8 @@ class VisitView:
     evidence: tuple[EvidenceNeed, ...] = ()
     resumed: bool = False
     distance_m: float | None = None
+    # Alerts raised by the answer just recorded (a critical finding goes out at once).
+    alerts: tuple[Any, ...] = ()
 
     @property
     def far_from_client(self) -> bool:
@@ -169,8 +172,10 @@ class VisitService:
         *,
         first_check_days: int,
         evidence: EvidenceService | None = None,
+        watch: Callable[..., Awaitable[tuple[Any, ...]]] | None = None,
     ) -> None:
         self.database = database
+        self.watch = watch
         self.checklist_path = checklist_path
         self.portfolio = portfolio
         self.first_check_days = first_check_days
@@ -491,7 +496,8 @@ class VisitService:
                 raise StaleAction("visit.stale") from None
             findings = {**visit.findings, stop.precheck.id: value}
             await self._move(visit, stop.id, findings=findings)
-            return await self._advance(visit, card, answers)
+            await self._advance(visit, card, answers)
+            return await self._watched(visit, card, answers)
         if stop.item is None:
             raise StaleAction("visit.not_a_question")
         typed: Any = value
@@ -537,7 +543,24 @@ class VisitService:
             assert stored is not None
             stored.current = next_stop
         visit.current = next_stop
-        return self._view(visit, card, answers)
+        return await self._watched(visit, card, answers)
+
+    async def _watched(
+        self, visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]
+    ) -> VisitView:
+        """The view after a recorded answer or look-up, with any alert it raised."""
+        view = self._view(visit, card, answers)
+        if self.watch is None:
+            return view
+        alerts = await self.watch(
+            visit.id,
+            card,
+            visit.check_type,
+            answers,
+            dict(visit.findings),
+            visit.started_at.date(),
+        )
+        return replace(view, alerts=alerts) if alerts else view
 
     async def _advance(
         self, visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]

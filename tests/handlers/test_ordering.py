@@ -1,7 +1,10 @@
 """Officers are served side by side; each officer's own messages strictly in the order sent."""
 
 import asyncio
+from typing import Any
 
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from telegram import Chat, Message, Update, User
 
 from handlers.ordering import PerUserUpdateProcessor
@@ -80,3 +83,44 @@ async def _answers(bot: BotHarness, visit_id: int) -> dict[str, object]:
     async with bot.services.database.session() as session:
         rows = await session.scalars(select(VisitAnswer).where(VisitAnswer.visit_id == visit_id))
         return {row.item_id: row.value["v"] for row in rows}
+
+
+class HeldModel(FakeListChatModel):
+    """A chat model that answers only when the test lets it: an LLM endpoint having a slow day."""
+
+    gate: Any = None
+
+    async def ainvoke(self, *args: Any, **kwargs: Any) -> Any:
+        await self.gate.wait()
+        return await super().ainvoke(*args, **kwargs)
+
+
+@pytest.fixture
+def held_model() -> HeldModel:
+    model = HeldModel(responses=["- 查年报 [flow.prepare]"])
+    model.gate = asyncio.Event()
+    return model
+
+
+@pytest.fixture
+async def services(settings, sqlite_db, knowledge, held_model):
+    from assistant.services import build_services
+
+    return build_services(settings, database=sqlite_db, knowledge=knowledge, chat_model=held_model)
+
+
+async def test_a_slow_llm_answer_does_not_hold_up_another_officer(
+    bot: BotHarness, team: Team, held_model: HeldModel
+):
+    officer, teammate = bot.chat(team.officer), bot.chat(team.teammate)
+    mark = len(bot.api.events)
+    await bot.api.push_text(officer.user, "出发前要在网上查客户什么？")
+    await bot.api.push_text(teammate.user, "/help")
+
+    replies = await bot.api.wait_for_messages(team.teammate, since=mark)
+    assert "使用说明" in replies[-1].text
+    assert not held_model.gate.is_set(), "the colleague was answered while the LLM still thinks"
+
+    held_model.gate.set()
+    await bot.application.update_queue.join()
+    assert "年报" in bot.api.events_since(mark, team.officer)[-1].text

@@ -1,0 +1,27 @@
+"""Fixtures for the risk rules: the shipped checklist, the shipped rules and an engine with the
+default thresholds."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.risk.rules import RiskEngine, RuleSet, load_rules
+from assistant.risk.thresholds import RiskThresholds
+from assistant.visits.checklist import Checklist, load_checklist
+
+from .builders import CHECKLIST, RULES
+
+
+@pytest.fixture(scope="session")
+def checklist() -> Checklist:
+    return load_checklist(CHECKLIST)
+
+
+@pytest.fixture(scope="session")
+def rules(checklist: Checklist) -> RuleSet:
+    return load_rules(RULES, checklist)
+
+
+@pytest.fixture
+def engine(rules: RuleSet) -> RiskEngine:
+    return RiskEngine(rules, RiskThresholds())

@@ -1,0 +1,169 @@
+"""From a finished visit with a diversion answer to an approved report in the archive, as the
+officer and the supervisor each see it on their phones."""
+
+import io
+
+import pytest
+from docx import Document
+from sqlalchemy import select
+
+from assistant.db.models import Alert, AuditEntry
+from assistant.errors import AccessDenied, NotFound
+from tests.conftest import BotHarness, Team
+from tests.handlers.test_visit import skip_until
+from tests.handlers.test_visit_complete import jpeg
+
+
+def messages_to(bot: BotHarness, chat_id: int, since: int) -> list:
+    return bot.api.events_since(since, chat_id)
+
+
+async def finish_visit_with_diversion(bot: BotHarness, officer) -> None:
+    """C001's visit: the loan went elsewhere, two photos, then submitted."""
+    await officer.send("/visit C001")
+    await skip_until(officer, "实际用途和借款合同约定的用途一致吗")
+    await officer.press("不一致")
+    assert "已即时预警主管" in officer.text
+    await officer.send("借给亲戚交了购房首付")
+    await officer.send("五万")
+    await skip_until(officer, "请拍照留存")
+    await officer.send_photo(jpeg(10))
+    await officer.press("门头、招牌和门牌号")
+    await officer.send_photo(jpeg(90))
+    await officer.press("库存和仓库")
+    await skip_until(officer, "回访小结")
+    await officer.press("✅ 确认提交")
+    assert "回访已完成" in officer.last_text
+
+
+async def test_the_report_loop_from_visit_to_approved_archive(bot: BotHarness, team: Team):
+    officer, supervisor = bot.chat(team.officer), bot.chat(team.supervisor)
+    mark = len(bot.api.events)
+    await finish_visit_with_diversion(bot, officer)
+
+    # The diversion was alerted to the supervisor the moment it was recorded, once.
+    alerts = [m for m in messages_to(bot, team.supervisor, mark) if "风险预警" in m.text]
+    assert len(alerts) == 1
+    assert "🔴" in alerts[0].text and "张记五金店" in alerts[0].text
+    assert alerts[0].button_labels == ["✔️ 知悉"]
+
+    # The officer drafts the report: a preview with the finding and the figures from the answers.
+    await officer.press("📝 生成报告")
+    preview = officer.text
+    assert "张记五金店" in preview
+    assert "🔴" in preview
+    assert "5 万元" in preview or "50,000" in preview or "5万" in preview
+    assert "报告状态：草稿" in officer.last_text
+
+    # Editing one section's narrative.
+    await officer.press("✏️ 修改叙述")
+    await officer.press(1)
+    assert "请发送" in officer.last_text
+    await officer.send("客户承认将五万元借给亲戚交购房首付，已要求三日内归还并提供凭证。")
+    assert "段落已更新" in officer.last_text
+    assert "已要求三日内归还" in officer.text
+
+    # Submitted: the supervisor gets the summary, the Word file and the report with buttons.
+    mark = len(bot.api.events)
+    await officer.press("📤 提交审批")
+    assert "已提交主管审批" in officer.last_text
+    to_supervisor = messages_to(bot, team.supervisor, mark)
+    assert any("待审批" in m.text for m in to_supervisor)
+    word = next(m for m in to_supervisor if m.document is not None)
+    assert word.document.file_name.endswith(".docx")
+    assert [m for m in to_supervisor if m.buttons][-1].button_labels[:2] == ["✅ 批准", "↩️ 退回"]
+
+    # Returned with a comment; the officer hears of it and sees the report again.
+    mark = len(bot.api.events)
+    await supervisor.press("↩️ 退回")
+    assert "请输入退回意见" in supervisor.last_text
+    await supervisor.send("请补充亲戚的姓名和归还计划。")
+    assert "已退回" in supervisor.last_text
+    to_officer = messages_to(bot, team.officer, mark)
+    assert any("被退回修改" in m.text and "归还计划" in m.text for m in to_officer)
+
+    # A second decision on the same version is refused.
+    await supervisor.press("✅ 批准")
+    assert "已经审批过" in supervisor.last_text
+
+    # Revised and resubmitted, then approved.
+    officer.replies = to_officer
+    await officer.press("💬 备注")
+    await officer.send("借款亲戚：张三，承诺十二月五日前归还。")
+    assert "备注已保存" in officer.last_text
+    mark = len(bot.api.events)
+    await officer.press("📤 提交审批")
+    assert "第 2 版" in officer.last_text
+    supervisor.replies = messages_to(bot, team.supervisor, mark)
+    await supervisor.press("✅ 批准")
+    assert "已批准" in supervisor.last_text
+    assert any("已获批准" in m.text for m in messages_to(bot, team.officer, mark))
+
+    # The archive shows it, and the Word file opens with the photos and the findings in it.
+    await officer.send("/history C001")
+    assert "已批准" in officer.last_text and "🔴" in officer.last_text
+    await officer.press(1)
+    document = Document(io.BytesIO(officer.last.document.content))
+    body = "\n".join(p.text for p in document.paragraphs) + "\n".join(
+        cell.text for table in document.tables for row in table.rows for cell in row.cells
+    )
+    assert "张记五金店" in body
+    assert "已要求三日内归还" in body
+    assert len(document.inline_shapes) == 2
+
+    # Every status change is in the audit log, and the alert was raised once only.
+    async with bot.services.database.session() as session:
+        actions = list(
+            await session.scalars(
+                select(AuditEntry.action)
+                .where(AuditEntry.action.like("report.%"))
+                .order_by(AuditEntry.id)
+            )
+        )
+        raised = list(await session.scalars(select(Alert.rule_id)))
+    assert actions == [
+        "report.draft",
+        "report.edit",
+        "report.submit",
+        "report.return",
+        "report.remarks",
+        "report.submit",
+        "report.approve",
+    ]
+    assert len(raised) == len(set(raised))
+
+
+async def test_the_supervisor_acknowledges_an_alert_once(bot: BotHarness, team: Team):
+    officer, supervisor = bot.chat(team.officer), bot.chat(team.supervisor)
+    await finish_visit_with_diversion(bot, officer)
+    await supervisor.send("/alerts")
+    assert "未处理的风险预警" in supervisor.last_text
+    await supervisor.press(1)
+    assert "已确认知悉" in supervisor.last_text
+    await supervisor.send("/alerts")
+    assert "没有未处理的风险预警" in supervisor.last_text
+
+
+async def test_only_the_officers_own_supervisor_may_decide(bot: BotHarness, team: Team):
+    officer = bot.chat(team.officer)
+    await finish_visit_with_diversion(bot, officer)
+    await officer.press("📝 生成报告")
+    await officer.press("📤 提交审批")
+    reports, access = bot.services.reports, bot.services.access
+    ((report_id, *_),) = await reports.pending(await access.viewer(team.supervisor))
+    for someone in (team.other_supervisor, team.teammate, team.officer):
+        with pytest.raises((AccessDenied, NotFound)):
+            await reports.review(
+                await access.viewer(someone), report_id, 1, approve=True, comment=None, lang="zh"
+            )
+    review = await reports.review(
+        await access.viewer(team.supervisor), report_id, 1, approve=True, comment=None, lang="zh"
+    )
+    assert review.approved
+
+
+async def test_a_report_cannot_be_drafted_before_the_visit_is_finished(bot: BotHarness, team: Team):
+    officer = bot.chat(team.officer)
+    await officer.send("/visit C001")
+    await officer.send("/report C001")
+    assert "还没有已完成的回访" in officer.last_text
