@@ -312,3 +312,57 @@ async def bot(settings: Settings, services: Services) -> AsyncIterator[BotHarnes
     application = build_application(settings, standin_builder(api), services=services)
     async with polling(application):
         yield BotHarness(api, application, services)
+
+
+# --------------------------------------------------------------------------- a finished visit
+DIVERSION_ANSWERS = {
+    "flow.interview.business.interviewee": "borrower",
+    "flow.interview.staff.headcount_total": 6.0,
+    "flow.interview.staff.headcount_present": 5.0,
+    "flow.interview.loan_use.actual_use": "一半进货，一半借给亲戚",
+    "flow.interview.loan_use.used_as_agreed": "not_as_agreed",
+    "flow.interview.loan_use.diverted_to": "借给亲戚交了购房首付",
+    "flow.interview.loan_use.diverted_amount": 50000.0,
+}
+
+
+async def record_finished_visit(
+    services: Services,
+    client_code: str = "C001",
+    answers: dict[str, object] | None = None,
+    *,
+    days_ago: int = 0,
+) -> int:
+    """A visit to ``client_code`` finished ``days_ago`` days ago, with ``answers`` (by default
+    a diversion of the loan), written straight to the database. Returns its id."""
+    from sqlalchemy import select
+
+    from assistant.db.models import AnswerStatus, Client, Visit, VisitAnswer, VisitStatus
+
+    finished = utcnow() - timedelta(days=days_ago)
+    async with services.database.session() as s:
+        client = await s.scalar(select(Client).where(Client.code == client_code))
+        assert client is not None
+        visit = Visit(
+            client_id=client.id,
+            officer_id=client.officer_id,
+            check_type="periodic",
+            status=VisitStatus.FINISHED,
+            current="finish",
+            findings={"records.enforcement": "clear"},
+            started_at=finished - timedelta(hours=1),
+            finished_at=finished,
+        )
+        s.add(visit)
+        await s.flush()
+        for item_id, value in (DIVERSION_ANSWERS if answers is None else answers).items():
+            s.add(
+                VisitAnswer(
+                    visit_id=visit.id,
+                    item_id=item_id,
+                    status=AnswerStatus.ANSWERED,
+                    value={"v": value},
+                    raw_text=None,
+                )
+            )
+        return visit.id

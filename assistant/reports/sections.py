@@ -17,11 +17,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
 
-import yaml
-
 from assistant.errors import DataFileError
-from assistant.knowledge.entries import SAFE_LOADER, Bilingual
-from assistant.visits.checklist import KINDS, Checklist, Item
+from assistant.knowledge.entries import Bilingual
+from assistant.visits.checklist import KINDS, Checklist, Item, read_data_file
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "knowledge" / "report_sections.yaml"
 SECTION_ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -88,13 +86,7 @@ def load_sections(checklist: Checklist, path: Path | str = DEFAULT_PATH) -> Repo
         ReportSectionsError: naming the file, the place (``corporate/finances``) and the problem.
     """
     path = Path(path)
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReportSectionsError(path, "", f"cannot be read as UTF-8 text ({exc})") from exc
-    except yaml.YAMLError as exc:
-        raise ReportSectionsError(path, "", f"not valid YAML: {exc}") from exc
-    return _Reader(path, checklist).read(raw)
+    return _Reader(path, checklist).read(read_data_file(path, ReportSectionsError))
 
 
 class _Reader:

@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-import yaml
-
 from assistant.errors import DataFileError
 from assistant.knowledge.entries import Bilingual
 from assistant.risk import display
@@ -56,7 +54,14 @@ from assistant.risk.conditions import (
 from assistant.risk.model import ClassSuggestion, EvidenceRef, Finding, RiskFacts, Severity
 from assistant.risk.thresholds import RiskThresholds
 from assistant.visits import checklist as checklist_module
-from assistant.visits.checklist import NUMERIC, AnswerType, Checklist, Item, PreCheck
+from assistant.visits.checklist import (
+    NUMERIC,
+    AnswerType,
+    Checklist,
+    Item,
+    PreCheck,
+    read_data_file,
+)
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "knowledge" / "risk_rules.yaml"
 RULE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -76,7 +81,6 @@ SEVERITIES = tuple(s.value for s in Severity)
 UNIT_KINDS = {"%": "_pct", "天": "_days"}
 # The checklist loader's YAML reader: it rejects a key written twice, which plain YAML would
 # silently resolve to the last one (a duplicated `en:` would hide a translation).
-_Loader = checklist_module.UniqueKeyLoader
 
 
 class RiskRulesError(DataFileError):
@@ -227,18 +231,7 @@ def load_rules(path: Path | str, checklist: Checklist) -> RuleSet:
             line and column for bad YAML) and the problem.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RiskRulesError(path, "", f"cannot be read as UTF-8 text ({exc})") from exc
-    try:
-        raw = yaml.load(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise RiskRulesError(path, where, f"not valid YAML: {exc.problem or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise RiskRulesError(path, "", f"not valid YAML: {exc}") from exc
+    raw = read_data_file(path, RiskRulesError)
     return _Reader(path, checklist).ruleset(raw)
 
 

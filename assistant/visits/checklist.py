@@ -495,19 +495,27 @@ def load_checklist(path: Path | str = DEFAULT_PATH) -> Checklist:
             headcount_total``, or a line and column for bad YAML) and the problem.
     """
     path = Path(path)
+    return _Reader(path).checklist(read_data_file(path, ChecklistError))
+
+
+def read_data_file(path: Path, error: type[DataFileError]) -> Any:
+    """The YAML of a data file the bank edits, with duplicate keys refused.
+
+    Raises:
+        error: the file cannot be read, or is not valid YAML (with its line and column).
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ChecklistError(path, "", f"cannot be read as UTF-8 text ({exc})") from exc
+        raise error(path, "", f"cannot be read as UTF-8 text ({exc})") from exc
     try:
-        raw = yaml.load(text, Loader=UniqueKeyLoader)
+        return yaml.load(text, Loader=UniqueKeyLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ChecklistError(path, where, f"not valid YAML: {exc.problem or exc}") from exc
+        raise error(path, where, f"not valid YAML: {exc.problem or exc}") from exc
     except yaml.YAMLError as exc:
-        raise ChecklistError(path, "", f"not valid YAML: {exc}") from exc
-    return _Reader(path).checklist(raw)
+        raise error(path, "", f"not valid YAML: {exc}") from exc
 
 
 def _walk(items: tuple[Item, ...]) -> Iterator[Item]:

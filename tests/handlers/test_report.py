@@ -5,11 +5,11 @@ import io
 
 import pytest
 from docx import Document
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from assistant.db.models import Alert, AuditEntry
+from assistant.db.models import Alert, AuditEntry, Client
 from assistant.errors import AccessDenied, NotFound
-from tests.conftest import BotHarness, Team
+from tests.conftest import BotHarness, Team, record_finished_visit
 from tests.handlers.test_visit import skip_until
 from tests.handlers.test_visit_complete import jpeg
 
@@ -167,3 +167,36 @@ async def test_a_report_cannot_be_drafted_before_the_visit_is_finished(bot: BotH
     await officer.send("/visit C001")
     await officer.send("/report C001")
     assert "还没有已完成的回访" in officer.last_text
+
+
+async def test_names_with_markup_characters_render_safely(bot: BotHarness, team: Team):
+    hostile = "<b>张&李</b>_*[x](y).!"
+    async with bot.services.database.session() as s:
+        await s.execute(update(Client).where(Client.code == "C001").values(name=hostile))
+    await record_finished_visit(bot.services)
+    officer = bot.chat(team.officer)
+    await officer.send("/report C001")
+    # The stand-in refuses MarkdownV2 that Telegram would refuse: getting here means it parsed.
+    assert hostile in officer.text
+    await officer.press("🌐 HTML")
+    html = officer.last.document.content.decode("utf-8")
+    assert "&lt;b&gt;张&amp;李&lt;/b&gt;" in html and hostile not in html
+    await officer.press("📄 Word")
+    document = Document(io.BytesIO(officer.last.document.content))
+    assert any(hostile in p.text for p in document.paragraphs)
+
+
+async def test_a_failed_word_build_is_explained_and_the_draft_kept(
+    bot: BotHarness, team: Team, tmp_path
+):
+    broken = tmp_path / "broken.docx"
+    broken.write_bytes(b"not a Word file")
+    bot.services.reports.template_path = broken
+    await record_finished_visit(bot.services)
+    officer = bot.chat(team.officer)
+    await officer.send("/report C001")
+    await officer.press("📤 提交审批")
+    assert "报告文件生成失败" in officer.last_text
+    await officer.send("/report C001")
+    assert "报告状态：草稿" in officer.last_text
+    assert "📤 提交审批" in officer.last.button_labels

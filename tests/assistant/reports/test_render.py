@@ -2,6 +2,7 @@
 
 import io
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -228,3 +229,17 @@ def test_a_report_without_findings_files_or_remarks(make_report):
 
 def test_file_names_are_safe(make_report):
     assert generated_file_name(make_report("zh"), "docx") == "report_C001_20260302_v2.docx"
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed here")
+def test_libreoffice_converts_the_word_file_to_pdf(make_report, tmp_path: Path):
+    source = tmp_path / "report.docx"
+    source.write_bytes(render_docx(make_report("zh", photos=3), TEMPLATE, tz=SHANGHAI))
+    subprocess.run(
+        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    pdf = (tmp_path / "report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000

@@ -1,0 +1,131 @@
+"""The report service: drafts, edits, the copy-paste check, submission, failures and the archive."""
+
+import io
+import json
+import zipfile
+
+import pytest
+from docx import Document
+from sqlalchemy import select, update
+
+from assistant.db.models import Officer, Report, ReportStatus
+from assistant.errors import InvalidInput, NotFound
+from assistant.reports.service import NoSupervisor, ReportBuildFailed, ReportLocked
+from tests.conftest import Team, record_finished_visit
+
+
+async def officer(services, team: Team):
+    return await services.access.viewer(team.officer)
+
+
+async def test_a_draft_carries_the_findings_and_the_figures_from_the_answers(services, team):
+    visit_id = await record_finished_visit(services)
+    view = await services.reports.open_for_visit(await officer(services, team), visit_id, "zh")
+    assert view.status is ReportStatus.DRAFT and view.editable
+    rules = {f.rule_id: f.severity.value for f in view.data.findings}
+    assert rules["use.not_as_agreed"] == "critical"
+    preview = "\n".join(view.chunks)
+    assert "张记五金店" in preview and "5万元" in preview.replace(" ", "")
+    assert view.similarity is None
+
+
+async def test_edits_are_checked_and_locked_once_submitted(services, team):
+    me = await officer(services, team)
+    view = await services.reports.open_for_visit(me, await record_finished_visit(services), "zh")
+    section = view.data.sections[0].id
+    for text in ("   ", "很长" * 2000):
+        with pytest.raises(InvalidInput):
+            await services.reports.edit_section(me, view.report_id, section, text, "zh")
+    with pytest.raises(InvalidInput):
+        await services.reports.edit_section(me, view.report_id, "no_such_section", "x", "zh")
+    edited = await services.reports.edit_section(me, view.report_id, section, "我的说明", "zh")
+    assert edited.data.sections[0].narrative == "我的说明"
+    assert edited.data.sections[0].narrative_source == "edited"
+
+    await services.reports.submit(me, view.report_id, "zh")
+    with pytest.raises(ReportLocked):
+        await services.reports.edit_section(me, view.report_id, section, "改", "zh")
+    with pytest.raises(ReportLocked):
+        await services.reports.submit(me, view.report_id, "zh")
+
+
+async def test_a_report_copied_from_the_last_visit_is_flagged(services, team):
+    me = await officer(services, team)
+    first = await services.reports.open_for_visit(
+        me, await record_finished_visit(services, days_ago=30), "zh"
+    )
+    await services.reports.submit(me, first.report_id, "zh")
+    second = await services.reports.open_for_visit(me, await record_finished_visit(services), "zh")
+    assert second.similarity is not None and second.similarity >= 0.9
+    assert second.copy_warning
+    assert "相似度" in services.texts.render("zh", "report.status", view=second, note=None)
+
+
+async def test_without_a_supervisor_the_report_stays_a_draft(services, team):
+    async with services.database.session() as s:
+        await s.execute(update(Officer).values(supervisor_id=None))
+    me = await officer(services, team)
+    view = await services.reports.open_for_visit(me, await record_finished_visit(services), "zh")
+    with pytest.raises(NoSupervisor):
+        await services.reports.submit(me, view.report_id, "zh")
+    assert (await services.reports.open(me, view.report_id, "zh")).status is ReportStatus.DRAFT
+
+
+async def test_a_broken_template_is_reported_and_nothing_changes(services, team, tmp_path):
+    broken = tmp_path / "broken.docx"
+    broken.write_bytes(b"this is not a Word file")
+    services.reports.template_path = broken
+    me = await officer(services, team)
+    view = await services.reports.open_for_visit(me, await record_finished_visit(services), "zh")
+    with pytest.raises(ReportBuildFailed):
+        await services.reports.document(me, view.report_id, "docx", "zh")
+    with pytest.raises(ReportBuildFailed):
+        await services.reports.submit(me, view.report_id, "zh")
+    async with services.database.session() as s:
+        stored = await s.get(Report, view.report_id)
+        assert stored is not None and stored.status is ReportStatus.DRAFT and stored.version == 0
+    html, name = await services.reports.document(me, view.report_id, "html", "zh")
+    assert name.endswith(".html") and b"<html" in html
+
+
+async def test_the_export_holds_reports_answers_and_an_index(services, team):
+    me = await officer(services, team)
+    reported = await record_finished_visit(services, days_ago=40)
+    await services.reports.open_for_visit(me, reported, "zh")
+    await record_finished_visit(services)
+    archive = zipfile.ZipFile(
+        io.BytesIO(
+            await services.reports.export_client(services.access.system_actor(), "C001", "zh")
+        )
+    )
+    names = archive.namelist()
+    index = json.loads(archive.read("index.json"))
+    assert index["client"] == "C001" and len(index["visits"]) == 2
+    assert sum(n.endswith(".docx") for n in names) == 2
+    assert sum(n.endswith(".html") for n in names) == 2
+    answers_json = next(n for n in names if n.endswith("answers.json"))
+    answers = json.loads(archive.read(answers_json))
+    diverted = next(a for a in answers if a["item_id"].endswith("diverted_amount"))
+    assert diverted["value"] == 50000.0
+    csv_text = archive.read(answers_json.replace(".json", ".csv")).decode("utf-8-sig")
+    assert "diverted_amount" in csv_text
+    docx_name = next(n for n in names if n.endswith(".docx"))
+    assert "张记五金店" in "\n".join(
+        p.text for p in Document(io.BytesIO(archive.read(docx_name))).paragraphs
+    )
+    # Only its officer starts a report: exporting wrote no report for the other visit.
+    async with services.database.session() as s:
+        assert len(list(await s.scalars(select(Report)))) == 1
+
+
+async def test_the_supervisor_reads_the_teams_reports_but_cannot_edit_them(services, team):
+    me = await officer(services, team)
+    view = await services.reports.open_for_visit(me, await record_finished_visit(services), "zh")
+    boss = await services.access.viewer(team.supervisor)
+    seen = await services.reports.open(boss, view.report_id, "en")
+    assert not seen.editable and seen.data.lang == "en"
+    with pytest.raises(ReportLocked):
+        await services.reports.set_remarks(boss, view.report_id, "x", "zh")
+    stranger = await services.access.viewer(team.other_supervisor)
+    with pytest.raises(NotFound):
+        await services.reports.open(stranger, view.report_id, "zh")
