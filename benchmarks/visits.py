@@ -275,6 +275,11 @@ async def main() -> None:
         "--postgres", help="admin URL, e.g. postgresql+asyncpg://postgres@127.0.0.1/test"
     )
     parser.add_argument("--data-dir", type=Path, default=REPO / "data" / "benchmark")
+    parser.add_argument(
+        "--concurrency",
+        default=f"1,{Settings.model_fields['concurrent_updates'].default}",
+        help="comma-separated CONCURRENT_UPDATES values to measure throughput with",
+    )
     args = parser.parse_args()
 
     knowledge = build_knowledge(Settings(_env_file=None, data_dir=args.data_dir))
@@ -287,7 +292,8 @@ async def main() -> None:
         # time); with every officer's updates in flight at once it would mostly measure the
         # queue. Throughput is measured the way the bot runs: officers' updates side by side.
         figures = {}
-        for concurrency in (1, Settings.model_fields["concurrent_updates"].default):
+        levels = sorted({1, *(int(v) for v in args.concurrency.split(","))})
+        for concurrency in levels:
             with tempfile.TemporaryDirectory() as tmp:
                 if admin_url is None:
                     url, dropper = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", None

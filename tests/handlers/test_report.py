@@ -200,3 +200,22 @@ async def test_a_failed_word_build_is_explained_and_the_draft_kept(
     await officer.send("/report C001")
     assert "报告状态：草稿" in officer.last_text
     assert "📤 提交审批" in officer.last.button_labels
+
+
+async def test_an_english_speaking_officer_and_a_chinese_supervisor(bot: BotHarness, team: Team):
+    officer, supervisor = bot.chat(team.officer), bot.chat(team.supervisor)
+    await officer.send("/lang en")
+    await record_finished_visit(bot.services)
+    await officer.send("/report C001")
+    assert "Report status: draft" in officer.last_text
+    assert "Loan diverted" in officer.text
+    mark = len(bot.api.events)
+    await officer.press("📤 Submit")
+    assert "Submitted for approval" in officer.last_text
+    assert any("待审批" in m.text for m in messages_to(bot, team.supervisor, mark))
+    await supervisor.send("/alerts")
+    assert "未处理的风险预警" in supervisor.last_text
+    await officer.send("/alerts")
+    assert "Open risk alerts" in officer.last_text
+    await officer.send("/history C001")
+    assert "Visit archive" in officer.last_text and "awaiting approval" in officer.last_text

@@ -129,3 +129,23 @@ async def test_the_supervisor_reads_the_teams_reports_but_cannot_edit_them(servi
     stranger = await services.access.viewer(team.other_supervisor)
     with pytest.raises(NotFound):
         await services.reports.open(stranger, view.report_id, "zh")
+
+
+async def test_an_llm_may_polish_the_paragraphs_but_never_bring_a_figure(services, team):
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from assistant.reports.polish import NarrativePolisher
+    from assistant.services import PROMPTS_DIR
+
+    def polisher(reply: str) -> NarrativePolisher:
+        return NarrativePolisher(FakeListChatModel(responses=[reply] * 20), PROMPTS_DIR / "llm")
+
+    me = await officer(services, team)
+    services.reports.polisher = polisher("经核实，客户经营基本正常，资金去向仍需跟进。")
+    view = await services.reports.open_for_visit(me, await record_finished_visit(services), "zh")
+    assert {s.narrative_source for s in view.data.sections} == {"llm"}
+
+    services.reports.polisher = polisher("经核实，客户挪用了99万元。")
+    again = await services.reports.regenerate(me, view.report_id, "zh")
+    assert {s.narrative_source for s in again.data.sections} == {"template"}
+    assert "99" not in "\n".join(again.chunks)
