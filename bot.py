@@ -261,7 +261,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     async def work(services: Services) -> None:
         try:
             archive = await services.reports.export_client(
-                AccessService.system_actor(), args.client, args.lang
+                AccessService.system_actor(), args.client, args.lang, today=services.today()
             )
         except NotFound:
             raise SystemExit(f"No client {args.client!r} in the portfolio.") from None

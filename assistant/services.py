@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,6 +57,8 @@ class Services:
     evidence: EvidenceService
     alerts: AlertService
     reports: ReportService
+    # The one clock of the bot: reminders, due dates and "today" read it, so tests can travel.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     async def start(self) -> None:
         """Connect, migrate, register the configured admins and load the knowledge base.
@@ -77,8 +79,12 @@ class Services:
     async def close(self) -> None:
         await self.database.dispose()
 
+    def now(self) -> datetime:
+        """The current time in ``TIMEZONE``."""
+        return self.clock().astimezone(self.settings.tz)
+
     def today(self) -> date:
-        return datetime.now(self.settings.tz).date()
+        return self.now().date()
 
     @property
     def uploads_dir(self) -> Path:

@@ -441,7 +441,9 @@ async def history_command(update: Update, context: BotContext) -> None:
         await say(update, context, "history.usage")
         return
     try:
-        history = await context.services.reports.history(context.viewer, context.args[0])
+        history = await context.services.reports.history(
+            context.viewer, context.args[0], today=context.services.today()
+        )
     except AssistantError as exc:
         await say(update, context, exc.key, **exc.params)
         return

@@ -364,3 +364,34 @@ def test_reindex_names_a_broken_file_and_keeps_the_index(tmp_path):
         "ask", "回访要拍哪些照片？", "--json", cwd=tmp_path, DATA_DIR=str(tmp_path / "data")
     )
     assert json.loads(still.stdout)["grounded"] is True
+
+
+async def test_export_writes_a_clients_history_as_a_zip(tmp_path, knowledge):
+    import zipfile
+
+    from assistant.db.database import Database
+    from assistant.services import build_services
+    from tests.conftest import record_finished_visit
+
+    env = {"DATA_DIR": str(tmp_path / "data")}
+    imported = run_cli("import", str(SAMPLES / "portfolio_sample.xlsx"), cwd=tmp_path, **env)
+    assert imported.returncode == 0, imported.stderr
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data")
+    database = Database(settings.database_dsn)
+    services = build_services(settings, database=database, knowledge=knowledge)
+    await database.start()
+    await record_finished_visit(services, "C1001")
+    await database.dispose()
+
+    out = tmp_path / "c1001.zip"
+    exported = await asyncio.to_thread(
+        run_cli, "export", "C1001", "--out", str(out), cwd=tmp_path, **env
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert "C1001" in exported.stdout
+    names = zipfile.ZipFile(out).namelist()
+    assert "index.json" in names
+    assert any(n.endswith(".docx") for n in names) and any(n.endswith("answers.csv") for n in names)
+
+    missing = await asyncio.to_thread(run_cli, "export", "C9999", cwd=tmp_path, **env)
+    assert missing.returncode != 0 and "No client 'C9999'" in missing.stderr

@@ -435,14 +435,14 @@ class ReportService:
         )
 
     # ----------------------------------------------------------------- the archive
-    async def history(self, viewer: Viewer, client_code: str) -> ClientHistory:
+    async def history(self, viewer: Viewer, client_code: str, *, today: date) -> ClientHistory:
         """Every visit to the client, newest first, with its report's status and findings.
 
         Raises:
             NotFound: no such client, or not one this viewer may see.
         """
         card = await self.visits.portfolio.client_card(
-            viewer, client_code, today=datetime.now(self.tz).date(), audit=False
+            viewer, client_code, today=today, audit=False
         )
         async with self.database.session() as session:
             rows = (
@@ -479,10 +479,12 @@ class ReportService:
             )
         return ClientHistory(card, entries)
 
-    async def export_client(self, viewer: Viewer, client_code: str, lang: str) -> bytes:
+    async def export_client(
+        self, viewer: Viewer, client_code: str, lang: str, *, today: date
+    ) -> bytes:
         """One ZIP with everything on record for the client: per finished visit its report
         (Word and HTML), its answers (JSON and CSV) and its photos and documents."""
-        history = await self.history(viewer, client_code)
+        history = await self.history(viewer, client_code, today=today)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             index = []

@@ -1,9 +1,10 @@
 """Risk rules as data, and the engine that applies them to one visit.
 
-The rules live in ``knowledge/risk_rules.yaml`` so that the bank can edit them; the file's header
-documents the schema. :func:`load_rules` reads it against the checklist and fails on the first
-problem, naming the file, the rule and the place: an unknown question, option, pre-visit check,
-threshold or key is reported once, at start-up, not by a rule that silently never fires.
+The rules live in ``knowledge/risk_rules.yaml`` so that the bank can edit them, with the words of
+the five-tier suggestion (its ``classification`` block); the file's header documents the schema.
+:func:`load_rules` reads it against the checklist and fails on the first problem, naming the file,
+the rule and the place: an unknown question, option, pre-visit check, threshold, key or
+placeholder is reported once, at start-up, not by a rule that silently never fires.
 
 :class:`RiskEngine` turns a visit's :class:`RiskFacts` into :class:`Finding` objects (each carries
 the answers it read) and suggests a five-tier class. It is pure: no database, no chat, no clock.
@@ -21,12 +22,13 @@ import sys
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NoReturn
 
 from assistant.errors import DataFileError
 from assistant.knowledge.entries import Bilingual
 from assistant.risk import display
-from assistant.risk.classification import suggest_class
+from assistant.risk.classification import REASONS, TIERS, ClassificationTexts, suggest_class
 from assistant.risk.conditions import (
     COMPARISONS,
     LOAN_FIELDS,
@@ -120,6 +122,7 @@ class RuleSet:
 
     path: str
     rules: tuple[Rule, ...]
+    classification: ClassificationTexts  # the words of the five-tier suggestion
     thresholds: frozenset[str] = frozenset()  # the threshold names the rules refer to
 
     def __iter__(self) -> Iterator[Rule]:
@@ -170,7 +173,7 @@ class RiskEngine:
 
     def suggest_class(self, facts: RiskFacts, findings: Sequence[Finding]) -> ClassSuggestion:
         """A suggested five-tier class; see :func:`assistant.risk.classification.suggest_class`."""
-        return suggest_class(facts, findings)
+        return suggest_class(facts, findings, self.rules.classification)
 
 
 def _apply(rule: Rule, context: Context) -> Finding | None:
@@ -260,10 +263,13 @@ class _Reader:
         raise RiskRulesError(self.path, where, problem)
 
     def ruleset(self, raw: Any) -> RuleSet:
-        raw = self.fields(raw, "", required=("version", "rules"), optional=("measures",))
+        raw = self.fields(
+            raw, "", required=("version", "classification", "rules"), optional=("measures",)
+        )
         if type(raw["version"]) is not int or raw["version"] != 1:
             self.fail("version", f"unsupported version {raw['version']!r}; this code reads 1")
         self.measures = self.catalogue(raw.get("measures") or {})
+        classification = self.classification(raw["classification"], "classification")
         entries = raw["rules"]
         if not isinstance(entries, list) or not entries:
             self.fail("rules", f"'rules' must be a list of at least one rule, got {entries!r}")
@@ -273,7 +279,12 @@ class _Reader:
             if any(r.id == rule.id for r in rules):
                 self.fail(f"rules[{index}] {rule.id}", f"duplicate rule id {rule.id!r}")
             rules.append(rule)
-        return RuleSet(str(self.path), tuple(rules), frozenset(self.used))
+        return RuleSet(
+            str(self.path),
+            tuple(rules),
+            classification=classification,
+            thresholds=frozenset(self.used),
+        )
 
     def catalogue(self, raw: Any) -> dict[str, Bilingual]:
         if not isinstance(raw, dict):
@@ -284,6 +295,26 @@ class _Reader:
                 self.fail("measures", f"a measure name is a lower_case word, got {name!r}")
             measures[name] = self.bilingual(text, f"measures/{name}", name)
         return measures
+
+    def classification(self, raw: Any, where: str) -> ClassificationTexts:
+        raw = self.fields(
+            raw, where, required=("labels", "rulebook", "reasons"), what="'classification'"
+        )
+        labels_raw = self.fields(raw["labels"], f"{where}/labels", required=TIERS, what="'labels'")
+        labels = {
+            tier: self.plain(labels_raw[tier], f"{where}/labels/{tier}", "label") for tier in TIERS
+        }
+        rulebook = self.plain(raw["rulebook"], f"{where}/rulebook", "rulebook")
+        reasons_raw = self.fields(
+            raw["reasons"], f"{where}/reasons", required=tuple(REASONS), what="'reasons'"
+        )
+        reasons: dict[str, Bilingual] = {}
+        for name, allowed in REASONS.items():
+            at = f"{where}/reasons/{name}"
+            text = self.bilingual(reasons_raw[name], at, name)
+            self.placeholders(text, at, name, allowed, "this sentence does not receive")
+            reasons[name] = text
+        return ClassificationTexts(MappingProxyType(labels), rulebook, MappingProxyType(reasons))
 
     # ── rules and cases ─────────────────────────────────────────────────────────────────────
 
@@ -378,27 +409,49 @@ class _Reader:
             self.fail(where, "a title is plain text; quote values in 'detail'")
         return title
 
+    def plain(self, raw: Any, where: str, name: str) -> Bilingual:
+        text = self.bilingual(raw, where, name)
+        if any(c in text.zh + text.en for c in "{}"):
+            self.fail(where, f"a {name} is plain text, without {{ or }}")
+        return text
+
     def template(self, raw: Any, where: str, names: frozenset[str]) -> Bilingual:
         detail = self.bilingual(raw, where, "detail")
+        self.placeholders(
+            detail, where, "detail", names, "this rule does not read", alternatives=True
+        )
+        return detail
+
+    def placeholders(
+        self,
+        text: Bilingual,
+        where: str,
+        name: str,
+        names: frozenset[str],
+        unknown: str,
+        *,
+        alternatives: bool = False,
+    ) -> None:
+        """Fail unless ``text`` quotes only ``names``, without a format; with ``alternatives``,
+        {a|b} quotes the first of a and b that has a value (only a detail's renderer knows it)."""
         for lang in ("zh", "en"):
             try:
-                parts = list(string.Formatter().parse(getattr(detail, lang)))
+                parts = list(string.Formatter().parse(getattr(text, lang)))
             except ValueError as exc:
-                self.fail(where, f"'detail.{lang}': {exc}; write {{{{ and }}}} for braces")
-            for _, name, spec, conversion in parts:
-                if name is None:
+                self.fail(where, f"'{name}.{lang}': {exc}; write {{{{ and }}}} for braces")
+            for _, field, spec, conversion in parts:
+                if field is None:
                     continue
                 if spec or conversion:
-                    self.fail(where, f"'detail.{lang}': write {{{name}}} without a format")
-                for part in name.split("|"):
+                    self.fail(where, f"'{name}.{lang}': write {{{field}}} without a format")
+                for part in field.split("|") if alternatives else [field]:
                     if part not in names:
                         known = ", ".join(sorted(names)) or "none"
                         self.fail(
                             where,
-                            f"'detail.{lang}' quotes {{{part}}}, which this rule does not read "
+                            f"'{name}.{lang}' quotes {{{part}}}, which {unknown} "
                             f"(it can quote: {known})",
                         )
-        return detail
 
     def measure(self, raw: Any, where: str) -> Bilingual:
         if isinstance(raw, str):

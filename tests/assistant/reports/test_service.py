@@ -95,7 +95,9 @@ async def test_the_export_holds_reports_answers_and_an_index(services, team):
     await record_finished_visit(services)
     archive = zipfile.ZipFile(
         io.BytesIO(
-            await services.reports.export_client(services.access.system_actor(), "C001", "zh")
+            await services.reports.export_client(
+                services.access.system_actor(), "C001", "zh", today=services.today()
+            )
         )
     )
     names = archive.namelist()

@@ -1,10 +1,11 @@
-"""Fixtures for the risk rules: the shipped checklist, the shipped rules and an engine with the
-default thresholds."""
+"""Fixtures for the risk rules: the shipped checklist, the shipped rules (and the words of the
+five-tier suggestion in them) and an engine with the default thresholds."""
 
 from __future__ import annotations
 
 import pytest
 
+from assistant.risk.classification import ClassificationTexts
 from assistant.risk.rules import RiskEngine, RuleSet, load_rules
 from assistant.risk.thresholds import RiskThresholds
 from assistant.visits.checklist import Checklist, load_checklist
@@ -20,6 +21,11 @@ def checklist() -> Checklist:
 @pytest.fixture(scope="session")
 def rules(checklist: Checklist) -> RuleSet:
     return load_rules(RULES, checklist)
+
+
+@pytest.fixture(scope="session")
+def texts(rules: RuleSet) -> ClassificationTexts:
+    return rules.classification
 
 
 @pytest.fixture

@@ -1,126 +1,233 @@
 """The five-tier suggestion follows the 2023 overdue lines (>90, >270, >360 days), never the 2007
-ones, and always says it is advice for the officer."""
+ones, and says why in the words of the rules file; the "suggestion, not a decision" note is the
+renderer's, not part of the reason."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 
 from assistant.knowledge.entries import Bilingual
-from assistant.risk.classification import suggest_class, tier_for_overdue
+from assistant.risk.classification import (
+    ClassificationTexts,
+    suggest_class,
+    tier_for_overdue,
+)
 from assistant.risk.model import EvidenceRef, Finding, Severity
 
 from .builders import make_facts, make_loan
 
+STAFF = Bilingual("员工在岗人数偏少", "Few staff on site")
 
-def finding(severity: Severity, title: str = "员工在岗人数偏少", kind: str = "answer") -> Finding:
+
+def finding(severity: Severity, title: str = STAFF.zh, kind: str = "answer") -> Finding:
     return Finding(
         rule_id="test.rule",
         severity=severity,
-        title=Bilingual(title, "Few staff on site"),
+        title=Bilingual(title, STAFF.en),
         detail=Bilingual("…", "…"),
         evidence=(EvidenceRef(kind, "x", Bilingual("x", "x"), Bilingual("1", "1")),),
         measures=(),
     )
 
 
+def overdue(days: int, **loan) -> list:
+    return [make_loan(days_overdue=days, **loan)]
+
+
 @pytest.mark.parametrize(
-    ("days", "tier", "label"),
+    ("days", "tier"),
     [
-        (0, "normal", "正常"),
-        (1, "special_mention", "关注"),
-        (90, "special_mention", "关注"),
-        (91, "substandard", "次级"),
-        (180, "substandard", "次级"),  # the 2007 rules made this 可疑; the 2023 rules do not
-        (270, "substandard", "次级"),
-        (271, "doubtful", "可疑"),
-        (360, "doubtful", "可疑"),
-        (361, "loss", "损失"),
+        (0, "normal"),
+        (1, "special_mention"),
+        (90, "special_mention"),
+        (91, "substandard"),
+        (180, "substandard"),  # the 2007 rules made this 可疑; the 2023 rules do not
+        (270, "substandard"),
+        (271, "doubtful"),
+        (360, "doubtful"),
+        (361, "loss"),
     ],
 )
-def test_days_overdue_set_the_least_tier(days, tier, label):
-    suggestion = suggest_class(make_facts(loans=[make_loan(days_overdue=days)]), [])
+def test_days_overdue_set_the_least_tier(texts, days, tier):
+    suggestion = suggest_class(make_facts(loans=overdue(days)), [], texts)
 
     assert tier_for_overdue(days) == tier
     assert suggestion.tier == tier
-    assert suggestion.label.zh == label
+    assert suggestion.label == texts.labels[tier]
     assert suggestion.max_days_overdue == days
 
 
-@pytest.mark.parametrize("days", [1, 91, 271, 361])
-def test_an_overdue_reason_names_the_days_and_the_2023_rules(days):
-    suggestion = suggest_class(make_facts(loans=[make_loan(days_overdue=days)]), [])
+@pytest.mark.parametrize(
+    ("days", "reason", "line"),
+    [
+        (1, "overdue_any", 0),
+        (90, "overdue_any", 0),
+        (91, "overdue_beyond", 90),
+        (271, "overdue_beyond", 270),
+        (361, "overdue_loss", 360),
+    ],
+)
+def test_an_overdue_reason_is_the_files_sentence_for_its_line(texts, days, reason, line):
+    suggestion = suggest_class(make_facts(loans=overdue(days)), [], texts)
 
+    tier = texts.labels[suggestion.tier]
+    expected = texts.say(reason, days=days, line=line, rulebook=texts.rulebook, tier=tier)
+    assert suggestion.reason == expected
+    # The shipped sentences name the days, the 2023 rules and the class.
     assert f"逾期 {days} 天" in suggestion.reason.zh
-    assert "商业银行金融资产风险分类办法" in suggestion.reason.zh
     assert f"{days} days overdue" in suggestion.reason.en
-    assert "2023" in suggestion.reason.en
+    for lang in ("zh", "en"):
+        assert getattr(texts.rulebook, lang) in getattr(suggestion.reason, lang)
+        assert getattr(tier, lang) in getattr(suggestion.reason, lang)
+    assert "2023" in suggestion.reason.zh and "2023" in suggestion.reason.en
 
 
-def test_the_longest_overdue_loan_counts():
+def test_the_line_is_quoted_and_only_the_loss_line_is_not_a_floor(texts):
+    beyond = suggest_class(make_facts(loans=overdue(271)), [], texts).reason
+    loss = suggest_class(make_facts(loans=overdue(361)), [], texts).reason
+
+    assert "超过 270 天的至少归为可疑" in beyond.zh
+    assert "more than 270 days overdue is at least doubtful" in beyond.en
+    assert "超过 360 天的归为损失" in loss.zh
+    assert "more than 360 days overdue is loss." in loss.en
+
+
+def test_the_longest_overdue_loan_counts(texts):
     loans = [
         make_loan(contract_no="A", days_overdue=10),
         make_loan(contract_no="B", days_overdue=95),
     ]
 
-    suggestion = suggest_class(make_facts(loans=loans), [])
+    suggestion = suggest_class(make_facts(loans=loans), [], texts)
 
     assert (suggestion.tier, suggestion.max_days_overdue) == ("substandard", 95)
 
 
+def test_nothing_found_reads_the_clean_sentence(texts):
+    suggestion = suggest_class(make_facts(), [], texts)
+
+    assert suggestion.reason == texts.say("clean")
+
+
 @pytest.mark.parametrize("severity", [Severity.WARNING, Severity.CRITICAL])
-def test_an_alerting_finding_without_overdue_suggests_special_mention(severity):
-    suggestion = suggest_class(make_facts(), [finding(severity)])
+def test_an_alerting_finding_without_overdue_suggests_special_mention(texts, severity):
+    suggestion = suggest_class(make_facts(), [finding(severity)], texts)
 
     assert suggestion.tier == "special_mention"
-    assert "员工在岗人数偏少" in suggestion.reason.zh
-    assert "Few staff on site" in suggestion.reason.en
+    assert suggestion.reason == texts.say(
+        "adverse", findings=STAFF, tier=texts.labels["special_mention"]
+    )
+    assert STAFF.zh in suggestion.reason.zh
+    assert STAFF.en in suggestion.reason.en
+
+
+def test_several_findings_are_listed_in_each_language(texts):
+    findings = [finding(Severity.WARNING), finding(Severity.CRITICAL, "贷款被挪用")]
+
+    suggestion = suggest_class(make_facts(), findings, texts)
+
+    assert f"{STAFF.zh}；贷款被挪用" in suggestion.reason.zh
+    assert f"{STAFF.en}; {STAFF.en}" in suggestion.reason.en
 
 
 @pytest.mark.parametrize("severity", [Severity.INFO, Severity.ATTENTION])
-def test_minor_findings_leave_a_loan_that_is_not_overdue_normal(severity):
-    suggestion = suggest_class(make_facts(), [finding(severity)])
+def test_minor_findings_leave_a_loan_that_is_not_overdue_normal(texts, severity):
+    suggestion = suggest_class(make_facts(), [finding(severity)], texts)
 
     assert suggestion.tier == "normal"
-    assert suggestion.label == Bilingual("正常", "normal")
+    assert suggestion.label == texts.labels["normal"]
+    assert suggestion.reason == texts.say("clean")
 
 
-def test_findings_do_not_lift_an_overdue_tier_but_are_mentioned():
-    facts = make_facts(loans=[make_loan(days_overdue=100)])
+def test_findings_do_not_lift_an_overdue_tier_but_are_mentioned(texts):
+    facts = make_facts(loans=overdue(100))
 
-    suggestion = suggest_class(facts, [finding(Severity.CRITICAL, "贷款被挪用")])
+    suggestion = suggest_class(facts, [finding(Severity.CRITICAL, "贷款被挪用")], texts)
 
     assert suggestion.tier == "substandard"
+    also = texts.say("also_found", findings=Bilingual("贷款被挪用", STAFF.en))
+    assert suggestion.reason.zh.endswith(also.zh)
+    assert suggestion.reason.en.endswith(" " + also.en)
     assert "贷款被挪用" in suggestion.reason.zh
 
 
-def test_the_overdue_finding_itself_is_not_repeated_in_the_reason():
-    facts = make_facts(loans=[make_loan(days_overdue=100)])
+def test_the_overdue_finding_itself_is_not_repeated_in_the_reason(texts):
+    facts = make_facts(loans=overdue(100))
 
-    suggestion = suggest_class(facts, [finding(Severity.CRITICAL, "贷款逾期", kind="loan")])
+    suggestion = suggest_class(facts, [finding(Severity.CRITICAL, "贷款逾期", kind="loan")], texts)
 
     assert "贷款逾期" not in suggestion.reason.zh
+    assert texts.say("also_found", findings=Bilingual("贷款逾期", STAFF.en)).en not in (
+        suggestion.reason.en
+    )
 
 
 @pytest.mark.parametrize("days", [0, 1, 91, 361])
-def test_the_reason_says_it_is_a_suggestion_not_a_decision(days):
-    suggestion = suggest_class(make_facts(loans=[make_loan(days_overdue=days)]), [])
+def test_the_reason_leaves_the_not_a_decision_note_to_the_renderer(texts, days):
+    suggestion = suggest_class(make_facts(loans=overdue(days)), [], texts)
 
-    assert "建议" in suggestion.reason.zh and "不是分类结论" in suggestion.reason.zh
-    assert "suggestion" in suggestion.reason.en
-    assert "not a classification decision" in suggestion.reason.en
+    # The report prints its own note under the reason; saying it here too said it twice.
+    assert "不是分类结论" not in suggestion.reason.zh
+    assert "供客户经理参考" not in suggestion.reason.zh
+    assert "not a classification decision" not in suggestion.reason.en
 
 
-def test_a_worse_class_on_file_is_pointed_out_not_overruled():
+def test_a_worse_class_on_file_is_pointed_out_not_overruled(texts):
     facts = make_facts(loans=[make_loan(risk_class="substandard")])
 
-    suggestion = suggest_class(facts, [])
+    suggestion = suggest_class(facts, [], texts)
 
     assert suggestion.tier == "normal"
+    worse = texts.say(
+        "worse_on_file", on_file=texts.labels["substandard"], tier=texts.labels["normal"]
+    )
+    assert suggestion.reason == Bilingual(
+        texts.say("clean").zh + worse.zh, f"{texts.say('clean').en} {worse.en}"
+    )
     assert "次级" in suggestion.reason.zh
     assert "substandard" in suggestion.reason.en
 
 
-def test_no_loans_means_nothing_overdue():
-    suggestion = suggest_class(make_facts(loans=[]), [])
+def test_a_class_on_file_no_worse_than_the_suggestion_is_not_mentioned(texts):
+    facts = make_facts(loans=overdue(100, risk_class="special_mention"))
+
+    suggestion = suggest_class(facts, [], texts)
+
+    assert suggestion.tier == "substandard"
+    assert texts.labels["special_mention"].zh not in suggestion.reason.zh
+
+
+def test_no_loans_means_nothing_overdue(texts):
+    suggestion = suggest_class(make_facts(loans=[]), [], texts)
 
     assert (suggestion.tier, suggestion.max_days_overdue) == ("normal", 0)
+
+
+def test_the_words_come_from_the_texts_given(texts):
+    reworded = dataclasses.replace(
+        texts,
+        labels={**texts.labels, "substandard": Bilingual("次级类", "Substandard")},
+        reasons={
+            **texts.reasons,
+            "overdue_beyond": Bilingual("逾期{days}天（>{line}）→{tier}", "{days}>{line}: {tier}"),
+        },
+    )
+
+    suggestion = suggest_class(make_facts(loans=overdue(100)), [], reworded)
+
+    assert suggestion.label == Bilingual("次级类", "Substandard")
+    assert suggestion.reason == Bilingual("逾期100天（>90）→次级类", "100>90: Substandard")
+
+
+def test_say_fills_both_languages_and_ignores_values_a_sentence_does_not_quote():
+    texts = ClassificationTexts(
+        labels={},
+        rulebook=Bilingual("办法", "the Measures"),
+        reasons={"overdue_any": Bilingual("{days} 天，{{注}}", "{days} days, {{note}}")},
+    )
+
+    said = texts.say("overdue_any", days=5, line=0, tier=Bilingual("关注", "special mention"))
+
+    assert said == Bilingual("5 天，{注}", "5 days, {note}")

@@ -12,6 +12,7 @@ import yaml
 
 from assistant.config import Settings
 from assistant.errors import AssistantError
+from assistant.risk.classification import REASONS, TIERS
 from assistant.risk.model import Finding, Severity
 from assistant.risk.rules import RiskEngine, RiskRulesError, RuleSet, load_rules, main
 from assistant.risk.thresholds import RiskThresholds, thresholds_from_settings
@@ -568,6 +569,7 @@ def test_suggest_class_on_the_engine_reads_the_findings(engine):
     suggestion = engine.suggest_class(visit, engine.evaluate(visit))
 
     assert suggestion.tier == "special_mention"
+    assert suggestion.label == engine.rules.classification.labels["special_mention"]
     assert "在岗人数远少于所称员工数" in suggestion.reason.zh
 
 
@@ -643,13 +645,22 @@ GOOD_RULE: dict[str, Any] = {
 }
 
 
+def shipped_classification() -> dict[str, Any]:
+    """The shipped file's classification block, to change one thing in."""
+    return yaml.safe_load(RULES.read_text("utf-8"))["classification"]
+
+
 def write_rules(tmp_path: Path, rules: list[dict[str, Any]], **top: Any) -> Path:
+    """A rules file of ``rules``, with the shipped classification block unless ``top`` replaces
+    it; a ``top`` value of None leaves that key out."""
     document = {
         "version": 1,
         "measures": {"monitor": {"zh": "加强监控", "en": "Monitor"}},
+        "classification": shipped_classification(),
         "rules": rules,
         **top,
     }
+    document = {key: value for key, value in document.items() if value is not None}
     path = tmp_path / "risk_rules.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), "utf-8")
     return path
@@ -846,6 +857,9 @@ def test_a_key_written_twice_is_refused_with_its_line(tmp_path, checklist):
             {"measures": {"Bad Name": {"zh": "x", "en": "x"}}}, "lower_case", id="measure"
         ),
         pytest.param({"extra": True}, "unknown field 'extra'", id="unknown-top-key"),
+        pytest.param(
+            {"classification": None}, "missing the field 'classification'", id="no-classification"
+        ),
     ],
 )
 def test_a_broken_file_header_is_refused(tmp_path, checklist, top, problem):
@@ -856,3 +870,142 @@ def test_a_broken_file_header_is_refused(tmp_path, checklist, top, problem):
 def test_a_missing_file_is_reported(tmp_path, checklist):
     with pytest.raises(RiskRulesError, match="cannot be read"):
         load_rules(tmp_path / "absent.yaml", checklist)
+
+
+# ── the words of the five-tier suggestion ───────────────────────────────────────────────────────
+
+
+def test_the_shipped_file_labels_all_five_tiers_in_both_languages(rules):
+    labels = rules.classification.labels
+
+    assert set(labels) == set(TIERS)
+    for tier in TIERS:
+        assert labels[tier].zh.strip() and labels[tier].en.strip()
+    assert [labels[tier].zh for tier in TIERS] == ["正常", "关注", "次级", "可疑", "损失"]
+    assert len({labels[tier].en for tier in TIERS}) == len(TIERS)
+
+
+def test_the_shipped_file_has_every_reason_in_both_languages(rules):
+    texts = rules.classification
+
+    assert set(texts.reasons) == set(REASONS)
+    assert all(text.zh and text.en for text in texts.reasons.values())
+    assert "2023" in texts.rulebook.zh and "2023" in texts.rulebook.en
+
+
+def classification_with(path: str, value: Any) -> dict[str, Any]:
+    """The shipped classification block with the entry at ``path`` (a/b/c) set, or removed when
+    ``value`` is None."""
+    block = shipped_classification()
+    *parents, last = path.split("/")
+    entry = block
+    for key in parents:
+        entry = entry[key]
+    if value is None:
+        del entry[last]
+    else:
+        entry[last] = value
+    return block
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "where", "problem"),
+    [
+        pytest.param(
+            "reasons/overdue_any/zh",
+            "逾期 {dayz} 天",
+            "classification/reasons/overdue_any",
+            "'overdue_any.zh' quotes {dayz}, which this sentence does not receive "
+            "(it can quote: days, rulebook, tier)",
+            id="typo-in-zh",
+        ),
+        pytest.param(
+            "reasons/clean/en",
+            "Nothing is overdue in {days} days.",
+            "classification/reasons/clean",
+            "'clean.en' quotes {days}, which this sentence does not receive (it can quote: none)",
+            id="value-another-sentence-has",
+        ),
+        pytest.param(
+            "reasons/overdue_any/en",
+            "{days} days overdue: more than {line} days",
+            "classification/reasons/overdue_any",
+            "quotes {line}",
+            id="line-where-it-is-zero",
+        ),
+        pytest.param(
+            "reasons/adverse/zh",
+            "不利因素：{findings|tier}",
+            "classification/reasons/adverse",
+            "quotes {findings|tier}",
+            id="no-alternatives",
+        ),
+        pytest.param(
+            "reasons/overdue_beyond/en",
+            "{days:d} days overdue",
+            "classification/reasons/overdue_beyond",
+            "write {days} without a format",
+            id="format-spec",
+        ),
+        pytest.param(
+            "reasons/also_found/zh",
+            "另发现 {findings",
+            "classification/reasons/also_found",
+            "write {{ and }} for braces",
+            id="unclosed-brace",
+        ),
+        pytest.param(
+            "reasons/worse_on_file",
+            None,
+            "classification/reasons",
+            "missing the field 'worse_on_file'",
+            id="missing-reason",
+        ),
+        pytest.param(
+            "reasons/overdue_all",
+            {"zh": "逾期", "en": "overdue"},
+            "classification/reasons",
+            "unknown field 'overdue_all'",
+            id="unknown-reason",
+        ),
+        pytest.param(
+            "labels/doubtful",
+            None,
+            "classification/labels",
+            "missing the field 'doubtful'",
+            id="missing-tier",
+        ),
+        pytest.param(
+            "labels/loss",
+            {"zh": "损失"},
+            "classification/labels/loss",
+            "missing its 'en' text",
+            id="label-without-english",
+        ),
+        pytest.param(
+            "labels/normal",
+            {"zh": "正常{tier}", "en": "normal"},
+            "classification/labels/normal",
+            "plain text",
+            id="label-with-a-placeholder",
+        ),
+        pytest.param(
+            "rulebook",
+            None,
+            "classification",
+            "missing the field 'rulebook'",
+            id="missing-rulebook",
+        ),
+    ],
+)
+def test_a_broken_classification_block_is_named_with_its_problem(
+    tmp_path, checklist, path, value, where, problem
+):
+    classification = classification_with(path, value)
+    rules_path = write_rules(tmp_path, [GOOD_RULE], classification=classification)
+
+    with pytest.raises(RiskRulesError) as caught:
+        load_rules(rules_path, checklist)
+
+    assert str(caught.value).startswith(f"{rules_path}: {where}: ")
+    assert problem in caught.value.problem
