@@ -43,6 +43,7 @@ from handlers import ADMIN_COMMANDS, OFFICER_COMMANDS, register_handlers
 from handlers.context import SERVICES_KEY, BotContext
 from handlers.ordering import PerUserUpdateProcessor
 from handlers.persistence import DatabasePersistence
+from handlers.planning import send_reminders
 
 log = logging.getLogger("bot")
 
@@ -101,6 +102,11 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     services: Services = application.bot_data[SERVICES_KEY]
     await services.start()
     await publish_command_menus(application, services)
+    assert application.job_queue is not None
+    interval = services.settings.reminder_check_seconds
+    application.job_queue.run_repeating(
+        send_reminders, interval=interval, first=interval, name="reminders"
+    )
 
 
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

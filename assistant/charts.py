@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFont
 
+from assistant.planning.model import TeamProgress
+
 WIDTH = 900
 ROW = 34
 MARGIN = 24
@@ -121,3 +123,14 @@ def team_chart(
     buffer = io.BytesIO()
     image.save(buffer, "PNG", optimize=True)
     return buffer.getvalue()
+
+
+def team_progress_chart(progress: TeamProgress, team_label: str) -> bytes:
+    """The chart of a supervisor's month: officers by staff number (their id without one)."""
+    bars = [
+        ProgressBar(o.staff_no or f"#{o.officer_id}", o.planned, o.done, o.overdue)
+        for o in progress.officers
+    ]
+    risk = {tier.value: count for tier, count in progress.risk_distribution.items()}
+    title = f"{team_label} - {progress.year:04d}-{progress.month:02d}"
+    return team_chart(title, bars, risk)

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
 TELEGRAM_FILE_URL = "https://api.telegram.org/file/bot"
+_CLOCK = r"(?:[01]\d|2[0-3]):[0-5]\d"
+_HH_MM = rf"^{_CLOCK}$"
+# "HH:MM-HH:MM" (may wrap past midnight); empty for none.
+_QUIET_HOURS = rf"^(?:{_CLOCK}-{_CLOCK})?$"
+
+
+def _split_names(value: object) -> object:
+    # Lists in the environment are comma-separated; Chinese users type 、 or ， as well.
+    if isinstance(value, str):
+        parts = re.split(r"[,，、;；]", value)
+        return frozenset(p.strip() for p in parts if p.strip())
+    return value
 
 
 class Settings(BaseSettings):
@@ -57,6 +71,32 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=20.0, gt=0, le=300)
     first_check_days: int = Field(default=30, ge=1, le=365)
 
+    # Visit planning and reminders (assistant/planning). No national rule fixes a frequency
+    # (domain-facts §3); these defaults are common bank practice. "best": every loan of the
+    # client is 正常, not overdue, and either a personal consumption loan or at most
+    # PLAN_BEST_MAX_AMOUNT yuan. "watch": 关注 or worse, or a term of at most
+    # PLAN_SHORT_LOAN_MONTHS. Order: watch (class) > best > short loan > normal.
+    plan_periodic_days_normal: int = Field(default=90, ge=1, le=730)
+    plan_periodic_days_best: int = Field(default=180, ge=1, le=730)
+    plan_periodic_days_watch: int = Field(default=30, ge=1, le=730)
+    plan_best_max_amount: int = Field(default=300_000, ge=0)
+    plan_short_loan_months: int = Field(default=12, ge=0, le=600)
+    plan_new_loan_days: int = Field(default=180, ge=1, le=3650)
+    plan_renewal_window_days: int = Field(default=90, ge=1, le=730)
+    plan_renewal_lead_days: int = Field(default=30, ge=0, le=730)
+    plan_focused_overdue_days: int = Field(default=1, ge=1, le=3650)
+    plan_handover_days: int = Field(default=180, ge=0, le=3650)
+    # Examples only: each bank keeps its own list. An industry matches when it contains a name.
+    plan_high_risk_industries: Annotated[
+        frozenset[str], NoDecode, BeforeValidator(_split_names)
+    ] = frozenset({"房地产", "建筑", "钢贸", "煤炭", "光伏"})
+    reminder_time: str = Field(default="09:00", pattern=_HH_MM)
+    reminder_due_soon_days: int = Field(default=3, ge=0, le=60)
+    quiet_hours: str = Field(default="21:00-08:00", pattern=_QUIET_HOURS)
+    escalation_grace_days: int = Field(default=0, ge=0, le=365)
+    # How often the reminder job looks for what is due; tests travel in time with a short one.
+    reminder_check_seconds: float = Field(default=60, gt=0, le=3600)
+
     # Early-warning lines for the risk rules (knowledge/risk_rules.yaml names them without the
     # risk_ prefix). They are the bank's own settings: no national rule fixes any of them.
     # _pct is 0–100, _ratio a fraction, _days a number of days; keep in step with RiskThresholds.
@@ -83,8 +123,14 @@ class Settings(BaseSettings):
     # A narrative this close to the client's previous report (0–1) is flagged as copied.
     report_copy_warning: float = Field(default=0.9, gt=0, le=1)
 
+    # Cover phrasing (话术): the bank's anniversary as MM-DD (行庆, an occasion to drop in) and
+    # how many days ahead a festival counts as an occasion. A maturity within
+    # PLAN_RENEWAL_WINDOW_DAYS opens renewal talk, as it plans the renewal-intent visit.
+    bank_anniversary: str | None = Field(default=None, description="MM-DD, e.g. 06-18")
+    phrasing_festival_lookahead_days: int = Field(default=14, ge=0, le=60)
+
     # Different officers' updates are handled together, each officer's strictly in order.
-    concurrent_updates: int = Field(default=32, ge=1, le=1024)
+    concurrent_updates: int = Field(default=8, ge=1, le=1024)
     # Telegram allows about 30 messages a second per bot; 0 turns the limiter off (benchmarks).
     telegram_overall_rate: float = Field(default=30, ge=0)
 
@@ -113,6 +159,21 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"TIMEZONE {value!r} is not a known IANA time zone") from exc
+        return value
+
+    @field_validator("bank_anniversary")
+    @classmethod
+    def _month_day(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        try:
+            # 2000 is a leap year, so 02-29 is accepted (and falls on 02-28 in other years).
+            datetime.strptime(f"2000-{value}", "%Y-%m-%d")
+        except ValueError as exc:
+            raise ValueError(f"BANK_ANNIVERSARY {value!r} must be a month and day, MM-DD") from exc
+        if len(value) != 5:
+            raise ValueError(f"BANK_ANNIVERSARY {value!r} must be written MM-DD, e.g. 06-18")
         return value
 
     @model_validator(mode="after")

@@ -326,6 +326,22 @@ def _parse_date(value: Any) -> date:
     return _ymd("".join(g.zfill(2) for g in match.groups()), value)
 
 
+_YES = {"1", "y", "yes", "true", "是", "有", "√", "✓"}
+_NO = {"0", "n", "no", "false", "否", "无", "没有", "×"}
+
+
+def _parse_flag(value: Any) -> bool:
+    """A yes/no cell: 是/否, yes/no, true/false, 1/0 (Excel may hand over a real bool)."""
+    if isinstance(value, bool):
+        return value
+    text = unicodedata.normalize("NFKC", str(value)).strip().lower()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise _CellError("bad_flag", value=_show(value))
+
+
 def _ymd(digits: str, original: Any) -> date:
     try:
         parsed = date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
@@ -519,6 +535,7 @@ _CLIENTS = _Table(
             "officer_staff_no", "客户经理工号", _text(_length(Officer, "staff_no")), None, True
         ),
         _Column("handed_over_on", "交接日期", _parse_date, "handed_over_on"),
+        _Column("referral_promised", "答应介绍客户", _parse_flag, "referral_promised"),
     ),
     key=("client_code",),
     signature=("client_code", "client_name"),

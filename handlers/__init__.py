@@ -17,18 +17,33 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import admin, ask, clients, files, gate, general, report, start, visit
+from handlers import (
+    admin,
+    ask,
+    clients,
+    files,
+    gate,
+    general,
+    planning,
+    report,
+    start,
+    visit,
+)
 from handlers.errors import on_error
 
 # Commands shown in Telegram's menu, per role; the descriptions are message keys.
 OFFICER_COMMANDS = (
     "start",
     "help",
+    "plan",
     "prep",
+    "phrase",
     "visit",
     "report",
     "alerts",
     "history",
+    "trip",
+    "team",
     "ask",
     "clients",
     "client",
@@ -60,6 +75,10 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("reindex", ask.reindex))
     app.add_handler(CommandHandler("visit", visit.start_visit))
     app.add_handler(CommandHandler("prep", visit.prep))
+    app.add_handler(CommandHandler("plan", planning.plan_command))
+    app.add_handler(CommandHandler("trip", planning.trip_command))
+    app.add_handler(CommandHandler("team", planning.team_command))
+    app.add_handler(CommandHandler("phrase", planning.phrase_command))
     app.add_handler(CommandHandler("report", report.report_command))
     app.add_handler(CommandHandler("alerts", report.alerts_command))
     app.add_handler(CommandHandler("history", report.history_command))
@@ -72,6 +91,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(visit.resume_pressed, pattern=r"^vr:\d+$"))
     app.add_handler(CallbackQueryHandler(visit.tag_pressed, pattern=r"^v[eg]:"))
     app.add_handler(CallbackQueryHandler(visit.prep_start_pressed, pattern=r"^vp:"))
+    app.add_handler(CallbackQueryHandler(planning.plan_button, pattern=r"^pl:"))
     app.add_handler(CallbackQueryHandler(report.open_visit_report, pattern=r"^rp:\d+$"))
     app.add_handler(CallbackQueryHandler(report.report_button, pattern=r"^r:\d+:"))
     app.add_handler(CallbackQueryHandler(report.review_button, pattern=r"^rv:"))

@@ -93,10 +93,10 @@ async def start_visit(update: Update, context: BotContext) -> None:
             open_visits=open_visits,
         )
         return
-    await _open(update, context, context.args[0])
+    await open_visit(update, context, context.args[0])
 
 
-async def _open(update: Update, context: BotContext, code: str) -> None:
+async def open_visit(update: Update, context: BotContext, code: str) -> None:
     """Start or resume the visit to ``code`` and show where it stands."""
     assert context.viewer is not None
     try:
@@ -122,7 +122,7 @@ async def resume_pressed(update: Update, context: BotContext) -> None:
     except (AssistantError, ValueError):
         await say(update, context, "visit.stale")
         return
-    await _open(update, context, view.client.code)
+    await open_visit(update, context, view.client.code)
 
 
 async def visit_button(update: Update, context: BotContext) -> None:
@@ -441,20 +441,25 @@ async def tag_pressed(update: Update, context: BotContext) -> None:
 
 async def prep(update: Update, context: BotContext) -> None:
     """``/prep CODE``: the pre-visit brief, with a button that starts the look-ups."""
-    assert context.viewer is not None
     if not context.args:
         await say(update, context, "visit.prep_usage")
         return
+    await show_brief(update, context, context.args[0])
+
+
+async def show_brief(update: Update, context: BotContext, code: str) -> None:
+    """The pre-visit brief of ``code``, from /prep or a plan's button."""
+    assert context.viewer is not None
     try:
         brief = await context.services.visits.brief(
-            context.viewer, context.args[0], today=context.services.today()
+            context.viewer, code, today=context.services.today()
         )
     except AssistantError as exc:
         await say(update, context, exc.key, **exc.params)
         return
-    phrasing = context.services.knowledge.entry(
-        "practice.phrasing.openers"
-    ) or context.services.knowledge.entry("practice.phrasing")
+    openers = await context.services.opening_lines.for_card(
+        context.viewer, brief.client, today=context.services.today(), lang=context.lang
+    )
     rows = [[(context.text("visit.button.start_prechecks"), f"vp:{brief.client.code}")]]
     await say(
         update,
@@ -462,8 +467,7 @@ async def prep(update: Update, context: BotContext) -> None:
         "visit.brief",
         markup=keyboard(rows),
         brief=brief,
-        phrasing=phrasing.points(context.lang)[:3] if phrasing else [],
-        phrasing_source=phrasing.source.get(context.lang) if phrasing else "",
+        openers=openers,
         first_check_days=context.services.settings.first_check_days,
     )
 
@@ -473,7 +477,7 @@ async def prep_start_pressed(update: Update, context: BotContext) -> None:
     assert query is not None
     assert query.data is not None
     await query.answer()
-    await _open(update, context, query.data.removeprefix("vp:"))
+    await open_visit(update, context, query.data.removeprefix("vp:"))
 
 
 async def ask_during_visit(update: Update, context: BotContext) -> None:

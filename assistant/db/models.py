@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -136,6 +137,8 @@ class Client(Base):
     business_district: Mapped[str | None] = mapped_column(String(100))
     officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
     handed_over_on: Mapped[date | None] = mapped_column(Date)
+    # The client said they would introduce someone (客户介绍客户): a reason to drop by.
+    referral_promised: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -370,3 +373,50 @@ class Alert(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+
+
+class ScheduleChange(Base):
+    """An officer moved (``due_on``) or snoozed (``snoozed_until``) a client's planned visit.
+
+    It holds until the next visit to the client is finished; the newest change wins.
+    """
+
+    __tablename__ = "schedule_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    snoozed_until: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SurveyTrip(Base):
+    """A pre-loan survey trip (贷前调查) an officer has planned, so that post-loan visits in the
+    same district can be made on the way."""
+
+    __tablename__ = "survey_trips"
+    __table_args__ = (Index("ix_survey_trips_officer_on", "officer_id", "on_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    # "on" is an SQL keyword; the column gets a plain name.
+    on: Mapped[date] = mapped_column("on_date", Date)
+    district: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NotificationLog(Base):
+    """Every reminder sent, by a key that names what it is about (``plan:<officer>:<yyyy-mm>``
+    ...). The key is unique, so a notification goes out once even across restarts."""
+
+    __tablename__ = "notification_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient_officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)

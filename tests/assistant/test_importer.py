@@ -844,6 +844,23 @@ async def test_a_column_left_out_keeps_the_stored_value(
     assert (loan.risk_class, loan.days_overdue) == (RiskClass.SPECIAL_MENTION, 15)
 
 
+async def test_a_promised_referral_is_imported_and_a_bad_flag_named(
+    database: Database, importer: PortfolioImporter, tmp_path: Path
+) -> None:
+    await _import_sample(importer)
+    header = "client_code,client_name,kind,officer_staff_no,referral_promised\n"
+    good = header + "C1001,张记五金店（演示）,个体工商户,E1001,是\n"
+    await importer.apply(_save_csv(tmp_path / "c.csv", good), actor_officer_id=None)
+    async with database.session() as session:
+        client = await session.scalar(select(Client).where(Client.code == "C1001"))
+    assert client is not None and client.referral_promised is True
+
+    bad = header + "C1001,张记五金店（演示）,个体工商户,E1001,也许\n"
+    report = await importer.preview(_save_csv(tmp_path / "bad.csv", bad))
+    assert not report.ok
+    assert any(issue.code == "bad_flag" for issue in report.issues)
+
+
 # ---- rendering and messages
 
 

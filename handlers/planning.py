@@ -1,0 +1,219 @@
+"""The month's plan, survey trips, the team's progress, opening lines and the reminder job.
+
+Buttons: ``pl:p:<code>`` shows the pre-visit brief, ``pl:v:<code>`` opens the visit,
+``pl:s:<code>`` snoozes the reminders for three days and ``pl:l:<code>`` puts the visit off a week.
+The reminder job runs every ``REMINDER_CHECK_SECONDS`` and sends whatever the reminder service
+says is due; the service records each sent notification, so a restart sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from datetime import timedelta
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import ContextTypes
+
+from assistant.charts import team_progress_chart
+from assistant.errors import AssistantError
+from assistant.i18n import Lang
+from assistant.planning.model import MonthPlan, PlannedVisit
+from assistant.visits.parsing import ParseError, parse_date
+from handlers.common import NO_PREVIEW, keyboard, say
+from handlers.context import SERVICES_KEY, BotContext
+from handlers.visit import open_visit, show_brief
+
+log = logging.getLogger(__name__)
+
+MONTH = re.compile(r"^(\d{4})[-/.年](\d{1,2})月?$")
+MAX_PLAN_BUTTONS = 15
+# Overdue reminders come at most once a day, so a snooze shorter than a few days changes nothing.
+SNOOZE_DAYS = 3
+
+
+def _plan_buttons(context: BotContext, plan: MonthPlan, lang: Lang) -> Any:
+    texts = context.services.texts
+    rows = [
+        [
+            (texts.plain(lang, "plan.button.prep", code=v.client_code), f"pl:p:{v.client_code}"),
+            (texts.plain(lang, "plan.button.visit", code=v.client_code), f"pl:v:{v.client_code}"),
+        ]
+        for v in plan.visits
+        if not v.done
+    ][:MAX_PLAN_BUTTONS]
+    return keyboard(rows) if rows else None
+
+
+def _reminder_buttons(context: BotContext, visit: PlannedVisit, lang: Lang) -> Any:
+    texts, code = context.services.texts, visit.client_code
+    return keyboard(
+        [
+            [(texts.plain(lang, "plan.button.start"), f"pl:v:{code}")],
+            [
+                (texts.plain(lang, "plan.button.snooze"), f"pl:s:{code}"),
+                (texts.plain(lang, "plan.button.later"), f"pl:l:{code}"),
+            ],
+        ]
+    )
+
+
+async def plan_command(update: Update, context: BotContext) -> None:
+    """``/plan`` this month; ``/plan 2026-12`` another month."""
+    assert context.viewer is not None
+    today = context.services.today()
+    year, month = today.year, today.month
+    if context.args:
+        match = MONTH.match(context.args[0].strip())
+        if match is None or not 1 <= int(match.group(2)) <= 12:
+            await say(update, context, "plan.bad_month", value=context.args[0][:20])
+            return
+        year, month = int(match.group(1)), int(match.group(2))
+    plan = await context.services.plans.month_plan(context.viewer, year, month, today=today)
+    await say(
+        update,
+        context,
+        "plan.body",
+        markup=_plan_buttons(context, plan, context.lang),
+        plan=plan,
+    )
+
+
+async def plan_button(update: Update, context: BotContext) -> None:
+    """``pl:<action>:<client code>`` from a plan or a reminder."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    assert context.viewer is not None
+    await query.answer()
+    _, action, code = [*query.data.split(":", 2), "", ""][:3]
+    services, now = context.services, context.services.now()
+    try:
+        match action:
+            case "p":
+                await show_brief(update, context, code)
+            case "v":
+                await open_visit(update, context, code)
+            case "s":
+                change = await services.plans.snooze(
+                    context.viewer, code, now.date() + timedelta(days=SNOOZE_DAYS), now=now
+                )
+                await say(update, context, "plan.snoozed", change=change)
+            case "l":
+                change = await services.plans.reschedule(
+                    context.viewer, code, now.date() + timedelta(days=7), now=now
+                )
+                await say(update, context, "plan.rescheduled", change=change)
+            case _:
+                await say(update, context, "plan.stale")
+    except AssistantError as exc:
+        await say(update, context, exc.key, **exc.params)
+
+
+async def trip_command(update: Update, context: BotContext) -> None:
+    """``/trip DISTRICT DATE [note]``: a pre-loan survey trip, and the visits on the way."""
+    assert context.viewer is not None
+    if not context.args or len(context.args) < 2:
+        await say(update, context, "trip.usage")
+        return
+    district, when, *note = context.args
+    services = context.services
+    now = services.now()
+    try:
+        on = parse_date(when, today=now.date())
+    except ParseError:
+        await say(update, context, "trip.bad_date", value=when[:20])
+        return
+    try:
+        trip = await services.plans.add_trip(
+            context.viewer, on, district, " ".join(note) or None, now=now
+        )
+        plan = await services.plans.month_plan(context.viewer, on.year, on.month, today=now.date())
+    except AssistantError as exc:
+        await say(update, context, exc.key, **exc.params)
+        return
+    visits = next((s.visits for s in plan.trip_suggestions if s.trip_id == trip.trip_id), ())
+    await say(update, context, "trip.saved", trip=trip, visits=visits)
+
+
+async def team_command(update: Update, context: BotContext) -> None:
+    """``/team``: the supervisor's month at a glance, with the chart."""
+    assert context.viewer is not None
+    services = context.services
+    today = services.today()
+    try:
+        progress = await services.plans.team_progress(
+            context.viewer, today.year, today.month, today=today
+        )
+    except AssistantError:
+        await say(update, context, "team.only_supervisors")
+        return
+    await say(update, context, "team.summary", progress=progress)
+    label = f"Team {context.viewer.staff_no}" if context.viewer.staff_no else "Team"
+    chart = await asyncio.to_thread(team_progress_chart, progress, label)
+    await context.bot.send_photo(
+        chat_id=update.effective_chat.id if update.effective_chat else context.user_id,
+        photo=chart,
+        caption=context.text("team.caption"),
+    )
+
+
+async def phrase_command(update: Update, context: BotContext) -> None:
+    """``/phrase CLIENT``: three opening lines that fit this client and today."""
+    assert context.viewer is not None
+    if not context.args:
+        await say(update, context, "phrase.usage")
+        return
+    try:
+        client, suggestions = await context.services.opening_lines.for_client(
+            context.viewer, context.args[0], today=context.services.today(), lang=context.lang
+        )
+    except AssistantError as exc:
+        await say(update, context, exc.key, **exc.params)
+        return
+    if not suggestions:
+        await say(update, context, "phrase.none")
+        return
+    await say(update, context, "phrase.list", client=client, suggestions=suggestions)
+
+
+# ----------------------------------------------------------------------------- the reminder job
+async def send_reminders(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send what is due now, each to its reader in their language.
+
+    A notification is recorded as sent right after it goes out: a crash in between may repeat
+    that one message, but a restart never repeats the rest.
+    """
+    services = context.application.bot_data[SERVICES_KEY]
+    for notification in await services.reminders.due_notifications(services.now()):
+        lang: Lang = "en" if notification.language == "en" else "zh"
+        texts = services.texts
+        markup = None
+        match notification.kind:
+            case "monthly_plan":
+                text = texts.render(lang, "plan.monthly", plan=notification.plan)
+                markup = _plan_buttons(context, notification.plan, lang)  # type: ignore[arg-type]
+            case "escalation":
+                text = texts.render(lang, "plan.escalation", note=notification)
+            case "unattended":
+                text = texts.render(lang, "plan.unattended", clients=notification.unattended)
+            case kind:
+                text = texts.render(lang, f"plan.{kind}", visit=notification.visit)
+                markup = _reminder_buttons(context, notification.visit, lang)  # type: ignore[arg-type]
+        try:
+            await context.bot.send_message(
+                chat_id=notification.recipient_telegram_id,
+                text=text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=NO_PREVIEW,
+            )
+        except (BadRequest, Forbidden) as exc:
+            # Blocked, or never opened the bot: counted as handled rather than retried every
+            # minute; /plan still shows everything.
+            log.warning("reminder %s not delivered: %s", notification.kind, type(exc).__name__)
+        await services.reminders.mark_sent(notification)
