@@ -17,7 +17,7 @@ from bot import build_application
 from botapi.chat import Chat, polling, settle_in_process
 from botapi.console import standin_builder
 from botapi.standin import FakeBotApi, FakeUser
-from tests.conftest import Team
+from tests.conftest import ADMIN_ID, Team
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TICK = 0.05
@@ -93,6 +93,7 @@ async def tick(bot) -> None:
 async def test_the_plan_reminders_and_escalation_across_national_day(bot, team: Team, clock):
     await new_loan_client(bot.services, team, date(2026, 9, 7))  # first check due 10-07
     officer, supervisor = bot.chat(team.officer), bot.chat(team.supervisor)
+    bot.chat(ADMIN_ID)
     mark = len(bot.api.events)
 
     # 1 October is a holiday, and so is the whole of Golden Week: nothing goes out.
@@ -121,6 +122,9 @@ async def test_the_plan_reminders_and_escalation_across_national_day(bot, team: 
     assert overdue.button_labels == ["▶ 开始回访", "😴 3天后再提醒", "📅 推迟一周"]
     escalations = [m for m in bot.api.events_since(mark, team.supervisor) if "🔺" in m.text]
     assert len(escalations) == 1 and "张伟" in escalations[0].text
+    # The client of an officer who never joined is reported to the admin, once.
+    (unattended,) = [m for m in bot.api.events_since(mark, ADMIN_ID) if "重新分配" in m.text]
+    assert "C004" in unattended.text and "尚未登记" in unattended.text
 
     # Later the same day: nothing is sent again.
     sent = len(bot.api.events)
