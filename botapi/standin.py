@@ -181,12 +181,21 @@ class FakeBotApi:
             self._changed.notify_all()
         return update_id
 
-    async def push_text(self, user: FakeUser, text: str) -> int:
+    def text_update(self, user: FakeUser, text: str) -> dict[str, Any]:
+        """The update body of ``user`` typing ``text``, as Telegram would send it (without an
+        ``update_id``): for :meth:`push`, or to post to a webhook."""
         message = self._base_message(user) | {"text": text}
         if text.startswith("/"):
             command = text.split()[0]
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-        return await self.push({"message": message})
+        return {"message": message}
+
+    def numbered(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``body`` with the next ``update_id``, for delivery outside ``getUpdates``."""
+        return {"update_id": next(self._update_ids), **body}
+
+    async def push_text(self, user: FakeUser, text: str) -> int:
+        return await self.push(self.text_update(user, text))
 
     async def push_document(
         self,
@@ -243,7 +252,13 @@ class FakeBotApi:
     async def push_callback(
         self, user: FakeUser, message: BotMessage, data: str, query_id: str | None = None
     ) -> int:
-        body = {
+        return await self.push(self.callback_update(user, message, data, query_id))
+
+    def callback_update(
+        self, user: FakeUser, message: BotMessage, data: str, query_id: str | None = None
+    ) -> dict[str, Any]:
+        """The update body of ``user`` pressing the button ``data`` on ``message``."""
+        return {
             "callback_query": {
                 "id": query_id or uuid.uuid4().hex,
                 "from": user.as_dict(),
@@ -252,7 +267,6 @@ class FakeBotApi:
                 "data": data,
             }
         }
-        return await self.push(body)
 
     async def wait_fetched(self, update_id: int, timeout: float = 10.0) -> None:
         """Wait until the bot has fetched ``update_id`` and confirmed it with a later offset."""

@@ -8,6 +8,7 @@ from telegram.constants import ChatAction
 from assistant.errors import NotFound
 from assistant.knowledge.answering import render_answer
 from assistant.knowledge.entries import KnowledgeError
+from assistant.knowledge.index import KnowledgeUnavailable
 from assistant.portfolio import ClientCard
 from handlers.common import edit_or_say, say, send_html
 from handlers.context import BotContext
@@ -40,14 +41,23 @@ async def _current_client(context: BotContext) -> ClientCard | None:
 
 async def _answer(update: Update, context: BotContext, question: str) -> None:
     services = context.services
-    if not services.knowledge.ready:
+    # A knowledge base whose start could not reach the vector store tries again on this question.
+    if not (services.knowledge.ready or services.knowledge.store_down):
+        services.metrics.answer_unavailable()
         await say(update, context, "knowledge.not_ready")
         return
     assert update.effective_chat is not None
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
-    answer = await services.answers.answer(
-        question, lang=context.lang, client=await _current_client(context)
-    )
+    client = await _current_client(context)
+    try:
+        # Only the answer service is timed: the typing action and the reply are Telegram's time.
+        with services.metrics.time_answer() as timing:
+            answer = await services.answers.answer(question, lang=context.lang, client=client)
+            timing.outcome = "answered" if answer.grounded else "refused"
+    except KnowledgeUnavailable as exc:
+        # The Chroma server is down: say so plainly; visits and everything else carry on.
+        await say(update, context, exc.key)
+        return
     await send_html(
         update,
         context,

@@ -5,6 +5,8 @@ every other officer. Its stock concurrent processor would lift that, but then tw
 the same officer (an album, a double press, a quick reply typed while the last one is still being
 handled) could be handled out of order. This processor runs different users' updates together
 and one user's updates strictly one after another, in the order Telegram sent them.
+
+It is also where every update passes exactly once, so it counts and times them for the metrics.
 """
 
 from __future__ import annotations
@@ -13,17 +15,50 @@ import asyncio
 from collections.abc import Awaitable
 from typing import Any
 
-from telegram import Update
+from telegram import MessageEntity, Update
 from telegram.ext import BaseUpdateProcessor
+
+from assistant.metrics import Metrics, UpdateKind
+
+
+def update_kind(update: object) -> UpdateKind:
+    """What an update is, for the metrics: a command, another message, a button press, or other.
+
+    Args:
+        update: What PTB hands the processor (an :class:`~telegram.Update`, or anything put on
+            the update queue).
+
+    Returns:
+        ``command`` for a message that starts with a bot command (as ``CommandHandler`` reads
+        it), ``message`` for any other new or edited message (text, photo, location, file),
+        ``callback`` for a button press, ``other`` for the rest.
+    """
+    if not isinstance(update, Update):
+        return "other"
+    if update.callback_query is not None:
+        return "callback"
+    message = update.message or update.edited_message
+    if message is None:
+        return "other"
+    first = message.entities[0] if message.entities else None
+    if first is not None and first.type == MessageEntity.BOT_COMMAND and first.offset == 0:
+        return "command"
+    return "message"
 
 
 class PerUserUpdateProcessor(BaseUpdateProcessor):
-    """At most ``max_concurrent_updates`` at once, and one at a time per user (or chat)."""
+    """At most ``max_concurrent_updates`` at once, and one at a time per user (or chat).
 
-    def __init__(self, max_concurrent_updates: int) -> None:
+    Args:
+        max_concurrent_updates: How many updates may be handled at the same time.
+        metrics: Where each update is counted and its handling timed; ``None`` counts nothing.
+    """
+
+    def __init__(self, max_concurrent_updates: int, metrics: Metrics | None = None) -> None:
         super().__init__(max_concurrent_updates)
         self._queues: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
+        self._metrics = metrics
 
     @staticmethod
     def _key(update: object) -> int | None:
@@ -38,7 +73,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = self._key(update)
         if key is None:
-            await coroutine
+            await self._handle(update, coroutine)
             return
         lock = self._queues.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
@@ -46,11 +81,20 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             # asyncio.Lock wakes its waiters first come, first served, and PTB starts the
             # processing tasks in the order the updates arrived: the user's order is kept.
             async with lock:
-                await coroutine
+                await self._handle(update, coroutine)
         finally:
             self._waiting[key] -= 1
             if not self._waiting[key]:
                 del self._waiting[key], self._queues[key]
+
+    async def _handle(self, update: object, coroutine: Awaitable[Any]) -> None:
+        # Timed inside the user's lock: the histogram shows how long handlers take, not how
+        # long an officer's second message waited for the first.
+        if self._metrics is None:
+            await coroutine
+            return
+        with self._metrics.time_update(update_kind(update)):
+            await coroutine
 
     async def initialize(self) -> None:
         """Nothing to set up: the per-user locks are made on demand."""

@@ -189,6 +189,13 @@ async def send_reminders(context: ContextTypes.DEFAULT_TYPE) -> None:
     that one message, but a restart never repeats the rest.
     """
     services = context.application.bot_data[SERVICES_KEY]
+    # With several replicas, one runs the reminders at a time; the others skip this turn.
+    async with services.database.leader("reminders") as leading:
+        if leading:
+            await _send_due(context, services)
+
+
+async def _send_due(context: ContextTypes.DEFAULT_TYPE, services: Any) -> None:
     for notification in await services.reminders.due_notifications(services.now()):
         lang: Lang = "en" if notification.language == "en" else "zh"
         texts = services.texts
@@ -212,6 +219,7 @@ async def send_reminders(context: ContextTypes.DEFAULT_TYPE) -> None:
                 reply_markup=markup,
                 link_preview_options=NO_PREVIEW,
             )
+            services.metrics.reminder_sent(notification.kind)
         except (BadRequest, Forbidden) as exc:
             # Blocked, or never opened the bot: counted as handled rather than retried every
             # minute; /plan still shows everything.

@@ -182,6 +182,11 @@ class Team:
 @pytest.fixture
 async def team(services: Services) -> Team:
     """Two teams and a small portfolio, written straight to the database."""
+    return await seed_team(services)
+
+
+async def seed_team(services: Services) -> Team:
+    """The test bank of :class:`Team`, in ``services``' database."""
     await services.start()
     people = Team()
     async with services.database.session() as s:
@@ -366,3 +371,17 @@ async def record_finished_visit(
                 )
             )
         return visit.id
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database for one test (the tests that need several processes
+    or connections on one server); skipped without TEST_DATABASE_URL."""
+    admin_url = os.environ.get(PG_ENV)
+    if not admin_url:
+        pytest.skip(f"{PG_ENV} names no PostgreSQL test database")
+    url, name = await _create_pg_database(admin_url)
+    try:
+        yield url
+    finally:
+        await _drop_pg_database(admin_url, name)

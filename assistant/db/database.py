@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -92,7 +93,24 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session in a transaction: committed on success, rolled back on any error."""
+        """A session in a transaction: committed on success, rolled back on any error.
+
+        Raises:
+            DatabaseUnavailable: the connection was lost or could not be made (a restart, a
+                failover, killed connections); the transaction was rolled back.
+        """
+        try:
+            async with self._transaction() as session:
+                yield session
+        except (OperationalError, InterfaceError, ConnectionError) as exc:
+            raise DatabaseUnavailable(self.safe_url, _short_reason(exc)) from exc
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            raise DatabaseUnavailable(self.safe_url, _short_reason(exc)) from exc
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncSession]:
         if self._sqlite_turn is None or _IN_SQLITE_TRANSACTION.get():
             async with self.sessions() as session, session.begin():
                 yield session
@@ -104,6 +122,39 @@ class Database:
                     yield session
             finally:
                 _IN_SQLITE_TRANSACTION.reset(token)
+
+    async def ping(self) -> None:
+        """One round trip; raises DatabaseUnavailable when the database does not answer."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (OSError, OperationalError, DBAPIError) as exc:
+            raise DatabaseUnavailable(self.safe_url, _short_reason(exc)) from exc
+
+    @asynccontextmanager
+    async def leader(self, name: str) -> AsyncIterator[bool]:
+        """Whether this process may run the job ``name`` now: ``True`` for exactly one of the
+        replicas that ask at the same time.
+
+        On PostgreSQL it is a session advisory lock, held while the job runs and released
+        after; a replica that does not get it skips this turn. SQLite serves one process, which
+        always leads.
+        """
+        if self.is_sqlite:
+            yield True
+            return
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        async with self.engine.connect() as conn:
+            got = bool(
+                (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})).scalar()
+            )
+            await conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    await conn.commit()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

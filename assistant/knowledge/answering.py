@@ -143,6 +143,10 @@ class AnswerService:
             client: the borrower the officer is on, already access-checked by the caller.
             follow_question_language: answer in the question's language when it is clear
                 (an English question from a Chinese-speaking officer gets English).
+
+        Raises:
+            KnowledgeUnavailable: the vector store cannot be reached; nothing is answered rather
+                than answering from the words alone (see :class:`KnowledgeBase`).
         """
         text = " ".join(question.split())
         if follow_question_language:

@@ -1,20 +1,38 @@
-"""The knowledge base as a service: load and validate the files, keep the index in sync, search."""
+"""The knowledge base as a service: load and validate the files, keep the index in sync, search.
+
+Several replicas may share one index on a Chroma server (``CHROMA_URL``). Each keeps its own copy
+of the entries in memory (titles, points, the BM25 index), read from its own ``KNOWLEDGE_DIR``;
+only the vectors are shared. When one replica re-indexes, the others notice from the fingerprint
+the index records and reload their files, which costs no embedding as long as their files are the
+same ones (a shared or identically deployed ``KNOWLEDGE_DIR``).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import yaml
 
 from assistant.knowledge.embeddings import Embedder
 from assistant.knowledge.entries import KnowledgeEntry, KnowledgeError, load_entries
-from assistant.knowledge.index import KnowledgeIndex, SyncReport
+from assistant.knowledge.index import KnowledgeIndex, KnowledgeUnavailable, SyncReport
 from assistant.knowledge.lexical import Synonyms
 from assistant.knowledge.retrieval import Borrower, Calibration, Retrieval, Retriever
 
 log = logging.getLogger(__name__)
+
+# How often a replica asks the shared index whether another replica has re-indexed: one small
+# request at most this often, and only when a question comes in.
+FOLLOW_INTERVAL = 10.0
+
+T = TypeVar("T")
 
 
 def _anchor_questions(path: Path) -> list[str]:
@@ -28,11 +46,44 @@ def _anchor_questions(path: Path) -> list[str]:
     return [a.strip() for a in anchors]
 
 
+@dataclass(frozen=True)
+class _Files:
+    """The knowledge files as read and validated, before anything touches the index."""
+
+    entries: list[KnowledgeEntry]
+    synonyms: Synonyms
+    anchors: list[str]
+    fingerprint: str
+
+
+def _fingerprint(entries: list[KnowledgeEntry], anchors: list[str], synonyms: bytes) -> str:
+    """Identifies the knowledge files: equal fingerprints, equal index and equal answers."""
+    digest = hashlib.sha256()
+    for entry in sorted(entries, key=lambda e: e.id):
+        digest.update(f"{entry.id}\0{entry.content_hash}\0".encode())
+    for anchor in anchors:
+        digest.update(f"{anchor}\0".encode())
+    digest.update(synonyms)
+    return digest.hexdigest()[:32]
+
+
 class KnowledgeBase:
     """Owns the entries, the vector index and the retriever built on them.
 
     A reload that finds a broken file raises :class:`KnowledgeError` and keeps serving the previous
     entries and index untouched.
+
+    When the vector store cannot be reached, loading and searching raise
+    :class:`KnowledgeUnavailable` (a :class:`KnowledgeError`) and the next question tries again: a
+    bot started while its Chroma server was down loads on the first question after it is back.
+    There is no BM25-only answer meanwhile, on purpose: whether a question is about the knowledge
+    base at all is decided by comparing its dense similarity to the entries with that to the
+    out-of-scope anchors (see :mod:`assistant.knowledge.retrieval`), and without the entries'
+    vectors an off-topic question that shares a few words with an entry would be answered.
+
+    Args:
+        follow_interval: at most this often (seconds), a question first checks whether another
+            replica has re-indexed the shared index, and if so reloads this replica's files.
     """
 
     def __init__(
@@ -44,6 +95,7 @@ class KnowledgeBase:
         embedder: Embedder,
         calibration: Calibration | None = None,
         cache_dir: Path | None = None,
+        follow_interval: float = FOLLOW_INTERVAL,
     ) -> None:
         self.directory = directory
         self.synonyms_file = synonyms_file
@@ -52,12 +104,24 @@ class KnowledgeBase:
         self.embedder = embedder
         self.calibration = calibration
         self.cache_dir = cache_dir
+        self.follow_interval = follow_interval
         self._retriever: Retriever | None = None
         self._lock = asyncio.Lock()
+        self._store_down = False
+        # What is in service here, and the last index fingerprint this replica's files did not
+        # match (so that the mismatch is logged once).
+        self._fingerprint: str | None = None
+        self._foreign: str | None = None
+        self._checked_at = 0.0
 
     @property
     def ready(self) -> bool:
         return self._retriever is not None
+
+    @property
+    def store_down(self) -> bool:
+        """The last call to the vector store failed; the next question tries it again."""
+        return self._store_down
 
     @property
     def entries(self) -> list[KnowledgeEntry]:
@@ -75,33 +139,70 @@ class KnowledgeBase:
 
         Raises:
             KnowledgeError: a broken file; the previous state stays in service.
+            KnowledgeUnavailable: the vector store cannot be reached; the previous state stays
+                in service, and the next question tries again.
         """
         async with self._lock:
-            return await asyncio.to_thread(self._load_sync, force)
+            return await self._guarded(self._load_sync, force)
 
-    def _load_sync(self, force: bool) -> SyncReport:
+    async def _guarded(self, work: Callable[..., T], *args: Any) -> T:
+        """Run ``work`` in a thread, keeping :attr:`store_down` up to date."""
+        try:
+            result = await asyncio.to_thread(work, *args)
+        except KnowledgeUnavailable as exc:
+            # One line per outage. Before the first load the caller logs it (the start does).
+            if not self._store_down and self._retriever is not None:
+                log.warning(
+                    "knowledge base: %s; questions are told it is temporarily unavailable", exc
+                )
+            self._store_down = True
+            raise
+        if self._store_down:
+            log.info("knowledge base: the vector store is reachable again")
+        self._store_down = False
+        return result
+
+    def _read_files(self) -> _Files:
         entries = load_entries(self.directory)
         try:
             synonyms = Synonyms.load(self.synonyms_file)
+            synonyms_bytes = self.synonyms_file.read_bytes()
         except (OSError, ValueError) as exc:
             raise KnowledgeError(self.synonyms_file, f"cannot be read ({exc})") from exc
         anchors = _anchor_questions(self.anchors_file)
-        report = self.index.sync(entries, force=force)
+        return _Files(entries, synonyms, anchors, _fingerprint(entries, anchors, synonyms_bytes))
+
+    def _load_sync(self, force: bool) -> SyncReport:
+        return self._install(self._read_files(), force)
+
+    def _follow_sync(self, fingerprint: str) -> bool:
+        """Reload the files if they are what another replica just indexed; embeds nothing then."""
+        files = self._read_files()
+        if files.fingerprint != fingerprint:
+            return False
+        self._install(files, force=False)
+        return True
+
+    def _install(self, files: _Files, force: bool) -> SyncReport:
+        report = self.index.sync(files.entries, force=force)
         retriever = Retriever(
-            entries,
+            files.entries,
             self.index,
             self.embedder,
-            synonyms,
-            self.index.anchor_vectors(anchors),
+            files.synonyms,
+            self.index.anchor_vectors(files.anchors),
             self.calibration,
             self.cache_dir,
         )
         # Warm the tokenizer and the model now, not on an officer's first question.
         retriever.search("贷后回访 post-loan visit")
+        self.index.record_fingerprint(files.fingerprint)
         self._retriever = retriever
+        self._fingerprint = files.fingerprint
+        self._checked_at = time.monotonic()
         log.info(
             "knowledge base: %d entries (%d added, %d updated, %d removed, %d vectors embedded)",
-            len(entries),
+            len(files.entries),
             report.added,
             report.updated,
             report.removed,
@@ -119,5 +220,47 @@ class KnowledgeBase:
     async def search(
         self, question: str, borrower: Borrower | None = None, limit: int = 5
     ) -> Retrieval:
+        """The best entries for ``question``, after catching up with the shared index.
+
+        Raises:
+            KnowledgeUnavailable: the vector store cannot be reached; ask again later.
+            KnowledgeError: the knowledge base has not been loaded (a broken file at start).
+        """
+        await self._catch_up()
         # Embedding is CPU work: keep PTB's event loop free.
-        return await asyncio.to_thread(self.search_sync, question, borrower, limit)
+        return await self._guarded(self.search_sync, question, borrower, limit)
+
+    async def _catch_up(self) -> None:
+        """Load now if the start could not reach the store; follow another replica's re-index."""
+        if self._retriever is None:
+            if self._store_down:
+                async with self._lock:
+                    if self._retriever is None:
+                        await self._guarded(self._load_sync, False)
+            return
+        if time.monotonic() - self._checked_at < self.follow_interval:
+            return
+        self._checked_at = time.monotonic()
+        stored = await self._guarded(self.index.stored_fingerprint)
+        if stored is None or stored == self._fingerprint:
+            return
+        async with self._lock:
+            if stored == self._fingerprint:
+                return
+            try:
+                followed = await self._guarded(self._follow_sync, stored)
+            except KnowledgeUnavailable:
+                raise
+            except KnowledgeError as exc:
+                # The question is still answered, from what is in service.
+                log.error("knowledge base not reloaded after a re-index elsewhere: %s", exc)
+                followed = False
+        if not followed and stored != self._foreign:
+            # Different files here (a rolling update, files copied to one host first): keep
+            # answering from them rather than re-embed and undo the other replica's index.
+            # Reading the files again is cheap (milliseconds), so later checks retry silently.
+            self._foreign = stored
+            log.warning(
+                "knowledge base: the shared index was re-indexed from other knowledge files than "
+                "this replica's; this replica answers from its own until they match"
+            )

@@ -3,28 +3,89 @@
 Each entry is stored as several vectors, because officers ask in two languages and in their own
 words: its titles and keywords, each bullet point in zh and en, and each example question. Sync is
 incremental: an entry whose content hash is unchanged is not embedded again.
+
+With ``CHROMA_URL`` every replica shares one index. A small state collection holds the fingerprint
+of the knowledge files the index was last synced from, so that a replica can tell another one has
+re-indexed (see :meth:`KnowledgeBase.search <assistant.knowledge.base.KnowledgeBase.search>`). A
+server that cannot be reached raises :class:`KnowledgeUnavailable`, never a transport error.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
+import httpx
 import numpy as np
 from chromadb.errors import NotFoundError
 
 from assistant.knowledge.embeddings import Embedder, PassageEmbeddingFunction, register_with_chroma
-from assistant.knowledge.entries import KnowledgeEntry
+from assistant.knowledge.entries import KnowledgeEntry, KnowledgeError
 
 log = logging.getLogger(__name__)
 
 COLLECTION = "knowledge-base"
 ANCHORS = "out-of-scope-anchors"
+STATE = "knowledge-base-state"
+FINGERPRINT = "fingerprint"
 BATCH = 64
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class KnowledgeUnavailable(KnowledgeError):
+    """The vector store cannot be reached: the Chroma server is stopped, restarting or out of reach.
+
+    A :class:`KnowledgeError`, so that every caller that keeps the previous knowledge base in
+    service when a load fails (the start, ``/reindex``, ``bot.py reindex``) does so here too; its
+    own message key tells the officer that this is temporary. ``str()`` names only the kind of
+    transport failure: it goes to the log, which must carry no personal data.
+    """
+
+    key = "knowledge.unavailable"
+
+    def __init__(self, failure: str) -> None:
+        super().__init__("vector store", f"unreachable ({failure})")
+        self.failure = failure
+
+
+def _transport_failure(exc: BaseException) -> httpx.TransportError | None:
+    """The httpx transport error behind ``exc``, if there is one.
+
+    chromadb's ``HttpClient(...)`` checks the server when it is built and turns a refused
+    connection into a plain ``ValueError`` raised while handling the ``httpx.ConnectError``; the
+    chain is walked so that only that ``ValueError``, and no other, counts as the store being down.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, httpx.TransportError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _needs_store(
+    method: Callable[Concatenate[KnowledgeIndex, P], R],
+) -> Callable[Concatenate[KnowledgeIndex, P], R]:
+    """Turn a failure to reach the Chroma server inside ``method`` into KnowledgeUnavailable."""
+
+    @functools.wraps(method)
+    def wrapper(self: KnowledgeIndex, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except (httpx.TransportError, ValueError) as exc:
+            failure = _transport_failure(exc)
+            if failure is None:
+                raise
+            raise KnowledgeUnavailable(type(failure).__name__) from exc
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -74,6 +135,7 @@ class KnowledgeIndex:
         self._client_factory = client_factory
         self.embedder = embedder
         self._collection: Any = None
+        self._state_collection: Any = None
 
     def _open(self) -> Any:
         if self._collection is None:
@@ -97,23 +159,38 @@ class KnowledgeIndex:
                 )
         return self._collection
 
+    @_needs_store
     def stored_hashes(self) -> dict[str, str]:
-        collection = self._open()
-        stored = collection.get(include=["metadatas"])
-        return {meta["entry_id"]: meta["hash"] for meta in stored["metadatas"] or []}
+        return {entry_id: content for entry_id, (content, _) in self._stored().items()}
 
+    def _stored(self) -> dict[str, tuple[str, int]]:
+        """``entry id → (content hash, number of vectors)`` as the collection holds them."""
+        stored = self._open().get(include=["metadatas"])
+        metas = stored["metadatas"] or []
+        counts = Counter(meta["entry_id"] for meta in metas)
+        return {meta["entry_id"]: (meta["hash"], counts[meta["entry_id"]]) for meta in metas}
+
+    @_needs_store
     def sync(self, entries: list[KnowledgeEntry], *, force: bool = False) -> SyncReport:
-        """Bring the collection in line with ``entries``; only changed entries are embedded."""
+        """Bring the collection in line with ``entries``; only changed entries are embedded.
+
+        Safe to run from several replicas at once, and to run again after it was cut off (the
+        Chroma server went away mid-sync): vectors are upserted, and an entry with fewer vectors
+        than it should have is embedded again even though its hash matches.
+
+        Raises:
+            KnowledgeUnavailable: the Chroma server cannot be reached.
+        """
         collection = self._open()
         if force:
             client = self._client_factory()
             client.delete_collection(COLLECTION)
             self._collection = None
             collection = self._open()
-        stored = self.stored_hashes()
+        stored = self._stored()
         wanted = {entry.id: entry for entry in entries}
         stale = [eid for eid in stored if eid not in wanted]
-        changed = [e for e in entries if stored.get(e.id) != e.content_hash]
+        changed = [e for e in entries if stored.get(e.id) != (e.content_hash, len(entry_texts(e)))]
         for entry_id in [*stale, *(e.id for e in changed if e.id in stored)]:
             collection.delete(where={"entry_id": entry_id})
         embedded = 0
@@ -131,7 +208,8 @@ class KnowledgeIndex:
             batch = pending[start : start + BATCH]
             texts = [text for _, _, text, _ in batch]
             vectors = self.embedder.embed_passages(texts)
-            collection.add(
+            # Upsert, not add: another replica may be syncing the same entries right now.
+            collection.upsert(
                 ids=[vid for vid, _, _, _ in batch],
                 embeddings=vectors,
                 documents=texts,
@@ -151,8 +229,48 @@ class KnowledgeIndex:
             rebuilt=force,
         )
 
+    def _state(self) -> Any:
+        if self._state_collection is None:
+            # It holds one record with a vector of its own: no embedding function needed.
+            self._state_collection = self._client_factory().get_or_create_collection(
+                STATE, embedding_function=None
+            )
+        return self._state_collection
+
+    @_needs_store
+    def stored_fingerprint(self) -> str | None:
+        """The fingerprint of the knowledge files the index was last synced from, if recorded.
+
+        Raises:
+            KnowledgeUnavailable: the Chroma server cannot be reached.
+        """
+        found = self._state().get(ids=[FINGERPRINT], include=["metadatas"])
+        metas = found["metadatas"] or []
+        return str(metas[0]["fingerprint"]) if metas else None
+
+    @_needs_store
+    def record_fingerprint(self, fingerprint: str) -> None:
+        """Tell the other replicas which knowledge files the index now stands for.
+
+        Raises:
+            KnowledgeUnavailable: the Chroma server cannot be reached.
+        """
+        # Most loads change nothing: then nothing is written (a second process on the same
+        # embedded store, `bot.py ask` say, only reads).
+        if self.stored_fingerprint() == fingerprint:
+            return
+        # A Chroma record needs a vector; this one is never searched, so any will do.
+        self._state().upsert(
+            ids=[FINGERPRINT], embeddings=[[1.0]], metadatas=[{"fingerprint": fingerprint}]
+        )
+
+    @_needs_store
     def search(self, query_vector: np.ndarray, n_results: int = 60) -> dict[str, float]:
-        """Best cosine similarity per entry among the ``n_results`` nearest vectors."""
+        """Best cosine similarity per entry among the ``n_results`` nearest vectors.
+
+        Raises:
+            KnowledgeUnavailable: the Chroma server cannot be reached.
+        """
         try:
             return self._nearest(query_vector, n_results)
         except NotFoundError:
@@ -177,8 +295,13 @@ class KnowledgeIndex:
             best[entry_id] = max(best[entry_id], similarity)
         return dict(best)
 
+    @_needs_store
     def anchor_vectors(self, anchors: list[str]) -> np.ndarray:
-        """Query-side vectors of the out-of-scope anchor questions, embedding only new ones."""
+        """Query-side vectors of the out-of-scope anchor questions, embedding only new ones.
+
+        Raises:
+            KnowledgeUnavailable: the Chroma server cannot be reached.
+        """
         self._open()
         client = self._client_factory()
         collection = client.get_or_create_collection(
@@ -194,7 +317,7 @@ class KnowledgeIndex:
         missing = [key for key in wanted if key not in set(stored)]
         for start in range(0, len(missing), BATCH):
             batch = missing[start : start + BATCH]
-            collection.add(
+            collection.upsert(
                 ids=batch,
                 embeddings=self.embedder.embed_queries([wanted[key] for key in batch]),
                 documents=[wanted[key] for key in batch],

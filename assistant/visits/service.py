@@ -523,8 +523,18 @@ class VisitService:
         answers = {**answers, item.id: RecordedAnswer(item.id, status, value, raw, approximate)}
         next_stop = self._next_stop(visit, card, answers)
         # The answer and the move to the next stop commit together: a crash between them can
-        # neither lose the answer nor skip a question.
+        # neither lose the answer nor skip a question. The visit row is locked and its stop
+        # checked again inside the transaction: two replicas handling the same tap (a double
+        # press the proxy spread over both) cannot both record it.
         async with self.database.session() as session:
+            locked = await session.scalar(
+                select(Visit)
+                .where(Visit.id == visit.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            if locked is None or locked.current != visit.current:
+                raise StaleAction("visit.stale")
             row = await session.scalar(
                 select(VisitAnswer).where(
                     VisitAnswer.visit_id == visit.id, VisitAnswer.item_id == item.id
@@ -539,9 +549,7 @@ class VisitService:
                 raw,
                 approximate,
             )
-            stored = await session.get(Visit, visit.id)
-            assert stored is not None
-            stored.current = next_stop
+            locked.current = next_stop
         visit.current = next_stop
         return await self._watched(visit, card, answers)
 

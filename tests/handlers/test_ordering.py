@@ -5,9 +5,10 @@ from typing import Any
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
-from telegram import Chat, Message, Update, User
+from telegram import CallbackQuery, Chat, ChatMemberUpdated, Message, MessageEntity, Update, User
 
-from handlers.ordering import PerUserUpdateProcessor
+from assistant.metrics import Metrics
+from handlers.ordering import PerUserUpdateProcessor, update_kind
 from tests.conftest import BotHarness, Team
 from tests.handlers.test_visit import skip_until
 
@@ -50,6 +51,75 @@ async def test_an_update_without_a_user_is_not_held_up():
         processor.process_update(Update(2), handle("no user", 0)),
     )
     assert finished == ["no user", "officer"]
+
+
+def _command(update_id: int, user_id: int, text: str = "/help") -> Update:
+    user = User(user_id, "x", is_bot=False)
+    entity = MessageEntity(MessageEntity.BOT_COMMAND, 0, len(text.split()[0]))
+    message = Message(
+        update_id,
+        None,
+        Chat(user_id, "private"),
+        from_user=user,
+        text=text,
+        entities=[entity],  # type: ignore[arg-type]
+    )
+    return Update(update_id, message=message)
+
+
+def _press(update_id: int, user_id: int) -> Update:
+    user = User(user_id, "x", is_bot=False)
+    return Update(update_id, callback_query=CallbackQuery(str(update_id), user, "chat", data="x"))
+
+
+def test_updates_are_classified_as_commands_messages_presses_or_other():
+    user = User(10, "x", is_bot=False)
+    # A command mentioned inside a sentence is still a message, as CommandHandler reads it.
+    mentioned = Message(
+        5,
+        None,
+        Chat(10, "private"),
+        from_user=user,
+        text="try /help",  # type: ignore[arg-type]
+        entities=[MessageEntity(MessageEntity.BOT_COMMAND, 4, 5)],
+    )
+    joined = ChatMemberUpdated(Chat(10, "private"), user, None, None, None)  # type: ignore[arg-type]
+
+    assert update_kind(_command(1, 10)) == "command"
+    assert update_kind(_update(2, 10)) == "message"
+    assert update_kind(Update(3, edited_message=_update(3, 10).message)) == "message"
+    assert update_kind(_press(4, 10)) == "callback"
+    assert update_kind(Update(5, message=mentioned)) == "message"
+    assert update_kind(Update(6, my_chat_member=joined)) == "other"
+    assert update_kind("put on the queue by hand") == "other"
+
+
+async def test_the_processor_counts_and_times_every_update_it_handles():
+    metrics = Metrics()
+    processor = PerUserUpdateProcessor(4, metrics)
+
+    async def handle(seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    await asyncio.gather(
+        processor.process_update(_command(1, 10), handle(0.02)),
+        processor.process_update(_update(2, 10), handle(0)),
+        processor.process_update(_press(3, 20), handle(0)),
+        processor.process_update(Update(4), handle(0)),
+    )
+
+    def value(name: str, **labels: str) -> float | None:
+        return metrics.registry.get_sample_value(name, labels)
+
+    assert value("loan_visit_updates_total", kind="command") == 1
+    assert value("loan_visit_updates_total", kind="message") == 1
+    assert value("loan_visit_updates_total", kind="callback") == 1
+    assert value("loan_visit_updates_total", kind="other") == 1
+    assert value("loan_visit_update_seconds_count") == 4
+    # What is timed is the handler itself: the slow command's 20 ms are never under 10 ms.
+    assert value("loan_visit_update_seconds_bucket", le="0.01") <= 3
+    assert value("loan_visit_update_seconds_sum") >= 0.02
+    assert not processor._queues, "counting changes nothing about the per-user locks"
 
 
 async def test_two_answers_sent_at_once_are_recorded_in_order(bot: BotHarness, team: Team):
