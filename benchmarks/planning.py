@@ -28,7 +28,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -59,6 +58,7 @@ from assistant.db.models import (
 from assistant.planning.calendar import WorkCalendar
 from assistant.planning.plan import PlanRules, PlanService
 from assistant.planning.reminders import ReminderPolicy, ReminderService
+from benchmarks.pg import create_pg, drop_pg
 
 TZ = ZoneInfo("Asia/Shanghai")
 TODAY = date(2026, 10, 15)
@@ -290,40 +290,6 @@ async def run(url: str, clients: int, officers: int, repeats: int) -> None:
         f"(tracemalloc)"
     )
     await database.dispose()
-
-
-async def create_pg(admin_url: str) -> tuple[str, str]:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(admin_url)
-    name = f"lva_bench_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        database=url.database,
-    )
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    return url.set(database=name).render_as_string(hide_password=False), name
-
-
-async def drop_pg(admin_url: str, name: str) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(admin_url)
-    conn = await asyncpg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        database=url.database,
-    )
-    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await conn.close()
 
 
 async def measure(backend: str, args: argparse.Namespace) -> None:

@@ -33,7 +33,8 @@ import httpx
 from assistant.config import Settings
 from assistant.db.database import Database
 from assistant.services import build_knowledge
-from benchmarks.visits import create_pg, drop_pg, percentile, seed
+from benchmarks.pg import create_pg, drop_pg
+from benchmarks.visits import percentile, seed
 from botapi.http import BotApiHttpServer
 from botapi.standin import FakeBotApi, FakeUser
 

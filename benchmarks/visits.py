@@ -18,7 +18,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -44,6 +43,7 @@ from assistant.db.models import (
     utcnow,
 )
 from assistant.services import build_knowledge, build_services
+from benchmarks.pg import create_pg, drop_pg
 from bot import build_application
 from botapi.chat import Chat, polling, settle_in_process
 from botapi.console import standin_builder
@@ -231,40 +231,6 @@ async def run_echo(updates_per_user: int, users: int) -> float:
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-async def create_pg(admin_url: str) -> tuple[str, str]:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(admin_url)
-    name = f"lva_bench_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        database=url.database,
-    )
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    return url.set(database=name).render_as_string(hide_password=False), name
-
-
-async def drop_pg(admin_url: str, name: str) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(admin_url)
-    conn = await asyncpg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        database=url.database,
-    )
-    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await conn.close()
 
 
 async def main() -> None:
