@@ -380,13 +380,26 @@ def parse_yes_no(text: str) -> bool:
 
 
 def parse_date(text: str, *, today: date) -> date:
-    """2026-11-29, 2026/11/29, 2026年11月29日, 11月29日 (this year), 今天, 昨天, 前天.
+    """2026-11-29, 2026/11/29, 2026年11月29日, 11月29日 (this year), 今天, 昨天, 前天, and for
+    plans ahead 明天, 后天, tomorrow.
 
     Raises:
         ParseError: ``bad_date``.
     """
     cleaned = _normalise(text)
-    relative = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2, "today": 0, "yesterday": 1}
+    relative = {
+        "今天": 0,
+        "今日": 0,
+        "昨天": 1,
+        "昨日": 1,
+        "前天": 2,
+        "today": 0,
+        "yesterday": 1,
+        "明天": -1,
+        "明日": -1,
+        "后天": -2,
+        "tomorrow": -1,
+    }
     if cleaned in relative:
         return today - timedelta(days=relative[cleaned])
     match = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", cleaned) or re.fullmatch(

@@ -205,6 +205,8 @@ async def test_a_survey_trip_suggests_visits_on_the_way(bot, team: Team, clock):
     await officer.send("/trip 城西市场 10-20 看新客户")
     assert "已记下：10月20日 去城西市场" in officer.last_text
     assert "新放款商行" in officer.last_text
+    await officer.send("/trip 城西市场 明天")
+    assert "已记下：10月13日 去城西市场" in officer.last_text
     await officer.send("/trip 城西市场 某天")
     assert "没看懂日期" in officer.last_text
     await officer.send("/plan 2026-13")

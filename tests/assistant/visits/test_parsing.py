@@ -168,6 +168,9 @@ def test_an_unclear_yes_no_is_asked_again():
         ("2026年3月1日", date(2026, 3, 1)),
         ("3月1日", date(2026, 3, 1)),
         ("昨天", date(2026, 11, 28)),
+        ("明天", date(2026, 11, 30)),
+        ("后天", date(2026, 12, 1)),
+        ("tomorrow", date(2026, 11, 30)),
     ],
 )
 def test_dates(text, expected):
