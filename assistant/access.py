@@ -56,7 +56,8 @@ class IssuedInvite:
     expires_at: datetime
 
 
-def _viewer(officer: Officer) -> Viewer:
+def viewer_of(officer: Officer) -> Viewer:
+    """The officer as the services see whoever is asking."""
     language = officer.language if officer.language in ("zh", "en") else None
     return Viewer(
         officer.id, officer.telegram_id or 0, officer.name, officer.role, language, officer.staff_no
@@ -115,7 +116,7 @@ class AccessService:
             officer = await session.scalar(
                 select(Officer).where(Officer.telegram_id == telegram_id, Officer.active)
             )
-            return _viewer(officer) if officer else None
+            return viewer_of(officer) if officer else None
 
     async def first_refusal(self, telegram_id: int) -> bool:
         """Record a stranger's contact; ``True`` only the first time (they are told once)."""
@@ -225,7 +226,7 @@ class AccessService:
         invite.used_at = now
         invite.used_by_officer_id = officer.id
         await _audit(session, officer.id, "officer.join", invite.staff_no, role=invite.role.value)
-        return _viewer(officer)
+        return viewer_of(officer)
 
     async def _count_failure(self, telegram_id: int) -> None:
         # Its own transaction: the failed join rolls back, the count of guesses must not.
@@ -240,7 +241,7 @@ class AccessService:
         async with self.database.session() as session:
             officer = await session.get_one(Officer, viewer.officer_id)
             officer.language = language
-            return _viewer(officer)
+            return viewer_of(officer)
 
 
 def _aware(moment: datetime) -> datetime:

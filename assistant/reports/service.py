@@ -23,7 +23,7 @@ from typing import Any, Literal
 from jinja2 import TemplateError
 from sqlalchemy import func, select
 
-from assistant.access import Viewer
+from assistant.access import Viewer, viewer_of
 from assistant.alerts import AlertNotice, AlertService, Recipient
 from assistant.db.database import Database
 from assistant.db.models import (
@@ -50,6 +50,7 @@ from assistant.reports.render import (
     render_html,
 )
 from assistant.risk.facts import facts_for, finding_to_json
+from assistant.risk.model import ClassSuggestion, Finding
 from assistant.risk.rules import RiskEngine
 from assistant.visits.evidence import EvidenceService
 from assistant.visits.service import VisitService, VisitSummary
@@ -80,6 +81,17 @@ class NoSupervisor(AssistantError):
 
 class ReportBuildFailed(AssistantError):
     key = "report.build_failed"
+
+
+@dataclass(frozen=True)
+class _Basis:
+    summary: VisitSummary
+    header: ReportHeader
+    findings: list[Finding]
+    suggestion: ClassSuggestion
+    files: list[ReportFile]
+    previous_narrative: str | None
+    reviewer_id: int | None
 
 
 @dataclass(frozen=True)
@@ -345,12 +357,13 @@ class ReportService:
             raise NoSupervisor()
         supervisor_lang = supervisor.language or "zh"
         upcoming = {"status": ReportStatus.SUBMITTED, "version": report.version + 1}
-        supervisor_view = await self._view(
-            viewer, report, visit, author, supervisor_lang, as_reviewer=True, **upcoming
+        basis = await self._basis(report, visit, author)
+        supervisor_view = self._render(
+            viewer, report, basis, supervisor_lang, as_reviewer=True, **upcoming
         )
         # The file is built before anything changes: if it fails, the draft stays as it was.
         document, file_name = await self._build(supervisor_view.data, "docx")
-        own = await self._view(viewer, report, visit, author, lang, **upcoming)
+        own = self._render(viewer, report, basis, lang, **upcoming)
         findings = own.data.findings
         async with self.database.session() as session:
             stored = await session.get(Report, report.id)
@@ -423,9 +436,10 @@ class ReportService:
                 )
             )
             report = stored
-        own = await self._view(viewer, report, visit, author, lang, as_reviewer=True)
+        basis = await self._basis(report, visit, author)
+        own = self._render(viewer, report, basis, lang, as_reviewer=True)
         officer_lang = author.language or "zh"
-        officer_view = await self._view(viewer, report, visit, author, officer_lang)
+        officer_view = self._render(viewer, report, basis, officer_lang)
         officer_view = replace(officer_view, is_author=True, is_reviewer=False)
         return Review(
             own,
@@ -584,7 +598,7 @@ class ReportService:
     async def _summary(self, visit: Visit, author: Officer) -> VisitSummary:
         # The report shows the client as on the day of the visit (days since disbursement, …),
         # and reads the visit with its author's rights, whoever is looking.
-        return await self.visits.summary(_as(author), visit.id, today=self._visit_day(visit))
+        return await self.visits.summary(viewer_of(author), visit.id, today=self._visit_day(visit))
 
     def _visit_day(self, visit: Visit) -> date:
         moment = visit.finished_at or visit.started_at
@@ -594,17 +608,14 @@ class ReportService:
         return moment.astimezone(self.tz).date()
 
     async def _view(
-        self,
-        viewer: Viewer,
-        report: Report,
-        visit: Visit,
-        author: Officer,
-        lang: str,
-        *,
-        as_reviewer: bool = False,
-        status: ReportStatus | None = None,
-        version: int | None = None,
+        self, viewer: Viewer, report: Report, visit: Visit, author: Officer, lang: str
     ) -> ReportView:
+        basis = await self._basis(report, visit, author)
+        return self._render(viewer, report, basis, lang)
+
+    async def _basis(self, report: Report, visit: Visit, author: Officer) -> _Basis:
+        """Everything a report is composed from that does not depend on the language: read
+        once, then rendered for each reader (the officer and the supervisor may differ)."""
         summary = await self._summary(visit, author)
         card = summary.view.client
         day = self._visit_day(visit)
@@ -627,12 +638,33 @@ class ReportService:
             checkin_at=visit.checkin_at,
             checkin_distance_m=visit.checkin_distance_m,
         )
-        data = self.composer.compose(
-            header,
+        return _Basis(
             summary,
-            findings=findings,
-            suggestion=self.engine.suggest_class(facts, findings),
-            files=await self._files(visit.id),
+            header,
+            findings,
+            self.engine.suggest_class(facts, findings),
+            await self._files(visit.id),
+            await self._previous_narrative(report),
+            author.supervisor_id,
+        )
+
+    def _render(
+        self,
+        viewer: Viewer,
+        report: Report,
+        basis: _Basis,
+        lang: str,
+        *,
+        as_reviewer: bool = False,
+        status: ReportStatus | None = None,
+        version: int | None = None,
+    ) -> ReportView:
+        data = self.composer.compose(
+            basis.header,
+            basis.summary,
+            findings=basis.findings,
+            suggestion=basis.suggestion,
+            files=basis.files,
             overrides=report.overrides,
             remarks=report.remarks,
             lang=lang,
@@ -652,9 +684,9 @@ class ReportService:
                     for s in data.sections
                 ),
             )
-        previous = await self._previous_narrative(report)
+        previous = basis.previous_narrative
         score = similarity(narrative_text(data), previous) if previous else None
-        is_reviewer = as_reviewer or author.supervisor_id == viewer.officer_id
+        is_reviewer = as_reviewer or basis.reviewer_id == viewer.officer_id
         return ReportView(
             report.id,
             data,
@@ -769,17 +801,6 @@ class ReportService:
 
 def _is_image(row: EvidenceFile) -> bool:
     return row.kind == "photo" or (row.mime_type or "").startswith("image/")
-
-
-def _as(officer: Officer) -> Viewer:
-    return Viewer(
-        officer.id,
-        officer.telegram_id or 0,
-        officer.name,
-        officer.role,
-        None,
-        officer.staff_no,
-    )
 
 
 def _audit(viewer: Viewer, action: str, report: Report, detail: dict[str, Any]) -> AuditEntry:
