@@ -21,7 +21,7 @@ from telegram.ext import ContextTypes
 
 from assistant.charts import team_progress_chart
 from assistant.errors import AssistantError
-from assistant.i18n import Lang
+from assistant.i18n import Lang, language_from_code
 from assistant.planning.model import MonthPlan, PlannedVisit
 from assistant.visits.parsing import ParseError, parse_date
 from handlers.common import NO_PREVIEW, keyboard, say
@@ -197,7 +197,7 @@ async def send_reminders(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _send_due(context: ContextTypes.DEFAULT_TYPE, services: Any) -> None:
     for notification in await services.reminders.due_notifications(services.now()):
-        lang: Lang = "en" if notification.language == "en" else "zh"
+        lang = language_from_code(notification.language)
         texts = services.texts
         markup = None
         match notification.kind:

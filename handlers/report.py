@@ -20,7 +20,7 @@ from telegram.error import BadRequest, Forbidden
 
 from assistant.alerts import AlertNotice, Recipient
 from assistant.errors import AssistantError
-from assistant.i18n import Lang
+from assistant.i18n import Lang, language_from_code
 from assistant.reports.service import ReportView, Review, Submission
 from handlers.common import NO_PREVIEW, keyboard, say, send_html
 from handlers.context import BotContext
@@ -52,7 +52,7 @@ async def _to_someone_else() -> AsyncIterator[None]:
 
 
 def _lang(recipient: Recipient) -> Lang:
-    return "en" if recipient.language == "en" else "zh"
+    return language_from_code(recipient.language)
 
 
 def _actions(context: BotContext, view: ReportView, lang: Lang | None = None) -> Any:
