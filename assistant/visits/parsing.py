@@ -342,7 +342,9 @@ def parse_quantity(
         low = high = None
         value = values[0]
     if value == value.to_integral_value():
-        value = value.quantize(Decimal(1))
+        # to_integral_value, not quantize: quantize needs the digits to fit the decimal context,
+        # and a pasted 29-digit number must reach the range check, not crash the handler.
+        value = value.to_integral_value()
     quantity = Quantity(
         value, unit, approximate=ranged or _approximate(cleaned), low=low, high=high
     )
