@@ -42,9 +42,11 @@ from assistant.portfolio import ClientCard
 from assistant.services import Services, build_knowledge, build_services
 from handlers import ADMIN_COMMANDS, OFFICER_COMMANDS, register_handlers
 from handlers.context import SERVICES_KEY, BotContext
+from handlers.evidence import resume_readings
 from handlers.ordering import PerUserUpdateProcessor
 from handlers.persistence import DatabasePersistence
 from handlers.planning import send_reminders
+from handlers.retrying import telegram_requests
 from handlers.webhook import serve_webhook
 
 log = logging.getLogger("bot")
@@ -58,6 +60,34 @@ _CHATTY_LOGGERS = (
     "alembic",
     "tornado.access",
 )
+
+
+# Third-party loggers whose DEBUG records carry payloads: whole updates and Bot API calls
+# (python-telegram-bot), result rows (SQLAlchemy), statements with their parameters (aiosqlite).
+_PAYLOAD_LOGGERS = ("telegram", "sqlalchemy.engine", "aiosqlite", "httpx", "httpcore")
+
+
+class _NoPayloads(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.INFO
+
+
+def _keep_payloads_out_of_logs() -> None:
+    """Drop those libraries' DEBUG records whatever LOG_LEVEL or a logging config says.
+
+    A filter on a logger only sees records made on that very logger, so it goes on each of
+    their loggers (all are created when the libraries are imported, before this runs).
+    """
+    names = [
+        name
+        for name in logging.root.manager.loggerDict
+        if isinstance(name, str)
+        and any(name == p or name.startswith(p + ".") for p in _PAYLOAD_LOGGERS)
+    ]
+    for name in {*names, *_PAYLOAD_LOGGERS}:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _NoPayloads) for f in logger.filters):
+            logger.addFilter(_NoPayloads())
 
 
 def build_application(
@@ -75,17 +105,22 @@ def build_application(
             ``BOT_TOKEN``.
         services: already-built services (the console passes its demo services).
     """
+    _keep_payloads_out_of_logs()
     services = services or build_services(settings)
     if builder is None:
         if settings.bot_token is None:
             raise SystemExit(
                 "BOT_TOKEN is not set. To try the bot without Telegram, run: python bot.py console"
             )
+        # Failed requests are retried where repeating them cannot duplicate a message.
+        request, get_updates_request = telegram_requests()
         builder = (
             ApplicationBuilder()
             .token(settings.bot_token.get_secret_value())
             .base_url(settings.telegram_api_url)
             .base_file_url(settings.telegram_file_url)
+            .request(request)
+            .get_updates_request(get_updates_request)
         )
     application = (
         builder.context_types(ContextTypes(context=BotContext))
@@ -116,6 +151,8 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     application.job_queue.run_repeating(
         send_reminders, interval=interval, first=interval, name="reminders"
     )
+    # Photos whose reading a stop cut short are read now, and the officer gets the result.
+    application.job_queue.run_once(resume_readings, 0, name="resume-readings")
 
 
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -315,6 +352,50 @@ def cmd_reindex(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup_locations(settings: Settings) -> Any:
+    from assistant.backup import locations
+
+    return locations(
+        settings.data_dir,
+        settings.database_dsn,
+        chroma_path=settings.chroma_path,
+        chroma_url=settings.chroma_url,
+    )
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.backup import BackupError, Progress, create_backup
+
+    try:
+        summary = create_backup(
+            _backup_locations(settings),
+            Path(args.out) if args.out else None,
+            files_only=args.files_only,
+            progress=Progress(sys.stderr),
+        )
+    except BackupError as exc:
+        raise SystemExit(str(exc)) from None
+    _emit(summary.line())
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.backup import BackupError, Progress, restore_backup
+
+    try:
+        summary = restore_backup(
+            _backup_locations(settings),
+            Path(args.file),
+            force=args.force,
+            files_only=args.files_only,
+            progress=Progress(sys.stderr),
+        )
+    except BackupError as exc:
+        raise SystemExit(str(exc)) from None
+    _emit(summary.line())
+    return 0
+
+
 async def _client_for_question(services: Services, code: str | None) -> ClientCard | None:
     """The client named on the command line: from the bank's portfolio, or on a fresh install
     (no portfolio imported yet) from the demo portfolio."""
@@ -467,6 +548,30 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("client", help="the client code")
     export.add_argument("--out", help="the ZIP file to write (default: CLIENT_history.zip)")
     export.add_argument("--lang", choices=LANGUAGES, default="zh")
+    backup = sub.add_parser(
+        "backup",
+        help="back up the database, evidence files and index into one .tar.gz (bot may run)",
+    )
+    backup.add_argument(
+        "--out", help="the archive to write (default: DATA_DIR/backups/backup-<UTC time>.tar.gz)"
+    )
+    backup.add_argument(
+        "--files-only",
+        action="store_true",
+        help="leave the database out (implied for PostgreSQL: use pg_dump)",
+    )
+    restore = sub.add_parser(
+        "restore", help="restore a backup archive (stop the bot first); checks it before anything"
+    )
+    restore.add_argument("file", help="the backup archive (.tar.gz)")
+    restore.add_argument(
+        "--force",
+        action="store_true",
+        help="replace existing data (it is moved to DATA_DIR/before-restore-<time>/ first)",
+    )
+    restore.add_argument(
+        "--files-only", action="store_true", help="restore the files and index, not the database"
+    )
     return parser
 
 
@@ -494,6 +599,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ask": cmd_ask,
         "reindex": cmd_reindex,
         "export": cmd_export,
+        "backup": cmd_backup,
+        "restore": cmd_restore,
     }
     return handlers[command](settings, args)
 

@@ -19,6 +19,7 @@ from assistant.access import Viewer
 from assistant.db.database import Database
 from assistant.db.models import Alert, AuditEntry, Client, Officer, Role, Visit, utcnow
 from assistant.errors import AccessDenied, AssistantError, NotFound
+from assistant.portfolio import may_see_client
 from assistant.risk.facts import finding_from_json, finding_to_json
 from assistant.risk.model import Finding
 
@@ -147,6 +148,7 @@ class AlertService:
         """The supervisor has seen the alert. Only they (or an admin) may, and only once.
 
         Raises:
+            NotFound: no such alert, or one on a client the viewer may not see.
             AccessDenied: not this alert's supervisor.
             AlreadyAcknowledged: it was acknowledged before.
         """
@@ -156,7 +158,9 @@ class AlertService:
                     select(Alert, Client, Officer.name)
                     .join(Client, Client.id == Alert.client_id)
                     .join(Officer, Officer.id == Alert.officer_id)
-                    .where(Alert.id == alert_id)
+                    # An alert on a client the viewer may not see is "not found": a forged
+                    # button must not confirm that it exists.
+                    .where(Alert.id == alert_id, may_see_client(viewer))
                 )
             ).one_or_none()
             if row is None:

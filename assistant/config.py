@@ -115,6 +115,27 @@ class Settings(BaseSettings):
     risk_due_soon_max_funds_ratio: float = Field(default=2.0, gt=0, le=100)
     risk_project_capacity_min_pct: float = Field(default=70, gt=0, le=200)
     risk_overdue_critical_days: int = Field(default=90, ge=1, le=3650)
+    risk_statement_inflow_min_ratio: float = Field(default=0.5, gt=0, le=10)
+    risk_utility_consumption_min_ratio: float = Field(default=0.6, gt=0, le=10)
+
+    # Reading photographed documents (offline OCR). "none" keeps photos without reading them.
+    ocr_engine: Literal["rapidocr", "none"] = "rapidocr"
+    # Readings at a time, and onnxruntime threads each: 1 and 1 leave a core of two for chat.
+    ocr_workers: int = Field(default=1, ge=1, le=16)
+    ocr_threads: int = Field(default=1, ge=1, le=64)
+    ocr_timeout: float = Field(default=30.0, gt=0, le=600)
+    # Photos waiting beyond this are refused with "send it again later" instead of queued.
+    ocr_queue_limit: int = Field(default=32, ge=1, le=10_000)
+    # A statement line of at least this many yuan is listed as a large single item.
+    ocr_large_item_min: float = Field(default=50_000, gt=0)
+
+    # Voice answers: an OpenAI-compatible /v1/audio/transcriptions endpoint (a self-hosted
+    # Whisper or FunASR server). Without one, a voice note is kept as an attachment.
+    stt_base_url: str | None = None
+    stt_model: str = "whisper-1"
+    stt_api_key: SecretStr | None = None
+    stt_timeout: float = Field(default=30.0, gt=0, le=600)
+    stt_language: str | None = "zh"
 
     report_template: Path | None = Field(
         default=None,
@@ -131,6 +152,11 @@ class Settings(BaseSettings):
 
     # Different officers' updates are handled together, each officer's strictly in order.
     concurrent_updates: int = Field(default=8, ge=1, le=1024)
+    # Per-user flood protection (handlers/flood.py): each Telegram user may send FLOOD_BURST
+    # updates at once and FLOOD_RATE a second after that; more are dropped, with one warning per
+    # flood. Administrators too. FLOOD_RATE 0 turns it off (benchmarks).
+    flood_rate: float = Field(default=5, ge=0, le=1000)
+    flood_burst: int = Field(default=20, ge=1, le=10_000)
     # Telegram allows about 30 messages a second per bot; 0 turns the limiter off (benchmarks).
     telegram_overall_rate: float = Field(default=30, ge=0)
 

@@ -51,6 +51,11 @@ from assistant.db.models import (
     RiskClass,
     Role,
 )
+from assistant.evidence.creditcode import (
+    CREDIT_CODE_ALPHABET,
+    CREDIT_CODE_LENGTH,
+    is_valid_credit_code,
+)
 from assistant.i18n import Lang, Texts
 
 TABLES: tuple[str, ...] = ("officers", "clients", "loans", "guarantors", "collateral")
@@ -87,6 +92,7 @@ _WORKBOOK_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     NotImplementedError,
     RecursionError,
+    RuntimeError,  # zipfile: a member marked encrypted (a password-protected zip)
 )
 
 
@@ -330,6 +336,22 @@ _YES = {"1", "y", "yes", "true", "是", "有", "√", "✓"}
 _NO = {"0", "n", "no", "false", "否", "无", "没有", "×"}
 
 
+def _parse_credit_code(value: Any) -> str:
+    """A 统一社会信用代码, normalised the way it is printed on the licence.
+
+    Officers copy the code by hand or paste it from scans, so spaces, full-width characters and
+    lowercase letters are forgiven; a wrong check character is not, since it means some
+    character was mistyped and the code would no longer match the licence photographed on a
+    visit.
+    """
+    text = "".join(unicodedata.normalize("NFKC", _cell_text(value)).split()).upper()
+    if len(text) != CREDIT_CODE_LENGTH or any(ch not in CREDIT_CODE_ALPHABET for ch in text):
+        raise _CellError("bad_credit_code", value=_show(value), length=len(text))
+    if not is_valid_credit_code(text):
+        raise _CellError("credit_code_check", value=_show(text))
+    return text
+
+
 def _parse_flag(value: Any) -> bool:
     """A yes/no cell: 是/否, yes/no, true/false, 1/0 (Excel may hand over a real bool)."""
     if isinstance(value, bool):
@@ -536,6 +558,21 @@ _CLIENTS = _Table(
         ),
         _Column("handed_over_on", "交接日期", _parse_date, "handed_over_on"),
         _Column("referral_promised", "答应介绍客户", _parse_flag, "referral_promised"),
+        _Column(
+            "credit_code",
+            "统一社会信用代码",
+            _parse_credit_code,
+            "credit_code",
+            aliases=("unified_social_credit_code", "社会信用代码", "信用代码"),
+        ),
+        _Column(
+            "legal_representative",
+            "法定代表人",
+            _text(_length(Client, "legal_representative")),
+            "legal_representative",
+            # An individual business's licence names its 经营者 rather than a 法定代表人.
+            aliases=("法人代表", "经营者"),
+        ),
     ),
     key=("client_code",),
     signature=("client_code", "client_name"),

@@ -37,6 +37,9 @@ ErrorPlace = Literal["handler", "job", "startup"]
 UPDATE_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # An extractive answer takes tens of milliseconds, an LLM-written one up to LLM_TIMEOUT (20 s).
 ANSWER_BUCKETS: Final = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0)
+OCR_BUCKETS: Final = (0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 30.0)
+# read, or what went wrong (assistant.evidence.ocr): a blank or blurred photo is read, not failed.
+OCR_OUTCOMES: Final = ("read", "blank", "blurred", "timeout", "failed")
 
 
 @dataclass
@@ -60,6 +63,8 @@ class Metrics:
         retrieval_seconds: Time to answer a knowledge-base question, by outcome
             (``answered``, ``refused``, ``unavailable``).
         reminders_sent: Reminders sent by the reminder job, by notification kind.
+        ocr_seconds: Time to read one photographed document, by outcome (``read``, ``blank``,
+            ``blurred``, ``timeout``, ``failed``).
         errors: Unexpected errors, by where they happened (``handler``, ``job``, ``startup``).
     """
 
@@ -95,6 +100,14 @@ class Metrics:
             namespace=NAMESPACE,
             registry=self.registry,
         )
+        self.ocr_seconds = Histogram(
+            "ocr_seconds",
+            "Time to read one photographed document, by outcome.",
+            ["outcome"],
+            namespace=NAMESPACE,
+            buckets=OCR_BUCKETS,
+            registry=self.registry,
+        )
         self.errors = Counter(
             "errors",
             "Unexpected errors, by where they happened.",
@@ -113,6 +126,11 @@ class Metrics:
             self.reminders_sent.labels(notification)
         for where in get_args(ErrorPlace):
             self.errors.labels(where)
+        for outcome in OCR_OUTCOMES:
+            self.ocr_seconds.labels(outcome)
+
+    def ocr_done(self, seconds: float, outcome: str) -> None:
+        self.ocr_seconds.labels(outcome if outcome in OCR_OUTCOMES else "failed").observe(seconds)
 
     @contextmanager
     def time_update(self, kind: UpdateKind) -> Iterator[None]:

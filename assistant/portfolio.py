@@ -81,6 +81,9 @@ class ClientCard:
     officer_name: str
     handed_over_on: date | None
     loans: list[LoanView]
+    # Defaulted so that cards built without them (tests, benchmarks) still construct.
+    credit_code: str | None = None
+    legal_representative: str | None = None
 
 
 def may_see_client(viewer: Viewer) -> ColumnElement[bool]:
@@ -120,6 +123,7 @@ class PortfolioService:
     async def list_clients(
         self, viewer: Viewer, *, page: int = 1, page_size: int = 10
     ) -> ClientPage:
+        """One page of the clients this viewer may see; the look is in the audit log."""
         visible = may_see_client(viewer)
         async with self.database.session() as session:
             total = (
@@ -154,6 +158,15 @@ class PortfolioService:
                 )
                 for c, officer_name, count, total_amount in (await session.execute(query)).all()
             ]
+            # One entry per page shown: how many, never who.
+            session.add(
+                AuditEntry(
+                    actor_officer_id=viewer.officer_id or None,
+                    action="clients.list",
+                    target=None,
+                    detail={"page": page, "count": len(rows), "total": total},
+                )
+            )
         return ClientPage(rows, page, pages, total)
 
     async def client_card(
@@ -230,4 +243,6 @@ class PortfolioService:
                 client.officer.name,
                 client.handed_over_on,
                 loans,
+                credit_code=client.credit_code,
+                legal_representative=client.legal_representative,
             )

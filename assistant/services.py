@@ -17,6 +17,8 @@ from assistant.alerts import AlertService
 from assistant.config import Settings
 from assistant.db.database import Database
 from assistant.errors import DatabaseUnavailable
+from assistant.evidence.ocr import OcrEngine, OcrPool, RapidOcrEngine
+from assistant.evidence.service import ReadingService
 from assistant.i18n import Texts
 from assistant.importer import PortfolioImporter
 from assistant.knowledge.answering import AnswerService, LlmComposer
@@ -37,6 +39,7 @@ from assistant.reports.service import ReportService
 from assistant.risk.rules import RiskEngine, load_rules
 from assistant.risk.thresholds import thresholds_from_settings
 from assistant.risk.watch import RiskWatch
+from assistant.speech import Transcriber
 from assistant.state import StateStore
 from assistant.visits.evidence import EvidenceService
 from assistant.visits.service import VisitService
@@ -69,6 +72,8 @@ class Services:
     reminders: ReminderService
     opening_lines: OpeningLines
     metrics: Metrics
+    readings: ReadingService
+    transcriber: Transcriber | None = None
     # The one clock of the bot: reminders, due dates and "today" read it, so tests can travel.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
@@ -106,6 +111,10 @@ class Services:
         return status
 
     async def close(self) -> None:
+        if self.readings.pool is not None:
+            self.readings.pool.close()
+        if self.transcriber is not None:
+            await self.transcriber.close()
         await self.database.dispose()
 
     def now(self) -> datetime:
@@ -230,10 +239,13 @@ def build_services(
     database: Database | None = None,
     knowledge: KnowledgeBase | None = None,
     chat_model: Any | None = None,
+    ocr_engine: OcrEngine | None = None,
+    transcriber: Transcriber | None = None,
 ) -> Services:
     """Choose and construct the backends named by ``settings``; connects to nothing yet.
 
-    Tests pass ``database``, ``knowledge`` or ``chat_model`` to inject their own.
+    Tests pass ``database``, ``knowledge``, ``chat_model``, ``ocr_engine`` or ``transcriber`` to
+    inject their own.
     """
     database = database or Database(settings.database_dsn)
     knowledge = knowledge or build_knowledge(settings)
@@ -265,6 +277,14 @@ def build_services(
             visits.checklist, knowledge_dir / "report_sections.yaml", PROMPTS_DIR / "reports"
         )
 
+    metrics = Metrics()
+    readings = ReadingService(
+        database,
+        lambda: visits.checklist,
+        settings.data_dir / "evidence",
+        build_ocr_pool(settings, metrics, ocr_engine),
+        large_item_min=settings.ocr_large_item_min,
+    )
     alerts = AlertService(database)
     plans = PlanService(database, PlanRules.from_settings(settings))
     phrasing = PhrasingService(
@@ -294,7 +314,9 @@ def build_services(
             else None
         ),
         copy_warning_at=settings.report_copy_warning,
+        readings=readings,
     )
+    readings.watch = reports.watch_documents
     return Services(
         settings=settings,
         database=database,
@@ -316,5 +338,37 @@ def build_services(
             database, plans, WorkCalendar(), ReminderPolicy.from_settings(settings)
         ),
         opening_lines=OpeningLines(portfolio, plans, phrasing),
-        metrics=Metrics(),
+        metrics=metrics,
+        readings=readings,
+        transcriber=transcriber if transcriber is not None else build_transcriber(settings),
+    )
+
+
+def build_ocr_pool(
+    settings: Settings, metrics: Metrics, engine: OcrEngine | None = None
+) -> OcrPool | None:
+    """The OCR engine named by ``OCR_ENGINE`` behind its bounded pool, or ``None`` for none."""
+    if engine is None:
+        if settings.ocr_engine == "none":
+            return None
+        engine = RapidOcrEngine(threads=settings.ocr_threads)
+    return OcrPool(
+        engine,
+        workers=settings.ocr_workers,
+        timeout_s=settings.ocr_timeout,
+        queue_limit=settings.ocr_queue_limit,
+        on_done=metrics.ocr_done,
+    )
+
+
+def build_transcriber(settings: Settings) -> Transcriber | None:
+    """Speech to text when ``STT_BASE_URL`` names an endpoint; otherwise voice notes are kept."""
+    if not settings.stt_base_url:
+        return None
+    return Transcriber(
+        settings.stt_base_url,
+        model=settings.stt_model,
+        api_key=settings.stt_api_key.get_secret_value() if settings.stt_api_key else None,
+        timeout=settings.stt_timeout,
+        language=settings.stt_language,
     )

@@ -6,6 +6,7 @@ Application has fetched and fully processed it, and returns what the bot sent ba
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -17,6 +18,9 @@ from telegram.ext import Application
 from botapi.standin import BotMessage, FakeBotApi, FakeUser
 
 Settle = Callable[[int], Awaitable[None]]
+# Where the bot keeps work that answers after the update is handled (reading a photographed
+# document); the handlers name the same bot_data key.
+BACKGROUND_TASKS = "background_tasks"
 
 
 def settle_in_process(
@@ -75,6 +79,22 @@ class Chat:
         return await self._round_trip(
             self.api.push_photo(self.user, content, caption, media_group_id)
         )
+
+    async def follow_ups(
+        self, application: Application[Any, Any, Any, Any, Any, Any], timeout: float = 60.0
+    ) -> list[BotMessage]:
+        """Wait for the bot's background work (a document being read) and return what it sent
+        this user meanwhile."""
+        mark = len(self.api.events)
+        running = list(application.bot_data.get(BACKGROUND_TASKS, ()))
+        if running:
+            async with asyncio.timeout(timeout):
+                await asyncio.gather(*running, return_exceptions=True)
+        self.replies = self.api.events_since(mark, self.user.id)
+        return self.replies
+
+    async def send_voice(self, content: bytes, duration: int = 3) -> list[BotMessage]:
+        return await self._round_trip(self.api.push_voice(self.user, content, duration))
 
     async def send_location(self, latitude: float, longitude: float) -> list[BotMessage]:
         return await self._round_trip(self.api.push_location(self.user, latitude, longitude))

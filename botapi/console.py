@@ -22,7 +22,7 @@ from telegram.ext import Application, ApplicationBuilder
 from assistant.config import Settings
 from assistant.demo import DEMO_ADMIN_IDS, DEMO_PEOPLE, DemoPerson, seed_demo
 from assistant.services import build_services
-from botapi.chat import Chat, NoSuchButton, polling, settle_in_process
+from botapi.chat import BACKGROUND_TASKS, Chat, NoSuchButton, polling, settle_in_process
 from botapi.standin import (
     DEFAULT_TOKEN,
     STANDIN_API_URL,
@@ -51,6 +51,7 @@ HELP = """控制台命令 / console commands:
   :doc PATH [说明]          发送文件 / send a document
   :photo PATH [说明]        发送照片 / send a photo
   :loc 纬度 经度            发送位置 / send a location
+  :voice PATH               发送语音 / send a voice note
   :album PATH PATH …        发送一组照片（相册）/ send photos as one album
   :skip-until 文字          连续点「跳过/继续」（访前查询点第一个结果）直到出现该文字 / tap
                             Skip or Continue (a look-up: its first result) until the bot
@@ -86,6 +87,7 @@ class Console:
         self.api = api
         self.out = out
         self.outbox = outbox
+        self.application = application
         settle = settle_in_process(api, application)
         self.people = {p.alias: p for p in DEMO_PEOPLE}
         self.chats = {
@@ -160,8 +162,16 @@ class Console:
         """Run one input line; ``False`` means quit."""
         mark = len(self.api.events)
         keep_going = await self._handle(line)
+        await self.show_follow_ups()
         self.show_others(mark)
         return keep_going
+
+    async def show_follow_ups(self) -> None:
+        """Results that follow an acknowledgement (a document being read): in Telegram they
+        pop up on their own; here the prompt waits for them."""
+        if not self.application.bot_data.get(BACKGROUND_TASKS):
+            return
+        self.show(await self.chats[self.current].follow_ups(self.application))
 
     def show_others(self, mark: int) -> None:
         """What the bot sent other people meanwhile (a supervisor's alert, an officer's
@@ -227,6 +237,12 @@ class Console:
             else:
                 self.write(f"— 打开链接 / opening t.me/…?start={self.last_start_payload}")
                 self.show(await chat.send(f"/start {self.last_start_payload}"))
+        elif command == "voice" and args:
+            path = Path(args[0]).expanduser()
+            if not path.is_file():
+                self.write(f"⚠ 找不到文件 / no such file: {path}")
+                return True
+            self.show(await chat.send_voice(path.read_bytes()))
         elif command == "album" and args:
             await self.album(chat, [Path(a).expanduser() for a in args])
         elif command == "skip-until" and args:

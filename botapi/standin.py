@@ -19,9 +19,11 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote
 
+import httpx
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from botapi.markdown import MarkdownV2Error, markdown_v2_to_html
@@ -108,10 +110,14 @@ class BotMessage:
 
 
 class BotApiError(Exception):
-    def __init__(self, status: int, description: str) -> None:
+    def __init__(
+        self, status: int, description: str, parameters: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
+        # Telegram's ResponseParameters, e.g. {"retry_after": 3} on a 429.
+        self.parameters = parameters
 
 
 class FakeBotApi:
@@ -151,6 +157,8 @@ class FakeBotApi:
         self._message_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._activity = asyncio.Event()
+        # Failures armed by a test: ``api.faults.fail_next("sendMessage", "timeout")``.
+        self.faults = Faults()
 
     # ------------------------------------------------------------------ the user's side
     def add_user(self, user: FakeUser) -> FakeUser:
@@ -243,6 +251,20 @@ class FakeBotApi:
             message["media_group_id"] = media_group_id
         return await self.push({"message": message})
 
+    async def push_voice(self, user: FakeUser, content: bytes, duration: int = 3) -> int:
+        """A voice note, as Telegram sends one recorded in the app (OGG/Opus)."""
+        stored = self.store_file(content, mime_type="audio/ogg")
+        message = self._base_message(user) | {
+            "voice": {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id,
+                "duration": duration,
+                "mime_type": "audio/ogg",
+                "file_size": len(content),
+            }
+        }
+        return await self.push({"message": message})
+
     async def push_location(self, user: FakeUser, latitude: float, longitude: float) -> int:
         message = self._base_message(user) | {
             "location": {"latitude": latitude, "longitude": longitude}
@@ -315,11 +337,17 @@ class FakeBotApi:
         name = method.lower()
         if name != "getupdates":
             self.calls.append((method, dict(params)))
+        fault = await self.faults.strike(name, params)
         handler = getattr(self, f"_api_{name}", None)
         if handler is None:
             log.debug("stand-in: %s is not modelled; answering True", method)
-            return True
-        return await handler(dict(params), files)
+            result: Any = True
+        else:
+            result = await handler(dict(params), files)
+        if fault is not None:
+            # The call was carried out, and then the answer never reached the bot.
+            raise fault
+        return result
 
     async def _api_getme(self, params: dict[str, Any], files: Any) -> Any:
         return self.bot_user
@@ -503,6 +531,14 @@ class FakeBotApi:
             "file_path": stored.path,
         }
 
+    async def download(self, token: str, path: str) -> bytes:
+        """A file download, as ``file_content``, with injected faults (method ``"download"``)."""
+        fault = await self.faults.strike("download", {"file_path": path})
+        content = self.file_content(token, path)
+        if fault is not None:
+            raise fault
+        return content
+
     def file_content(self, token: str, path: str) -> bytes:
         if token != self.token:
             raise BotApiError(401, "Unauthorized")
@@ -513,14 +549,195 @@ class FakeBotApi:
         return stored.content
 
 
+# ------------------------------------------------------------------ fault injection
+FaultKind = Literal["5xx", "timeout", "drop", "429"]
+FAULT_KINDS: tuple[str, ...] = ("5xx", "timeout", "drop", "429")
+
+
+class TransportFault(Exception):
+    """An injected failure on the wire rather than in an answer.
+
+    The transport turns it into what an HTTP client sees: ``"timeout"`` is a read timeout (the
+    bot cannot tell whether Telegram carried the call out), ``"drop"`` a connection that failed
+    before the request got through (a connect error) or, once Telegram acted, a connection
+    closed without an answer.
+    """
+
+    def __init__(self, kind: str, method: str, acted: bool) -> None:
+        super().__init__(f"injected {kind} on {method} ({'after' if acted else 'before'} acting)")
+        self.kind = kind
+        self.method = method
+        self.acted = acted
+
+    @property
+    def cause(self) -> httpx.HTTPError:
+        if self.kind == "timeout":
+            return httpx.ReadTimeout("timed out")
+        if self.acted:
+            return httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        return httpx.ConnectError("[Errno 111] Connection refused")
+
+    def client_error(self) -> TelegramError:
+        """The exception PTB's ``HTTPXRequest`` raises for :attr:`cause`."""
+        cause = self.cause
+        if isinstance(cause, httpx.TimeoutException):
+            return TimedOut()
+        return NetworkError(f"httpx.{type(cause).__name__}: {cause}")
+
+
+@dataclass
+class ArmedFault:
+    method: str
+    kind: str
+    remaining: int
+    acted: bool
+    status: int
+    retry_after: int
+    chat_id: int | None
+    delay: float
+
+
+@dataclass(frozen=True)
+class InjectedFault:
+    """One failure the stand-in produced: which call, which kind, and whether it had acted."""
+
+    method: str
+    kind: str
+    acted: bool
+    chat_id: int | None
+
+
+class Faults:
+    """Failures armed on a :class:`FakeBotApi`, consumed by the calls they match.
+
+    ``fail_next(method, kind, count)`` makes the next ``count`` calls of ``method`` (a Bot API
+    method name in any case, or ``"download"`` for a file download) fail:
+
+    - ``"5xx"``: Telegram answers ``status`` (502 unless given) and does nothing;
+    - ``"429"``: Telegram answers Too Many Requests with ``retry_after`` and does nothing;
+    - ``"timeout"``: the answer never comes (a read timeout); by default Telegram *did* carry the
+      call out (``acted=True``: the message is in the chat), ``acted=False`` it did not;
+    - ``"drop"``: the connection breaks; by default before the request got through
+      (``acted=False``, a connect error), with ``acted=True`` after Telegram acted.
+
+    ``chat_id`` limits a fault to calls for that chat; ``delay`` holds the failing call that many
+    seconds first. :attr:`injected` lists what was produced, and :attr:`retried` counts calls
+    that repeated, parameter for parameter, a call that had failed: the retries Telegram saw.
+    """
+
+    def __init__(self) -> None:
+        self._armed: list[ArmedFault] = []
+        self._failed: set[str] = set()
+        self.injected: list[InjectedFault] = []
+        self.retried = 0
+
+    def fail_next(
+        self,
+        method: str,
+        kind: FaultKind,
+        count: int = 1,
+        *,
+        acted: bool | None = None,
+        status: int = 502,
+        retry_after: int = 1,
+        chat_id: int | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; one of {FAULT_KINDS}")
+        if kind in ("5xx", "429") and acted:
+            raise ValueError(f"a {kind} answer means Telegram did nothing; acted must be False")
+        if kind == "5xx" and not 500 <= status <= 599:
+            raise ValueError(f"a 5xx fault needs a 5xx status, not {status}")
+        self._armed.append(
+            ArmedFault(
+                method=method.lower(),
+                kind=kind,
+                remaining=count,
+                acted=(kind == "timeout") if acted is None else acted,
+                status=status,
+                retry_after=retry_after,
+                chat_id=chat_id,
+                delay=delay,
+            )
+        )
+
+    def clear(self) -> None:
+        """Disarm every fault not yet used (what was injected stays on record)."""
+        self._armed.clear()
+
+    @property
+    def armed(self) -> int:
+        """How many failures are still to come."""
+        return sum(f.remaining for f in self._armed)
+
+    async def strike(self, method: str, params: Mapping[str, Any]) -> TransportFault | None:
+        """Apply the first armed fault matching this call.
+
+        Raises:
+            BotApiError: an error answer (5xx, 429): Telegram did nothing.
+            TransportFault: a failure before Telegram acted.
+
+        Returns:
+            A :class:`TransportFault` to raise once the call has been carried out, or ``None``.
+        """
+        signature = method + json.dumps(dict(params), sort_keys=True, default=str)
+        if signature in self._failed:
+            self.retried += 1
+        chat_id = _chat_of(params)
+        fault = next(
+            (
+                f
+                for f in self._armed
+                if f.method == method and (f.chat_id is None or f.chat_id == chat_id)
+            ),
+            None,
+        )
+        if fault is None:
+            return None
+        fault.remaining -= 1
+        if fault.remaining <= 0:
+            self._armed.remove(fault)
+        self._failed.add(signature)
+        self.injected.append(InjectedFault(method, fault.kind, fault.acted, chat_id))
+        log.info("stand-in: injecting %s on %s", fault.kind, method)
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault.kind == "5xx":
+            raise BotApiError(fault.status, f"Internal Server Error (injected {fault.status})")
+        if fault.kind == "429":
+            raise BotApiError(
+                429,
+                f"Too Many Requests: retry after {fault.retry_after}",
+                {"retry_after": fault.retry_after},
+            )
+        transport = TransportFault(fault.kind, method, fault.acted)
+        if not fault.acted:
+            raise transport
+        return transport
+
+
+def _chat_of(params: Mapping[str, Any]) -> int | None:
+    try:
+        return int(params["chat_id"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def _response(
-    ok: bool, result: Any = None, status: int = 200, description: str = ""
+    ok: bool,
+    result: Any = None,
+    status: int = 200,
+    description: str = "",
+    parameters: dict[str, Any] | None = None,
 ) -> tuple[int, bytes]:
     body: dict[str, Any] = {"ok": ok}
     if ok:
         body["result"] = result
     else:
         body.update(error_code=status, description=description)
+        if parameters:
+            body["parameters"] = parameters
     return status, json.dumps(body, ensure_ascii=False).encode()
 
 
@@ -558,7 +775,7 @@ class InProcessRequest(BaseRequest):
             if url.startswith(self.file_url):
                 # PTB percent-encodes file URLs, and with them the ':' inside the token.
                 token, _, path = unquote(url.removeprefix(self.file_url)).partition("/")
-                return 200, self.api.file_content(token, path)
+                return 200, await self.api.download(token, path)
             token, _, endpoint = url.removeprefix(self.api_url).partition("/")
             params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
             files: dict[str, tuple[str | None, bytes, str | None]] = {}
@@ -569,5 +786,11 @@ class InProcessRequest(BaseRequest):
                     files[part] = (file_name, data, mime)
             result = await self.api.handle(token, endpoint, params, files)
         except BotApiError as exc:
-            return _response(False, status=exc.status, description=exc.description)
+            return _response(
+                False, status=exc.status, description=exc.description, parameters=exc.parameters
+            )
+        except TransportFault as fault:
+            # What an HTTP client sees when the wire fails: PTB's HTTPXRequest raises exactly
+            # these, with the httpx error as the cause.
+            raise fault.client_error() from fault.cause
         return _response(True, result)

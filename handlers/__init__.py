@@ -21,7 +21,9 @@ from handlers import (
     admin,
     ask,
     clients,
+    evidence,
     files,
+    flood,
     gate,
     general,
     planning,
@@ -62,6 +64,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     no later handler can forget the check. Group 0 is matched top to bottom, first match wins:
     commands, then button presses, then documents, and last the catch-alls for anything else.
     """
+    app.add_handler(TypeHandler(Update, flood.limit_flood), group=flood.FLOOD_GROUP)
     app.add_handler(TypeHandler(Update, gate.admit_registered), group=GATE_GROUP)
 
     app.add_handler(CommandHandler("start", start.start))
@@ -91,6 +94,8 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(visit.resume_pressed, pattern=r"^vr:\d+$"))
     app.add_handler(CallbackQueryHandler(visit.tag_pressed, pattern=r"^v[eg]:"))
     app.add_handler(CallbackQueryHandler(visit.prep_start_pressed, pattern=r"^vp:"))
+    app.add_handler(CallbackQueryHandler(evidence.reading_pressed, pattern=r"^o[ceam]:\d+"))
+    app.add_handler(CallbackQueryHandler(evidence.voice_confirmed, pattern=r"^vo:\d+:"))
     app.add_handler(CallbackQueryHandler(planning.plan_button, pattern=r"^pl:"))
     app.add_handler(CallbackQueryHandler(report.open_visit_report, pattern=r"^rp:\d+$"))
     app.add_handler(CallbackQueryHandler(report.report_button, pattern=r"^r:\d+:"))
@@ -100,6 +105,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
     app.add_handler(MessageHandler(filters.Document.ALL | filters.PHOTO, files.file_received))
     app.add_handler(MessageHandler(filters.LOCATION, visit.visit_location))
+    app.add_handler(MessageHandler(filters.VOICE | filters.AUDIO, evidence.voice_received))
     app.add_handler(MessageHandler(filters.COMMAND, general.unknown_command))
     app.add_handler(MessageHandler(filters.TEXT, general.text_outside_a_step))
     app.add_handler(MessageHandler(filters.ALL, general.unexpected_message))

@@ -20,6 +20,7 @@ from handlers.common import (
     stop_awaiting,
 )
 from handlers.context import BotContext
+from handlers.evidence import cancel_correction
 from handlers.report import cancel_report_input
 
 IMPORT_SUFFIXES = (".csv", ".xlsx")
@@ -158,6 +159,7 @@ async def cancel(update: Update, context: BotContext) -> None:
     """/cancel: drop whatever is waiting for a decision (nothing already saved is touched)."""
     had_pending = PENDING_IMPORT in context.user_data or awaited_buttons(context) is not None
     had_pending = cancel_report_input(context) or had_pending
+    had_pending = cancel_correction(context) or had_pending
     _drop_pending(context)
     stop_awaiting(context)
     await say(update, context, "cancel.done" if had_pending else "cancel.nothing")

@@ -14,11 +14,28 @@ from telegram import (
 )
 from telegram.constants import MessageLimit, ParseMode
 
+from assistant.errors import NotFound
 from handlers.context import BotContext
 
 # Telegram counts the visible text; keep a margin for the HTML tags that do not show.
 CHUNK = MessageLimit.MAX_TEXT_LENGTH - 200
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# Row ids are 64-bit integers.
+MAX_ID = 2**63 - 1
+
+
+class UnknownId(NotFound, ValueError):
+    """A number in a button's data that no row can have (sent by a modified client). Both a
+    ``ValueError``, like any unreadable button data, and a :class:`NotFound`."""
+
+
+def parse_id(text: str) -> int:
+    """The row id in a button's data, checked before it reaches the database (which refuses a
+    number beyond 64 bits with an error of its own)."""
+    value = int(text)
+    if not 0 <= value <= MAX_ID:
+        raise UnknownId()
+    return value
 
 
 def split_message(text: str, limit: int = CHUNK) -> list[str]:

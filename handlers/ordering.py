@@ -46,6 +46,9 @@ def update_kind(update: object) -> UpdateKind:
     return "message"
 
 
+UNLIMITED = 2**31 - 1
+
+
 class PerUserUpdateProcessor(BaseUpdateProcessor):
     """At most ``max_concurrent_updates`` at once, and one at a time per user (or chat).
 
@@ -55,7 +58,13 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     """
 
     def __init__(self, max_concurrent_updates: int, metrics: Metrics | None = None) -> None:
-        super().__init__(max_concurrent_updates)
+        # PTB's own semaphore is taken before do_process_update, that is before the user's
+        # lock: a user with a backlog (a flood) would then hold every slot while their updates
+        # wait for each other, and other officers would wait behind them. So PTB's limit is
+        # lifted, and the slots are taken here, once an update's turn within its user has come.
+        super().__init__(UNLIMITED)
+        self.slots = max_concurrent_updates
+        self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._queues: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
         self._metrics = metrics
@@ -88,13 +97,14 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
                 del self._waiting[key], self._queues[key]
 
     async def _handle(self, update: object, coroutine: Awaitable[Any]) -> None:
-        # Timed inside the user's lock: the histogram shows how long handlers take, not how
-        # long an officer's second message waited for the first.
-        if self._metrics is None:
-            await coroutine
-            return
-        with self._metrics.time_update(update_kind(update)):
-            await coroutine
+        # Timed inside the user's lock and the slot: the histogram shows how long handlers
+        # take, not how long an officer's second message waited for the first.
+        async with self._slots:
+            if self._metrics is None:
+                await coroutine
+                return
+            with self._metrics.time_update(update_kind(update)):
+                await coroutine
 
     async def initialize(self) -> None:
         """Nothing to set up: the per-user locks are made on demand."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, NetworkError
 from telegram.ext import ContextTypes
 
 from assistant.charts import team_progress_chart
@@ -224,4 +224,9 @@ async def _send_due(context: ContextTypes.DEFAULT_TYPE, services: Any) -> None:
             # Blocked, or never opened the bot: counted as handled rather than retried every
             # minute; /plan still shows everything.
             log.warning("reminder %s not delivered: %s", notification.kind, type(exc).__name__)
+        except NetworkError as exc:
+            # Telegram unreachable for this one: left unlogged, so the next run tries it again,
+            # and the rest of this run's reminders still go out.
+            log.warning("reminder %s not sent yet: %s", notification.kind, type(exc).__name__)
+            continue
         await services.reminders.mark_sent(notification)

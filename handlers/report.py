@@ -22,7 +22,7 @@ from assistant.alerts import AlertNotice, Recipient
 from assistant.errors import AssistantError
 from assistant.i18n import Lang, language_from_code
 from assistant.reports.service import ReportView, Review, Submission
-from handlers.common import NO_PREVIEW, keyboard, say, send_html
+from handlers.common import NO_PREVIEW, keyboard, parse_id, say, send_html
 from handlers.context import BotContext
 
 REPORT_INPUT = "report_input"
@@ -138,7 +138,7 @@ async def open_visit_report(update: Update, context: BotContext) -> None:
     progress = await say(update, context, "report.drafting")
     try:
         view = await context.services.reports.open_for_visit(
-            context.viewer, int(data.removeprefix("rp:")), context.lang
+            context.viewer, parse_id(data.removeprefix("rp:")), context.lang
         )
     except AssistantError as exc:
         await progress.edit_text(context.text(exc.key, **exc.params), parse_mode=ParseMode.HTML)
@@ -153,12 +153,14 @@ async def report_button(update: Update, context: BotContext) -> None:
     _, report_text_id, action, arg = (data.split(":", 3) + [""] * 4)[:4]
     reports, viewer, lang = context.services.reports, context.viewer, context.lang
     try:
-        report_id = int(report_text_id)
+        report_id = parse_id(report_text_id)
         match action:
             case "o":
                 await show(update, context, await reports.open(viewer, report_id, lang))
             case "e":
                 view = await reports.open(viewer, report_id, lang)
+                if not view.editable:
+                    raise AssistantError("report.locked")
                 rows = [
                     [(s.title.get(lang), f"r:{report_id}:es:{i}")]
                     for i, s in enumerate(view.data.sections)
@@ -266,7 +268,7 @@ async def review_button(update: Update, context: BotContext) -> None:
     data = await _pressed(update, context)
     try:
         _, report_id_text, version_text, decision = data.split(":")
-        report_id, version = int(report_id_text), int(version_text)
+        report_id, version = parse_id(report_id_text), parse_id(version_text)
     except ValueError:
         await say(update, context, "report.stale")
         return
@@ -422,7 +424,7 @@ async def acknowledge_pressed(update: Update, context: BotContext) -> None:
     data = await _pressed(update, context)
     try:
         alert = await context.services.alerts.acknowledge(
-            context.viewer, int(data.removeprefix("al:"))
+            context.viewer, parse_id(data.removeprefix("al:"))
         )
     except AssistantError as exc:
         await say(update, context, exc.key, **exc.params)

@@ -16,8 +16,9 @@ from assistant.errors import AssistantError
 from assistant.visits.checklist import AnswerType
 from assistant.visits.service import CHECKIN, DOCUMENTS, FINISH, PHOTOS, VisitView
 from handlers.ask import ask_command, ask_free_text
-from handlers.common import keyboard, say
+from handlers.common import keyboard, parse_id, say
 from handlers.context import BotContext
+from handlers.evidence import correction_text, start_reading
 from handlers.report import notify_alerts
 
 ACTIVE_VISIT = "active_visit"
@@ -67,6 +68,13 @@ def _buttons(context: BotContext, view: VisitView) -> list[list[tuple[str, str]]
 
 async def show_stop(update: Update, context: BotContext, view: VisitView, **extra: Any) -> None:
     context.user_data[ACTIVE_VISIT] = view.visit_id
+    if view.stop.id == FINISH and extra.get("summary") is None:
+        # The summary step lists what is answered and missing, however it is reached (resumed,
+        # or shown again under a mid-visit question).
+        assert context.viewer is not None
+        extra["summary"] = await context.services.visits.summary(
+            context.viewer, view.visit_id, today=context.services.today()
+        )
     key = (
         f"visit.stop.{view.stop.kind}"
         if view.stop.kind in ("precheck", "item")
@@ -117,7 +125,7 @@ async def resume_pressed(update: Update, context: BotContext) -> None:
     await query.answer()
     try:
         view = await context.services.visits.view(
-            context.viewer, int(query.data.removeprefix("vr:")), today=context.services.today()
+            context.viewer, parse_id(query.data.removeprefix("vr:")), today=context.services.today()
         )
     except (AssistantError, ValueError):
         await say(update, context, "visit.stale")
@@ -136,7 +144,7 @@ async def visit_button(update: Update, context: BotContext) -> None:
     visits, today = context.services.visits, context.services.today()
     viewer = context.viewer
     try:
-        visit_id = int(visit_id_text)
+        visit_id = parse_id(visit_id_text)
         match action:
             case "c":
                 view = await visits.choose(viewer, visit_id, token, value, today=today)
@@ -184,20 +192,14 @@ async def visit_button(update: Update, context: BotContext) -> None:
     except (ValueError, IndexError):
         await say(update, context, "visit.stale")
         return
-    await _after_move(update, context, view)
+    await after_answer(update, context, view)
 
 
-async def _after_move(update: Update, context: BotContext, view: VisitView) -> None:
+async def after_answer(update: Update, context: BotContext, view: VisitView) -> None:
     if view.alerts:
         # A critical finding reaches the supervisor now, not when the report is submitted.
         await notify_alerts(context, view.alerts)
         await say(update, context, "alerts.raised", alerts=view.alerts)
-    if view.stop.id == FINISH:
-        summary = await context.services.visits.summary(
-            context.viewer, view.visit_id, today=context.services.today()
-        )  # type: ignore[arg-type]
-        await show_stop(update, context, view, summary=summary)
-        return
     await show_stop(update, context, view)
 
 
@@ -220,6 +222,8 @@ async def visit_text(update: Update, context: BotContext) -> bool:
     """A typed message while a visit is open: the answer to the current question, or a
     question for the knowledge base (then the same step is shown again). ``False`` when no
     visit is active, so the caller treats the text as usual."""
+    if await correction_text(update, context):
+        return True
     visit_id = await active_visit(context)
     if visit_id is None or update.message is None:
         return False
@@ -253,7 +257,7 @@ async def visit_text(update: Update, context: BotContext) -> bool:
         await say(update, context, exc.key, **exc.params)
         await show_stop(update, context, view)
         return True
-    await _after_move(update, context, view)
+    await after_answer(update, context, view)
     return True
 
 
@@ -287,7 +291,7 @@ async def visit_location(update: Update, context: BotContext) -> None:
         )
         return
     await say(update, context, "visit.checked_in", view=view)
-    await _after_move(update, context, view)
+    await after_answer(update, context, view)
 
 
 def _category_rows(
@@ -346,7 +350,8 @@ async def visit_file(update: Update, context: BotContext, visit_id: int) -> None
             context.viewer.telegram_id,
         )
         return
-    rows = _category_rows(context, view, f"ve:{saved.id}") if view.evidence else []
+    reads = services.readings.reads(saved.category)
+    rows = _category_rows(context, view, f"ve:{saved.id}") if view.evidence and not reads else []
     await say(
         update,
         context,
@@ -355,6 +360,8 @@ async def visit_file(update: Update, context: BotContext, visit_id: int) -> None
         saved=saved,
         view=view,
     )
+    if reads:
+        await start_reading(update, context, saved.id)
 
 
 def _collect_album(
@@ -428,15 +435,20 @@ async def tag_pressed(update: Update, context: BotContext) -> None:
         parts = query.data.split(":")
         need = view.evidence[int(parts[-1])]
         if parts[0] == "ve":
-            await services.evidence.retag(context.viewer, int(parts[1]), need.id)
+            await services.evidence.retag(context.viewer, parse_id(parts[1]), need.id)
+            filed = [parse_id(parts[1])]
         else:
-            await services.evidence.retag_group(context.viewer, int(parts[1]), parts[2], need.id)
+            filed = await services.evidence.retag_group(
+                context.viewer, parse_id(parts[1]), parts[2], need.id
+            )
     except (AssistantError, ValueError, IndexError):
         await say(update, context, "visit.stale")
         return
     # Filed: the category buttons go, so the step's own buttons are the ones left to tap.
     await query.edit_message_reply_markup(None)
     await say(update, context, "visit.evidence.tagged", title=need.title.get(context.lang))
+    for index, evidence_id in enumerate(filed):
+        await start_reading(update, context, evidence_id, quiet=index > 0)
 
 
 async def prep(update: Update, context: BotContext) -> None:

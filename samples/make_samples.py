@@ -1,7 +1,9 @@
 """Write the demo portfolio: ``portfolio_sample.xlsx`` and ``csv/*.csv`` from one definition.
 
 All names, addresses, contract and registration numbers are fictional; every client name ends
-in "（演示）" so the data cannot be mistaken for real customers. The workbook uses the Chinese
+in "（演示）" so the data cannot be mistaken for real customers. The credit codes have correct
+check characters, so they import, but carry the made-up division code 319900 and the letters
+"DEMC" so they cannot belong to a real business. The workbook uses the Chinese
 sheet names, headers and values a bank would; the CSV files use the English headers and codes,
 so that both spellings of the template are exercised.
 
@@ -67,6 +69,8 @@ TABLES: list[tuple[str, str, list[Column]]] = [
             Column("business_district", "business_district", "商圈", None, 14),
             Column("officer_staff_no", "officer_staff_no", "客户经理工号", TEXT, 12),
             Column("handed_over_on", "handed_over_on", "交接日期", DATE, 12),
+            Column("credit_code", "credit_code", "统一社会信用代码", TEXT, 22),
+            Column("legal_representative", "legal_representative", "法定代表人", None, 10),
         ],
     ),
     (
@@ -155,6 +159,8 @@ def _client(
     coords: tuple[str, str] | None,
     district: str,
     officer: str,
+    credit_code: str,
+    legal_representative: str,
     handed_over_on: date | None = None,
 ) -> dict[str, Any]:
     return {
@@ -168,6 +174,8 @@ def _client(
         "business_district": district,
         "officer_staff_no": officer,
         "handed_over_on": handed_over_on,
+        "credit_code": credit_code,
+        "legal_representative": legal_representative,
     }
 
 
@@ -176,42 +184,52 @@ CLIENTS: list[dict[str, Any]] = [
     _client(
         "C1001", "张记五金店", "individual", "五金零售", "城东区建材市场路18号A区12号",
         ("31.2412", "121.4936"), "城东建材市场", "E1001",
+        "92319900DEMC100101", "张国富",
     ),
     _client(
         "C1002", "恒信建材贸易有限公司", "corporate", "建材批发", "城东区建材市场路26号",
         ("31.2398", "121.4951"), "城东建材市场", "E1001",
+        "91319900DEMC100205", "李志刚",
     ),
     _client(
         "C1003", "鑫源装饰工程有限公司", "corporate", "建筑装饰", "城东区兴业路105号3楼",
-        None, "城东建材市场", "E1001", date(2025, 8, 1),
+        None, "城东建材市场", "E1001",
+        "91319900DEMC100306", "孙立新", date(2025, 8, 1),
     ),
     _client(
         "C1004", "绿禾农产品配送有限公司", "corporate", "农产品批发", "高新区科创大道200号2幢",
         ("31.2055", "121.4012"), "高新区", "E1002",
+        "91319900DEMC100407", "赵晓梅",
     ),
     _client(
         "C1005", "王姐川菜馆", "individual", "餐饮", "老城区商业街47号",
         ("31.2303", "121.4737"), "老城商业街", "E1002",
+        "92319900DEMC100505", "王秀英",
     ),
     _client(
         "C1006", "启航电子科技有限公司", "corporate", "电子元器件制造", "高新区创业路66号",
         ("31.1987", "121.3925"), "高新区", "E1003",
+        "91319900DEMC100609", "吴海峰",
     ),
     _client(
         "C1007", "周氏汽车维修部", "individual", "汽车维修", "城西区汽配城B区8号",
-        None, "城西汽配城", "E1003", date(2026, 3, 16),
+        None, "城西汽配城", "E1003",
+        "92319900DEMC100707", "周海波", date(2026, 3, 16),
     ),
     _client(
         "C1008", "明达包装材料有限公司", "corporate", "包装材料制造", "滨江工业园纬二路9号",
         ("31.1702", "121.4488"), "滨江工业园", "E3001",
+        "91319900DEMC10080B", "郑明达",
     ),
     _client(
         "C1009", "陈记水果批发行", "individual", "水果批发", "城南农产品批发市场D区15号",
         ("31.1889", "121.4603"), "城南农批市场", "E3001",
+        "92319900DEMC100909", "陈永福",
     ),
     _client(
         "C1010", "佳禾母婴用品店", "individual", "母婴用品零售", "老城区商业街112号",
         ("31.2317", "121.4751"), "老城商业街", "S2001",
+        "92319900DEMC10100M", "林佳",
     ),
 ]
 

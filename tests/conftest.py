@@ -159,6 +159,8 @@ def settings(data_dir: Path, chroma_path: Path) -> Settings:
         database_url=None,
         timezone="Asia/Shanghai",
         chroma_path=chroma_path,
+        # Photos are kept but not read unless a test asks for OCR (tests/handlers/test_documents).
+        ocr_engine="none",
     )
 
 
@@ -385,3 +387,51 @@ async def pg_url() -> AsyncIterator[str]:
         yield url
     finally:
         await _drop_pg_database(admin_url, name)
+
+
+# --------------------------------------------------------------------------- speech to text
+@dataclass
+class SpeechServer:
+    """A local OpenAI-compatible transcription endpoint: what it heard, what it answers."""
+
+    base_url: str
+    received: list[dict[str, Any]]
+    reply: str = "大概五百万"
+    fail: bool = False
+
+
+@pytest.fixture
+async def stt_server() -> AsyncIterator[SpeechServer]:
+    import socket
+
+    from tornado.httpserver import HTTPServer
+    from tornado.web import Application as TornadoApplication
+    from tornado.web import RequestHandler
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.setblocking(False)
+    server_state = SpeechServer(f"http://127.0.0.1:{sock.getsockname()[1]}/v1", [])
+
+    class Transcriptions(RequestHandler):
+        def post(self) -> None:
+            upload = self.request.files.get("file", [{}])[0]
+            server_state.received.append(
+                {
+                    "model": self.get_body_argument("model", ""),
+                    "language": self.get_body_argument("language", ""),
+                    "file_name": upload.get("filename"),
+                    "size": len(upload.get("body", b"")),
+                }
+            )
+            if server_state.fail:
+                self.set_status(500)
+                self.finish({"error": {"message": "decoder crashed"}})
+                return
+            self.finish({"text": server_state.reply})
+
+    server = HTTPServer(TornadoApplication([(r"/v1/audio/transcriptions", Transcriptions)]))
+    server.add_sockets([sock])
+    yield server_state
+    server.stop()

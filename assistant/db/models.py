@@ -132,6 +132,9 @@ class Client(Base):
     kind: Mapped[ClientKind] = mapped_column(_enum(ClientKind, "client_kind"))
     industry: Mapped[str | None] = mapped_column(String(100))
     registered_address: Mapped[str | None] = mapped_column(String(300))
+    # 统一社会信用代码 and 法定代表人: a photographed business licence is checked against them.
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    legal_representative: Mapped[str | None] = mapped_column(String(100))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     business_district: Mapped[str | None] = mapped_column(String(100))
@@ -313,6 +316,38 @@ class EvidenceFile(Base):
     exif_latitude: Mapped[float | None] = mapped_column(Float)
     exif_longitude: Mapped[float | None] = mapped_column(Float)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_files.id"))
+
+
+class EvidenceReading(Base):
+    """What OCR read on one file, the fields extracted from it, and what the officer confirmed.
+
+    ``fields`` holds the extractor's proposals ({name: {value, confidence, source}}); ``confirmed``
+    only what the officer accepted or typed ({name: {value, by: "ocr" | "officer"}}). Cross-checks
+    read ``confirmed`` alone, so an OCR guess never stands in for the officer's word.
+    """
+
+    __tablename__ = "evidence_readings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evidence_file_id: Mapped[int] = mapped_column(ForeignKey("evidence_files.id"), unique=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), index=True)
+    category: Mapped[str] = mapped_column(String(200))
+    expected_type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # pending | done | failed
+    problem: Mapped[str | None] = mapped_column(String(32))
+    detected_type: Mapped[str | None] = mapped_column(String(32))
+    engine: Mapped[str | None] = mapped_column(String(64))
+    elapsed_ms: Mapped[int | None] = mapped_column(Integer)
+    upside_down: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The size the lines' boxes refer to: a file moved to another category is read again from
+    # its lines, and the signboard reader compares text heights with the photo's.
+    image_width: Mapped[int | None] = mapped_column(Integer)
+    image_height: Mapped[int | None] = mapped_column(Integer)
+    lines: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    confirmed: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class ReportStatus(enum.StrEnum):

@@ -32,7 +32,7 @@ from assistant.reports.markdown import (
     split_markdown_v2,
 )
 from assistant.reports.model import ReportData, ReportFile
-from assistant.risk.model import Severity
+from assistant.risk.model import EvidenceRef, Severity
 
 SEVERITY_ICONS: Mapping[Severity, str] = {
     Severity.CRITICAL: "🔴",
@@ -102,11 +102,11 @@ def report_view(
                 "severity": labels["severity"][f.severity.value],
                 "title": f.title.get(lang),
                 "detail": f.detail.get(lang),
-                "evidence": [f"{e.label.get(lang)}{sep}{e.value.get(lang)}" for e in f.evidence],
+                "evidence": [_evidence_line(e, lang, sep, labels) for e in f.evidence],
                 "measures": [m.get(lang) for m in f.measures],
                 # One line each, for layouts that put them in one table cell.
                 "evidence_text": "\n".join(
-                    f"{e.label.get(lang)}{sep}{e.value.get(lang)}" for e in f.evidence
+                    _evidence_line(e, lang, sep, labels) for e in f.evidence
                 ),
                 "measures_text": "\n".join(m.get(lang) for m in f.measures),
             }
@@ -193,6 +193,15 @@ def _header_rows(
         ("generated", format_datetime(data.generated_at, labels, tz)),
     ]
     return [{"label": names[key], "value": value} for key, value in rows if value]
+
+
+def _evidence_line(e: EvidenceRef, lang: str, sep: str, labels: Mapping[str, Any]) -> str:
+    """One piece of a finding's evidence; a read document names its file number, which the
+    photo list and the archive use too, so a reviewer can open the very photo."""
+    label = e.label.get(lang)
+    if e.kind == "file":
+        label = f"{label} ({labels['photos']['number'].format(n=e.ref)})"
+    return f"{label}{sep}{e.value.get(lang)}"
 
 
 def _file_view(file: ReportFile, labels: Mapping[str, Any], tz: tzinfo | None) -> dict[str, Any]:

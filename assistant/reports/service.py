@@ -39,6 +39,7 @@ from assistant.db.models import (
     utcnow,
 )
 from assistant.errors import AccessDenied, AssistantError, InvalidInput, NotFound
+from assistant.evidence.service import ReadingService
 from assistant.portfolio import ClientCard, may_see_client
 from assistant.reports.compose import ReportComposer, narrative_text, similarity
 from assistant.reports.model import ReportData, ReportFile, ReportHeader
@@ -60,6 +61,12 @@ log = logging.getLogger(__name__)
 MAX_SECTION_TEXT = 3000
 MAX_COMMENT = 1000
 EDITABLE = (ReportStatus.DRAFT, ReportStatus.RETURNED)
+# Reads of customer data in the audit log. "reports.", not "report.": the report.* actions are
+# the report's status changes, and the audit trail of a report is read as exactly those.
+READ_OPEN = "reports.open"
+READ_DOWNLOAD = "reports.download"
+READ_HISTORY = "history.view"
+READ_EXPORT = "history.export"
 Format = Literal["docx", "html"]
 
 
@@ -172,6 +179,7 @@ class ReportService:
         tz: tzinfo,
         polisher: NarrativePolisher | None = None,
         copy_warning_at: float = 0.9,
+        readings: ReadingService | None = None,
     ) -> None:
         self.database = database
         self.visits = visits
@@ -184,6 +192,7 @@ class ReportService:
         self.tz = tz
         self.polisher = polisher
         self.copy_warning_at = copy_warning_at
+        self.readings = readings
 
     @property
     def engine(self) -> RiskEngine:
@@ -229,7 +238,19 @@ class ReportService:
         return await self.open(viewer, report_id, lang)
 
     async def open(self, viewer: Viewer, report_id: int, lang: str) -> ReportView:
-        report, visit, author = await self._load(viewer, report_id)
+        """The report as this viewer may see it; the opening is in the audit log.
+
+        Raises:
+            NotFound: no such report, or not one this viewer may see.
+        """
+        return await self._open(viewer, report_id, lang, audit=READ_OPEN)
+
+    async def _open(
+        self, viewer: Viewer, report_id: int, lang: str, *, audit: str | None = None
+    ) -> ReportView:
+        """:meth:`open` for the service's own use (after an edit, before a download): the
+        action that asked for it is what the audit log records."""
+        report, visit, author = await self._load(viewer, report_id, audit=audit)
         return await self._view(viewer, report, visit, author, lang)
 
     async def latest_for_client(self, viewer: Viewer, client_code: str, lang: str) -> ReportView:
@@ -290,7 +311,7 @@ class ReportService:
             raise InvalidInput("report.empty_text")
         if len(cleaned) > MAX_SECTION_TEXT:
             raise InvalidInput("report.text_too_long", limit=MAX_SECTION_TEXT)
-        view = await self.open(viewer, report_id, lang)
+        view = await self._open(viewer, report_id, lang)
         if section_id not in {s.id for s in view.data.sections}:
             raise InvalidInput("report.unknown_section")
         return await self._change(
@@ -324,18 +345,47 @@ class ReportService:
 
         await self._change(viewer, report_id, lang, "report.regenerate", {}, reset)
         await self._polish(viewer, report_id, lang)
-        return await self.open(viewer, report_id, lang)
+        return await self._open(viewer, report_id, lang)
 
     async def document(
         self, viewer: Viewer, report_id: int, fmt: Format, lang: str
     ) -> tuple[bytes, str]:
         """The report as a Word or HTML file, built off the event loop.
 
+        The download is in the audit log (once it is built).
+
         Raises:
+            NotFound: no such report, or not one this viewer may see.
             ReportBuildFailed: the template or a file could not be used; the report is unchanged.
         """
-        view = await self.open(viewer, report_id, lang)
-        return await self._build(view.data, fmt)
+        view = await self._open(viewer, report_id, lang)
+        built = await self._build(view.data, fmt)
+        await self._record(
+            viewer, READ_DOWNLOAD, str(report_id), visit=view.data.header.visit_id, format=fmt
+        )
+        return built
+
+    async def watch_documents(self, viewer: Viewer, visit_id: int) -> list[AlertNotice]:
+        """Critical findings from the visit's confirmed documents, alerted the moment the officer
+        confirms them, as answers are (a licence of another entity should not wait for the
+        report)."""
+        if self.readings is None:
+            return []
+        today = datetime.now(self.tz).date()
+        summary = await self.visits.summary(viewer, visit_id, today=today)
+        card = summary.view.client
+        facts = facts_for(
+            card,
+            summary.view.check_type,
+            {item.id: answer for item, answer in summary.answers},
+            summary.findings,
+            visit_date=today,
+        )
+        documents = await self.readings.checks(visit_id, card, facts.answers, visit_date=today)
+        if not documents:
+            return []
+        critical = self.engine.critical(replace(facts, documents=documents))
+        return await self.alerts.raise_alerts(visit_id, critical) if critical else []
 
     # ----------------------------------------------------------------- submission and review
     async def submit(self, viewer: Viewer, report_id: int, lang: str) -> Submission:
@@ -451,10 +501,16 @@ class ReportService:
     # ----------------------------------------------------------------- the archive
     async def history(self, viewer: Viewer, client_code: str, *, today: date) -> ClientHistory:
         """Every visit to the client, newest first, with its report's status and findings.
+        The look is in the audit log.
 
         Raises:
             NotFound: no such client, or not one this viewer may see.
         """
+        history = await self._history(viewer, client_code, today=today)
+        await self._record(viewer, READ_HISTORY, history.client.code, visits=len(history.entries))
+        return history
+
+    async def _history(self, viewer: Viewer, client_code: str, *, today: date) -> ClientHistory:
         card = await self.visits.portfolio.client_card(
             viewer, client_code, today=today, audit=False
         )
@@ -497,8 +553,9 @@ class ReportService:
         self, viewer: Viewer, client_code: str, lang: str, *, today: date
     ) -> bytes:
         """One ZIP with everything on record for the client: per finished visit its report
-        (Word and HTML), its answers (JSON and CSV) and its photos and documents."""
-        history = await self.history(viewer, client_code, today=today)
+        (Word and HTML), its answers (JSON and CSV) and its photos and documents. The export
+        is in the audit log (once it is built)."""
+        history = await self._history(viewer, client_code, today=today)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             index = []
@@ -537,13 +594,14 @@ class ReportService:
                     {"client": history.client.code, "visits": index}, ensure_ascii=False, indent=2
                 ),
             )
+        await self._record(viewer, READ_EXPORT, history.client.code, visits=len(index))
         return buffer.getvalue()
 
     async def _archived(self, viewer: Viewer, entry: HistoryEntry, lang: str) -> ReportView:
         """The visit's report as it stands; a visit never reported on gets a draft composed for
         the archive without creating one (only its officer starts a report)."""
         if entry.report_id is not None:
-            return await self.open(viewer, entry.report_id, lang)
+            return await self._open(viewer, entry.report_id, lang)
         async with self.database.session() as session:
             visit = await session.get(Visit, entry.visit_id)
             assert visit is not None
@@ -561,7 +619,11 @@ class ReportService:
         return await self._view(viewer, unsaved, visit, author, lang)
 
     # ----------------------------------------------------------------- internals
-    async def _load(self, viewer: Viewer, report_id: int) -> tuple[Report, Visit, Officer]:
+    async def _load(
+        self, viewer: Viewer, report_id: int, *, audit: str | None = None
+    ) -> tuple[Report, Visit, Officer]:
+        """The report, its visit and author, if the viewer may see the client; with ``audit``,
+        the read is recorded in the same transaction (a refused read records nothing)."""
         async with self.database.session() as session:
             row = (
                 await session.execute(
@@ -572,9 +634,24 @@ class ReportService:
                     .where(Report.id == report_id, may_see_client(viewer))
                 )
             ).one_or_none()
-        if row is None:
-            raise NotFound()
+            if row is None:
+                raise NotFound()
+            if audit is not None:
+                session.add(_audit(viewer, audit, row[0], {}))
         return row[0], row[1], row[2]
+
+    async def _record(self, viewer: Viewer, action: str, target: str, **detail: Any) -> None:
+        """One read in the audit log: who, what, which record; ``detail`` holds ids and
+        counts only, never names or what was typed."""
+        async with self.database.session() as session:
+            session.add(
+                AuditEntry(
+                    actor_officer_id=viewer.officer_id or None,
+                    action=action,
+                    target=target,
+                    detail=detail,
+                )
+            )
 
     async def _change(
         self,
@@ -586,14 +663,20 @@ class ReportService:
         change: Any,
     ) -> ReportView:
         async with self.database.session() as session:
-            report = await session.get(Report, report_id)
+            # A report of a client the viewer may not see does not exist for them: "locked"
+            # would tell an officer of another team that it does.
+            report = await session.scalar(
+                select(Report)
+                .join(Client, Client.id == Report.client_id)
+                .where(Report.id == report_id, may_see_client(viewer))
+            )
             if report is None:
                 raise NotFound()
             if report.officer_id != viewer.officer_id or report.status not in EDITABLE:
                 raise ReportLocked()
             change(report)
             session.add(_audit(viewer, action, report, detail))
-        return await self.open(viewer, report_id, lang)
+        return await self._open(viewer, report_id, lang)
 
     async def _summary(self, visit: Visit, author: Officer) -> VisitSummary:
         # The report shows the client as on the day of the visit (days since disbursement, …),
@@ -627,6 +710,9 @@ class ReportService:
             visit_date=day,
             missing_evidence=[need.id for need in summary.missing_evidence],
         )
+        if self.readings is not None:
+            documents = await self.readings.checks(visit.id, card, facts.answers, visit_date=day)
+            facts = replace(facts, documents=documents)
         findings = self.engine.evaluate(facts)
         header = ReportHeader(
             visit_id=visit.id,
@@ -769,7 +855,7 @@ class ReportService:
     async def _polish(self, viewer: Viewer, report_id: int, lang: str) -> None:
         if self.polisher is None:
             return
-        view = await self.open(viewer, report_id, lang)
+        view = await self._open(viewer, report_id, lang)
         polished: dict[str, str] = {}
         for section in view.data.sections:
             if section.narrative_source != "template":
@@ -830,9 +916,16 @@ def _answers_csv(answers: Sequence[dict[str, Any]]) -> str:
     )
     writer.writeheader()
     for row in answers:
-        writer.writerow(
-            {**row, "value": json.dumps(row["value"], ensure_ascii=False)}
-            if isinstance(row["value"], dict | list)
-            else row
-        )
+        value = row["value"]
+        if isinstance(value, dict | list):
+            value = json.dumps(value, ensure_ascii=False)
+        writer.writerow({key: _inert(v) for key, v in {**row, "value": value}.items()})
     return out.getvalue()
+
+
+def _inert(cell: Any) -> Any:
+    """Text Excel would run as a formula (=, +, -, @ first) is kept as text: what an officer
+    typed must not become a command on the auditor's machine."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return cell

@@ -379,6 +379,39 @@ class EvidenceMissing:
 
 
 @dataclass(frozen=True)
+class DocumentIs:
+    """``document: {check: licence.legal_representative, is: mismatch}`` or, for a ratio check,
+    ``document: {check: statement.inflow, lt: statement_inflow_min_ratio}``: what a read and
+    confirmed document says against the record (assistant.evidence.crosscheck)."""
+
+    check: str
+    accepted: frozenset[str] = frozenset()
+    limits: tuple[Limit, ...] = ()
+
+    def evaluate(self, context: Context) -> Match | None:
+        found = context.facts.documents.get(self.check)
+        if found is None:
+            return None
+        if self.limits:
+            if found.ratio is None or not _all_hold(self.limits, found.ratio, context.thresholds):
+                return None
+        elif found.status not in self.accepted:
+            return None
+        match = Match()
+        file_label = Bilingual(f"照片 #{found.evidence_id}", f"photo #{found.evidence_id}")
+        match.add(EvidenceRef("file", str(found.evidence_id), found.title, found.document))
+        match.quote("document", found.document)
+        match.quote("record", found.record)
+        match.quote("file", file_label)
+        if found.ratio is not None:
+            match.quote("ratio", Bilingual(f"{found.ratio:.0%}", f"{found.ratio:.0%}"))
+        return match
+
+    def names(self) -> frozenset[str]:
+        return frozenset({"document", "record", "file", "ratio"})
+
+
+@dataclass(frozen=True)
 class AllOf:
     conditions: tuple[Condition, ...]
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from assistant.evidence.crosscheck import DocumentCheck
 from assistant.knowledge.entries import Bilingual
 from assistant.portfolio import LoanView
 
@@ -36,8 +37,9 @@ class Severity(enum.StrEnum):
 class EvidenceRef:
     """Where a finding comes from: an answer, a pre-visit look-up, a loan or a missing file."""
 
-    kind: str  # "answer" | "precheck" | "loan" | "evidence"
-    ref: str  # item id, pre-visit check id, contract number or evidence-need id
+    kind: str  # "answer" | "precheck" | "loan" | "evidence" | "file"
+    # item id, pre-visit check id, contract number, evidence-need id, or the id of the read file
+    ref: str
     label: Bilingual
     value: Bilingual
 
@@ -79,3 +81,5 @@ class RiskFacts:
     loans: tuple[LoanView, ...]
     missing_evidence: tuple[str, ...] = ()
     visit_date: date = field(default_factory=date.today)
+    # What the visit's read documents say against the record, by check id (evidence.crosscheck).
+    documents: Mapping[str, DocumentCheck] = field(default_factory=dict)

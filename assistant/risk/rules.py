@@ -26,6 +26,8 @@ from types import MappingProxyType
 from typing import Any, NoReturn
 
 from assistant.errors import DataFileError
+from assistant.evidence.crosscheck import CHECKS as DOCUMENT_CHECKS
+from assistant.evidence.crosscheck import IDENTITY_CHECKS, RATIO_CHECKS
 from assistant.knowledge.entries import Bilingual
 from assistant.risk import display
 from assistant.risk.classification import REASONS, TIERS, ClassificationTexts, suggest_class
@@ -40,6 +42,7 @@ from assistant.risk.conditions import (
     Change,
     Condition,
     Context,
+    DocumentIs,
     EvidenceMissing,
     Limit,
     LoanIs,
@@ -70,6 +73,7 @@ RULE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 MEASURE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 CONDITIONS = (
     "answer",
+    "document",
     "precheck",
     "ratio",
     "change",
@@ -498,6 +502,8 @@ class _Reader:
                 return self.loan(body, at)
             case "evidence_missing":
                 return self.evidence_missing(body, at)
+            case "document":
+                return self.document(body, at)
             case "any_of" | "all_of":
                 parts = tuple(
                     self.condition(part, f"{at}[{i}]")
@@ -639,6 +645,30 @@ class _Reader:
                 problem = self.unknown("document or photo", evidence_id, self.evidence_titles)
                 self.fail(where, problem)
         return EvidenceMissing(self.evidence_titles, frozenset(raw))
+
+    def document(self, raw: Any, where: str) -> DocumentIs:
+        raw = self.fields(raw, where, required=("check",), optional=("is", "in", *COMPARISONS))
+        check = raw["check"]
+        if check not in DOCUMENT_CHECKS:
+            self.fail(where, self.unknown("document check", check, DOCUMENT_CHECKS))
+        if check in RATIO_CHECKS:
+            limits = self.limits(raw, where, "_ratio")
+            if not limits or "is" in raw or "in" in raw:
+                self.fail(where, f"{check} is a ratio: compare it with gt, gte, lt or lte")
+            return DocumentIs(check, limits=limits)
+        modes = [key for key in ("is", "in") if key in raw]
+        if len(modes) != 1 or any(op in raw for op in COMPARISONS):
+            self.fail(where, f"write exactly one of 'is' or 'in' for {check}")
+        values = raw["in"] if modes[0] == "in" else [raw["is"]]
+        if not isinstance(values, list) or not values:
+            self.fail(where, f"'in' must be a list of results, got {_describe(values)}")
+        statuses = IDENTITY_CHECKS[check]
+        for value in values:
+            if value not in statuses:
+                self.fail(
+                    where, f"unknown result {value!r} of {check} (results: {', '.join(statuses)})"
+                )
+        return DocumentIs(check, accepted=frozenset(values))
 
     # ── numbers, sources and thresholds ────────────────────────────────────────────────────
 

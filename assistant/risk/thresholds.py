@@ -51,6 +51,10 @@ class RiskThresholds:
     due_soon_max_funds_ratio: float = 2.0
     # Output of a finished project against its design capacity.
     project_capacity_min_pct: float = 70
+    # Money in per month on the statements against the monthly turnover the client states.
+    statement_inflow_min_ratio: float = 0.5
+    # Utility use per day against the previous visit's bills; below this, operations slowed.
+    utility_consumption_min_ratio: float = 0.6
     # Days overdue from which an overdue loan is a critical finding, not a warning.
     overdue_critical_days: int = 90
 

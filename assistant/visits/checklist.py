@@ -66,6 +66,9 @@ class AnswerType(enum.StrEnum):
 
 NUMERIC = (AnswerType.NUMBER, AnswerType.MONEY)
 FOLLOW_UP_PARENTS = (*NUMERIC, AnswerType.YES_NO, AnswerType.CHOICE)
+# What OCR can read (assistant.evidence.model.DocumentType); kept here as plain names so the
+# checklist does not depend on the OCR package.
+READABLE = ("licence", "statement", "invoice", "utility_bill", "signboard")
 ITEM_FIELDS = ("id", "prompt", "type", "required", "hint", "when", "follow_ups")
 TYPE_FIELDS: Mapping[AnswerType, tuple[str, ...]] = MappingProxyType(
     {
@@ -306,6 +309,9 @@ class Evidence:
     hint: Bilingual | None = None
     when: Condition = Condition()
     required_when: Condition | None = Condition()
+    # The kind of document OCR should read in it (licence, statement, invoice, utility_bill,
+    # signboard), or None for photos that are only kept.
+    reads: str | None = None
 
     def is_required(self, kind: str, products: Collection[str]) -> bool:
         """Whether a visit to this client is incomplete without it."""
@@ -726,8 +732,11 @@ class _Reader:
         evidence_id = self.new_id(raw, step_id, ID, "an id must look like")
         where = f"{step_id}/{evidence_id}"
         raw = self.fields(
-            raw, where, required=("id", "title"), optional=("hint", "when", "required")
+            raw, where, required=("id", "title"), optional=("hint", "when", "required", "reads")
         )
+        reads = raw.get("reads")
+        if reads is not None and reads not in READABLE:
+            self.fail(where, f"'reads' must be one of {', '.join(READABLE)}, got {reads!r}")
         required = raw.get("required", True)
         if isinstance(required, bool):
             required_when = Condition() if required else None
@@ -742,6 +751,7 @@ class _Reader:
             "hint": self.optional_bilingual(raw, where, "hint"),
             "when": self.condition(raw.get("when"), where, "when", ("kind", "products")),
             "required_when": required_when,
+            "reads": reads,
         }
 
     # ── groups and questions ────────────────────────────────────────────────────────────────

@@ -10,8 +10,11 @@ Pillow's decompression-bomb limit, and EXIF time and GPS are kept when a photo a
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import hashlib
 import io
+import logging
 import os
 from dataclasses import dataclass
 from datetime import date
@@ -25,6 +28,8 @@ from assistant.access import Viewer
 from assistant.db.database import Database
 from assistant.db.models import Client, EvidenceFile, Visit, VisitStatus
 from assistant.errors import AssistantError, NotFound
+
+log = logging.getLogger(__name__)
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 60_000_000
@@ -50,6 +55,15 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff"}
 
 class EvidenceError(AssistantError):
     key = "visit.evidence.rejected"
+
+
+class StorageFull(EvidenceError):
+    """No space left for the file (``ENOSPC``, or the quota: ``EDQUOT``); nothing was stored."""
+
+    key = "visit.evidence.disk_full"
+
+
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 @dataclass(frozen=True)
@@ -142,14 +156,29 @@ class EvidenceService:
         return self.root / sha256[:2] / sha256
 
     def _store(self, sha256: str, content: bytes) -> None:
+        """Write ``content`` under its hash, atomically.
+
+        Raises:
+            StorageFull: the disk (or the quota) is full; no partial file is left behind.
+        """
         target = self.path_of(sha256)
         if target.exists():
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{sha256}.{os.getpid()}.tmp")
-        temporary.write_bytes(content)
-        # Atomic: a crash mid-write never leaves a half file under the real name.
-        temporary.replace(target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_bytes(content)
+            # Atomic: a crash mid-write never leaves a half file under the real name.
+            temporary.replace(target)
+        except OSError as exc:
+            # A write cut short leaves a partial temporary file: never keep one.
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+            if exc.errno in _FULL:
+                # For the operators; the officer is told in the chat. No path or content here.
+                log.error("evidence store is full: a %d-byte file was not saved", len(content))
+                raise StorageFull() from exc
+            raise
 
     async def save(
         self,
@@ -193,7 +222,11 @@ class EvidenceService:
                     .order_by(EvidenceFile.id)
                 )
             ).first()
-            await asyncio.to_thread(self._store, sha256, content)
+            try:
+                await asyncio.to_thread(self._store, sha256, content)
+            except StorageFull as exc:
+                # The transaction rolls back: no row points at a file that is not there.
+                raise StorageFull(kind=kind) from exc
             record = EvidenceFile(
                 visit_id=visit_id,
                 kind=kind,
@@ -238,8 +271,8 @@ class EvidenceService:
 
     async def retag_group(
         self, viewer: Viewer, visit_id: int, media_group_id: str, category: str
-    ) -> int:
-        """Move every file of an album to ``category``; returns how many moved."""
+    ) -> list[int]:
+        """Move every file of an album to ``category``; returns the ids of those moved."""
         async with self.database.session() as session:
             await _open_visit(session, viewer, visit_id)
             records = (
@@ -252,7 +285,7 @@ class EvidenceService:
             ).all()
             for record in records:
                 record.category = category
-            return len(records)
+            return [record.id for record in records]
 
     async def counts(self, visit_id: int) -> dict[str | None, int]:
         """How many files each category of the visit holds."""

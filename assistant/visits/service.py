@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -139,6 +140,13 @@ class VisitSummary:
     missing_evidence: list[EvidenceNeed]
     files: int
     untagged_files: int
+
+
+# A figure as said aloud: digits or Chinese numerals, with an optional unit after it.
+SPOKEN_FIGURE = re.compile(
+    r"(?:大概|大约|差不多|约)?[0-9０-９零〇一二两三四五六七八九十百千万亿点.,，]+"
+    r"(?:万元|元|块|万|人|个|平方米|平米|平|%|百分之[零一二三四五六七八九十百]+|天|个月|月)?"
+)
 
 
 def stop_token(stop_id: str) -> str:
@@ -393,8 +401,17 @@ class VisitService:
         Raises:
             NotFound: no such client among those the viewer may see.
         """
-        card = await self.portfolio.client_card(viewer, client_code, today=today)
+        # The brief is one read in the audit log, not a card view plus a brief.
+        card = await self.portfolio.client_card(viewer, client_code, today=today, audit=False)
         async with self.database.session() as session:
+            session.add(
+                AuditEntry(
+                    actor_officer_id=viewer.officer_id or None,
+                    action="brief.view",
+                    target=card.code,
+                    detail={},
+                )
+            )
             client_id = await session.scalar(select(Client.id).where(Client.code == card.code))
             last = await session.scalar(
                 select(Visit)
@@ -448,6 +465,29 @@ class VisitService:
                 if not cleaned:
                     raise ParseError("visit.parse.empty")
                 return cleaned[:2000], False
+
+    def parse_spoken(self, item: Item, text: str, today: date) -> tuple[Any, str]:
+        """Like :meth:`parse`, for a transcript: people say whole sentences ("去年大概五百万"),
+        so a number question also takes the one figure said in it. Returns the value and the
+        words it was read from, which are what to record.
+
+        Raises:
+            ParseError: as :meth:`parse`, when no single figure reads either.
+        """
+        try:
+            return self.parse(item, text, today)[0], text
+        except ParseError:
+            if item.type not in (AnswerType.NUMBER, AnswerType.MONEY):
+                raise
+            readings = []
+            for fragment in SPOKEN_FIGURE.findall(text):
+                try:
+                    readings.append((self.parse(item, fragment, today)[0], fragment))
+                except ParseError:
+                    continue
+            if len(readings) != 1:
+                raise
+            return readings[0]
 
     @staticmethod
     def _choice(item: Item, text: str) -> str:

@@ -5,7 +5,7 @@ from sqlalchemy import update
 
 from assistant.alerts import AlreadyAcknowledged
 from assistant.db.models import Officer
-from assistant.errors import AccessDenied
+from assistant.errors import AccessDenied, NotFound
 from assistant.knowledge.entries import Bilingual
 from assistant.risk.model import Finding, Severity
 from tests.conftest import Team, record_finished_visit
@@ -47,9 +47,12 @@ async def test_only_the_supervisor_acknowledges_and_only_once(services, team: Te
     )
     alert_id = notice.alert.alert_id
     viewer = services.access.viewer
-    for someone in (team.officer, team.other_supervisor):
-        with pytest.raises(AccessDenied):
-            await services.alerts.acknowledge(await viewer(someone), alert_id)
+    # The officer sees the alert but may not acknowledge it; another team's supervisor is
+    # not told it exists.
+    with pytest.raises(AccessDenied):
+        await services.alerts.acknowledge(await viewer(team.officer), alert_id)
+    with pytest.raises(NotFound):
+        await services.alerts.acknowledge(await viewer(team.other_supervisor), alert_id)
     done = await services.alerts.acknowledge(await viewer(team.supervisor), alert_id)
     assert done.acknowledged_at is not None
     with pytest.raises(AlreadyAcknowledged):

@@ -134,6 +134,7 @@ async def _snapshot(database: Database) -> dict[str, set[tuple[Any, ...]]]:
             (
                 c.code, c.name, c.kind, c.industry, c.registered_address, c.latitude,
                 c.longitude, c.business_district, staff(c.officer_id), c.handed_over_on,
+                c.credit_code, c.legal_representative,
             )
             for c in clients.values()
         },
@@ -859,6 +860,87 @@ async def test_a_promised_referral_is_imported_and_a_bad_flag_named(
     report = await importer.preview(_save_csv(tmp_path / "bad.csv", bad))
     assert not report.ok
     assert any(issue.code == "bad_flag" for issue in report.issues)
+
+
+async def test_credit_code_and_legal_representative_are_imported_and_updated(
+    database: Database, importer: PortfolioImporter, tmp_path: Path
+) -> None:
+    await _import_sample(importer)
+    async with database.session() as session:
+        clients = {c.code: c for c in (await session.scalars(select(Client))).all()}
+    assert (clients["C1002"].credit_code, clients["C1002"].legal_representative) == (
+        "91319900DEMC100205",
+        "李志刚",
+    )
+    assert all(c.credit_code and c.legal_representative for c in clients.values())
+
+    header = "client_code,client_name,kind,officer_staff_no,credit_code,legal_representative\n"
+    # Spaces and lowercase, as typed from a licence, are normalised before the check.
+    changed = header + "C1002,恒信建材贸易有限公司（演示）,企业,E1001, 91350100m000100y43 ,周建华\n"
+    report = await importer.apply(_save_csv(tmp_path / "c.csv", changed), actor_officer_id=None)
+    assert report.applied, report.issues
+    assert report.counts == {"clients": TableCounts(updated=1)}
+    async with database.session() as session:
+        c1002 = await session.scalar(select(Client).where(Client.code == "C1002"))
+    assert c1002 is not None
+    assert (c1002.credit_code, c1002.legal_representative) == ("91350100M000100Y43", "周建华")
+
+    again = await importer.apply(_save_csv(tmp_path / "c.csv", changed), actor_officer_id=None)
+    assert again.counts == _unchanged(clients=1)
+
+    # The Chinese headers (and 经营者, as an individual business's licence says) work as well.
+    header_zh = "客户编号,客户名称,客户类型,客户经理工号,统一社会信用代码,经营者\n"
+    cleared = header_zh + "C1002,恒信建材贸易有限公司（演示）,企业,E1001,,\n"
+    report = await importer.apply(_save_csv(tmp_path / "z.csv", cleared), actor_officer_id=None)
+    assert report.counts == {"clients": TableCounts(updated=1)}
+    async with database.session() as session:
+        c1002 = await session.scalar(select(Client).where(Client.code == "C1002"))
+    assert c1002 is not None
+    assert (c1002.credit_code, c1002.legal_representative) == (None, None)
+
+
+async def test_a_wrong_credit_code_is_named_by_row_and_column(
+    database: Database, importer: PortfolioImporter, tmp_path: Path, texts: Texts
+) -> None:
+    sheets = _sample_sheets()
+    clients = sheets["客户"]
+    column = clients[0].index("统一社会信用代码")
+    clients[_find(clients, "C1002")][column] = "91319900DEMC100206"  # row 3: check should be 5
+    clients[_find(clients, "C1005")][column] = "9231990ODEMC100505"  # row 6: O is not allowed
+    clients[_find(clients, "C1008")][column] = "91319900DEMC1008"  # row 9: 16 characters
+    report = await importer.apply(_save_xlsx(tmp_path / "cc.xlsx", sheets), actor_officer_id=None)
+    assert not report.applied
+    assert _where(report) == {
+        ("clients", 3, "统一社会信用代码", "credit_code_check"),
+        ("clients", 6, "统一社会信用代码", "bad_credit_code"),
+        ("clients", 9, "统一社会信用代码", "bad_credit_code"),
+    }
+    assert set((await _row_counts(database)).values()) == {0}
+
+    zh = render_report(report, texts, "zh", html=False)
+    assert (
+        "「客户」表第 3 行，「统一社会信用代码」列："
+        "「91319900DEMC100206」不是有效的统一社会信用代码：最后一位校验码与前 17 位不符"
+    ) in zh
+    assert (
+        "「客户」表第 9 行，「统一社会信用代码」列：「91319900DEMC1008」不是统一社会信用代码"
+    ) in zh
+    assert "此处为 16 位" in zh
+    en = render_report(report, texts, "en", html=False)
+    assert (
+        'Table "clients", row 3, column "统一社会信用代码": "91319900DEMC100206" is not a valid '
+        "unified social credit code (统一社会信用代码): its last character, the check character, "
+        "does not match the other 17"
+    ) in en
+    assert "but this has 16" in en
+    _assert_renders(report, texts)
+
+    header = "client_code,client_name,kind,officer_staff_no,credit_code\n"
+    csv_text = header + "C1001,张记五金店（演示）,个体工商户,E1001,92319900DEMC100102\n"
+    report = await importer.preview(_save_csv(tmp_path / "cc.csv", csv_text))
+    assert ("clients", 2, "credit_code", "credit_code_check") in _where(report)
+    en = render_report(report, texts, "en", html=False)
+    assert 'Table "clients", row 2, column "credit_code": "92319900DEMC100102" is not a valid' in en
 
 
 # ---- rendering and messages

@@ -14,6 +14,7 @@ METRIC_NAMES = {
     "loan_visit_update_seconds",
     "loan_visit_retrieval_seconds",
     "loan_visit_reminders_sent",
+    "loan_visit_ocr_seconds",
     "loan_visit_errors",
 }
 
@@ -51,6 +52,7 @@ def test_the_exposition_parses_and_names_every_metric_with_its_known_labels_at_z
     assert {name for name in families if not name.endswith("_created")} == METRIC_NAMES
     assert families["loan_visit_update_seconds"].type == "histogram"
     assert families["loan_visit_retrieval_seconds"].type == "histogram"
+    assert families["loan_visit_ocr_seconds"].type == "histogram"
     errors = {s.labels["where"]: s.value for s in families["loan_visit_errors"].samples}
     assert errors == {"handler": 0, "job": 0, "startup": 0}, "no errors reads as 0, not absent"
     kinds = {
@@ -147,3 +149,15 @@ async def test_updates_through_the_real_application_are_counted_and_timed(
     assert sample(metrics, "loan_visit_updates_total", kind="command") == 1
     assert sample(metrics, "loan_visit_updates_total", kind="message") == 1
     assert sample(metrics, "loan_visit_update_seconds_count") == 2
+
+
+def test_document_readings_are_timed_by_outcome():
+    metrics = Metrics()
+    metrics.ocr_done(1.2, "read")
+    metrics.ocr_done(30.0, "timeout")
+    metrics.ocr_done(0.1, "something new")
+
+    assert sample(metrics, "loan_visit_ocr_seconds_count", outcome="read") == 1
+    assert sample(metrics, "loan_visit_ocr_seconds_count", outcome="timeout") == 1
+    assert sample(metrics, "loan_visit_ocr_seconds_count", outcome="failed") == 1
+    assert sample(metrics, "loan_visit_ocr_seconds_count", outcome="blank") == 0

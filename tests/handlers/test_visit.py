@@ -122,3 +122,18 @@ async def test_a_location_outside_check_in_is_explained(bot: BotHarness, team: T
     officer = bot.chat(team.officer)
     await officer.send_location(31.0, 121.0)
     assert "现在不在回访的签到步骤" in officer.last_text
+
+
+async def test_the_summary_step_is_shown_again_after_a_question_or_a_resume(
+    bot: BotHarness, team: Team
+):
+    officer = bot.chat(team.officer)
+    await officer.send("/visit C001")
+    await skip_until(officer, "回访小结")
+    await officer.send("走访要拍哪些照片？")
+    assert "抱歉" not in officer.text
+    assert "回访小结" in officer.last_text
+    await officer.send("/visit C001")
+    assert "抱歉" not in officer.text
+    assert "回访小结" in officer.last_text
+    assert "✅ 确认提交" in officer.last.button_labels

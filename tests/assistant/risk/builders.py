@@ -13,6 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from assistant.evidence.crosscheck import DocumentCheck
+from assistant.knowledge.entries import Bilingual
 from assistant.portfolio import CollateralView, LoanView
 from assistant.risk.model import RiskFacts
 
@@ -136,6 +138,7 @@ def make_facts(
     loans: Iterable[LoanView] | None = None,
     missing: Iterable[str] = (),
     visit_date: date = VISIT_DATE,
+    documents: Mapping[str, DocumentCheck] | None = None,
 ) -> RiskFacts:
     """A visit: the clean one with ``answers`` and ``findings`` laid over it (``clean=False``
     starts from nothing). A value of ``None`` removes the answer, as a skipped question."""
@@ -150,4 +153,20 @@ def make_facts(
         loans=tuple(loans) if loans is not None else (make_loan(),),
         missing_evidence=tuple(missing),
         visit_date=visit_date,
+        documents=dict(documents or {}),
     )
+
+
+def document_check(check: str, status: str | None = None, ratio: float | None = None) -> Any:
+    """What a confirmed photo of a document says against the record, as one cross-check."""
+    return {
+        check: DocumentCheck(
+            check,
+            7,
+            Bilingual("营业执照", "Business licence"),
+            Bilingual("李四", "李四"),
+            Bilingual("张建国", "张建国"),
+            status,
+            ratio,
+        )
+    }

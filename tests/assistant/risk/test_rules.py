@@ -17,7 +17,7 @@ from assistant.risk.model import Finding, Severity
 from assistant.risk.rules import RiskEngine, RiskRulesError, RuleSet, load_rules, main
 from assistant.risk.thresholds import RiskThresholds, thresholds_from_settings
 
-from .builders import RULES, make_facts, make_loan
+from .builders import RULES, document_check, make_facts, make_loan
 
 CORP_USE = "check.corporate.purpose.used_as_agreed"
 INDIV_USE = "check.individual.purpose.used_as_agreed"
@@ -346,6 +346,42 @@ FIRING = [
     case("project.drawdowns_mismatch", "warning", answers={f"{PROJECT}.drawdowns_match": False}),
     case("project.below_capacity", "attention", answers={f"{PROJECT}.capacity_reached": 50.0}),
     case("evidence.missing", "attention", missing=["photo.signboard", "doc.bank_statements"]),
+    case(
+        "document.credit_code_mismatch",
+        "critical",
+        documents=document_check("licence.credit_code", "mismatch"),
+    ),
+    case("document.name_mismatch", "warning", documents=document_check("licence.name", "mismatch")),
+    case(
+        "document.legal_representative_changed",
+        "warning",
+        documents=document_check("licence.legal_representative", "mismatch"),
+    ),
+    case(
+        "document.address_mismatch",
+        "warning",
+        documents=document_check("licence.address", "mismatch"),
+    ),
+    case(
+        "document.signboard_mismatch",
+        "warning",
+        documents=document_check("signboard.name", "mismatch"),
+    ),
+    case(
+        "document.inflow_below_revenue",
+        "warning",
+        documents=document_check("statement.inflow", ratio=0.2),
+    ),
+    case(
+        "document.utility_drop",
+        "warning",
+        documents=document_check("utility.consumption", ratio=0.3),
+    ),
+    case(
+        "document.invoice_unrelated",
+        "attention",
+        documents=document_check("invoice.counterparty", "unrelated"),
+    ),
     case(
         "interview.not_decision_maker",
         "info",

@@ -1,0 +1,1 @@
+"""Reading the documents and photos collected on a visit, and checking them against the file."""
