@@ -124,6 +124,8 @@ class Settings(BaseSettings):
     ocr_workers: int = Field(default=1, ge=1, le=16)
     ocr_threads: int = Field(default=1, ge=1, le=64)
     ocr_timeout: float = Field(default=30.0, gt=0, le=600)
+    # Read in worker processes (true) or threads of the bot's own process (false).
+    ocr_processes: bool = True
     # Photos waiting beyond this are refused with "send it again later" instead of queued.
     ocr_queue_limit: int = Field(default=32, ge=1, le=10_000)
     # A statement line of at least this many yuan is listed as a large single item.

@@ -348,16 +348,19 @@ def build_ocr_pool(
     settings: Settings, metrics: Metrics, engine: OcrEngine | None = None
 ) -> OcrPool | None:
     """The OCR engine named by ``OCR_ENGINE`` behind its bounded pool, or ``None`` for none."""
+    processes = False
     if engine is None:
         if settings.ocr_engine == "none":
             return None
         engine = RapidOcrEngine(threads=settings.ocr_threads)
+        processes = settings.ocr_processes
     return OcrPool(
         engine,
         workers=settings.ocr_workers,
         timeout_s=settings.ocr_timeout,
         queue_limit=settings.ocr_queue_limit,
         on_done=metrics.ocr_done,
+        processes=processes,
     )
 
 

@@ -362,7 +362,7 @@ def main() -> None:
         save(readings, args.save)
     if not args.no_bot:
         licences = [s for s in samples if s.doc_type == "licence"]
-        asyncio.run(print_responsiveness(licences, args.officers, engine))
+        asyncio.run(print_responsiveness(licences, args.officers))
 
 
 # --- Responsiveness -------------------------------------------------------------------------
@@ -407,7 +407,7 @@ async def _filing_photos(chat: Any, code: str, photos: list[bytes], application:
     return len(photos)
 
 
-async def print_responsiveness(licences: list[Any], officers: int, engine: Any) -> None:
+async def print_responsiveness(licences: list[Any], officers: int) -> None:
     import tempfile
 
     import benchmarks.visits as visits
@@ -431,9 +431,8 @@ async def print_responsiveness(licences: list[Any], officers: int, engine: Any) 
         knowledge = build_knowledge(Settings(_env_file=None, data_dir=REPO / "data" / "benchmark"))
         await knowledge.load()
         database = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")
-        services = build_services(
-            settings, database=database, knowledge=knowledge, ocr_engine=engine
-        )
+        # As in production: the engine named by the settings, in a worker process.
+        services = build_services(settings, database=database, knowledge=knowledge)
         await services.start()
         await visits.seed(database, officers + 1)
         api = FakeBotApi()
@@ -467,7 +466,7 @@ async def print_responsiveness(licences: list[Any], officers: int, engine: Any) 
     print()
     print(
         f"responsiveness: {officers} officers stepping (think time {THINK_S} s) while one "
-        f"officer files {filed} licence photos ({busy_s:.1f} s of OCR, 1 worker, 1 thread)"
+        f"officer files {filed} licence photos ({busy_s:.1f} s of OCR: 1 worker process, 1 thread)"
     )
     for phase, values in figures.items():
         p95 = percentile(values, 0.95)

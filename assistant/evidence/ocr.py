@@ -8,11 +8,16 @@ server the other core stays free for the officers whose steps must not wait behi
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import io
+import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool as BrokenExecutor
 from typing import Any, Protocol
 
 from assistant.errors import AssistantError
@@ -180,6 +185,36 @@ class RapidOcrEngine:
         return OcrResult(tuple(_rows(lines)), width, height, elapsed, upside_down, quality)
 
 
+_worker_engine: RapidOcrEngine | None = None
+WORKER_NICENESS = 10
+
+
+def _start_worker(threads: int) -> None:
+    """In an OCR worker process: step back for the chat, and load the models once.
+
+    Reading a photo may take a second longer; an officer's tap must not. So the worker runs at
+    a lower priority than the bot, and OpenCV is kept to one thread as onnxruntime is.
+    """
+    global _worker_engine
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(WORKER_NICENESS)
+    import cv2
+
+    cv2.setNumThreads(1)
+    _worker_engine = RapidOcrEngine(threads=threads)
+    _worker_engine.warm_up()
+
+
+def _read_in_worker(content: bytes) -> OcrResult | str:
+    """In an OCR worker process: the result, or the message key of the failure (exceptions
+    that carry message parameters do not cross the process boundary intact)."""
+    assert _worker_engine is not None
+    try:
+        return _worker_engine.read(content)
+    except OcrFailed as exc:
+        return exc.key
+
+
 class OcrPool:
     """A bounded number of readings at a time, each with a deadline, off the event loop.
 
@@ -195,19 +230,39 @@ class OcrPool:
         timeout_s: float = 30.0,
         queue_limit: int = 32,
         on_done: Callable[[float, str], None] | None = None,
+        processes: bool = False,
     ) -> None:
         self.engine = engine
         self.timeout_s = timeout_s
         self.queue_limit = queue_limit
         self.workers = workers
-        self._executor: ThreadPoolExecutor | None = None
+        # In worker processes, RapidOCR's own Python (image preparation, box post-processing)
+        # never holds the bot's GIL, and its memory peaks stay out of the bot's process.
+        self.processes = processes and isinstance(engine, RapidOcrEngine)
+        self._executor: Executor | None = None
         self._waiting = 0
         self._on_done = on_done
 
-    def _pool(self) -> ThreadPoolExecutor:
+    def _pool(self) -> Executor:
         if self._executor is None:
-            self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="ocr")
+            if self.processes:
+                assert isinstance(self.engine, RapidOcrEngine)
+                self._executor = ProcessPoolExecutor(
+                    self.workers,
+                    # A fresh interpreter: forking a process that runs an event loop and
+                    # threads is not safe.
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_worker,
+                    initargs=(self.engine.threads,),
+                )
+            else:
+                self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="ocr")
         return self._executor
+
+    def _job(self, content: bytes) -> Callable[[], Any]:
+        if self.processes:
+            return functools.partial(_read_in_worker, content)
+        return functools.partial(self.engine.read, content)
 
     async def read(self, content: bytes) -> OcrResult:
         """Raises :class:`OcrBusy`, or :class:`OcrFailed` (also on a timeout)."""
@@ -216,9 +271,17 @@ class OcrPool:
         self._waiting += 1
         loop = asyncio.get_running_loop()
         try:
-            job = loop.run_in_executor(self._pool(), self.engine.read, content)
+            job = loop.run_in_executor(self._pool(), self._job(content))
             try:
                 result = await asyncio.wait_for(job, self.timeout_s)
+                if isinstance(result, str):
+                    # A worker process reports a failed reading by its message key.
+                    raise OcrFailed(result)
+            except BrokenExecutor as exc:
+                # A worker died (killed, out of memory): the next reading starts a new one.
+                self._executor = None
+                self._report(0.0, "failed")
+                raise OcrFailed() from exc
             except TimeoutError as exc:
                 # The thread cannot be stopped; its result is dropped when it ends.
                 self._report(self.timeout_s, "timeout")

@@ -223,3 +223,22 @@ def test_a_page_photographed_upside_down_is_read_the_right_way_up(engine):
     first = result.lines[0]
     assert first.top < 120 and first.left < 120
     assert all(a.top < b.top for a, b in zip(result.lines, result.lines[1:], strict=False))
+
+
+async def test_a_pool_of_worker_processes_reads_a_page_and_reports_failures_by_key():
+    pool = OcrPool(RapidOcrEngine(threads=1), workers=1, timeout_s=120, processes=True)
+    try:
+        assert pool.processes
+        image = Image.new("RGB", (900, 300), "white")
+        ImageDraw.Draw(image).text(
+            (40, 100), "营业执照 法定代表人 张建国", font=cjk_font(48), fill="black"
+        )
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG")
+        result = await pool.read(buffer.getvalue())
+        assert "张建国" in result.text
+        with pytest.raises(OcrFailed) as failure:
+            await pool.read(b"not an image at all")
+        assert failure.value.key == "ocr.not_an_image"
+    finally:
+        pool.close()
