@@ -76,6 +76,15 @@ async def _audit(
     )
 
 
+async def record_read(
+    database: Database, viewer: Viewer, action: str, target: str | None = None, **counts: int
+) -> None:
+    """An audit entry for a look at customer data: who, what kind, which record, how many —
+    never names."""
+    async with database.session() as session:
+        await _audit(session, viewer.officer_id or None, action, target, **counts)
+
+
 class AccessService:
     """Invite-only access. Admins come from ``ADMIN_IDS``; everyone else joins with a code."""
 

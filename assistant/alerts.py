@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from assistant.access import Viewer
+from assistant.access import Viewer, record_read
 from assistant.db.database import Database
 from assistant.db.models import Alert, AuditEntry, Client, Officer, Role, Visit, utcnow
 from assistant.errors import AccessDenied, AssistantError, NotFound
@@ -142,6 +142,7 @@ class AlertService:
             query = query.where(Alert.officer_id == viewer.officer_id)
         async with self.database.session() as session:
             rows = (await session.execute(query.limit(50))).all()
+        await record_read(self.database, viewer, "alerts.list", count=len(rows))
         return [_view(alert, client, name) for alert, client, name in rows]
 
     async def acknowledge(self, viewer: Viewer, alert_id: int) -> AlertView:

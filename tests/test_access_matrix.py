@@ -338,3 +338,27 @@ async def test_a_locked_account_cannot_use_a_right_code_and_leaves_it_unused(
     rightful = bot.chat(6201, "刘洋")
     await rightful.send(f"/start {issued.code}")
     assert "欢迎加入" in rightful.last_text
+
+
+async def test_plans_alerts_and_opening_lines_are_reads_in_the_audit_log_too(
+    bot: BotHarness, team: Team
+):
+    officer = bot.chat(team.officer)
+    officer_no = await officer_id(bot, team.officer)
+    for command, action, target in (
+        ("/alerts", "alerts.list", None),
+        ("/phrase C001", "phrase.view", "C001"),
+    ):
+        mark = await last_entry_id(bot)
+        await officer.send(command)
+        entries = await newest_entries(bot, mark)
+        assert [(e.action, e.target, e.actor_officer_id) for e in entries] == [
+            (action, target, officer_no)
+        ], entries
+        assert personal(entries[0]) == []
+    mark = await last_entry_id(bot)
+    await officer.send("/plan")
+    entries = await newest_entries(bot, mark)
+    assert [(e.action, e.actor_officer_id) for e in entries] == [("plan.view", officer_no)]
+    assert entries[0].detail["officer"] == officer_no
+    assert personal(entries[0]) == []

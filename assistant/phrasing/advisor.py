@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from assistant.access import Viewer
+from assistant.access import Viewer, record_read
 from assistant.phrasing.service import PhrasingContext, PhrasingService, Suggestion, stage_for
 from assistant.planning.plan import PlanService
 from assistant.portfolio import ClientCard, PortfolioService
@@ -29,6 +29,7 @@ class OpeningLines:
             NotFound: no such client, or not one this viewer may see.
         """
         card = await self.portfolio.client_card(viewer, client_code, today=today, audit=False)
+        await record_read(self.portfolio.database, viewer, "phrase.view", card.code)
         return card, await self.for_card(viewer, card, today=today, lang=lang, n=n)
 
     async def for_card(

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assistant.access import Viewer
+from assistant.access import Viewer, record_read
 from assistant.db.database import Database
 from assistant.db.models import (
     Alert,
@@ -97,7 +97,17 @@ class PlanService:
         if officer_id not in portfolio.officers:
             raise NotFound()
         plans = await self._plans(portfolio, period)
-        return plans.get(officer_id) or self._empty_plan(portfolio.officers[officer_id], period)
+        plan = plans.get(officer_id) or self._empty_plan(portfolio.officers[officer_id], period)
+        if isinstance(viewer_or_officer_id, Viewer):
+            await record_read(
+                self.database,
+                viewer_or_officer_id,
+                "plan.view",
+                f"{year}-{month:02d}",
+                officer=officer_id,
+                visits=len(plan.visits),
+            )
+        return plan
 
     async def plans_for_all(self, year: int, month: int, *, today: date) -> AllPlans:
         """Every attended officer's plan in one pass over the portfolio, and the clients of
