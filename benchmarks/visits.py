@@ -180,6 +180,8 @@ async def run_visits(
         data_dir=data_dir,
         database_url=None,
         telegram_overall_rate=0,
+        # Simulated officers tap without pausing to read; a person could not, so no flood guard.
+        flood_rate=0,
         concurrent_updates=concurrent_updates,
     )
     services = build_services(settings, database=database, knowledge=knowledge)
