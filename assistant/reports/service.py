@@ -51,7 +51,7 @@ from assistant.reports.render import (
     render_html,
 )
 from assistant.risk.facts import facts_for, finding_to_json
-from assistant.risk.model import ClassSuggestion, Finding
+from assistant.risk.model import ClassSuggestion, Finding, RiskFacts
 from assistant.risk.rules import RiskEngine
 from assistant.visits.evidence import EvidenceService
 from assistant.visits.service import VisitService, VisitSummary
@@ -373,18 +373,10 @@ class ReportService:
             return []
         today = datetime.now(self.tz).date()
         summary = await self.visits.summary(viewer, visit_id, today=today)
-        card = summary.view.client
-        facts = facts_for(
-            card,
-            summary.view.check_type,
-            {item.id: answer for item, answer in summary.answers},
-            summary.findings,
-            visit_date=today,
-        )
-        documents = await self.readings.checks(visit_id, card, facts.answers, visit_date=today)
-        if not documents:
+        facts = await self._facts(summary, visit_id, today)
+        if not facts.documents:
             return []
-        critical = self.engine.critical(replace(facts, documents=documents))
+        critical = self.engine.critical(facts)
         return await self.alerts.raise_alerts(visit_id, critical) if critical else []
 
     # ----------------------------------------------------------------- submission and review
@@ -702,17 +694,12 @@ class ReportService:
         summary = await self._summary(visit, author)
         card = summary.view.client
         day = self._visit_day(visit)
-        facts = facts_for(
-            card,
-            visit.check_type,
-            {item.id: answer for item, answer in summary.answers},
-            summary.findings,
-            visit_date=day,
+        facts = await self._facts(
+            summary,
+            visit.id,
+            day,
             missing_evidence=[need.id for need in summary.missing_evidence],
         )
-        if self.readings is not None:
-            documents = await self.readings.checks(visit.id, card, facts.answers, visit_date=day)
-            facts = replace(facts, documents=documents)
         findings = self.engine.evaluate(facts)
         header = ReportHeader(
             visit_id=visit.id,
@@ -733,6 +720,30 @@ class ReportService:
             await self._previous_narrative(report),
             author.supervisor_id,
         )
+
+    async def _facts(
+        self,
+        summary: VisitSummary,
+        visit_id: int,
+        day: date,
+        *,
+        missing_evidence: Sequence[str] = (),
+    ) -> RiskFacts:
+        """What the rules read of a visit: its answers and look-ups, and what its confirmed
+        documents say against the record."""
+        card = summary.view.client
+        facts = facts_for(
+            card,
+            summary.view.check_type,
+            {item.id: answer for item, answer in summary.answers},
+            summary.findings,
+            visit_date=day,
+            missing_evidence=missing_evidence,
+        )
+        if self.readings is None:
+            return facts
+        documents = await self.readings.checks(visit_id, card, facts.answers, visit_date=day)
+        return replace(facts, documents=documents)
 
     def _render(
         self,
