@@ -298,11 +298,4 @@ async def resume_readings(context: BotContext) -> None:
         if viewer is None:
             continue
         context.viewer = viewer
-        try:
-            reading = await services.readings.run(viewer, reading_id)
-        except AssistantError as exc:
-            await context.bot.send_message(
-                telegram_id, context.text(exc.key, **exc.params), parse_mode="HTML"
-            )
-            continue
-        await send_reading(context, telegram_id, reading)
+        await _read_in_background(context, reading_id, telegram_id)
