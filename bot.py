@@ -289,7 +289,7 @@ def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
                 "invite.created",
                 invite=issued,
                 link=_deep_link(args.bot_username, issued.code),
-                expires=issued.expires_at.astimezone(settings.tz),
+                expires=issued.expires_at,
             )
         )
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.db.database import Database
-from assistant.db.models import AuditEntry, Invite, Officer, RefusedContact, Role, utcnow
+from assistant.db.models import AuditEntry, Invite, Officer, RefusedContact, Role
 from assistant.errors import AccessDenied, InvalidInput, InviteInvalid
 from assistant.i18n import Lang
 
@@ -112,7 +112,7 @@ class AccessService:
                             telegram_id=telegram_id,
                             name=f"Admin {telegram_id}",
                             role=Role.ADMIN,
-                            joined_at=utcnow(),
+                            joined_at=self.database.now(),
                         )
                     )
                 elif officer.role is not Role.ADMIN or not officer.active:
@@ -161,7 +161,7 @@ class AccessService:
                 if existing is not None and existing.telegram_id is not None:
                     raise InvalidInput("invite.already_joined", value=staff_no)
             code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-            expires_at = utcnow() + self.invite_ttl
+            expires_at = self.database.now() + self.invite_ttl
             session.add(
                 Invite(
                     code_hash=hash_code(code),
@@ -210,8 +210,8 @@ class AccessService:
         if already is not None:
             raise InviteInvalid("invite.already_registered")
         invite = await session.scalar(select(Invite).where(Invite.code_hash == hash_code(code)))
-        now = utcnow()
-        if invite is None or invite.used_at is not None or _aware(invite.expires_at) < now:
+        now = self.database.now()
+        if invite is None or invite.used_at is not None or invite.expires_at < now:
             reason = "unknown" if invite is None else "used" if invite.used_at else "expired"
             raise InviteInvalid("invite.invalid", reason=reason)
         officer = None
@@ -251,8 +251,3 @@ class AccessService:
             officer = await session.get_one(Officer, viewer.officer_id)
             officer.language = language
             return viewer_of(officer)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes even for timezone-aware columns; they were stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 
 from assistant.access import Viewer, record_read
 from assistant.db.database import Database
-from assistant.db.models import Alert, AuditEntry, Client, Officer, Role, Visit, utcnow
+from assistant.db.models import Alert, AuditEntry, Client, Officer, Role, Visit
 from assistant.errors import AccessDenied, AssistantError, NotFound
 from assistant.portfolio import may_see_client
 from assistant.risk.facts import finding_from_json, finding_to_json
@@ -171,7 +171,7 @@ class AlertService:
                 raise AccessDenied()
             if alert.acknowledged_at is not None:
                 raise AlreadyAcknowledged()
-            alert.acknowledged_at = utcnow()
+            alert.acknowledged_at = self.database.now()
             alert.acknowledged_by_id = viewer.officer_id
             session.add(
                 AuditEntry(

@@ -37,12 +37,14 @@ import time
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, TextIO
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from assistant.clock import SystemClock, as_utc
 
 FORMAT = "loan-visit-assistant-backup"
 FORMAT_VERSION = 1
@@ -268,7 +270,7 @@ def create_backup(
             disk. No partial archive is left behind.
     """
     progress = progress or Progress()
-    now = now or datetime.now(UTC)
+    now = now or SystemClock().now()
     notes: list[str] = []
     database: Path | None = None
     if not where.is_sqlite:
@@ -413,7 +415,7 @@ def _manifest(
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "created_at": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_at": as_utc(now).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "app_version": _app_version(),
         "database": database,
         "index": {"included": any(e["path"].startswith("index/") for e in entries)},
@@ -427,7 +429,14 @@ def _app_version() -> str | None:
     try:
         return version("loan-visit-assistant")
     except PackageNotFoundError:
-        return None
+        # Run from the repository, as the README installs it: its pyproject.toml says.
+        import tomllib
+
+        try:
+            with (Path(__file__).resolve().parent.parent / "pyproject.toml").open("rb") as fh:
+                return str(tomllib.load(fh)["project"]["version"])
+        except (OSError, KeyError, tomllib.TOMLDecodeError):
+            return None
 
 
 def snapshot_sqlite(source: Path, target: Path, *, describe: bool = True) -> DatabaseFacts:
@@ -729,7 +738,7 @@ def restore_backup(
             data in place or migrating (the message says where everything is).
     """
     progress = progress or Progress()
-    now = now or datetime.now(UTC)
+    now = now or SystemClock().now()
     progress.note(f"Checking {archive} …")
     manifest = verify_archive(archive, progress)
     notes: list[str] = []

@@ -8,11 +8,14 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 
 from jinja2 import Environment, StrictUndefined, Template
 from markupsafe import Markup
+
+from assistant.clock import local_format
 
 Lang = Literal["zh", "en"]
 # The Telegram HTML tags the templates use; plain text drops them.
@@ -44,10 +47,15 @@ class Texts:
 
     ``render`` escapes parameters for Telegram's HTML parse mode (names and answers typed by users
     can hold ``<`` or ``&``); ``plain`` is for the terminal.
+
+    Templates show a date or a stored moment with the ``local`` filter,
+    ``{{ report.submitted_at | local("%Y-%m-%d %H:%M") }}``: a moment is shown in ``tz`` (the
+    bank's ``TIMEZONE``), a plain date as it is.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, tz: tzinfo) -> None:
         self.directory = directory
+        self.tz = tz
         self._sources: dict[str, dict[str, str]] = {}
         for lang in LANGUAGES:
             merged: dict[str, str] = {}
@@ -65,7 +73,11 @@ class Texts:
         self._plain = Environment(autoescape=False, undefined=StrictUndefined)
         for env in (self._html, self._plain):
             env.filters["money"] = format_money
+            env.filters["local"] = self._local
         self._cache: dict[tuple[bool, str, str], Template] = {}
+
+    def _local(self, value: date | datetime, pattern: str) -> str:
+        return local_format(value, pattern, self.tz)
 
     def keys(self, lang: Lang) -> set[str]:
         return set(self._sources[lang])

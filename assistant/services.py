@@ -6,14 +6,15 @@ import asyncio
 import functools
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from assistant.access import AccessService
 from assistant.alerts import AlertService
+from assistant.clock import Clock, SystemClock, local
 from assistant.config import Settings
 from assistant.db.database import Database
 from assistant.errors import DatabaseUnavailable
@@ -74,8 +75,12 @@ class Services:
     metrics: Metrics
     readings: ReadingService
     transcriber: Transcriber | None = None
-    # The one clock of the bot: reminders, due dates and "today" read it, so tests can travel.
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    @property
+    def clock(self) -> Clock:
+        """The one clock of the bot: the database stamps rows with it, and reminders, due dates
+        and "today" read it, so a test that starts its clock elsewhere moves all of them."""
+        return self.database.clock
 
     async def start(self) -> None:
         """Connect, migrate, register the configured admins and load the knowledge base.
@@ -119,9 +124,10 @@ class Services:
 
     def now(self) -> datetime:
         """The current time in ``TIMEZONE``."""
-        return self.clock().astimezone(self.settings.tz)
+        return local(self.clock.now(), self.settings.tz)
 
     def today(self) -> date:
+        """The current day in ``TIMEZONE``."""
         return self.now().date()
 
     @property
@@ -236,6 +242,7 @@ def build_knowledge(settings: Settings, embedder: Embedder | None = None) -> Kno
 def build_services(
     settings: Settings,
     *,
+    clock: Clock | None = None,
     database: Database | None = None,
     knowledge: KnowledgeBase | None = None,
     chat_model: Any | None = None,
@@ -245,9 +252,12 @@ def build_services(
     """Choose and construct the backends named by ``settings``; connects to nothing yet.
 
     Tests pass ``database``, ``knowledge``, ``chat_model``, ``ocr_engine`` or ``transcriber`` to
-    inject their own.
+    inject their own. ``clock`` is the clock of the database built here (the host's by default);
+    a database passed in brings its own.
     """
-    database = database or Database(settings.database_dsn)
+    if database is not None and clock is not None and database.clock is not clock:
+        raise ValueError("pass the clock to the Database, or let build_services build it")
+    database = database or Database(settings.database_dsn, clock=clock or SystemClock())
     knowledge = knowledge or build_knowledge(settings)
     chat_model = chat_model if chat_model is not None else build_chat_model(settings)
     composer = (
@@ -263,6 +273,7 @@ def build_services(
         settings.checklist_file or KNOWLEDGE_DIR / "checklist.yaml",
         portfolio,
         first_check_days=settings.first_check_days,
+        tz=settings.tz,
         evidence=evidence,
     )
 
@@ -283,6 +294,7 @@ def build_services(
         lambda: visits.checklist,
         settings.data_dir / "evidence",
         build_ocr_pool(settings, metrics, ocr_engine),
+        tz=settings.tz,
         large_item_min=settings.ocr_large_item_min,
     )
     alerts = AlertService(database)
@@ -320,7 +332,7 @@ def build_services(
     return Services(
         settings=settings,
         database=database,
-        texts=Texts(PROMPTS_DIR / "messages"),
+        texts=Texts(PROMPTS_DIR / "messages", settings.tz),
         state=StateStore(database),
         access=AccessService(database, invite_ttl=timedelta(hours=settings.invite_ttl_hours)),
         portfolio=portfolio,

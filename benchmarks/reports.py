@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -36,6 +37,8 @@ from assistant.reports.sections import DEFAULT_PATH as SECTIONS
 from assistant.risk.model import ClassSuggestion, Finding, Severity
 from assistant.visits.checklist import AnswerType, Item, load_checklist
 from assistant.visits.service import RecordedAnswer, Stop, VisitSummary, VisitView
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 NOW = datetime(2026, 3, 2, 6, 30, tzinfo=UTC)
 
@@ -134,12 +137,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         data = build_report(Path(folder), args.photos)
         original = sum(f.path.stat().st_size for f in data.files)
-        docx = render_docx(data, template)
-        html = render_html(data)
-        chunks = render_chat(data)
-        word = median_seconds(lambda: render_docx(data, template), args.runs)
-        page = median_seconds(lambda: render_html(data), args.runs)
-        chat = median_seconds(lambda: render_chat(data), max(args.runs, 20))
+        docx = render_docx(data, template, tz=SHANGHAI)
+        html = render_html(data, tz=SHANGHAI)
+        chunks = render_chat(data, tz=SHANGHAI)
+        word = median_seconds(lambda: render_docx(data, template, tz=SHANGHAI), args.runs)
+        page = median_seconds(lambda: render_html(data, tz=SHANGHAI), args.runs)
+        chat = median_seconds(lambda: render_chat(data, tz=SHANGHAI), max(args.runs, 20))
     print(f"photos: {args.photos} × 3000×2000 JPEG, {original / 1e6:.1f} MB in all")
     print(
         f"Word report: {word:.2f} s median of {args.runs} (target ≤ 3 s), {len(docx) / 1e6:.2f} MB"

@@ -18,10 +18,11 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -30,6 +31,7 @@ from PIL import Image
 from telegram import Update
 from telegram.ext import Application, MessageHandler, filters
 
+from assistant.clock import local_date
 from assistant.config import Settings
 from assistant.db.database import Database
 from assistant.db.models import (
@@ -40,7 +42,6 @@ from assistant.db.models import (
     Officer,
     PaymentMethod,
     Role,
-    utcnow,
 )
 from assistant.services import build_knowledge, build_services
 from benchmarks.pg import create_pg, drop_pg
@@ -48,6 +49,9 @@ from bot import build_application
 from botapi.chat import Chat, polling, settle_in_process
 from botapi.console import standin_builder
 from botapi.standin import FakeBotApi, FakeUser
+
+# The demo bank's TIMEZONE: the days of its seeded loans are days in Shanghai.
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 SPOKEN = {
     "人": "三十五个人",
@@ -82,7 +86,7 @@ def photo(seed: int) -> bytes:
 
 
 async def seed(database: Database, officers: int) -> None:
-    today = date.today()
+    today = local_date(database.now(), SHANGHAI)
     async with database.session() as session:
         for n in range(officers):
             officer = Officer(
@@ -90,7 +94,7 @@ async def seed(database: Database, officers: int) -> None:
                 staff_no=f"B{n:04d}",
                 name=f"官{n}",
                 role=Role.OFFICER,
-                joined_at=utcnow(),
+                joined_at=database.now(),
             )
             session.add(officer)
             await session.flush()

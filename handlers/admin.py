@@ -63,7 +63,7 @@ async def invite(update: Update, context: BotContext) -> None:
         "invite.created",
         invite=issued,
         link=link,
-        expires=issued.expires_at.astimezone(context.services.settings.tz),
+        expires=issued.expires_at,
     )
 
 

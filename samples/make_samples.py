@@ -27,6 +27,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 HERE = Path(__file__).resolve().parent
+# The day the dates below are written for: console mode's demo moves them all by the days
+# between this day and the day its database is made (assistant/demo.py, SAMPLE_AS_OF).
+AS_OF = date(2026, 11, 29)
 D = Decimal
 
 

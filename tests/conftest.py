@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
+from assistant.clock import TravelClock
 from assistant.db.database import Database
 
 REPO = Path(__file__).resolve().parent.parent
@@ -63,6 +64,17 @@ async def _drop_pg_database(admin_url: str, name: str) -> None:
         await conn.close()
 
 
+@pytest.fixture
+def clock() -> TravelClock:
+    """The clock of the bot under test: the host's time unless a test travels.
+
+    Everything that means "now" or "today" in a test comes from here (the services read it, the
+    database stamps rows with it), never from the host: a suite run at 23:50 in Shanghai, which
+    is still the day before in UTC, agrees with itself.
+    """
+    return TravelClock()
+
+
 @pytest.fixture(
     params=[
         pytest.param("sqlite", id="sqlite"),
@@ -75,17 +87,19 @@ async def _drop_pg_database(admin_url: str, name: str) -> None:
         ),
     ]
 )
-async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+async def database(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: TravelClock
+) -> AsyncIterator[Database]:
     """A migrated, empty database: one SQLite file, or a fresh PostgreSQL database per test."""
     if request.param == "sqlite":
-        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}", clock=clock)
         await db.start()
         yield db
         await db.dispose()
         return
     admin_url = os.environ[PG_ENV]
     url, name = await _create_pg_database(admin_url)
-    db = Database(url)
+    db = Database(url, clock=clock)
     try:
         await db.start()
         yield db
@@ -95,8 +109,8 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 
 
 @pytest.fixture
-async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+async def sqlite_db(tmp_path: Path, clock: TravelClock) -> AsyncIterator[Database]:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}", clock=clock)
     await db.start()
     yield db
     await db.dispose()
@@ -104,7 +118,7 @@ async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
 
 # --------------------------------------------------------------------------- the bot, end to end
 from dataclasses import dataclass  # noqa: E402
-from datetime import date, timedelta  # noqa: E402
+from datetime import timedelta  # noqa: E402
 from decimal import Decimal  # noqa: E402
 
 from assistant.config import Settings  # noqa: E402
@@ -118,7 +132,6 @@ from assistant.db.models import (  # noqa: E402
     Officer,
     PaymentMethod,
     Role,
-    utcnow,
 )
 from assistant.knowledge.base import KnowledgeBase  # noqa: E402
 from assistant.services import Services, build_knowledge, build_services  # noqa: E402
@@ -191,20 +204,21 @@ async def seed_team(services: Services) -> Team:
     """The test bank of :class:`Team`, in ``services``' database."""
     await services.start()
     people = Team()
+    now, today = services.clock.now(), services.today()
     async with services.database.session() as s:
         sup = Officer(
             telegram_id=people.supervisor,
             staff_no="S1",
             name="王主管",
             role=Role.SUPERVISOR,
-            joined_at=utcnow(),
+            joined_at=now,
         )
         sup9 = Officer(
             telegram_id=people.other_supervisor,
             staff_no="S9",
             name="赵主管",
             role=Role.SUPERVISOR,
-            joined_at=utcnow(),
+            joined_at=now,
         )
         s.add_all([sup, sup9])
         await s.flush()
@@ -214,7 +228,7 @@ async def seed_team(services: Services) -> Team:
             name="张伟",
             role=Role.OFFICER,
             supervisor_id=sup.id,
-            joined_at=utcnow(),
+            joined_at=now,
         )
         e2 = Officer(
             telegram_id=people.teammate,
@@ -222,7 +236,7 @@ async def seed_team(services: Services) -> Team:
             name="李娜",
             role=Role.OFFICER,
             supervisor_id=sup.id,
-            joined_at=utcnow(),
+            joined_at=now,
         )
         e9 = Officer(
             telegram_id=people.other_team_officer,
@@ -230,12 +244,11 @@ async def seed_team(services: Services) -> Team:
             name="陈静",
             role=Role.OFFICER,
             supervisor_id=sup9.id,
-            joined_at=utcnow(),
+            joined_at=now,
         )
         seat = Officer(staff_no="E3", name="刘洋", role=Role.OFFICER, supervisor_id=sup.id)
         s.add_all([e1, e2, e9, seat])
         await s.flush()
-        today = date.today()
         clients = [
             Client(
                 code="C001",
@@ -346,7 +359,7 @@ async def record_finished_visit(
 
     from assistant.db.models import AnswerStatus, Client, Visit, VisitAnswer, VisitStatus
 
-    finished = utcnow() - timedelta(days=days_ago)
+    finished = services.clock.now() - timedelta(days=days_ago)
     async with services.database.session() as s:
         client = await s.scalar(select(Client).where(Client.code == client_code))
         assert client is not None

@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from assistant.db.models import AuditEntry, Invite, Officer, Role, utcnow
+from assistant.db.models import AuditEntry, Invite, Officer, Role
 from benchmarks.hardening.access import ACTORS, MARKERS, PROBES, Row, render_table, run
 from tests.conftest import BotHarness, Team, record_finished_visit
 
@@ -313,7 +313,9 @@ async def test_an_expired_code_is_refused_and_the_stranger_stays_one(bot: BotHar
         bot.services.access.system_actor(), Role.OFFICER, "E77"
     )
     async with bot.services.database.session() as session:
-        await session.execute(update(Invite).values(expires_at=utcnow() - timedelta(minutes=1)))
+        await session.execute(
+            update(Invite).values(expires_at=bot.services.clock.now() - timedelta(minutes=1))
+        )
     late = bot.chat(6100)
     await late.send(f"/start {issued.code}")
     assert "已过期" in late.last_text

@@ -44,12 +44,10 @@ class Replica:
 
 
 @asynccontextmanager
-async def replica(api: FakeBotApi, settings, url: str, knowledge, *, clock=None, chat_model=None):
+async def replica(api: FakeBotApi, settings, url: str, knowledge, clock, *, chat_model=None):
     services = build_services(
-        settings, database=Database(url), knowledge=knowledge, chat_model=chat_model
+        settings, database=Database(url, clock=clock), knowledge=knowledge, chat_model=chat_model
     )
-    if clock is not None:
-        services.clock = clock
     application = build_application(settings, standin_builder(api), services=services)
     port, stop = free_port(), asyncio.Event()
     task = asyncio.create_task(
@@ -125,11 +123,11 @@ async def shared_db(pg_url, settings, knowledge) -> str:
     return pg_url
 
 
-async def test_a_visit_moves_between_replicas(settings, knowledge, shared_db):
+async def test_a_visit_moves_between_replicas(settings, knowledge, shared_db, clock):
     api = FakeBotApi()
     async with (
-        replica(api, settings, shared_db, knowledge) as a,
-        replica(api, settings, shared_db, knowledge) as b,
+        replica(api, settings, shared_db, knowledge, clock) as a,
+        replica(api, settings, shared_db, knowledge, clock) as b,
     ):
         officer = Officer(api, FakeUser(Team.officer, "张伟"))
         await officer.send(a, "/visit C001")
@@ -149,16 +147,16 @@ async def test_a_visit_moves_between_replicas(settings, knowledge, shared_db):
 
 
 async def test_the_monthly_plan_reaches_each_officer_once_with_two_replicas(
-    settings, knowledge, shared_db
+    settings, knowledge, shared_db, clock
 ):
     api = FakeBotApi()
     fast = settings.model_copy(update={"reminder_check_seconds": 0.05})
-    clock = lambda: datetime(2026, 11, 2, 9, 30, tzinfo=SHANGHAI)  # noqa: E731 - a Monday
+    clock.travel_to(datetime(2026, 11, 2, 9, 30, tzinfo=SHANGHAI))  # a Monday
     for person in (Team.officer, Team.teammate, Team.supervisor):
         api.add_user(FakeUser(person, "x"))
     async with (
-        replica(api, fast, shared_db, knowledge, clock=clock),
-        replica(api, fast, shared_db, knowledge, clock=clock),
+        replica(api, fast, shared_db, knowledge, clock),
+        replica(api, fast, shared_db, knowledge, clock),
     ):
         await asyncio.sleep(2)
     for person in (Team.officer, Team.teammate):
@@ -166,9 +164,11 @@ async def test_the_monthly_plan_reaches_each_officer_once_with_two_replicas(
         assert len(plans) == 1, person
 
 
-async def test_the_webhook_checks_the_secret_and_reports_health(settings, knowledge, shared_db):
+async def test_the_webhook_checks_the_secret_and_reports_health(
+    settings, knowledge, shared_db, clock
+):
     api = FakeBotApi()
-    async with replica(api, settings, shared_db, knowledge) as a:
+    async with replica(api, settings, shared_db, knowledge, clock) as a:
         body = api.numbered(api.text_update(api.add_user(FakeUser(Team.officer, "张伟")), "/help"))
         async with httpx.AsyncClient() as client:
             for headers in ({}, {SECRET_HEADER: "guess"}):
@@ -184,7 +184,7 @@ async def test_the_webhook_checks_the_secret_and_reports_health(settings, knowle
         assert api.chat_messages(Team.officer) == []
 
 
-async def test_a_stop_finishes_the_update_in_flight(settings, knowledge, shared_db):
+async def test_a_stop_finishes_the_update_in_flight(settings, knowledge, shared_db, clock):
     class Held(FakeListChatModel):
         gate: Any = None
 
@@ -197,7 +197,7 @@ async def test_a_stop_finishes_the_update_in_flight(settings, knowledge, shared_
     api = FakeBotApi()
     async with AsyncExitStack() as stack:
         a = await stack.enter_async_context(
-            replica(api, settings, shared_db, knowledge, chat_model=model)
+            replica(api, settings, shared_db, knowledge, clock, chat_model=model)
         )
         user = api.add_user(FakeUser(Team.officer, "张伟"))
         body = api.numbered(api.text_update(user, "出发前要在网上查客户什么？"))
@@ -215,7 +215,9 @@ async def test_a_stop_finishes_the_update_in_flight(settings, knowledge, shared_
     assert any("年报" in m.text for m in api.chat_messages(Team.officer))
 
 
-async def test_the_same_tap_through_two_replicas_is_recorded_once(settings, knowledge, shared_db):
+async def test_the_same_tap_through_two_replicas_is_recorded_once(
+    settings, knowledge, shared_db, clock
+):
     from sqlalchemy import func, select
 
     from assistant.db.models import VisitAnswer

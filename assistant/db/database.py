@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from assistant.clock import Clock, SystemClock
+from assistant.db.models import CLOCK_OPTION
 from assistant.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -32,13 +35,23 @@ _IN_SQLITE_TRANSACTION: ContextVar[bool] = ContextVar("in_sqlite_transaction", d
 
 
 class Database:
-    """Owns the engine. Creating it connects to nothing; :meth:`start` does."""
+    """Owns the engine. Creating it connects to nothing; :meth:`start` does.
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    Args:
+        clock: stamps the rows written (``created_at``, ``updated_at`` …) and is the clock the
+            services read through :meth:`now`, so stored times and computed ones agree.
+    """
+
+    def __init__(self, url: str, *, echo: bool = False, clock: Clock | None = None) -> None:
         self.url = make_url(url)
         self.safe_url = self.url.render_as_string(hide_password=True)
+        self.clock: Clock = clock or SystemClock()
         # hide_parameters: SQL errors end up in logs, and their parameters are customer data.
-        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+        kwargs: dict[str, Any] = {
+            "echo": echo,
+            "hide_parameters": True,
+            "execution_options": {CLOCK_OPTION: self.clock},
+        }
         if self.is_sqlite:
             if self.url.database and self.url.database != ":memory:":
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -55,6 +68,10 @@ class Database:
         # SQLite's busy handler (a dozen concurrent writers took minutes in a test); updates are
         # handled concurrently, so the process's transactions take turns here instead.
         self._sqlite_turn = asyncio.Lock() if self.is_sqlite else None
+
+    def now(self) -> datetime:
+        """The current moment (UTC) by this database's clock."""
+        return self.clock.now()
 
     @property
     def is_sqlite(self) -> bool:

@@ -24,11 +24,49 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
+from sqlalchemy.engine.interfaces import ExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from assistant.clock import Clock, SystemClock, as_utc
+
+# The execution option under which :class:`~assistant.db.database.Database` hands its clock to
+# the column defaults below.
+CLOCK_OPTION = "lva_clock"
+_SYSTEM_CLOCK = SystemClock()
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+def stamp(context: ExecutionContext) -> datetime:
+    """The time a row is written, from the clock of the database writing it.
+
+    A column default, so that ``created_at`` and ``updated_at`` follow the same injected clock
+    as the services do; a test that moves its clock moves the stamps too.
+    """
+    clock: Clock = context.execution_options.get(CLOCK_OPTION, _SYSTEM_CLOCK)
+    return clock.now()
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment stored in UTC and always read back timezone-aware.
+
+    PostgreSQL's ``timestamptz`` does this itself; SQLite has no such type, keeps the wall
+    time without its zone and hands back naive datetimes. Converting to UTC on the way in and
+    marking UTC on the way out gives both the same behaviour, and a naive moment is refused
+    before it is stored as a time of unknown zone.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class Role(enum.StrEnum):
@@ -84,7 +122,7 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar = {datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+    type_annotation_map: ClassVar = {datetime: UtcDateTime(), dict[str, Any]: JSON}
 
 
 class Officer(Base):
@@ -101,7 +139,7 @@ class Officer(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(default=True)
     joined_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=stamp)
 
     supervisor: Mapped[Officer | None] = relationship(remote_side=[id], lazy="raise")
 
@@ -117,7 +155,7 @@ class Invite(Base):
     staff_no: Mapped[str | None] = mapped_column(String(32))
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=stamp)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     used_by_officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
@@ -142,8 +180,8 @@ class Client(Base):
     handed_over_on: Mapped[date | None] = mapped_column(Date)
     # The client said they would introduce someone (客户介绍客户): a reason to drop by.
     referral_promised: Mapped[bool] = mapped_column(default=False, server_default=false())
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=stamp)
+    updated_at: Mapped[datetime] = mapped_column(default=stamp, onupdate=stamp)
 
     officer: Mapped[Officer] = relationship(lazy="raise")
     loans: Mapped[list[Loan]] = relationship(
@@ -167,7 +205,7 @@ class Loan(Base):
         _enum(RiskClass, "risk_class"), default=RiskClass.NORMAL
     )
     days_overdue: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=stamp, onupdate=stamp)
 
     client: Mapped[Client] = relationship(back_populates="loans", lazy="raise")
     guarantors: Mapped[list[Guarantor]] = relationship(
@@ -215,7 +253,7 @@ class AuditEntry(Base):
     __table_args__ = (Index("ix_audit_log_at", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=stamp)
     actor_officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(200))
@@ -230,7 +268,7 @@ class StateEntry(Base):
     namespace: Mapped[str] = mapped_column(String(32), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=stamp, onupdate=stamp)
 
 
 class RefusedContact(Base):
@@ -239,7 +277,7 @@ class RefusedContact(Base):
     __tablename__ = "refused_contacts"
 
     telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    refused_at: Mapped[datetime] = mapped_column(default=utcnow)
+    refused_at: Mapped[datetime] = mapped_column(default=stamp)
     failed_codes: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -265,8 +303,8 @@ class Visit(Base):
     )
     current: Mapped[str] = mapped_column(String(200))
     findings: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    started_at: Mapped[datetime] = mapped_column(default=stamp)
+    updated_at: Mapped[datetime] = mapped_column(default=stamp, onupdate=stamp)
     finished_at: Mapped[datetime | None]
     checkin_at: Mapped[datetime | None]
     checkin_latitude: Mapped[float | None] = mapped_column(Float)
@@ -293,7 +331,7 @@ class VisitAnswer(Base):
     value: Mapped[dict[str, Any]] = mapped_column(default=dict)
     raw_text: Mapped[str | None] = mapped_column(Text)
     approximate: Mapped[bool] = mapped_column(default=False)
-    answered_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    answered_at: Mapped[datetime] = mapped_column(default=stamp, onupdate=stamp)
 
 
 class EvidenceFile(Base):
@@ -311,7 +349,7 @@ class EvidenceFile(Base):
     file_name: Mapped[str | None] = mapped_column(String(255))
     telegram_file_unique_id: Mapped[str | None] = mapped_column(String(100))
     media_group_id: Mapped[str | None] = mapped_column(String(64))
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(default=stamp)
     exif_taken_at: Mapped[str | None] = mapped_column(String(32))
     exif_latitude: Mapped[float | None] = mapped_column(Float)
     exif_longitude: Mapped[float | None] = mapped_column(Float)
@@ -346,8 +384,8 @@ class EvidenceReading(Base):
     lines: Mapped[list[Any]] = mapped_column(JSON, default=list)
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     confirmed: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=stamp)
+    updated_at: Mapped[datetime] = mapped_column(default=stamp, onupdate=stamp)
 
 
 class ReportStatus(enum.StrEnum):
@@ -387,8 +425,8 @@ class Report(Base):
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
     reviewed_at: Mapped[datetime | None]
     review_comment: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=stamp)
+    updated_at: Mapped[datetime] = mapped_column(default=stamp, onupdate=stamp)
 
 
 class Alert(Base):
@@ -405,7 +443,7 @@ class Alert(Base):
     rule_id: Mapped[str] = mapped_column(String(100))
     severity: Mapped[str] = mapped_column(String(16))
     finding: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=stamp)
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
 
@@ -424,7 +462,7 @@ class ScheduleChange(Base):
     due_on: Mapped[date | None] = mapped_column(Date)
     snoozed_until: Mapped[date | None] = mapped_column(Date)
     reason: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=stamp)
 
 
 class SurveyTrip(Base):
@@ -440,7 +478,7 @@ class SurveyTrip(Base):
     on: Mapped[date] = mapped_column("on_date", Date)
     district: Mapped[str] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=stamp)
 
 
 class NotificationLog(Base):
@@ -453,5 +491,5 @@ class NotificationLog(Base):
     key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
     recipient_officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
-    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime] = mapped_column(default=stamp)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -14,13 +14,14 @@ import re
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, tzinfo
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from assistant.access import Viewer
+from assistant.clock import local_date
 from assistant.db.database import Database
 from assistant.db.models import Client, EvidenceFile, EvidenceReading, Visit, VisitStatus
 from assistant.errors import InvalidInput, NotFound
@@ -118,9 +119,11 @@ class ReadingService:
         files_root: Path,
         pool: OcrPool | None,
         *,
+        tz: tzinfo,
         large_item_min: float = 50_000,
     ) -> None:
         self.database = database
+        self.tz = tz
         self._checklist = checklist
         self.files_root = files_root
         self.pool = pool
@@ -341,10 +344,10 @@ class ReadingService:
             reading, record, visit = await self._owned(session, viewer, reading_id, finished=True)
             client = await session.get(Client, visit.client_id)
         assert client is not None
-        return self._view(reading, record, _card_of(client))
+        return self._view(reading, record, _card_of(client), local_date(visit.started_at, self.tz))
 
     def _view(
-        self, reading: EvidenceReading, record: EvidenceFile, card: ClientCard
+        self, reading: EvidenceReading, record: EvidenceFile, card: ClientCard, visit_date: date
     ) -> ReadingView:
         categories = self._categories()
         doc_type = reading.detected_type if reading.problem == "wrong_category" else None
@@ -380,7 +383,7 @@ class ReadingService:
             )
             checks = tuple(
                 c
-                for c in cross_check(card, {}, [preview], visit_date=date.today()).values()
+                for c in cross_check(card, {}, [preview], visit_date=visit_date).values()
                 # Only what the file alone can contradict; the rest needs the answers.
                 if c.status == "mismatch" and c.check.startswith(("licence.", "signboard."))
             )
@@ -442,7 +445,7 @@ class ReadingService:
                     .order_by(EvidenceReading.id)
                 )
             ).all()
-        return self._read([r for r, _ in rows], [s.date() for _, s in rows])
+        return self._read([r for r, _ in rows], [local_date(s, self.tz) for _, s in rows])
 
     def _read(
         self, rows: Sequence[EvidenceReading], days: Sequence[date] | None

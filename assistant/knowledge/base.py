@@ -73,13 +73,16 @@ class KnowledgeBase:
     A reload that finds a broken file raises :class:`KnowledgeError` and keeps serving the previous
     entries and index untouched.
 
-    When the vector store cannot be reached, loading and searching raise
-    :class:`KnowledgeUnavailable` (a :class:`KnowledgeError`) and the next question tries again: a
-    bot started while its Chroma server was down loads on the first question after it is back.
-    There is no BM25-only answer meanwhile, on purpose: whether a question is about the knowledge
-    base at all is decided by comparing its dense similarity to the entries with that to the
-    out-of-scope anchors (see :mod:`assistant.knowledge.retrieval`), and without the entries'
-    vectors an off-topic question that shares a few words with an entry would be answered.
+    Loading reads every vector into memory, and questions are searched there (exactly, so the
+    ranking is the same on every run; see :class:`~assistant.knowledge.index.DenseVectors`). So
+    once loaded, a replica keeps answering while its Chroma server is down; only a (re)load needs
+    the store. When it cannot be reached, loading raises :class:`KnowledgeUnavailable` (a
+    :class:`KnowledgeError`): a bot started while its Chroma server was down answers nothing and
+    loads on the first question after the server is back. There is no BM25-only answer meanwhile,
+    on purpose: whether a question is about the knowledge base at all is decided by comparing its
+    dense similarity to the entries with that to the out-of-scope anchors (see
+    :mod:`assistant.knowledge.retrieval`), and without the entries' vectors an off-topic question
+    that shares a few words with an entry would be answered.
 
     Args:
         follow_interval: at most this often (seconds), a question first checks whether another
@@ -153,7 +156,9 @@ class KnowledgeBase:
             # One line per outage. Before the first load the caller logs it (the start does).
             if not self._store_down and self._retriever is not None:
                 log.warning(
-                    "knowledge base: %s; questions are told it is temporarily unavailable", exc
+                    "knowledge base: %s; questions are answered from the index loaded before, "
+                    "and a re-index waits until the store is back",
+                    exc,
                 )
             self._store_down = True
             raise
@@ -187,7 +192,7 @@ class KnowledgeBase:
         report = self.index.sync(files.entries, force=force)
         retriever = Retriever(
             files.entries,
-            self.index,
+            self.index.vectors(),
             self.embedder,
             files.synonyms,
             self.index.anchor_vectors(files.anchors),
@@ -223,12 +228,13 @@ class KnowledgeBase:
         """The best entries for ``question``, after catching up with the shared index.
 
         Raises:
-            KnowledgeUnavailable: the vector store cannot be reached; ask again later.
+            KnowledgeUnavailable: nothing is loaded yet and the vector store cannot be reached;
+                ask again later.
             KnowledgeError: the knowledge base has not been loaded (a broken file at start).
         """
         await self._catch_up()
-        # Embedding is CPU work: keep PTB's event loop free.
-        return await self._guarded(self.search_sync, question, borrower, limit)
+        # Embedding is CPU work: keep PTB's event loop free. The search itself needs no store.
+        return await asyncio.to_thread(self.search_sync, question, borrower, limit)
 
     async def _catch_up(self) -> None:
         """Load now if the start could not reach the store; follow another replica's re-index."""
@@ -241,7 +247,11 @@ class KnowledgeBase:
         if time.monotonic() - self._checked_at < self.follow_interval:
             return
         self._checked_at = time.monotonic()
-        stored = await self._guarded(self.index.stored_fingerprint)
+        try:
+            stored = await self._guarded(self.index.stored_fingerprint)
+        except KnowledgeUnavailable:
+            # Every vector this replica needs is in memory: answer from them, look again later.
+            return
         if stored is None or stored == self._fingerprint:
             return
         async with self._lock:

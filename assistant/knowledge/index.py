@@ -2,7 +2,9 @@
 
 Each entry is stored as several vectors, because officers ask in two languages and in their own
 words: its titles and keywords, each bullet point in zh and en, and each example question. Sync is
-incremental: an entry whose content hash is unchanged is not embedded again.
+incremental: an entry whose content hash is unchanged is not embedded again. Chroma keeps the
+vectors and shares them between replicas; questions are searched exactly in memory
+(:class:`DenseVectors`).
 
 With ``CHROMA_URL`` every replica shares one index. A small state collection holds the fingerprint
 of the knowledge files the index was last synced from, so that a replica can tell another one has
@@ -15,7 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -34,6 +36,9 @@ ANCHORS = "out-of-scope-anchors"
 STATE = "knowledge-base-state"
 FINGERPRINT = "fingerprint"
 BATCH = 64
+# The dense side of retrieval looks at this many nearest vectors (several per entry).
+NEAREST = 60
+SIMILARITY_DECIMALS = 6
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -86,6 +91,45 @@ def _needs_store(
             raise KnowledgeUnavailable(type(failure).__name__) from exc
 
     return wrapper
+
+
+@dataclass(frozen=True)
+class DenseVectors:
+    """All vectors of the index in memory, searched exactly.
+
+    Chroma stores the vectors and shares them between replicas; the search itself is done here.
+    An approximate (HNSW) search can return a slightly different set of neighbours for the same
+    question depending on how the graph was built (the order and the threads of the inserts),
+    and with the entries' scores as close as they are, one missing neighbour reorders the
+    answer. An exact search over a thousand or so vectors costs well under a millisecond, and
+    it gives the same ranking for the same index on every run and every machine.
+
+    Rows are ordered by vector id; similarities are computed in float64 and rounded to
+    :data:`SIMILARITY_DECIMALS`, so that a difference in the last bits of a float (another
+    CPU's vector instructions) cannot reorder two vectors; equal similarities keep row order.
+    """
+
+    entry_ids: tuple[str, ...]
+    matrix: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.entry_ids)
+
+    def search(self, query_vector: np.ndarray, n_results: int = NEAREST) -> dict[str, float]:
+        """Best similarity per entry among the ``n_results`` nearest vectors."""
+        if not self.entry_ids:
+            return {}
+        similarities = np.round(
+            self.matrix @ np.asarray(query_vector, dtype=np.float64), SIMILARITY_DECIMALS
+        )
+        # lexsort's last key is the primary one: highest similarity first, then row order.
+        nearest = np.lexsort((np.arange(len(similarities)), -similarities))[:n_results]
+        best: dict[str, float] = {}
+        for row in nearest.tolist():
+            entry_id = self.entry_ids[row]
+            if entry_id not in best:
+                best[entry_id] = float(similarities[row])
+        return best
 
 
 @dataclass(frozen=True)
@@ -265,35 +309,27 @@ class KnowledgeIndex:
         )
 
     @_needs_store
-    def search(self, query_vector: np.ndarray, n_results: int = 60) -> dict[str, float]:
-        """Best cosine similarity per entry among the ``n_results`` nearest vectors.
+    def vectors(self) -> DenseVectors:
+        """Every vector of the index, read once into memory for exact search.
 
         Raises:
             KnowledgeUnavailable: the Chroma server cannot be reached.
         """
         try:
-            return self._nearest(query_vector, n_results)
+            stored = self._open().get(include=["embeddings", "metadatas"])
         except NotFoundError:
             # Another process rebuilt the collection (`bot.py reindex`): reopen it and retry.
             self._collection = None
-            return self._nearest(query_vector, n_results)
-
-    def _nearest(self, query_vector: np.ndarray, n_results: int) -> dict[str, float]:
-        collection = self._open()
-        count = collection.count()
-        if count == 0:
-            return {}
-        result = collection.query(
-            query_embeddings=[query_vector],
-            n_results=min(n_results, count),
-            include=["metadatas", "distances"],
+            stored = self._open().get(include=["embeddings", "metadatas"])
+        metas = stored["metadatas"] or []
+        embeddings = stored["embeddings"]
+        rows = sorted(
+            zip(stored["ids"], (m["entry_id"] for m in metas), range(len(metas)), strict=True)
         )
-        best: dict[str, float] = defaultdict(lambda: -1.0)
-        for meta, distance in zip(result["metadatas"][0], result["distances"][0], strict=True):
-            similarity = 1.0 - float(distance)
-            entry_id = meta["entry_id"]
-            best[entry_id] = max(best[entry_id], similarity)
-        return dict(best)
+        if not rows:
+            return DenseVectors((), np.zeros((0, 0)))
+        matrix = np.asarray(embeddings, dtype=np.float64)[[index for _, _, index in rows]]
+        return DenseVectors(tuple(entry_id for _, entry_id, _ in rows), matrix)
 
     @_needs_store
     def anchor_vectors(self, anchors: list[str]) -> np.ndarray:

@@ -1,6 +1,10 @@
 """Hybrid retrieval: dense (several vectors per entry) and BM25, fused by reciprocal rank, boosted
 by the borrower at hand, with a calibrated decision on whether the knowledge base covers a question.
 
+The ranking is deterministic for a given index: the dense side is an exact search (see
+:class:`~assistant.knowledge.index.DenseVectors`) and every tie is broken by entry id, so the same
+question gets the same order on every run and every machine.
+
 Why not a similarity threshold: e5 scores are bunched (a question about the weather still scores
 0.85 against some entry), so the decision is relative. The question is compared with the knowledge
 base and with a list of questions the knowledge base is not about (``knowledge/out_of_scope.yaml``):
@@ -19,7 +23,7 @@ import numpy as np
 
 from assistant.knowledge.embeddings import Embedder
 from assistant.knowledge.entries import KnowledgeEntry
-from assistant.knowledge.index import KnowledgeIndex
+from assistant.knowledge.index import DenseVectors
 from assistant.knowledge.lexical import (
     LexicalIndex,
     Synonyms,
@@ -98,15 +102,20 @@ class Calibration:
 
 
 def _ranks(scores: dict[str, float]) -> dict[str, int]:
-    ordered = sorted(scores, key=lambda key: -scores[key])
-    return {key: rank for rank, key in enumerate(ordered, start=1)}
+    return {key: rank for rank, key in enumerate(_best_first(scores), start=1)}
+
+
+def _best_first(scores: dict[str, float]) -> list[str]:
+    """Keys by descending score; equal scores by id, so that no tie is left to the order in
+    which a dict or a set happened to be filled."""
+    return sorted(scores, key=lambda key: (-scores[key], key))
 
 
 class Retriever:
     def __init__(
         self,
         entries: list[KnowledgeEntry],
-        index: KnowledgeIndex,
+        vectors: DenseVectors,
         embedder: Embedder,
         synonyms: Synonyms,
         anchors: np.ndarray,
@@ -114,7 +123,7 @@ class Retriever:
         cache_dir: Path | None = None,
     ) -> None:
         self.entries = {entry.id: entry for entry in entries}
-        self.index = index
+        self.vectors = vectors
         self.embedder = embedder
         self.synonyms = synonyms
         self.anchors = anchors
@@ -159,10 +168,10 @@ class Retriever:
         outside = 1.0
         if own_tokens:
             vector = self.embedder.embed_queries([question])[0]
-            dense = self.index.search(vector)
+            dense = self.vectors.search(vector)
             outside = float((self.anchors @ vector).max()) if self.anchors.size else -1.0
         fused = self._fuse(dense, lexical, borrower)
-        ordered = sorted(fused, key=lambda key: -fused[key])
+        ordered = _best_first(fused)
         hits = [
             Hit(self.entries[key], fused[key], dense.get(key, 0.0), lexical.get(key, 0.0))
             for key in ordered[:limit]
@@ -181,7 +190,7 @@ class Retriever:
     ) -> dict[str, float]:
         dense_rank, lexical_rank = _ranks(dense), _ranks(lexical)
         fused: dict[str, float] = {}
-        for key in set(dense_rank) | set(lexical_rank):
+        for key in dense_rank.keys() | lexical_rank.keys():
             score = 0.0
             if key in dense_rank:
                 score += 1.0 / (RRF_K + dense_rank[key])

@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.access import Viewer, record_read
+from assistant.clock import local_date, start_of_day
 from assistant.db.database import Database
 from assistant.db.models import (
     Alert,
@@ -226,7 +227,7 @@ class PlanService:
                 on=on,
                 district=district,
                 note=note,
-                created_at=now.astimezone(UTC),
+                created_at=now,
             )
             session.add(trip)
             await session.flush()
@@ -236,7 +237,7 @@ class PlanService:
                     action="plan.trip",
                     target=str(trip.id),
                     detail={"on": on.isoformat()},
-                    at=now.astimezone(UTC),
+                    at=now,
                 )
             )
             return TripView(trip.id, trip.on, trip.district, trip.note)
@@ -306,8 +307,7 @@ class PlanService:
                     due_on=due_on,
                     snoozed_until=snoozed_until,
                     reason=(reason or "").strip()[:200] or None,
-                    # SQLite keeps the wall time without its zone: always store UTC.
-                    created_at=now.astimezone(UTC),
+                    created_at=now,
                 )
             )
             session.add(
@@ -315,17 +315,15 @@ class PlanService:
                     actor_officer_id=viewer.officer_id or None,
                     action="plan.snooze" if snoozed_until else "plan.reschedule",
                     target=client.code,
-                    detail={"date": (snoozed_until or due_on or now.date()).isoformat()},
-                    at=now.astimezone(UTC),
+                    detail={"date": (snoozed_until or due_on or self._today(now)).isoformat()},
+                    at=now,
                 )
             )
             return ScheduleChangeView(client.code, client.name, due_on, snoozed_until)
 
     # ------------------------------------------------------------------------- helpers
     def _today(self, now: datetime) -> date:
-        if now.tzinfo is None:
-            raise ValueError("now must be timezone-aware")
-        return now.astimezone(self.rules.tz).date()
+        return local_date(now, self.rules.tz)
 
     def _period(self, year: int, month: int, today: date) -> Period:
         start, end = month_bounds(year, month)
@@ -355,12 +353,10 @@ class PlanService:
         )
 
     def _local_midnight(self, day: date) -> datetime:
-        return datetime.combine(day, time(), self.rules.tz).astimezone(UTC)
+        return start_of_day(day, self.rules.tz)
 
     def _local_date(self, moment: datetime) -> date:
-        # SQLite hands back naive datetimes for timezone-aware columns; they were stored in UTC.
-        aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        return aware.astimezone(self.rules.tz).date()
+        return local_date(moment, self.rules.tz)
 
     # ------------------------------------------------------------------------- loading
     async def _officers(self, session: AsyncSession) -> dict[int, OfficerInfo]:
@@ -530,12 +526,12 @@ class PlanService:
                 .group_by(Visit.client_id)
             ):
                 if at is not None:
-                    last_finished[client_id] = _aware(at)
+                    last_finished[client_id] = at
         reschedules: dict[int, date] = {}
         snoozes: dict[int, date] = {}
         for client_id, due_on, snoozed_until, created_at in changes:
             visited = last_finished.get(client_id)
-            if visited is not None and visited >= _aware(created_at):
+            if visited is not None and visited >= created_at:
                 continue
             if due_on is not None:
                 reschedules[client_id] = due_on
@@ -547,7 +543,3 @@ class PlanService:
 def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start : start + _CHUNK]
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

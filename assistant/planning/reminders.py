@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -40,6 +40,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from assistant.clock import local
 from assistant.config import Settings
 from assistant.db.database import Database
 from assistant.db.models import NotificationLog, Role
@@ -213,8 +214,7 @@ class ReminderService:
             "key": notification.key,
             "kind": notification.kind,
             "recipient_officer_id": notification.recipient_officer_id,
-            # SQLite keeps the wall time without its zone: always store UTC.
-            "sent_at": notification.at.astimezone(UTC),
+            "sent_at": notification.at,
             "payload": notification.payload(),
         }
         insert = sqlite_insert if self.database.is_sqlite else pg_insert
@@ -225,9 +225,7 @@ class ReminderService:
 
     # ------------------------------------------------------------------------- helpers
     def _local(self, now: datetime) -> datetime:
-        if now.tzinfo is None:
-            raise ValueError("now must be timezone-aware")
-        return now.astimezone(self.policy.tz)
+        return local(now, self.policy.tz)
 
     def _monthly(self, plans: AllPlans, now: datetime) -> list[Notification]:
         found = []

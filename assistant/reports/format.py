@@ -13,6 +13,7 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
+from assistant.clock import local
 from assistant.visits.checklist import AnswerType, Item
 
 TRAILING_PUNCTUATION = "。．.；;，,：:！!？? \n\t"
@@ -45,18 +46,18 @@ def format_date(value: date | str, labels: Mapping[str, Any]) -> str:
     return labels["date"].format(y=day.year, m=day.month, d=day.day)
 
 
-def format_datetime(moment: datetime, labels: Mapping[str, Any], tz: tzinfo | None = None) -> str:
-    """A moment to the minute, in ``tz`` when given (stored times are UTC)."""
-    local = moment.astimezone(tz) if tz is not None and moment.tzinfo is not None else moment
+def format_datetime(moment: datetime, labels: Mapping[str, Any], tz: tzinfo) -> str:
+    """A stored moment to the minute, as the clock in ``tz`` (the bank's ``TIMEZONE``) showed it."""
+    shown = local(moment, tz)
     return labels["datetime"].format(
-        date=format_date(local.date(), labels), hh=local.hour, mm=local.minute
+        date=format_date(shown.date(), labels), hh=shown.hour, mm=shown.minute
     )
 
 
-def format_time(moment: datetime, tz: tzinfo | None = None) -> str:
-    """``HH:MM`` in ``tz`` when given."""
-    local = moment.astimezone(tz) if tz is not None and moment.tzinfo is not None else moment
-    return f"{local.hour:02d}:{local.minute:02d}"
+def format_time(moment: datetime, tz: tzinfo) -> str:
+    """``HH:MM`` of a stored moment, in ``tz``."""
+    shown = local(moment, tz)
+    return f"{shown.hour:02d}:{shown.minute:02d}"
 
 
 def format_quantity(value: float, unit: str | None, labels: Mapping[str, Any]) -> str:

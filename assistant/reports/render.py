@@ -16,12 +16,13 @@ import functools
 import io
 import re
 from collections.abc import Mapping
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
+from assistant.clock import local_date
 from assistant.reports.format import bare, format_date, format_datetime, format_money, format_time
 from assistant.reports.images import PreparedImage, prepare_photos
 from assistant.reports.labels import DEFAULT_TEMPLATES, load_labels
@@ -55,7 +56,7 @@ _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def report_view(
-    data: ReportData, *, tz: tzinfo | None = None, templates_dir: Path = DEFAULT_TEMPLATES
+    data: ReportData, *, tz: tzinfo, templates_dir: Path = DEFAULT_TEMPLATES
 ) -> dict[str, Any]:
     """The report as strings in its language, ready for any layout.
 
@@ -152,9 +153,7 @@ def report_view(
     }
 
 
-def _header_rows(
-    data: ReportData, labels: Mapping[str, Any], tz: tzinfo | None
-) -> list[dict[str, str]]:
+def _header_rows(data: ReportData, labels: Mapping[str, Any], tz: tzinfo) -> list[dict[str, str]]:
     header, client, names = data.header, data.header.client, labels["header"]
     period = format_datetime(header.started_at, labels, tz)
     if header.finished_at is not None:
@@ -204,7 +203,7 @@ def _evidence_line(e: EvidenceRef, lang: str, sep: str, labels: Mapping[str, Any
     return f"{label}{sep}{e.value.get(lang)}"
 
 
-def _file_view(file: ReportFile, labels: Mapping[str, Any], tz: tzinfo | None) -> dict[str, Any]:
+def _file_view(file: ReportFile, labels: Mapping[str, Any], tz: tzinfo) -> dict[str, Any]:
     names = labels["photos"]
     title = file.category_title.get(labels["lang"]) if file.category_title else None
     parts = [names["number"].format(n=file.evidence_id)]
@@ -270,7 +269,7 @@ def _template(templates_dir: Path, name: str) -> Template:
 
 
 def render_chat_text(
-    data: ReportData, *, tz: tzinfo | None = None, templates_dir: Path = DEFAULT_TEMPLATES
+    data: ReportData, *, tz: tzinfo, templates_dir: Path = DEFAULT_TEMPLATES
 ) -> str:
     """The whole chat preview as one MarkdownV2 text (see :func:`render_chat`)."""
     view = report_view(data, tz=tz, templates_dir=templates_dir)
@@ -281,7 +280,7 @@ def render_chat_text(
 def render_chat(
     data: ReportData,
     *,
-    tz: tzinfo | None = None,
+    tz: tzinfo,
     templates_dir: Path = DEFAULT_TEMPLATES,
     limit: int = CHUNK_LIMIT,
 ) -> list[str]:
@@ -297,9 +296,7 @@ def render_chat(
 # ── HTML ────────────────────────────────────────────────────────────────────────────────────────
 
 
-def render_html(
-    data: ReportData, *, tz: tzinfo | None = None, templates_dir: Path = DEFAULT_TEMPLATES
-) -> str:
+def render_html(data: ReportData, *, tz: tzinfo, templates_dir: Path = DEFAULT_TEMPLATES) -> str:
     """The report as one self-contained HTML file: inline CSS, photos as data URIs (long side
     at most 1024 px), readable on a phone. Photos that cannot be opened are listed instead."""
     view = report_view(data, tz=tz, templates_dir=templates_dir)
@@ -323,7 +320,7 @@ def render_docx(
     data: ReportData,
     template_path: Path,
     *,
-    tz: tzinfo | None = None,
+    tz: tzinfo,
     templates_dir: Path = DEFAULT_TEMPLATES,
 ) -> bytes:
     """The report as a Word file, filled into the docxtpl template at ``template_path``.
@@ -380,8 +377,8 @@ def _xml_safe(value: Any) -> Any:
     return value
 
 
-def generated_file_name(data: ReportData, extension: str) -> str:
-    """A file name for the report: client code, date of the visit and version."""
-    started: datetime = data.header.started_at
+def generated_file_name(data: ReportData, extension: str, tz: tzinfo) -> str:
+    """A file name for the report: client code, day of the visit (in ``tz``) and version."""
+    started = local_date(data.header.started_at, tz)
     code = re.sub(r"[^\w-]+", "_", data.header.client.code).strip("_") or "client"
     return f"report_{code}_{started:%Y%m%d}_v{data.version}.{extension}"

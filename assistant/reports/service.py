@@ -16,7 +16,7 @@ import logging
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 
 from assistant.access import Viewer, viewer_of
 from assistant.alerts import AlertNotice, AlertService, Recipient
+from assistant.clock import local_date, local_iso
 from assistant.db.database import Database
 from assistant.db.models import (
     AuditEntry,
@@ -36,7 +37,6 @@ from assistant.db.models import (
     Visit,
     VisitAnswer,
     VisitStatus,
-    utcnow,
 )
 from assistant.errors import AccessDenied, AssistantError, InvalidInput, NotFound
 from assistant.evidence.service import ReadingService
@@ -371,7 +371,7 @@ class ReportService:
         report)."""
         if self.readings is None:
             return []
-        today = datetime.now(self.tz).date()
+        today = local_date(self.database.now(), self.tz)
         summary = await self.visits.summary(viewer, visit_id, today=today)
         facts = await self._facts(summary, visit_id, today)
         if not facts.documents:
@@ -414,7 +414,7 @@ class ReportService:
                 raise ReportLocked()
             stored.status = ReportStatus.SUBMITTED
             stored.version = report.version + 1
-            stored.submitted_at = utcnow()
+            stored.submitted_at = self.database.now()
             stored.narrative = narrative_text(own.data)
             stored.similarity_to_previous = own.similarity
             stored.findings = [finding_to_json(f) for f in findings]
@@ -467,7 +467,7 @@ class ReportService:
                 raise AlreadyReviewed()
             stored.status = ReportStatus.APPROVED if approve else ReportStatus.RETURNED
             stored.reviewer_id = viewer.officer_id
-            stored.reviewed_at = utcnow()
+            stored.reviewed_at = self.database.now()
             stored.review_comment = cleaned or None
             session.add(
                 _audit(
@@ -552,7 +552,7 @@ class ReportService:
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             index = []
             for entry in history.entries:
-                folder = f"{entry.started_at:%Y-%m-%d}_visit{entry.visit_id}"
+                folder = f"{local_date(entry.started_at, self.tz):%Y-%m-%d}_visit{entry.visit_id}"
                 answers = await self._answers_export(entry.visit_id)
                 archive.writestr(
                     f"{folder}/answers.json", json.dumps(answers, ensure_ascii=False, indent=2)
@@ -571,7 +571,7 @@ class ReportService:
                 index.append(
                     {
                         "visit": entry.visit_id,
-                        "started_at": entry.started_at.isoformat(),
+                        "started_at": local_iso(entry.started_at, self.tz),
                         "check_type": entry.check_type,
                         "status": entry.visit_status,
                         "report_status": entry.report_status,
@@ -676,11 +676,7 @@ class ReportService:
         return await self.visits.summary(viewer_of(author), visit.id, today=self._visit_day(visit))
 
     def _visit_day(self, visit: Visit) -> date:
-        moment = visit.finished_at or visit.started_at
-        if moment.tzinfo is None:
-            # SQLite hands back the stored UTC time without its zone.
-            moment = moment.replace(tzinfo=UTC)
-        return moment.astimezone(self.tz).date()
+        return local_date(visit.finished_at or visit.started_at, self.tz)
 
     async def _view(
         self, viewer: Viewer, report: Report, visit: Visit, author: Officer, lang: str
@@ -767,7 +763,7 @@ class ReportService:
             lang=lang,
             status=(status or report.status).value,
             version=max(version or report.version, 1),
-            now=utcnow(),
+            now=self.database.now(),
             review_comment=report.review_comment,
         )
         polished = (report.polished or {}).get(lang, {})
@@ -858,7 +854,7 @@ class ReportService:
                         "value": row.value.get("v"),
                         "raw_text": row.raw_text,
                         "approximate": row.approximate,
-                        "answered_at": row.answered_at.isoformat(),
+                        "answered_at": local_iso(row.answered_at, self.tz),
                     }
                 )
             return exported
@@ -893,7 +889,7 @@ class ReportService:
             # without the report's content.
             log.warning("report %s build failed: %s", fmt, type(exc).__name__)
             raise ReportBuildFailed() from exc
-        return content, generated_file_name(data, fmt)
+        return content, generated_file_name(data, fmt, self.tz)
 
 
 def _is_image(row: EvidenceFile) -> bool:

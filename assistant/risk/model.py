@@ -80,6 +80,7 @@ class RiskFacts:
     findings: Mapping[str, str]
     loans: tuple[LoanView, ...]
     missing_evidence: tuple[str, ...] = ()
-    visit_date: date = field(default_factory=date.today)
+    # The day of the visit in the bank's time zone; the rules that count days count from it.
+    visit_date: date = field(kw_only=True)
     # What the visit's read documents say against the record, by check id (evidence.crosscheck).
     documents: Mapping[str, DocumentCheck] = field(default_factory=dict)

@@ -17,7 +17,7 @@ import io
 import logging
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,7 @@ class Earlier:
 
     visit_id: int
     client_code: str
-    received_on: date
+    received_at: datetime
     same_visit: bool
 
 
@@ -248,7 +248,7 @@ class EvidenceService:
             if earlier_row is not None:
                 first, code = earlier_row
                 earlier = Earlier(
-                    first.visit_id, code, first.received_at.date(), first.visit_id == visit_id
+                    first.visit_id, code, first.received_at, first.visit_id == visit_id
                 )
             return SavedEvidence(
                 record.id,

@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 
 from assistant.access import Viewer
+from assistant.clock import local_date
 from assistant.db.database import Database
 from assistant.db.models import (
     AnswerStatus,
@@ -30,7 +31,6 @@ from assistant.db.models import (
     Visit,
     VisitAnswer,
     VisitStatus,
-    utcnow,
 )
 from assistant.errors import AssistantError, NotFound
 from assistant.knowledge.entries import Bilingual
@@ -179,10 +179,12 @@ class VisitService:
         portfolio: PortfolioService,
         *,
         first_check_days: int,
+        tz: tzinfo,
         evidence: EvidenceService | None = None,
         watch: Callable[..., Awaitable[tuple[Any, ...]]] | None = None,
     ) -> None:
         self.database = database
+        self.tz = tz
         self.watch = watch
         self.checklist_path = checklist_path
         self.portfolio = portfolio
@@ -434,7 +436,10 @@ class VisitService:
         last_visit = None
         if last is not None and last.finished_at is not None:
             last_visit = LastVisit(
-                last.finished_at.date(), last.check_type, answered, dict(last.findings)
+                local_date(last.finished_at, self.tz),
+                last.check_type,
+                answered,
+                dict(last.findings),
             )
         return Brief(
             card, self.default_check(card), last_visit, self.checklist.prechecks_for(kind, products)
@@ -606,7 +611,7 @@ class VisitService:
             visit.check_type,
             answers,
             dict(visit.findings),
-            visit.started_at.date(),
+            local_date(visit.started_at, self.tz),
         )
         return replace(view, alerts=alerts) if alerts else view
 
@@ -686,7 +691,7 @@ class VisitService:
         await self._move(
             visit,
             visit.current,
-            checkin_at=utcnow(),
+            checkin_at=self.database.now(),
             checkin_latitude=latitude,
             checkin_longitude=longitude,
             checkin_distance_m=distance,
@@ -733,7 +738,7 @@ class VisitService:
         """Store the visit as finished (its answers stay exactly as recorded)."""
         visit, _, _ = await self._load(viewer, visit_id, today)
         self._guard(visit, None)
-        now: datetime = utcnow()
+        now = self.database.now()
         await self._move(visit, FINISH, status=VisitStatus.FINISHED, finished_at=now)
         async with self.database.session() as session:
             session.add(

@@ -59,6 +59,7 @@ if str(REPO) not in sys.path:
 from sqlalchemy import func, select
 from telegram.ext import Application, ApplicationBuilder
 
+from assistant.clock import Clock, SystemClock, TravelClock, local, local_date
 from assistant.config import Settings
 from assistant.db.models import (
     AnswerStatus,
@@ -75,7 +76,6 @@ from assistant.db.models import (
     Visit,
     VisitAnswer,
     VisitStatus,
-    utcnow,
 )
 from assistant.services import Services, build_services
 from botapi.chat import Chat, polling, settle_in_process
@@ -120,16 +120,14 @@ DISK_FULL = "存储空间不足，照片未保存"
 DISK_FULL_EN = "storage is full, so the photo was not saved"
 MOVE_ON = ("⏭ 跳过", "继续 ▶", "⏭ Skip", "Continue ▶")
 
-Clock = Callable[[], datetime]
 
-
-def quiet_clock() -> datetime:
-    """Now, but at 23:30 in Shanghai: the quiet hours, so no reminder interrupts a scenario."""
-    return datetime.now(TZ).replace(hour=23, minute=30)
+def quiet_clock() -> Clock:
+    """Today at 23:30 in Shanghai: the quiet hours, so no reminder interrupts a scenario."""
+    return TravelClock(local(SystemClock().now(), TZ).replace(hour=23, minute=30))
 
 
 def fixed_clock(moment: datetime) -> Clock:
-    return lambda: moment
+    return TravelClock(moment)
 
 
 @dataclass
@@ -161,7 +159,7 @@ class Rig:
         self,
         root: Path,
         *,
-        clock: Clock = quiet_clock,
+        clock: Clock | None = None,
         clock_name: str = "quiet",
         reminder_seconds: float = 60.0,
     ) -> None:
@@ -169,7 +167,7 @@ class Rig:
         self.data_dir = root / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.api = FakeBotApi()
-        self.clock = clock
+        self.clock = clock or quiet_clock()
         self.clock_name = clock_name
         self.settings = Settings(
             _env_file=None,
@@ -190,9 +188,7 @@ class Rig:
 
     # ---------------------------------------------------------------- the bank
     def services(self) -> Services:
-        services = build_services(self.settings)
-        services.clock = self.clock
-        return services
+        return build_services(self.settings, clock=self.clock)
 
     @contextlib.asynccontextmanager
     async def database(self) -> AsyncIterator[Services]:
@@ -210,14 +206,14 @@ class Rig:
         :data:`REMINDER_DAY`."""
         async with self.database() as services:
             await services.access.ensure_admins(self.settings.admin_ids)
-            today = self.clock().date()
+            today = local_date(self.clock.now(), TZ)
             async with services.database.session() as s:
                 supervisor = Officer(
                     telegram_id=SUPERVISOR,
                     staff_no="S1",
                     name=PEOPLE[SUPERVISOR],
                     role=Role.SUPERVISOR,
-                    joined_at=utcnow(),
+                    joined_at=self.clock.now(),
                 )
                 s.add(supervisor)
                 await s.flush()
@@ -227,7 +223,7 @@ class Rig:
                     name=PEOPLE[OFFICER],
                     role=Role.OFFICER,
                     supervisor_id=supervisor.id,
-                    joined_at=utcnow(),
+                    joined_at=self.clock.now(),
                 )
                 teammate = Officer(
                     telegram_id=TEAMMATE,
@@ -235,7 +231,7 @@ class Rig:
                     name=PEOPLE[TEAMMATE],
                     role=Role.OFFICER,
                     supervisor_id=supervisor.id,
-                    joined_at=utcnow(),
+                    joined_at=self.clock.now(),
                 )
                 s.add_all([officer, teammate])
                 await s.flush()
@@ -292,7 +288,7 @@ class Rig:
         async with self.database() as services, services.database.session() as s:
             client = await s.scalar(select(Client).where(Client.code == "C001"))
             assert client is not None
-            finished = utcnow()
+            finished = self.clock.now()
             visit = Visit(
                 client_id=client.id,
                 officer_id=client.officer_id,
@@ -1143,14 +1139,12 @@ def child_main() -> int:
     install_kill_point(os.environ["FAULTS_KILL_AT"])
     clock_name = os.environ.get("FAULTS_CLOCK", "quiet")
     clock = (
-        quiet_clock if clock_name == "quiet" else fixed_clock(datetime.fromisoformat(clock_name))
+        quiet_clock() if clock_name == "quiet" else fixed_clock(datetime.fromisoformat(clock_name))
     )
     build = bot.build_services
 
     def build_with_clock(*args: Any, **kwargs: Any) -> Services:
-        services = build(*args, **kwargs)
-        services.clock = clock
-        return services
+        return build(*args, clock=clock, **kwargs)
 
     bot.build_services = build_with_clock  # type: ignore[assignment]
     return bot.main(["run"])

@@ -40,7 +40,7 @@ import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -68,7 +68,6 @@ from assistant.db.models import (
     Role,
     Visit,
     VisitAnswer,
-    utcnow,
 )
 from assistant.knowledge.answering import LlmComposer
 from assistant.knowledge.base import KnowledgeBase
@@ -277,21 +276,21 @@ async def seed_bank(services: Services, bank: Bank = Bank()) -> Bank:
     """Supervisors, officers and two clients each (one with a loan, a guarantor and collateral),
     straight into the database."""
     await services.start()
-    today = date.today()
+    today = services.today()
     async with services.database.session() as s:
         sup = Officer(
             telegram_id=bank.supervisor,
             staff_no="S1",
             name="王主管",
             role=Role.SUPERVISOR,
-            joined_at=utcnow(),
+            joined_at=services.clock.now(),
         )
         sup9 = Officer(
             telegram_id=bank.other_supervisor,
             staff_no="S9",
             name="赵主管",
             role=Role.SUPERVISOR,
-            joined_at=utcnow(),
+            joined_at=services.clock.now(),
         )
         s.add_all([sup, sup9])
         await s.flush()
@@ -303,7 +302,7 @@ async def seed_bank(services: Services, bank: Bank = Bank()) -> Bank:
                 name=f"经理{telegram_id}",
                 role=Role.OFFICER,
                 supervisor_id=supervisor_id,
-                joined_at=utcnow(),
+                joined_at=services.clock.now(),
             )
             s.add(officer)
             await s.flush()

@@ -46,16 +46,18 @@ from collections import Counter, OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw
 from sqlalchemy import func, select, text
 from telegram import Update
 from telegram.ext import Application
 
+from assistant.clock import local_date
 from assistant.config import Settings
 from assistant.db.database import Database
 from assistant.db.models import (
@@ -71,7 +73,6 @@ from assistant.db.models import (
     Report,
     ReportStatus,
     Role,
-    utcnow,
 )
 from assistant.knowledge.base import KnowledgeBase
 from assistant.services import build_knowledge, build_services
@@ -80,6 +81,9 @@ from bot import build_application
 from botapi.chat import polling
 from botapi.console import standin_builder
 from botapi.standin import BotApiError, BotMessage, FakeBotApi, FakeUser, StoredFile
+
+# The demo bank's TIMEZONE: the days of its seeded loans are days in Shanghai.
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CHROMA = REPO / "data" / "benchmark" / "chroma"
@@ -890,7 +894,7 @@ async def seed_bank(
     database: Database, officers: int, supervisors: int, rng: random.Random
 ) -> dict[int, list[str]]:
     """Supervisors, their officers and each officer's clients, with loans; the client codes."""
-    today = date.today()
+    today = local_date(database.now(), SHANGHAI)
     portfolio: dict[int, list[str]] = {}
     async with database.session() as session:
         leads = [
@@ -899,7 +903,7 @@ async def seed_bank(
                 staff_no=f"SS{s:03d}",
                 name=f"主管{s}",
                 role=Role.SUPERVISOR,
-                joined_at=utcnow(),
+                joined_at=database.now(),
             )
             for s in range(supervisors)
         ]
@@ -912,7 +916,7 @@ async def seed_bank(
                 name=f"官{n}",
                 role=Role.OFFICER,
                 supervisor_id=leads[n % supervisors].id,
-                joined_at=utcnow(),
+                joined_at=database.now(),
             )
             session.add(officer)
             await session.flush()

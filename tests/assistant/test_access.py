@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from assistant.access import AccessService
 from assistant.db.database import Database
-from assistant.db.models import AuditEntry, Client, ClientKind, Invite, Officer, Role, utcnow
+from assistant.db.models import AuditEntry, Client, ClientKind, Invite, Officer, Role
 from assistant.errors import AccessDenied, InvalidInput, InviteInvalid
 from assistant.portfolio import PortfolioService
 
@@ -47,7 +47,7 @@ async def test_a_code_is_single_use_and_expires(access: AccessService, database:
     late = await access.create_invite(AccessService.system_actor(), Role.OFFICER)
     async with database.session() as session:
         invite = (await session.scalars(select(Invite).where(Invite.used_at.is_(None)))).one()
-        invite.expires_at = utcnow() - timedelta(minutes=1)
+        invite.expires_at = database.now() - timedelta(minutes=1)
     with pytest.raises(InviteInvalid) as expired:
         await access.join(103, late.code, "迟到", "en")
     assert expired.value.params["reason"] == "expired"

@@ -1,6 +1,7 @@
 """Every message exists in zh and en and renders."""
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -11,7 +12,7 @@ PROMPTS = Path(__file__).resolve().parents[2] / "prompts" / "messages"
 
 @pytest.fixture(scope="module")
 def texts() -> Texts:
-    return Texts(PROMPTS)
+    return Texts(PROMPTS, ZoneInfo("Asia/Shanghai"))
 
 
 def test_both_languages_have_the_same_messages(texts: Texts):

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -65,7 +66,7 @@ def texts(tmp_path: Path) -> Texts:
     for lang in LANGUAGES:
         (root / lang).mkdir(parents=True)
         shutil.copy(REPO / "prompts" / "messages" / lang / "import.toml", root / lang)
-    return Texts(root)
+    return Texts(root, ZoneInfo("Asia/Shanghai"))
 
 
 def _sample_sheets() -> dict[str, list[list[Any]]]:

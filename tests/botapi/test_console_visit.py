@@ -153,7 +153,9 @@ async def test_a_complete_visit_in_the_console(settings, knowledge, tmp_path, co
     import sqlite3
 
     with sqlite3.connect(tmp_path / "data" / "demo" / "demo.db") as db:
-        status, findings = db.execute("select status, findings from visits").fetchone()
+        status, findings = db.execute(
+            "select status, findings from visits order by id desc"  # the demo has past visits
+        ).fetchone()
         stored = db.execute(
             "select item_id, value, raw_text from visit_answers where status = 'answered'"
         ).fetchall()

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from assistant.clock import TravelClock
 from assistant.db.models import Client, ClientKind, Loan, LoanProduct, Officer, PaymentMethod
 from bot import build_application
 from botapi.chat import Chat, polling, settle_in_process
@@ -23,34 +24,22 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 TICK = 0.05
 
 
-class Clock:
-    """The bot's clock, moved by the test."""
-
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-
 @pytest.fixture
 def settings(settings):
     return settings.model_copy(update={"reminder_check_seconds": TICK})
 
 
 @pytest.fixture
-def clock() -> Clock:
+def clock() -> TravelClock:
     # Late evening, in the quiet hours: nothing is sent until a test moves the clock on.
-    return Clock(datetime(2026, 9, 30, 23, 0, tzinfo=SHANGHAI))
+    return TravelClock(datetime(2026, 9, 30, 23, 0, tzinfo=SHANGHAI))
 
 
 @pytest.fixture
-async def services(settings, sqlite_db, knowledge, clock):
+async def services(settings, sqlite_db, knowledge):
     from assistant.services import build_services
 
-    built = build_services(settings, database=sqlite_db, knowledge=knowledge)
-    built.clock = clock
-    return built
+    return build_services(settings, database=sqlite_db, knowledge=knowledge)
 
 
 async def new_loan_client(
@@ -101,16 +90,16 @@ async def test_the_plan_reminders_and_escalation_across_national_day(bot, team: 
         datetime(2026, 10, 1, 9, 30, tzinfo=SHANGHAI),
         datetime(2026, 10, 7, 10, 0, tzinfo=SHANGHAI),
     ):
-        clock.moment = moment
+        clock.travel_to(moment)
         await tick(bot)
     assert bot.api.events_since(mark, team.officer) == []
 
     # 8 October, the first working day: before 09:00 still nothing, then the month's plan,
     # the overdue first check for the officer and the escalation for the supervisor.
-    clock.moment = datetime(2026, 10, 8, 8, 30, tzinfo=SHANGHAI)
+    clock.travel_to(datetime(2026, 10, 8, 8, 30, tzinfo=SHANGHAI))
     await tick(bot)
     assert bot.api.events_since(mark, team.officer) == []
-    clock.moment = datetime(2026, 10, 8, 9, 5, tzinfo=SHANGHAI)
+    clock.travel_to(datetime(2026, 10, 8, 9, 5, tzinfo=SHANGHAI))
     await bot.api.wait_for_messages(team.officer, since=mark)
     await tick(bot)
     to_officer = bot.api.events_since(mark, team.officer)
@@ -128,7 +117,7 @@ async def test_the_plan_reminders_and_escalation_across_national_day(bot, team: 
 
     # Later the same day: nothing is sent again.
     sent = len(bot.api.events)
-    clock.moment = datetime(2026, 10, 8, 15, 0, tzinfo=SHANGHAI)
+    clock.travel_to(datetime(2026, 10, 8, 15, 0, tzinfo=SHANGHAI))
     await tick(bot)
     assert len(bot.api.events) == sent
 
@@ -138,10 +127,10 @@ async def test_the_plan_reminders_and_escalation_across_national_day(bot, team: 
     await officer.press("😴 3天后再提醒")
     assert "10月11日 再提醒您" in officer.last_text
     mark = len(bot.api.events)
-    clock.moment = datetime(2026, 10, 9, 9, 30, tzinfo=SHANGHAI)
+    clock.travel_to(datetime(2026, 10, 9, 9, 30, tzinfo=SHANGHAI))
     await tick(bot)
     assert not [m for m in bot.api.events_since(mark, team.officer) if "N100" in m.text]
-    clock.moment = datetime(2026, 10, 12, 9, 30, tzinfo=SHANGHAI)
+    clock.travel_to(datetime(2026, 10, 12, 9, 30, tzinfo=SHANGHAI))
     await tick(bot)
     assert [m for m in bot.api.events_since(mark, team.officer) if "回访已逾期" in m.text]
 
@@ -158,14 +147,13 @@ async def test_a_restart_sends_nothing_twice(settings, sqlite_db, knowledge, tea
     from assistant.services import build_services
 
     await new_loan_client_via(settings, sqlite_db, knowledge, team)
-    clock.moment = datetime(2026, 10, 8, 9, 30, tzinfo=SHANGHAI)
+    clock.travel_to(datetime(2026, 10, 8, 9, 30, tzinfo=SHANGHAI))
     api = FakeBotApi()
     counts = []
     for _ in range(2):
         services = build_services(
-            settings, database=Database(str(sqlite_db.url)), knowledge=knowledge
+            settings, database=Database(str(sqlite_db.url), clock=clock), knowledge=knowledge
         )
-        services.clock = clock
         application = build_application(settings, standin_builder(api), services=services)
         async with polling(application):
             # The officer's chat exists, so the messages can be delivered.
@@ -186,7 +174,7 @@ async def new_loan_client_via(settings, database, knowledge, team: Team) -> None
 
 async def test_team_shows_progress_and_a_chart(bot, team: Team, clock):
     await new_loan_client(bot.services, team, date(2026, 9, 7))
-    clock.moment = datetime(2026, 10, 12, 11, 0, tzinfo=SHANGHAI)
+    clock.travel_to(datetime(2026, 10, 12, 11, 0, tzinfo=SHANGHAI))
     supervisor = bot.chat(team.supervisor)
     await supervisor.send("/team")
     summary = next(m for m in supervisor.replies if "团队回访进度" in m.text)
@@ -200,7 +188,7 @@ async def test_team_shows_progress_and_a_chart(bot, team: Team, clock):
 
 async def test_a_survey_trip_suggests_visits_on_the_way(bot, team: Team, clock):
     await new_loan_client(bot.services, team, date(2026, 9, 7))
-    clock.moment = datetime(2026, 10, 12, 11, 0, tzinfo=SHANGHAI)
+    clock.travel_to(datetime(2026, 10, 12, 11, 0, tzinfo=SHANGHAI))
     officer = bot.chat(team.officer)
     await officer.send("/trip 城西市场 10-20 看新客户")
     assert "已记下：10月20日 去城西市场" in officer.last_text
@@ -222,7 +210,7 @@ async def test_a_deadline_missed_before_the_import_is_not_escalated(bot, team: T
         client.created_at = datetime(2026, 10, 8, 8, 0, tzinfo=SHANGHAI)
     officer, supervisor = bot.chat(team.officer), bot.chat(team.supervisor)
     mark = len(bot.api.events)
-    clock.moment = datetime(2026, 10, 8, 9, 30, tzinfo=SHANGHAI)
+    clock.travel_to(datetime(2026, 10, 8, 9, 30, tzinfo=SHANGHAI))
     await bot.api.wait_for_messages(team.officer, since=mark)
     await tick(bot)
     assert any("回访已逾期" in m.text for m in bot.api.events_since(mark, team.officer))
@@ -232,7 +220,7 @@ async def test_a_deadline_missed_before_the_import_is_not_escalated(bot, team: T
 
 async def test_opening_lines_near_mid_autumn_for_a_loan_up_for_renewal(bot, team: Team, clock):
     await new_loan_client(bot.services, team, date(2025, 11, 1), matures=date(2026, 10, 30))
-    clock.moment = datetime(2026, 9, 20, 10, 0, tzinfo=SHANGHAI)  # 中秋 is 25 September
+    clock.travel_to(datetime(2026, 9, 20, 10, 0, tzinfo=SHANGHAI))  # 中秋 is 25 September
     officer = bot.chat(team.officer)
     await officer.send("/phrase N100")
     lines = officer.last_text

@@ -540,7 +540,7 @@ async def test_a_bill_is_checked_against_the_bill_of_the_clients_previous_visit(
 
     (earlier,) = await services.readings.earlier_documents(visit.visit_id)
     assert earlier.visit_date is not None
-    assert earlier.visit_date <= date.today() - timedelta(days=199)
+    assert earlier.visit_date <= services.today() - timedelta(days=199)
     card = await services.portfolio.client_card(visit.viewer, "C001", today=today)
     checks = await services.readings.checks(visit.visit_id, card, {}, visit_date=today)
 
@@ -552,7 +552,8 @@ async def test_a_bill_is_checked_against_the_bill_of_the_clients_previous_visit(
 async def test_a_visit_without_confirmed_documents_has_no_checks(services, visit):
     await visit.read()
     card = await services.portfolio.client_card(visit.viewer, "C001", today=date(2026, 10, 1))
-    assert await services.readings.checks(visit.visit_id, card, {}, visit_date=date.today()) == {}
+    checks = await services.readings.checks(visit.visit_id, card, {}, visit_date=services.today())
+    assert checks == {}
 
 
 # --- What the officer types -----------------------------------------------------------------

@@ -5,6 +5,7 @@ import asyncio
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
@@ -15,7 +16,7 @@ from assistant.knowledge.answering import AnswerService, LlmComposer, render_ans
 from assistant.portfolio import ClientCard, CollateralView, GuarantorView, LoanView
 
 PROMPTS = Path(__file__).resolve().parents[3] / "prompts"
-TEXTS = Texts(PROMPTS / "messages")
+TEXTS = Texts(PROMPTS / "messages", ZoneInfo("Asia/Shanghai"))
 
 
 def shop_card(days: int = 12) -> ClientCard:

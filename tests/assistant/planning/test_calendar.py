@@ -46,3 +46,20 @@ def test_a_year_the_package_does_not_cover_falls_back_to_monday_to_friday(calend
     warnings = [r for r in caplog.records if "2100" in r.getMessage()]
     assert len(warnings) == 1, "warned once, however often the year is asked about"
     assert "Monday to Friday" in warnings[0].getMessage()
+
+
+def first_uncovered_year(calendar: WorkCalendar) -> int:
+    """The first year from 2026 on that the installed chinese-calendar has no schedule for
+    (2027 with today's release; a later one after an upgrade)."""
+    return next(year for year in range(2026, 2200) if not calendar.covers(year))
+
+
+def test_the_year_after_the_last_known_schedule_works_monday_to_friday(calendar):
+    year = first_uncovered_year(calendar)
+    # Crossing from the last known year into the unknown one.
+    new_year = calendar.next_workday(date(year - 1, 12, 31))
+    assert new_year.year == year and new_year.weekday() < 5
+    for month in range(1, 13):
+        first = calendar.first_workday_of_month(year, month)
+        assert first.weekday() < 5 and first.day <= 3
+        assert all(date(year, month, d).weekday() >= 5 for d in range(1, first.day))

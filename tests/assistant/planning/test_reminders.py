@@ -227,3 +227,17 @@ async def test_two_replicas_marking_the_same_notification_record_it_once(
     results = await asyncio.gather(reminders.mark_sent(notes[0]), other_replica.mark_sent(notes[0]))
     assert sorted(results) == [False, True]
     assert notes[0].payload() == {"visits": notes[0].plan.planned, "overdue": 0}
+
+
+async def test_the_monthly_plan_goes_out_in_a_year_without_a_holiday_schedule(
+    people: People, new_loan: int, reminders: ReminderService
+):
+    from assistant.planning.calendar import WorkCalendar
+
+    calendar = WorkCalendar()
+    year = next(y for y in range(2026, 2200) if not calendar.covers(y))
+    first = calendar.first_workday_of_month(year, 3)  # Monday to Friday: the fallback
+    assert await reminders.due_notifications(at(first, "08:59")) == []
+    notes = await reminders.due_notifications(at(first, "09:00"))
+    assert ("monthly_plan", 3001) in kinds(notes)
+    assert all(n.key.endswith(f":{year}-03") for n in notes if n.kind == "monthly_plan")

@@ -1,4 +1,4 @@
-from datetime import date, time
+from datetime import time
 
 import pytest
 from pydantic import ValidationError
@@ -50,7 +50,7 @@ def test_malformed_times_are_refused_at_start(monkeypatch, name, value):
 
 async def test_built_from_the_services_settings_on_the_shared_team(services: Services, team: Team):
     planner = PlanService(services.database, PlanRules.from_settings(services.settings))
-    today = date.today()
+    today = services.today()
     supervisor = await services.access.viewer(team.supervisor)
     assert supervisor is not None
 

@@ -78,7 +78,7 @@ def test_yes_no_choices_dates_and_text(checklist: Checklist):
 def test_times_are_shown_in_the_banks_time_zone():
     moment = datetime(2026, 3, 2, 1, 5, tzinfo=UTC)
     assert format_datetime(moment, ZH, ZoneInfo("Asia/Shanghai")) == "2026年3月2日 09:05"
-    assert format_datetime(moment, EN) == "2026-03-02 01:05"
+    assert format_datetime(moment, EN, ZoneInfo("Asia/Shanghai")) == "2026-03-02 09:05"
     assert ZH["date"].format(y=2026, m=3, d=2) == "2026年3月2日"
     assert date(2026, 3, 2).isoformat() == EN["date"].format(y=2026, m=3, d=2)
 

@@ -97,10 +97,10 @@ def test_the_chat_preview_is_valid_markdown_v2_in_the_agreed_order(make_report, 
 
 
 def test_the_suggested_class_is_labelled_as_a_suggestion(make_report):
-    text = render_chat_text(make_report("zh"))
+    text = render_chat_text(make_report("zh"), tz=SHANGHAI)
     assert "建议分类：*关注*" in text
     assert "仅为系统根据检查记录给出的建议" in text
-    english = render_chat_text(make_report("en"))
+    english = render_chat_text(make_report("en"), tz=SHANGHAI)
     assert "Suggested class: *Special mention*" in english and "not a classification" in english
 
 
@@ -108,7 +108,7 @@ def test_special_characters_in_names_and_answers_are_escaped(make_report):
     data = make_report(
         "zh", name=HOSTILE_NAME, remarks="1+1=2 (见附件) #标签 ~删除~ `code` >引用 |x| {y}!"
     )
-    text = render_chat_text(data)
+    text = render_chat_text(data, tz=SHANGHAI)
     assert_valid_markdown_v2(text)
     assert "<b\\>张&李</b\\>\\_\\*\\[x\\]" in text
     assert "1\\+1\\=2 \\(见附件\\) \\#标签 \\~删除\\~ \\`code\\` \\>引用 \\|x\\| \\{y\\}\\!" in text
@@ -116,8 +116,8 @@ def test_special_characters_in_names_and_answers_are_escaped(make_report):
 
 def test_a_long_report_is_split_into_valid_chunks(make_report):
     data = make_report("zh", findings=long_findings(40), name=HOSTILE_NAME)
-    text = render_chat_text(data)
-    chunks = render_chat(data)
+    text = render_chat_text(data, tz=SHANGHAI)
+    chunks = render_chat(data, tz=SHANGHAI)
     assert len(chunks) >= 3
     for chunk in chunks:
         assert utf16_len(chunk) <= 4000
@@ -128,14 +128,16 @@ def test_a_long_report_is_split_into_valid_chunks(make_report):
 
 def test_an_overlong_remark_is_cut_safely(make_report):
     data = make_report("en", remarks="Cash (flow) is tight. " * 600)
-    chunks = render_chat(data)
+    chunks = render_chat(data, tz=SHANGHAI)
     assert all(utf16_len(c) <= 4000 for c in chunks)
     assert all((len(c) - len(c.rstrip("\\"))) % 2 == 0 for c in chunks)
-    assert "".join(chunks).replace("\n", "") == render_chat_text(data).replace("\n", "")
+    assert "".join(chunks).replace("\n", "") == render_chat_text(data, tz=SHANGHAI).replace(
+        "\n", ""
+    )
 
 
 def test_an_edited_paragraph_is_marked_in_the_preview(make_report):
-    text = render_chat_text(make_report("zh", overrides={"basic": "我自己写的。"}))
+    text = render_chat_text(make_report("zh", overrides={"basic": "我自己写的。"}), tz=SHANGHAI)
     assert "我自己写的。\n_本段由信贷员修改。_" in text
 
 
@@ -156,7 +158,7 @@ def test_the_html_file_is_self_contained_escaped_and_fit_for_phones(make_report)
 
 
 def test_the_english_html_has_english_labels(make_report):
-    html = render_html(make_report("en", photos=0))
+    html = render_html(make_report("en", photos=0), tz=SHANGHAI)
     assert '<html lang="en">' in html and "Risk signals (4)" in html
     assert "data:image" not in html
 
@@ -180,7 +182,7 @@ def test_the_word_file_holds_findings_name_and_one_image_per_photo(make_report):
 
 
 def test_the_word_file_in_english(make_report):
-    text, images = docx_text(render_docx(make_report("en", photos=1), TEMPLATE))
+    text, images = docx_text(render_docx(make_report("en", photos=1), TEMPLATE, tz=SHANGHAI))
     assert images == 1
     assert "Part of the loan was diverted" in text and "Suggested class: Special mention" in text
     assert "贷后检查报告" not in text
@@ -188,7 +190,7 @@ def test_the_word_file_in_english(make_report):
 
 def test_thirty_big_photos_still_make_a_report(make_report):
     data = make_report("zh", photos=30, photo_size=(2400, 1600))
-    content = render_docx(data, TEMPLATE)
+    content = render_docx(data, TEMPLATE, tz=SHANGHAI)
     _, images = docx_text(content)
     assert images == 30
     assert len(content) < 30 * 400_000  # downscaled, not the originals
@@ -196,14 +198,14 @@ def test_thirty_big_photos_still_make_a_report(make_report):
 
 def test_a_corrupt_photo_is_listed_not_embedded(make_report):
     data = make_report("zh", photos=2, corrupt=1)
-    text, images = docx_text(render_docx(data, TEMPLATE))
+    text, images = docx_text(render_docx(data, TEMPLATE, tz=SHANGHAI))
     assert images == 2
-    assert "第 3 号 · 门头、招牌和门牌号 · 收到于 2026年3月2日 06:30 · 无法打开，未嵌入" in text
+    assert "第 3 号 · 门头、招牌和门牌号 · 收到于 2026年3月2日 14:30 · 无法打开，未嵌入" in text
 
 
 def test_control_characters_do_not_break_the_word_file(make_report):
     data = make_report("zh", remarks="第一行\x07\x0c第二行\n第三行\x00")
-    text, _ = docx_text(render_docx(data, TEMPLATE))
+    text, _ = docx_text(render_docx(data, TEMPLATE, tz=SHANGHAI))
     assert "第一行第二行\n第三行" in text
 
 
@@ -214,21 +216,23 @@ def test_the_template_script_regenerates_a_working_template(make_report, tmp_pat
         [sys.executable, str(script), str(output)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
-    text, images = docx_text(render_docx(make_report("en", photos=2), output))
+    text, images = docx_text(render_docx(make_report("en", photos=2), output, tz=SHANGHAI))
     assert images == 2 and "Risk signals (4)" in text and "{{" not in text
 
 
 def test_a_report_without_findings_files_or_remarks(make_report):
     data = make_report("zh", photos=0, findings=[], remarks=None)
     data = replace(data, files=())
-    text, images = docx_text(render_docx(data, TEMPLATE))
+    text, images = docx_text(render_docx(data, TEMPLATE, tz=SHANGHAI))
     assert images == 0 and "本次检查未发现风险信号。" in text and "备注" not in text
-    assert "本次检查未发现风险信号。" in render_chat_text(data)
-    assert "本次检查未发现风险信号。" in render_html(data)
+    assert "本次检查未发现风险信号。" in render_chat_text(data, tz=SHANGHAI)
+    assert "本次检查未发现风险信号。" in render_html(data, tz=SHANGHAI)
 
 
 def test_file_names_are_safe(make_report):
-    assert generated_file_name(make_report("zh"), "docx") == "report_C001_20260302_v2.docx"
+    assert (
+        generated_file_name(make_report("zh"), "docx", SHANGHAI) == "report_C001_20260302_v2.docx"
+    )
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed here")

@@ -3,6 +3,7 @@ resume, stale buttons, finish — on SQLite and PostgreSQL."""
 
 from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -58,7 +59,11 @@ async def setup(database: Database):
         )
     access = AccessService(database, invite_ttl=timedelta(hours=1))
     service = VisitService(
-        database, KNOWLEDGE_DIR / "checklist.yaml", PortfolioService(database), first_check_days=30
+        database,
+        KNOWLEDGE_DIR / "checklist.yaml",
+        PortfolioService(database),
+        first_check_days=30,
+        tz=ZoneInfo("Asia/Shanghai"),
     )
     return service, await access.viewer(11), await access.viewer(12)
 
