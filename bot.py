@@ -42,11 +42,12 @@ from assistant.portfolio import ClientCard
 from assistant.services import Services, build_knowledge, build_services
 from handlers import ADMIN_COMMANDS, OFFICER_COMMANDS, register_handlers
 from handlers.context import SERVICES_KEY, BotContext
-from handlers.evidence import resume_readings
 from handlers.ordering import PerUserUpdateProcessor
 from handlers.persistence import DatabasePersistence
 from handlers.planning import send_reminders
+from handlers.reading import resume_readings
 from handlers.retrying import telegram_requests
+from handlers.session import Session
 from handlers.webhook import serve_webhook
 
 log = logging.getLogger("bot")
@@ -123,7 +124,7 @@ def build_application(
             .get_updates_request(get_updates_request)
         )
     application = (
-        builder.context_types(ContextTypes(context=BotContext))
+        builder.context_types(ContextTypes(context=BotContext, user_data=Session))
         .persistence(DatabasePersistence(services.state, services.start))
         .concurrent_updates(PerUserUpdateProcessor(settings.concurrent_updates, services.metrics))
         .rate_limiter(

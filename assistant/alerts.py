@@ -1,13 +1,15 @@
 """Risk alerts: a warning or critical finding goes to the officer's supervisor, once.
 
-A critical finding is alerted the moment its answer is recorded; warnings when the report is
-submitted. The (visit, rule) pair is unique in the database, so however often a visit is
-evaluated, a supervisor hears of each finding one time.
+A critical finding is alerted the moment it can be seen, through one path,
+:meth:`AlertService.alert_critical`: the visit service calls it after every recorded answer or
+look-up, the reading service after every confirmed document field. Warnings are alerted when
+the report is submitted. The (visit, rule) pair is unique in the database, so however often a
+visit is evaluated, a supervisor hears of each finding one time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,7 +23,8 @@ from assistant.db.models import Alert, AuditEntry, Client, Officer, Role, Visit
 from assistant.errors import AccessDenied, AssistantError, NotFound
 from assistant.portfolio import may_see_client
 from assistant.risk.facts import finding_from_json, finding_to_json
-from assistant.risk.model import Finding
+from assistant.risk.model import Finding, RiskFacts
+from assistant.risk.rules import RiskEngine
 
 
 class AlreadyAcknowledged(AssistantError):
@@ -57,8 +60,23 @@ class AlertNotice:
 
 
 class AlertService:
-    def __init__(self, database: Database) -> None:
+    """Stores alerts and says whom to tell.
+
+    Args:
+        engine: the risk rules (loaded on first use), for :meth:`alert_critical`.
+    """
+
+    def __init__(self, database: Database, engine: Callable[[], RiskEngine]) -> None:
         self.database = database
+        self.engine = engine
+
+    async def alert_critical(self, visit_id: int, facts: RiskFacts) -> tuple[AlertNotice, ...]:
+        """Alert the critical findings in ``facts`` now, not when the report is submitted (a
+        loan spent on something else should not wait); the new alerts."""
+        critical = self.engine().critical(facts)
+        if not critical:
+            return ()
+        return tuple(await self.raise_alerts(visit_id, critical))
 
     async def raise_alerts(self, visit_id: int, findings: Sequence[Finding]) -> list[AlertNotice]:
         """Record the alerting findings not alerted before for this visit; returns the new ones.

@@ -17,13 +17,22 @@ class AssistantError(Exception):
         super().__init__(f"{self.key} {params}")
 
 
-class DatabaseUnavailable(AssistantError):
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached (a restart, a failover, killed connections).
+
+    Not an :class:`AssistantError` on purpose: it says nothing about what the user asked for,
+    so no handler that tells a user their input was wrong, or a record is gone, may catch it.
+    It reaches the one error handler, which says "send it again", and whatever the user was
+    doing (the visit, the report they are editing) stays as it was.
+    """
+
     key = "error.database"
 
     def __init__(self, url: str, reason: str) -> None:
-        super().__init__(url=url, reason=reason)
+        super().__init__(url, reason)
         self.url = url
         self.reason = reason
+        self.params = {"url": url, "reason": reason}
 
     def __str__(self) -> str:
         return f"cannot reach the database at {self.url}: {self.reason}"

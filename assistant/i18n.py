@@ -12,10 +12,11 @@ from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 
-from jinja2 import Environment, StrictUndefined, Template
+from jinja2 import Template
 from markupsafe import Markup
 
 from assistant.clock import local_format
+from assistant.templates import environment
 
 Lang = Literal["zh", "en"]
 # The Telegram HTML tags the templates use; plain text drops them.
@@ -67,13 +68,9 @@ class Texts:
                     raise ValueError(f"{path}: keys defined twice: {sorted(clash)}")
                 merged.update(table)
             self._sources[lang] = merged
-        self._html = Environment(
-            autoescape=True, undefined=StrictUndefined, keep_trailing_newline=False
-        )
-        self._plain = Environment(autoescape=False, undefined=StrictUndefined)
-        for env in (self._html, self._plain):
-            env.filters["money"] = format_money
-            env.filters["local"] = self._local
+        # One environment for both forms: a message for Telegram is compiled inside an
+        # autoescape block, so what users typed is escaped there and nowhere else.
+        self._env = environment(filters={"money": format_money, "local": self._local})
         self._cache: dict[tuple[bool, str, str], Template] = {}
 
     def _local(self, value: date | datetime, pattern: str) -> str:
@@ -88,11 +85,12 @@ class Texts:
             source = self._sources[lang].get(key)
             if source is None:
                 raise KeyError(f"message {key!r} is missing from prompts/messages/{lang}/")
-            env = self._html if html else self._plain
-            if not html:
+            if html:
+                source = f"{{% autoescape true %}}{source}{{% endautoescape %}}"
+            else:
                 # Drop the template's own formatting tags; what users typed stays as typed.
                 source = MARKUP_TAG.sub("", source)
-            self._cache[cache_key] = env.from_string(source)
+            self._cache[cache_key] = self._env.from_string(source)
         return self._cache[cache_key]
 
     def render(self, lang: Lang, key: str, **params: Any) -> str:

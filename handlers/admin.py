@@ -11,8 +11,8 @@ from telegram.constants import ChatAction
 from assistant.db.models import Role
 from assistant.errors import AccessDenied, InvalidInput
 from assistant.importer import render_report
+from handlers.callbacks import ImportDecision
 from handlers.common import (
-    awaited_buttons,
     edit_or_say,
     keyboard,
     remember_choices,
@@ -20,11 +20,11 @@ from handlers.common import (
     stop_awaiting,
 )
 from handlers.context import BotContext
-from handlers.evidence import cancel_correction
+from handlers.reading import cancel_correction
 from handlers.report import cancel_report_input
+from handlers.session import PendingImport
 
 IMPORT_SUFFIXES = (".csv", ".xlsx")
-PENDING_IMPORT = "pending_import"
 ROLE_WORDS = {
     "officer": Role.OFFICER,
     "客户经理": Role.OFFICER,
@@ -70,8 +70,8 @@ async def invite(update: Update, context: BotContext) -> None:
 def _import_buttons(context: BotContext) -> list[list[tuple[str, str]]]:
     return [
         [
-            (context.text("importing.button_confirm"), "imp:ok"),
-            (context.text("importing.button_cancel"), "imp:no"),
+            (context.text("importing.button_confirm"), ImportDecision(True).encode()),
+            (context.text("importing.button_cancel"), ImportDecision(False).encode()),
         ]
     ]
 
@@ -106,7 +106,7 @@ async def receive_document(update: Update, context: BotContext) -> None:
         await edit_or_say(update, context, progress, text)
         return
     _drop_pending(context)
-    context.user_data[PENDING_IMPORT] = {"path": str(path), "filename": filename}
+    context.user_data.pending_import = PendingImport(str(path), filename)
     rows = _import_buttons(context)
     remember_choices(context, rows)
     await edit_or_say(update, context, progress, text, keyboard(rows))
@@ -119,7 +119,7 @@ async def import_decision(update: Update, context: BotContext) -> None:
     assert context.viewer is not None
     await query.answer()
     stop_awaiting(context)
-    pending = context.user_data.pop(PENDING_IMPORT, None)
+    pending, context.user_data.pending_import = context.user_data.pending_import, None
     if query.message is not None:
         await query.edit_message_reply_markup(None)
     if not context.viewer.is_admin:
@@ -128,17 +128,17 @@ async def import_decision(update: Update, context: BotContext) -> None:
     if pending is None:
         await say(update, context, "importing.nothing_pending")
         return
-    path = Path(pending["path"])
-    if query.data != "imp:ok":
+    path = Path(pending.path)
+    if not ImportDecision.parse(query.data).confirm:
         path.unlink(missing_ok=True)
         await say(update, context, "importing.cancelled")
         return
     if not path.exists():
         await say(update, context, "importing.nothing_pending")
         return
-    progress = await say(update, context, "importing.applying", filename=pending["filename"])
+    progress = await say(update, context, "importing.applying", filename=pending.filename)
     report = await context.services.importer.apply(
-        path, actor_officer_id=context.viewer.officer_id, filename=pending["filename"]
+        path, actor_officer_id=context.viewer.officer_id, filename=pending.filename
     )
     path.unlink(missing_ok=True)
     await edit_or_say(
@@ -149,17 +149,19 @@ async def import_decision(update: Update, context: BotContext) -> None:
     )
 
 
-def _drop_pending(context: BotContext) -> None:
-    pending = context.user_data.pop(PENDING_IMPORT, None)
-    if pending:
-        Path(pending["path"]).unlink(missing_ok=True)
+def _drop_pending(context: BotContext) -> bool:
+    pending, context.user_data.pending_import = context.user_data.pending_import, None
+    if pending is not None:
+        Path(pending.path).unlink(missing_ok=True)
+    return pending is not None
 
 
 async def cancel(update: Update, context: BotContext) -> None:
     """/cancel: drop whatever is waiting for a decision (nothing already saved is touched)."""
-    had_pending = PENDING_IMPORT in context.user_data or awaited_buttons(context) is not None
-    had_pending = cancel_report_input(context) or had_pending
-    had_pending = cancel_correction(context) or had_pending
-    _drop_pending(context)
-    stop_awaiting(context)
-    await say(update, context, "cancel.done" if had_pending else "cancel.nothing")
+    dropped = [
+        _drop_pending(context),
+        stop_awaiting(context),
+        cancel_report_input(context),
+        cancel_correction(context),
+    ]
+    await say(update, context, "cancel.done" if any(dropped) else "cancel.nothing")

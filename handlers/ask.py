@@ -13,21 +13,21 @@ from assistant.portfolio import ClientCard
 from handlers.common import edit_or_say, say, send_html
 from handlers.context import BotContext
 
-CURRENT_CLIENT = "current_client"
-
 
 async def ask_command(update: Update, context: BotContext) -> None:
     await _answer(update, context, " ".join(context.args or []))
 
 
-async def ask_free_text(update: Update, context: BotContext) -> None:
+async def ask_free_text(update: Update, context: BotContext) -> bool:
+    """Typed text that is nothing else: a question for the knowledge base."""
     assert update.message is not None
     await _answer(update, context, update.message.text or "")
+    return True
 
 
 async def _current_client(context: BotContext) -> ClientCard | None:
     """The client the officer last opened, if they may still see it."""
-    code = context.user_data.get(CURRENT_CLIENT)
+    code = context.user_data.client_code
     if not code or context.viewer is None:
         return None
     try:
@@ -35,7 +35,7 @@ async def _current_client(context: BotContext) -> ClientCard | None:
             context.viewer, code, today=context.services.today(), audit=False
         )
     except NotFound:
-        context.user_data.pop(CURRENT_CLIENT, None)
+        context.user_data.client_code = None
         return None
 
 

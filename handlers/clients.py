@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from assistant.errors import NotFound
-from handlers.ask import CURRENT_CLIENT
+from handlers.callbacks import BadButton, ClientsPage, OpenClient
 from handlers.common import keyboard, say
 from handlers.context import BotContext
 
@@ -22,12 +22,12 @@ async def list_clients(update: Update, context: BotContext, page: int = 1) -> No
     if result.total == 0:
         await say(update, context, "clients.empty", role=context.viewer.role.value)
         return
-    rows = [[(f"{row.code} {row.name}"[:60], f"cl:{row.code}")] for row in result.rows]
+    rows = [[(f"{row.code} {row.name}"[:60], OpenClient(row.code).encode())] for row in result.rows]
     nav = []
     if result.page > 1:
-        nav.append((context.text("clients.prev"), f"cl:p:{result.page - 1}"))
+        nav.append((context.text("clients.prev"), ClientsPage(result.page - 1).encode()))
     if result.page < result.pages:
-        nav.append((context.text("clients.next"), f"cl:p:{result.page + 1}"))
+        nav.append((context.text("clients.next"), ClientsPage(result.page + 1).encode()))
     if nav:
         rows.append(nav)
     await say(
@@ -45,8 +45,11 @@ async def clients_page(update: Update, context: BotContext) -> None:
     assert query is not None
     assert query.data is not None
     await query.answer()
-    page = query.data.removeprefix("cl:p:")
-    await list_clients(update, context, page=int(page) if page.isdigit() else 1)
+    try:
+        page = ClientsPage.parse(query.data).page
+    except BadButton:
+        page = 1
+    await list_clients(update, context, page=page)
 
 
 async def show_client(update: Update, context: BotContext) -> None:
@@ -61,7 +64,12 @@ async def client_pressed(update: Update, context: BotContext) -> None:
     assert query is not None
     assert query.data is not None
     await query.answer()
-    await _client_card(update, context, query.data.removeprefix("cl:"))
+    try:
+        code = OpenClient.parse(query.data).client_code
+    except BadButton:
+        await say(update, context, "error.not_found")
+        return
+    await _client_card(update, context, code)
 
 
 async def _client_card(update: Update, context: BotContext, code: str) -> None:
@@ -74,5 +82,5 @@ async def _client_card(update: Update, context: BotContext, code: str) -> None:
         await say(update, context, exc.key, **exc.params)
         return
     # Questions asked from now on are about this client ("what should I check for him?").
-    context.user_data[CURRENT_CLIENT] = card.code
+    context.user_data.client_code = card.code
     await say(update, context, "client.card", card=card)

@@ -14,28 +14,11 @@ from telegram import (
 )
 from telegram.constants import MessageLimit, ParseMode
 
-from assistant.errors import NotFound
 from handlers.context import BotContext
 
 # Telegram counts the visible text; keep a margin for the HTML tags that do not show.
 CHUNK = MessageLimit.MAX_TEXT_LENGTH - 200
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-# Row ids are 64-bit integers.
-MAX_ID = 2**63 - 1
-
-
-class UnknownId(NotFound, ValueError):
-    """A number in a button's data that no row can have (sent by a modified client). Both a
-    ``ValueError``, like any unreadable button data, and a :class:`NotFound`."""
-
-
-def parse_id(text: str) -> int:
-    """The row id in a button's data, checked before it reaches the database (which refuses a
-    number beyond 64 bits with an error of its own)."""
-    value = int(text)
-    if not 0 <= value <= MAX_ID:
-        raise UnknownId()
-    return value
 
 
 def split_message(text: str, limit: int = CHUNK) -> list[str]:
@@ -118,9 +101,6 @@ async def edit_or_say(
     return await send_html(update, context, text, markup)
 
 
-AWAITING = "awaiting_buttons"
-
-
 async def offer_choices(
     update: Update,
     context: BotContext,
@@ -134,13 +114,19 @@ async def offer_choices(
 
 
 def remember_choices(context: BotContext, rows: Sequence[Sequence[tuple[str, str]]]) -> None:
-    context.user_data[AWAITING] = [[list(button) for button in row] for row in rows]
+    context.user_data.buttons = [[(label, data) for label, data in row] for row in rows]
 
 
-def awaited_buttons(context: BotContext) -> list[list[tuple[str, str]]] | None:
-    rows = context.user_data.get(AWAITING)
-    return [[(label, data) for label, data in row] for row in rows] if rows else None
+def stop_awaiting(context: BotContext) -> bool:
+    """Forget the buttons offered; whether there were any."""
+    had = bool(context.user_data.buttons)
+    context.user_data.buttons = None
+    return had
 
 
-def stop_awaiting(context: BotContext) -> None:
-    context.user_data.pop(AWAITING, None)
+async def repeat_buttons(update: Update, context: BotContext) -> bool:
+    """Typed text where a tap was expected: the same buttons again, nothing lost."""
+    await say(
+        update, context, "fallback.press_a_button", markup=keyboard(context.user_data.buttons or [])
+    )
+    return True

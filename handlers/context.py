@@ -9,12 +9,14 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from assistant.access import Viewer
 from assistant.i18n import Lang, language_from_code
 from assistant.services import Services
+from handlers.session import Session
 
 SERVICES_KEY = "services"
 
 
-class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):
-    """Adds the domain services and the registered person behind the update."""
+class BotContext(CallbackContext[ExtBot[None], Session, dict[str, Any], dict[str, Any]]):
+    """Adds the domain services and the registered person behind the update; ``user_data`` is
+    the person's :class:`~handlers.session.Session`."""
 
     def __init__(
         self,

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from telegram import Update
 
-from handlers import admin, general, visit
+from handlers.admin import receive_document
 from handlers.context import BotContext
+from handlers.general import unexpected_message
+from handlers.visit import active_visit, visit_file
 
 
 async def file_received(update: Update, context: BotContext) -> None:
-    visit_id = await visit.active_visit(context)
+    visit_id = await active_visit(context)
     if visit_id is not None:
-        await visit.visit_file(update, context, visit_id)
+        await visit_file(update, context, visit_id)
     elif update.message is not None and update.message.document is not None:
-        await admin.receive_document(update, context)
+        await receive_document(update, context)
     else:
-        await general.unexpected_message(update, context)
+        await unexpected_message(update, context)

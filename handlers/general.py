@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from telegram import Update
 
-from handlers.ask import ask_free_text
-from handlers.common import awaited_buttons, keyboard, offer_choices, say, stop_awaiting
+from handlers.callbacks import BadButton, ChooseLanguage
+from handlers.common import offer_choices, say, stop_awaiting
 from handlers.context import BotContext
-from handlers.report import report_text
-from handlers.visit import visit_text
 
-LANG_CHOICES = (("中文", "lang:zh"), ("English", "lang:en"))
+LANG_CHOICES = (
+    ("中文", ChooseLanguage("zh").encode()),
+    ("English", ChooseLanguage("en").encode()),
+)
 
 
 async def show_help(update: Update, context: BotContext) -> None:
@@ -31,7 +32,11 @@ async def language_chosen(update: Update, context: BotContext) -> None:
     assert query.data is not None
     await query.answer()
     stop_awaiting(context)
-    await _set_language(update, context, query.data.removeprefix("lang:"))
+    try:
+        lang = ChooseLanguage.parse(query.data).lang
+    except BadButton:
+        return
+    await _set_language(update, context, lang)
 
 
 async def _set_language(update: Update, context: BotContext, lang: str) -> None:
@@ -44,21 +49,6 @@ async def _set_language(update: Update, context: BotContext, lang: str) -> None:
 
 async def unknown_command(update: Update, context: BotContext) -> None:
     await say(update, context, "fallback.unknown_command")
-
-
-async def text_outside_a_step(update: Update, context: BotContext) -> None:
-    """Text the report asked for goes there; text when a button was expected gets the same
-    buttons again; a visit's answer goes to the visit; any other text is a question for the
-    knowledge base."""
-    if await report_text(update, context):
-        return
-    rows = awaited_buttons(context)
-    if rows:
-        await say(update, context, "fallback.press_a_button", markup=keyboard(rows))
-        return
-    if await visit_text(update, context):
-        return
-    await ask_free_text(update, context)
 
 
 async def unexpected_message(update: Update, context: BotContext) -> None:

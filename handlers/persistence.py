@@ -14,14 +14,16 @@ from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict
 
 from assistant.state import StateStore
+from handlers.session import Session
 
 USER = "user_data"
 CHAT = "chat_data"
 CONVERSATION = "conversation:"
 
 
-class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, Any]]):
-    """Stores ``user_data``, ``chat_data`` and conversations as JSON rows.
+class DatabasePersistence(BasePersistence[Session, dict[str, Any], dict[str, Any]]):
+    """Stores each user's :class:`~handlers.session.Session`, ``chat_data`` and conversations as
+    JSON rows.
 
     Args:
         store: where the rows live.
@@ -58,8 +60,9 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
             self._written[(namespace, key)] = json.dumps(value, sort_keys=True, default=str)
         return {int(key): value for key, value in loaded.items()}
 
-    async def get_user_data(self) -> dict[int, dict[str, Any]]:
-        return await self._load_by_id(USER)
+    async def get_user_data(self) -> dict[int, Session]:
+        stored = await self._load_by_id(USER)
+        return {user_id: Session.from_json(value) for user_id, value in stored.items()}
 
     async def get_chat_data(self) -> dict[int, dict[str, Any]]:
         return await self._load_by_id(CHAT)
@@ -80,8 +83,8 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
     ) -> None:
         await self._save(CONVERSATION + name, json.dumps(list(key)), new_state)
 
-    async def update_user_data(self, user_id: int, data: dict[str, Any]) -> None:
-        await self._save(USER, str(user_id), data)
+    async def update_user_data(self, user_id: int, data: Session) -> None:
+        await self._save(USER, str(user_id), data.to_json())
 
     async def update_chat_data(self, chat_id: int, data: dict[str, Any]) -> None:
         await self._save(CHAT, str(chat_id), data)
@@ -98,7 +101,7 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
     async def drop_user_data(self, user_id: int) -> None:
         await self._save(USER, str(user_id), None)
 
-    async def refresh_user_data(self, user_id: int, user_data: dict[str, Any]) -> None:
+    async def refresh_user_data(self, user_id: int, user_data: Session) -> None:
         return None
 
     async def refresh_chat_data(self, chat_id: int, chat_data: dict[str, Any]) -> None:

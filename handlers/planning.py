@@ -1,7 +1,7 @@
 """The month's plan, survey trips, the team's progress, opening lines and the reminder job.
 
-Buttons: ``pl:p:<code>`` shows the pre-visit brief, ``pl:v:<code>`` opens the visit,
-``pl:s:<code>`` snoozes the reminders for three days and ``pl:l:<code>`` puts the visit off a week.
+Buttons (:class:`~handlers.callbacks.PlanAction`): show the pre-visit brief, open the visit,
+snooze the reminders for three days, or put the visit off a week.
 The reminder job runs every ``REMINDER_CHECK_SECONDS`` and sends whatever the reminder service
 says is due; the service records each sent notification, so a restart sends nothing twice.
 """
@@ -24,6 +24,7 @@ from assistant.errors import AssistantError
 from assistant.i18n import Lang, language_from_code
 from assistant.planning.model import MonthPlan, PlannedVisit
 from assistant.visits.parsing import ParseError, parse_date
+from handlers.callbacks import BadButton, PlanAction
 from handlers.common import NO_PREVIEW, keyboard, say
 from handlers.context import SERVICES_KEY, BotContext
 from handlers.visit import open_visit, show_brief
@@ -40,8 +41,14 @@ def _plan_buttons(context: BotContext, plan: MonthPlan, lang: Lang) -> Any:
     texts = context.services.texts
     rows = [
         [
-            (texts.plain(lang, "plan.button.prep", code=v.client_code), f"pl:p:{v.client_code}"),
-            (texts.plain(lang, "plan.button.visit", code=v.client_code), f"pl:v:{v.client_code}"),
+            (
+                texts.plain(lang, "plan.button.prep", code=v.client_code),
+                PlanAction("p", v.client_code).encode(),
+            ),
+            (
+                texts.plain(lang, "plan.button.visit", code=v.client_code),
+                PlanAction("v", v.client_code).encode(),
+            ),
         ]
         for v in plan.visits
         if not v.done
@@ -53,10 +60,10 @@ def _reminder_buttons(context: BotContext, visit: PlannedVisit, lang: Lang) -> A
     texts, code = context.services.texts, visit.client_code
     return keyboard(
         [
-            [(texts.plain(lang, "plan.button.start"), f"pl:v:{code}")],
+            [(texts.plain(lang, "plan.button.start"), PlanAction("v", code).encode())],
             [
-                (texts.plain(lang, "plan.button.snooze"), f"pl:s:{code}"),
-                (texts.plain(lang, "plan.button.later"), f"pl:l:{code}"),
+                (texts.plain(lang, "plan.button.snooze"), PlanAction("s", code).encode()),
+                (texts.plain(lang, "plan.button.later"), PlanAction("l", code).encode()),
             ],
         ]
     )
@@ -84,16 +91,21 @@ async def plan_command(update: Update, context: BotContext) -> None:
 
 
 async def plan_button(update: Update, context: BotContext) -> None:
-    """``pl:<action>:<client code>`` from a plan or a reminder."""
+    """A button from a plan or a reminder."""
     query = update.callback_query
     assert query is not None
     assert query.data is not None
     assert context.viewer is not None
     await query.answer()
-    _, action, code = [*query.data.split(":", 2), "", ""][:3]
+    try:
+        button = PlanAction.parse(query.data)
+    except BadButton:
+        await say(update, context, "plan.stale")
+        return
+    code = button.client_code
     services, now = context.services, context.services.now()
     try:
-        match action:
+        match button.verb:
             case "p":
                 await show_brief(update, context, code)
             case "v":
@@ -108,8 +120,6 @@ async def plan_button(update: Update, context: BotContext) -> None:
                     context.viewer, code, now.date() + timedelta(days=7), now=now
                 )
                 await say(update, context, "plan.rescheduled", change=change)
-            case _:
-                await say(update, context, "plan.stale")
     except AssistantError as exc:
         await say(update, context, exc.key, **exc.params)
 

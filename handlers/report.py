@@ -1,10 +1,11 @@
 """The report after a visit: preview, edit, submit, review, alerts and the archive.
 
-Buttons: ``rp:<visit>`` opens a visit's report; ``r:<report>:<action>[:<arg>]`` acts on one;
-``rv:<report>:<version>:a|r`` is the supervisor's decision on one submitted version, so a
-decision pressed twice, or on an older version, is refused; ``al:<alert>`` acknowledges an
-alert. What the officer types next (a section's text, remarks, a return comment) is noted in
-``user_data`` and goes to :func:`report_text` before anything else reads the text.
+Buttons (:mod:`handlers.callbacks`): :class:`OpenReport` opens a visit's report,
+:class:`ReportAction` acts on one, :class:`ReviewDecision` is the supervisor's decision on one
+submitted version (so a decision pressed twice, or on an older version, is refused) and
+:class:`Acknowledge` acknowledges an alert. What the officer types next (a section's text,
+remarks, a return comment) is noted in their session, and the router sends it to
+:func:`report_text` before anything else reads the text.
 """
 
 from __future__ import annotations
@@ -22,10 +23,16 @@ from assistant.alerts import AlertNotice, Recipient
 from assistant.errors import AssistantError
 from assistant.i18n import Lang, language_from_code
 from assistant.reports.service import ReportView, Review, Submission
-from handlers.common import NO_PREVIEW, keyboard, parse_id, say, send_html
+from handlers.callbacks import (
+    Acknowledge,
+    BadButton,
+    OpenReport,
+    ReportAction,
+    ReviewDecision,
+)
+from handlers.common import NO_PREVIEW, keyboard, say, send_html
 from handlers.context import BotContext
-
-REPORT_INPUT = "report_input"
+from handlers.session import ReportInput
 
 log = logging.getLogger(__name__)
 
@@ -63,15 +70,20 @@ def _actions(context: BotContext, view: ReportView, lang: Lang | None = None) ->
         return texts.plain(lang, f"report.button.{name}")
 
     rid = view.report_id
+
+    def act(action: str) -> str:
+        return ReportAction(rid, action).encode()
+
+    def decide(approve: bool) -> str:
+        return ReviewDecision(rid, view.data.version, approve).encode()
+
     rows: list[list[tuple[str, str]]] = []
     if view.editable:
-        rows.append([(label("edit"), f"r:{rid}:e"), (label("remarks"), f"r:{rid}:m")])
-        rows.append([(label("regenerate"), f"r:{rid}:g"), (label("submit"), f"r:{rid}:s")])
+        rows.append([(label("edit"), act("e")), (label("remarks"), act("m"))])
+        rows.append([(label("regenerate"), act("g")), (label("submit"), act("s"))])
     if view.reviewable:
-        version = view.data.version
-        decide = f"rv:{rid}:{version}"
-        rows.append([(label("approve"), f"{decide}:a"), (label("return"), f"{decide}:r")])
-    rows.append([(label("word"), f"r:{rid}:w"), (label("html"), f"r:{rid}:h")])
+        rows.append([(label("approve"), decide(True)), (label("return"), decide(False))])
+    rows.append([(label("word"), act("w")), (label("html"), act("h"))])
     return keyboard(rows)
 
 
@@ -114,8 +126,14 @@ async def report_command(update: Update, context: BotContext) -> None:
         if not context.args:
             pending = await reports.pending(context.viewer)
             rows = [
-                [(f"{code} {name} · {context.text('report.state.' + status)}"[:60], f"r:{rid}:o")]
-                for rid, code, name, status, _ in pending
+                [
+                    (
+                        f"{p.client_code} {p.client_name} · "
+                        f"{context.text('report.state.' + p.status)}"[:60],
+                        ReportAction(p.report_id, "o").encode(),
+                    )
+                ]
+                for p in pending
             ]
             await say(
                 update,
@@ -135,10 +153,15 @@ async def report_command(update: Update, context: BotContext) -> None:
 async def open_visit_report(update: Update, context: BotContext) -> None:
     """The button under a completed visit: draft (or open) its report."""
     data = await _pressed(update, context)
+    try:
+        button = OpenReport.parse(data)
+    except BadButton:
+        await say(update, context, "report.stale")
+        return
     progress = await say(update, context, "report.drafting")
     try:
         view = await context.services.reports.open_for_visit(
-            context.viewer, parse_id(data.removeprefix("rp:")), context.lang
+            context.viewer, button.visit_id, context.lang
         )
     except AssistantError as exc:
         await progress.edit_text(context.text(exc.key, **exc.params), parse_mode=ParseMode.HTML)
@@ -150,10 +173,10 @@ async def open_visit_report(update: Update, context: BotContext) -> None:
 async def report_button(update: Update, context: BotContext) -> None:
     """``r:<report>:<action>[:<arg>]`` from the officer's (or reviewer's) preview."""
     data = await _pressed(update, context)
-    _, report_text_id, action, arg = (data.split(":", 3) + [""] * 4)[:4]
     reports, viewer, lang = context.services.reports, context.viewer, context.lang
     try:
-        report_id = parse_id(report_text_id)
+        button = ReportAction.parse(data)
+        report_id, action, arg = button.report_id, button.action, button.arg
         match action:
             case "o":
                 await show(update, context, await reports.open(viewer, report_id, lang))
@@ -162,7 +185,7 @@ async def report_button(update: Update, context: BotContext) -> None:
                 if not view.editable:
                     raise AssistantError("report.locked")
                 rows = [
-                    [(s.title.get(lang), f"r:{report_id}:es:{i}")]
+                    [(s.title.get(lang), ReportAction(report_id, "es", str(i)).encode())]
                     for i, s in enumerate(view.data.sections)
                 ]
                 await say(update, context, "report.choose_section", markup=keyboard(rows))
@@ -171,17 +194,15 @@ async def report_button(update: Update, context: BotContext) -> None:
                 if not view.editable:
                     raise AssistantError("report.locked")
                 section = view.data.sections[int(arg)]
-                context.user_data[REPORT_INPUT] = {
-                    "report": report_id,
-                    "what": "section",
-                    "section": section.id,
-                }
+                context.user_data.report_input = ReportInput(
+                    report_id, "section", section=section.id
+                )
                 await say(update, context, "report.send_section_text", section=section)
             case "m":
                 view = await reports.open(viewer, report_id, lang)
                 if not view.editable:
                     raise AssistantError("report.locked")
-                context.user_data[REPORT_INPUT] = {"report": report_id, "what": "remarks"}
+                context.user_data.report_input = ReportInput(report_id, "remarks")
                 await say(update, context, "report.send_remarks", current=view.data.remarks)
             case "g":
                 progress = await say(update, context, "report.regenerating")
@@ -194,7 +215,7 @@ async def report_button(update: Update, context: BotContext) -> None:
             case "s":
                 await _submit(update, context, report_id)
             case _:
-                raise ValueError(action)
+                raise BadButton(action)
     except AssistantError as exc:
         await say(update, context, exc.key, **exc.params)
     except (ValueError, IndexError):
@@ -267,12 +288,12 @@ async def review_button(update: Update, context: BotContext) -> None:
     """``rv:<report>:<version>:a|r``: approve at once; return asks for the comment first."""
     data = await _pressed(update, context)
     try:
-        _, report_id_text, version_text, decision = data.split(":")
-        report_id, version = parse_id(report_id_text), parse_id(version_text)
-    except ValueError:
+        button = ReviewDecision.parse(data)
+    except BadButton:
         await say(update, context, "report.stale")
         return
-    if decision == "r":
+    report_id, version = button.report_id, button.version
+    if not button.approve:
         view = None
         try:
             view = await context.services.reports.open(context.viewer, report_id, context.lang)
@@ -282,11 +303,7 @@ async def review_button(update: Update, context: BotContext) -> None:
         if not view.reviewable or view.data.version != version:
             await say(update, context, "report.already_reviewed")
             return
-        context.user_data[REPORT_INPUT] = {
-            "report": report_id,
-            "what": "comment",
-            "version": version,
-        }
+        context.user_data.report_input = ReportInput(report_id, "comment", version=version)
         await say(update, context, "report.send_comment", view=view)
         return
     await _review(update, context, report_id, version, approve=True, comment=None)
@@ -336,47 +353,44 @@ async def _send_decision(context: BotContext, review: Review, to: Recipient) -> 
 
 
 async def report_text(update: Update, context: BotContext) -> bool:
-    """Text the officer was asked for (a section, remarks, a return comment); ``False`` if none
-    is awaited. A rejected text is explained and still awaited: nothing is lost."""
-    pending = context.user_data.get(REPORT_INPUT)
-    if not pending or update.message is None or context.viewer is None:
-        return False
+    """Text the officer (or the supervisor) was asked for: a section, remarks, a return comment.
+    A rejected text is explained and still awaited: nothing is lost."""
+    pending = context.user_data.report_input
+    assert pending is not None
+    assert update.message is not None
+    assert context.viewer is not None
     text = update.message.text or ""
     reports, viewer, lang = context.services.reports, context.viewer, context.lang
     try:
-        match pending["what"]:
+        match pending.what:
             case "section":
+                assert pending.section is not None
                 view = await reports.edit_section(
-                    viewer, pending["report"], pending["section"], text, lang
+                    viewer, pending.report_id, pending.section, text, lang
                 )
             case "remarks":
-                view = await reports.set_remarks(viewer, pending["report"], text, lang)
+                view = await reports.set_remarks(viewer, pending.report_id, text, lang)
             case "comment":
-                context.user_data.pop(REPORT_INPUT, None)
+                assert pending.version is not None
+                context.user_data.report_input = None
                 await _review(
-                    update,
-                    context,
-                    pending["report"],
-                    pending["version"],
-                    approve=False,
-                    comment=text,
+                    update, context, pending.report_id, pending.version, approve=False, comment=text
                 )
                 return True
-            case _:
-                context.user_data.pop(REPORT_INPUT, None)
-                return False
     except AssistantError as exc:
         if exc.key in ("report.locked", "error.not_found"):
-            context.user_data.pop(REPORT_INPUT, None)
+            context.user_data.report_input = None
         await say(update, context, exc.key, **exc.params)
         return True
-    context.user_data.pop(REPORT_INPUT, None)
-    await show(update, context, view, note=pending["what"])
+    context.user_data.report_input = None
+    await show(update, context, view, note=pending.what)
     return True
 
 
 def cancel_report_input(context: BotContext) -> bool:
-    return context.user_data.pop(REPORT_INPUT, None) is not None
+    had = context.user_data.report_input is not None
+    context.user_data.report_input = None
+    return had
 
 
 # ----------------------------------------------------------------------------- alerts
@@ -396,7 +410,7 @@ async def notify_alerts(context: BotContext, notices: list[AlertNotice] | tuple[
                         [
                             (
                                 context.services.texts.plain(lang, "alerts.button.ack"),
-                                f"al:{notice.alert.alert_id}",
+                                Acknowledge(notice.alert.alert_id).encode(),
                             )
                         ]
                     ]
@@ -411,7 +425,7 @@ async def alerts_command(update: Update, context: BotContext) -> None:
     # Officers see their own clients' alerts; acknowledging is for the supervisor.
     can_acknowledge = context.viewer.role.value != "officer"
     rows = [
-        [(context.text("alerts.button.ack_one", alert=a)[:60], f"al:{a.alert_id}")]
+        [(context.text("alerts.button.ack_one", alert=a)[:60], Acknowledge(a.alert_id).encode())]
         for a in alerts
         if can_acknowledge
     ]
@@ -423,13 +437,12 @@ async def alerts_command(update: Update, context: BotContext) -> None:
 async def acknowledge_pressed(update: Update, context: BotContext) -> None:
     data = await _pressed(update, context)
     try:
-        alert = await context.services.alerts.acknowledge(
-            context.viewer, parse_id(data.removeprefix("al:"))
-        )
+        button = Acknowledge.parse(data)
+        alert = await context.services.alerts.acknowledge(context.viewer, button.alert_id)
     except AssistantError as exc:
         await say(update, context, exc.key, **exc.params)
         return
-    except ValueError:
+    except BadButton:
         await say(update, context, "report.stale")
         return
     await say(update, context, "alerts.acknowledged", alert=alert)
@@ -453,16 +466,15 @@ async def history_command(update: Update, context: BotContext) -> None:
     for entry in history.entries:
         if entry.report_id is None:
             if entry.visit_status == "finished":
-                rows.append(
-                    [(context.text("history.button.draft", entry=entry), f"rp:{entry.visit_id}")]
-                )
+                draft = OpenReport(entry.visit_id).encode()
+                rows.append([(context.text("history.button.draft", entry=entry), draft)])
             continue
         label = context.text("history.button.entry", entry=entry)
         rows.append(
             [
-                (f"📄 {label}"[:60], f"r:{entry.report_id}:w"),
-                ("🌐 HTML", f"r:{entry.report_id}:h"),
-                ("👁", f"r:{entry.report_id}:o"),
+                (f"📄 {label}"[:60], ReportAction(entry.report_id, "w").encode()),
+                ("🌐 HTML", ReportAction(entry.report_id, "h").encode()),
+                ("👁", ReportAction(entry.report_id, "o").encode()),
             ]
         )
     await send_html(

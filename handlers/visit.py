@@ -1,9 +1,10 @@
 """/visit CLIENT: the guided visit in the chat.
 
-Every button carries the visit id and a token of the stop it was shown for, so a press on an old
-message, or a second press, is recognised as stale instead of being recorded twice. The visit the
-officer is on is kept in ``user_data`` (persisted in the database), so after a restart a typed
-answer still goes to the right question.
+Every button carries the visit id and a token of the stop it was shown for
+(:class:`~handlers.callbacks.VisitAction`), so a press on an old message, or a second press, is
+recognised as stale instead of being recorded twice. The visit the officer is on is kept in their
+session (persisted in the database), so after a restart a typed answer still goes to the right
+question.
 """
 
 from __future__ import annotations
@@ -12,21 +13,29 @@ from typing import Any
 
 from telegram import Update
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, NotFound
 from assistant.visits.checklist import AnswerType
 from assistant.visits.service import CHECKIN, DOCUMENTS, FINISH, PHOTOS, VisitView
 from handlers.ask import ask_command, ask_free_text
-from handlers.common import keyboard, parse_id, say
+from handlers.callbacks import (
+    AlbumCategory,
+    BadButton,
+    FileCategory,
+    OpenReport,
+    ResumeVisit,
+    StartPrechecks,
+    VisitAction,
+)
+from handlers.common import keyboard, say
 from handlers.context import BotContext
-from handlers.evidence import correction_text, start_reading
+from handlers.reading import start_reading
 from handlers.report import notify_alerts
 
-ACTIVE_VISIT = "active_visit"
 QUESTION_ENDINGS = ("?", "？")
 
 
 def _data(view: VisitView, action: str, value: str = "") -> str:
-    return f"v:{view.visit_id}:{view.token}:{action}:{value}"
+    return VisitAction(view.visit_id, view.token, action, value).encode()
 
 
 def _buttons(context: BotContext, view: VisitView) -> list[list[tuple[str, str]]]:
@@ -67,7 +76,7 @@ def _buttons(context: BotContext, view: VisitView) -> list[list[tuple[str, str]]
 
 
 async def show_stop(update: Update, context: BotContext, view: VisitView, **extra: Any) -> None:
-    context.user_data[ACTIVE_VISIT] = view.visit_id
+    context.user_data.visit_id = view.visit_id
     if view.stop.id == FINISH and extra.get("summary") is None:
         # The summary step lists what is answered and missing, however it is reached (resumed,
         # or shown again under a mid-visit question).
@@ -91,7 +100,8 @@ async def start_visit(update: Update, context: BotContext) -> None:
     if not context.args:
         open_visits = await visits.open_visits(context.viewer)
         rows = [
-            [(f"{code} {name}"[:60], f"vr:{visit_id}")] for visit_id, code, name, _ in open_visits
+            [(f"{v.client_code} {v.client_name}"[:60], ResumeVisit(v.visit_id).encode())]
+            for v in open_visits
         ]
         await say(
             update,
@@ -124,10 +134,11 @@ async def resume_pressed(update: Update, context: BotContext) -> None:
     assert context.viewer is not None
     await query.answer()
     try:
+        button = ResumeVisit.parse(query.data)
         view = await context.services.visits.view(
-            context.viewer, parse_id(query.data.removeprefix("vr:")), today=context.services.today()
+            context.viewer, button.visit_id, today=context.services.today()
         )
-    except (AssistantError, ValueError):
+    except (AssistantError, BadButton):
         await say(update, context, "visit.stale")
         return
     await open_visit(update, context, view.client.code)
@@ -140,12 +151,12 @@ async def visit_button(update: Update, context: BotContext) -> None:
     assert query.data is not None
     assert context.viewer is not None
     await query.answer()
-    _, visit_id_text, token, action, value = (query.data.split(":", 4) + [""] * 5)[:5]
     visits, today = context.services.visits, context.services.today()
     viewer = context.viewer
     try:
-        visit_id = parse_id(visit_id_text)
-        match action:
+        button = VisitAction.parse(query.data)
+        visit_id, token, value = button.visit_id, button.token, button.value
+        match button.action:
             case "c":
                 view = await visits.choose(viewer, visit_id, token, value, today=today)
             case "s":
@@ -156,7 +167,7 @@ async def visit_button(update: Update, context: BotContext) -> None:
                 view = await visits.back(viewer, visit_id, token, today=today)
             case "p":
                 view = await visits.pause(viewer, visit_id, today=today)
-                context.user_data.pop(ACTIVE_VISIT, None)
+                context.user_data.leave_visit()
                 await say(update, context, "visit.paused", view=view)
                 return
             case "j":
@@ -173,19 +184,18 @@ async def visit_button(update: Update, context: BotContext) -> None:
                 view = await visits.jump(viewer, visit_id, group.id, today=today)
             case "f":
                 summary = await visits.complete(viewer, visit_id, today=today)
-                context.user_data.pop(ACTIVE_VISIT, None)
+                context.user_data.leave_visit()
+                draft = OpenReport(summary.view.visit_id).encode()
                 await say(
                     update,
                     context,
                     "visit.completed",
-                    markup=keyboard(
-                        [[(context.text("report.button.draft"), f"rp:{summary.view.visit_id}")]]
-                    ),
+                    markup=keyboard([[(context.text("report.button.draft"), draft)]]),
                     summary=summary,
                 )
                 return
             case _:
-                raise ValueError(action)
+                raise BadButton(button.action)
     except AssistantError as exc:
         await say(update, context, exc.key, **exc.params)
         return
@@ -203,37 +213,43 @@ async def after_answer(update: Update, context: BotContext, view: VisitView) -> 
     await show_stop(update, context, view)
 
 
-async def active_visit(context: BotContext) -> int | None:
-    """The visit the officer is on: the one they last opened in this chat, or — if that note
-    was lost with a crash before it was saved — their only visit still open in the database."""
-    visit_id = context.user_data.get(ACTIVE_VISIT)
-    if visit_id is not None or context.viewer is None:
-        return visit_id
+async def recover_visit(context: BotContext) -> None:
+    """Put the officer's visit back in the session if that note was lost with a crash before it
+    was saved: their only visit still open (not paused) in the database."""
+    session = context.user_data
+    if session.visit_id is not None or context.viewer is None:
+        return
     still_open = [
-        v for v in await context.services.visits.open_visits(context.viewer) if v[3] == "open"
+        v for v in await context.services.visits.open_visits(context.viewer) if not v.paused
     ]
     if len(still_open) == 1:
-        context.user_data[ACTIVE_VISIT] = still_open[0][0]
-        return still_open[0][0]
-    return None
+        session.visit_id = still_open[0].visit_id
+
+
+async def active_visit(context: BotContext) -> int | None:
+    """The visit the officer is on (see :func:`recover_visit`)."""
+    await recover_visit(context)
+    return context.user_data.visit_id
 
 
 async def visit_text(update: Update, context: BotContext) -> bool:
     """A typed message while a visit is open: the answer to the current question, or a
-    question for the knowledge base (then the same step is shown again). ``False`` when no
-    visit is active, so the caller treats the text as usual."""
-    if await correction_text(update, context):
-        return True
-    visit_id = await active_visit(context)
-    if visit_id is None or update.message is None:
-        return False
+    question for the knowledge base (then the same step is shown again).
+
+    ``False`` when the visit is gone (finished elsewhere, or no longer the officer's): the
+    session leaves it, and the router sends the text where the session now says. A database
+    that cannot be reached is not that: it goes to the error handler, and the visit stays.
+    """
+    visit_id = context.user_data.visit_id
+    assert visit_id is not None
+    assert update.message is not None
     assert context.viewer is not None
     text = update.message.text or ""
     visits, today = context.services.visits, context.services.today()
     try:
         view = await visits.view(context.viewer, visit_id, today=today)
-    except AssistantError:
-        context.user_data.pop(ACTIVE_VISIT, None)
+    except NotFound:
+        context.user_data.leave_visit()
         return False
     if text.strip().endswith(QUESTION_ENDINGS):
         await ask_free_text(update, context)
@@ -294,11 +310,11 @@ async def visit_location(update: Update, context: BotContext) -> None:
     await after_answer(update, context, view)
 
 
-def _category_rows(
-    context: BotContext, view: VisitView, prefix: str
+def _file_category_rows(
+    context: BotContext, view: VisitView, evidence_id: int
 ) -> list[list[tuple[str, str]]]:
     return [
-        [(need.title.get(context.lang)[:40], f"{prefix}:{i}")]
+        [(need.title.get(context.lang)[:40], FileCategory(evidence_id, i).encode())]
         for i, need in enumerate(view.evidence)
     ]
 
@@ -351,7 +367,7 @@ async def visit_file(update: Update, context: BotContext, visit_id: int) -> None
         )
         return
     reads = services.readings.reads(saved.category)
-    rows = _category_rows(context, view, f"ve:{saved.id}") if view.evidence and not reads else []
+    rows = _file_category_rows(context, view, saved.id) if view.evidence and not reads else []
     await say(
         update,
         context,
@@ -406,7 +422,7 @@ async def _album_done(context: BotContext) -> None:
         viewer, album["visit"], today=context.services.today()
     )
     rows = [
-        [(need.title.get(context.lang)[:40], f"vg:{view.visit_id}:{group_id}:{i}")]
+        [(need.title.get(context.lang)[:40], AlbumCategory(view.visit_id, group_id, i).encode())]
         for i, need in enumerate(view.evidence)
     ]
     await context.bot.send_message(
@@ -427,21 +443,23 @@ async def tag_pressed(update: Update, context: BotContext) -> None:
     assert context.viewer is not None
     await query.answer()
     services = context.services
-    visit_id = context.user_data.get(ACTIVE_VISIT)
+    visit_id = context.user_data.visit_id
     try:
         if visit_id is None:
-            raise ValueError("no active visit")
+            raise BadButton("no active visit")
         view = await services.visits.view(context.viewer, visit_id, today=services.today())
-        parts = query.data.split(":")
-        need = view.evidence[int(parts[-1])]
-        if parts[0] == "ve":
-            await services.evidence.retag(context.viewer, parse_id(parts[1]), need.id)
-            filed = [parse_id(parts[1])]
+        if query.data.startswith("ve:"):
+            file_button = FileCategory.parse(query.data)
+            need = view.evidence[file_button.index]
+            await services.evidence.retag(context.viewer, file_button.evidence_id, need.id)
+            filed = [file_button.evidence_id]
         else:
+            album_button = AlbumCategory.parse(query.data)
+            need = view.evidence[album_button.index]
             filed = await services.evidence.retag_group(
-                context.viewer, parse_id(parts[1]), parts[2], need.id
+                context.viewer, album_button.visit_id, album_button.album, need.id
             )
-    except (AssistantError, ValueError, IndexError):
+    except (AssistantError, BadButton, IndexError):
         await say(update, context, "visit.stale")
         return
     # Filed: the category buttons go, so the step's own buttons are the ones left to tap.
@@ -472,7 +490,9 @@ async def show_brief(update: Update, context: BotContext, code: str) -> None:
     openers = await context.services.opening_lines.for_card(
         context.viewer, brief.client, today=context.services.today(), lang=context.lang
     )
-    rows = [[(context.text("visit.button.start_prechecks"), f"vp:{brief.client.code}")]]
+    rows = [
+        [(context.text("visit.button.start_prechecks"), StartPrechecks(brief.client.code).encode())]
+    ]
     await say(
         update,
         context,
@@ -489,7 +509,12 @@ async def prep_start_pressed(update: Update, context: BotContext) -> None:
     assert query is not None
     assert query.data is not None
     await query.answer()
-    await open_visit(update, context, query.data.removeprefix("vp:"))
+    try:
+        button = StartPrechecks.parse(query.data)
+    except BadButton:
+        await say(update, context, "visit.stale")
+        return
+    await open_visit(update, context, button.client_code)
 
 
 async def ask_during_visit(update: Update, context: BotContext) -> None:

@@ -1,6 +1,7 @@
 """The dependency direction is bot.py → handlers → assistant, and the domain never sees telegram."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -149,5 +150,91 @@ def test_templates_show_dates_and_times_through_the_local_filter():
         str(path.relative_to(REPO))
         for path in templates
         if "strftime" in (text := path.read_text(encoding="utf-8")) or ".isoformat(" in text
+    ]
+    assert offenders == []
+
+
+# ----------------------------------------------------------------------------- layers and homes
+def module_imports(package: str) -> dict[str, set[str]]:
+    """Module → the modules of this repository it imports (``assistant.risk.rules`` …)."""
+    found: dict[str, set[str]] = {}
+    for path in sorted((REPO / package).rglob("*.py")):
+        module = ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+        found[module] = {n for n in names if n.split(".")[0] in {"assistant", "handlers"}}
+    return found
+
+
+def test_the_risk_rules_sit_below_the_alerts():
+    """A critical finding reaches a supervisor through ``AlertService.alert_critical``, which
+    reads the rules; the rules know nothing of alerts."""
+    offenders = {
+        module: sorted(n for n in names if n.startswith("assistant.alerts"))
+        for module, names in module_imports("assistant").items()
+        if module.startswith("assistant.risk")
+    }
+    assert {m: n for m, n in offenders.items() if n} == {}
+
+
+@pytest.mark.parametrize("package", ["assistant", "handlers"])
+def test_no_modules_import_each_other_in_a_loop(package: str):
+    imports = module_imports(package)
+    modules = set(imports)
+    graph = {
+        module: {n for n in names if n in modules and n != module}
+        for module, names in imports.items()
+    }
+    loops = []
+    for start in sorted(graph):
+        seen, stack = set(), [(start, [start])]
+        while stack:
+            node, path = stack.pop()
+            for nxt in graph[node]:
+                if nxt == start:
+                    loops.append(" → ".join([*path, start]))
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, [*path, nxt]))
+    assert loops == []
+
+
+def test_only_the_session_type_touches_user_data_by_key():
+    """What a user is doing lives in ``handlers.session.Session``, typed; nobody reads or
+    writes ``user_data`` by string key."""
+    pattern = re.compile(r"context\.user_data(\[|\.get\(|\.pop\(|\.setdefault\(|\.update\()")
+    offenders = {
+        str(path.relative_to(REPO)): [
+            n
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+            if pattern.search(line)
+        ]
+        for path in python_files("handlers", "botapi", "bot.py", "benchmarks")
+    }
+    assert {p: lines for p, lines in offenders.items() if lines} == {}
+
+
+def test_jinja_environments_are_built_in_the_template_module_only():
+    offenders = [
+        str(path.relative_to(REPO))
+        for path in python_files("assistant", "handlers", "botapi", "bot.py")
+        if "Environment(" in path.read_text(encoding="utf-8")
+        and path.relative_to(REPO) != Path("assistant/templates.py")
+    ]
+    assert offenders == []
+
+
+def test_callback_data_is_read_in_one_module():
+    """Buttons are built and parsed by ``handlers.callbacks``; no handler splits their data."""
+    offenders = [
+        str(path.relative_to(REPO))
+        for path in python_files("handlers")
+        if path.name != "callbacks.py"
+        and re.search(r"\.data\.(split|removeprefix|partition)\(", path.read_text("utf-8"))
     ]
     assert offenders == []

@@ -23,12 +23,12 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from assistant.clock import Clock, SystemClock
+from assistant.db.migrate import upgrade_to_head
 from assistant.db.models import CLOCK_OPTION
 from assistant.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Any fixed 64-bit number works; every replica must use the same one.
 MIGRATION_LOCK_ID = 0x6C6F616E5F76_01
 _IN_SQLITE_TRANSACTION: ContextVar[bool] = ContextVar("in_sqlite_transaction", default=False)
@@ -92,8 +92,6 @@ class Database:
 
     async def migrate(self) -> None:
         """Upgrade the schema to the newest Alembic revision."""
-        from assistant.db.migrate import upgrade_to_head
-
         async with self.engine.connect() as conn:
             if not self.is_sqlite:
                 # Replicas starting together must not race through the same migration.

@@ -12,15 +12,16 @@ import asyncio
 import logging
 import re
 import unicodedata
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 
 from assistant.access import Viewer
+from assistant.alerts import AlertNotice, AlertService
 from assistant.clock import local_date
 from assistant.db.database import Database
 from assistant.db.models import Client, EvidenceFile, EvidenceReading, Visit, VisitStatus
@@ -32,8 +33,11 @@ from assistant.evidence.model import FIELDS, DocumentType, Extraction, OcrLine, 
 from assistant.evidence.ocr import OcrBusy, OcrFailed, OcrPool
 from assistant.knowledge.entries import Bilingual
 from assistant.portfolio import ClientCard
-from assistant.visits.checklist import Checklist, Evidence
+from assistant.risk.facts import facts_for
+from assistant.risk.model import RiskFacts
+from assistant.visits.checklist import Evidence
 from assistant.visits.parsing import ParseError, parse_date, parse_quantity
+from assistant.visits.service import VisitService, VisitSummary
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +75,13 @@ WRONG_CATEGORY_CONFIDENCE = 0.6
 MAX_TEXT = 200
 
 
+class UnfinishedReading(NamedTuple):
+    """A reading a stop left unfinished, and the officer to send its result to."""
+
+    reading_id: int
+    telegram_id: int
+
+
 @dataclass(frozen=True)
 class FieldView:
     index: int
@@ -103,8 +114,8 @@ class ReadingView:
     fields: tuple[FieldView, ...]
     checks: tuple[DocumentCheck, ...]  # what the fields, confirmed or not, say against the file
     moves: tuple[Evidence, ...]  # categories a wrongly filed document could go to instead
-    # Supervisor alerts raised by what was just confirmed (AlertNotice objects).
-    alerts: tuple[Any, ...] = ()
+    # Supervisor alerts raised by what was just confirmed.
+    alerts: tuple[AlertNotice, ...] = ()
 
     @property
     def unconfirmed(self) -> tuple[FieldView, ...]:
@@ -112,29 +123,37 @@ class ReadingView:
 
 
 class ReadingService:
+    """Reads filed documents, keeps what the officer confirms, and checks it against the record.
+
+    Args:
+        visits: the visits the documents belong to (their checklist, answers and client).
+        alerts: raises the alerts that a confirmed field calls for (a licence of another
+            entity), through the same path as the visit's answers.
+    """
+
     def __init__(
         self,
         database: Database,
-        checklist: Callable[[], Checklist],
+        visits: VisitService,
         files_root: Path,
         pool: OcrPool | None,
         *,
         tz: tzinfo,
+        alerts: AlertService | None = None,
         large_item_min: float = 50_000,
     ) -> None:
         self.database = database
+        self.visits = visits
         self.tz = tz
-        self._checklist = checklist
         self.files_root = files_root
         self.pool = pool
+        self.alerts = alerts
         self.large_item_min = large_item_min
-        # Set by the composition root: raises the alerts that confirmed fields call for.
-        self.watch: Callable[[Viewer, int], Awaitable[Sequence[Any]]] | None = None
 
     # ── what is read ────────────────────────────────────────────────────────────────────────
 
     def _categories(self) -> dict[str, Evidence]:
-        checklist = self._checklist()
+        checklist = self.visits.checklist
         return {e.id: e for e in (*checklist.documents, *checklist.photo_categories)}
 
     def reads(self, category: str | None) -> str | None:
@@ -332,10 +351,35 @@ class ReadingService:
         return await self._watched(viewer, reading_id)
 
     async def _watched(self, viewer: Viewer, reading_id: int) -> ReadingView:
+        """The reading after a confirmed or corrected field, with the alerts it raised: a
+        critical finding from the visit's documents (and answers) is alerted at once, as an
+        answer's is."""
         view = await self.view(viewer, reading_id)
-        if self.watch is None:
+        if self.alerts is None:
             return view
-        return replace(view, alerts=tuple(await self.watch(viewer, view.visit_id)))
+        today = local_date(self.database.now(), self.tz)
+        summary = await self.visits.summary(viewer, view.visit_id, today=today)
+        facts = await self.facts(summary, today)
+        if not facts.documents:
+            return view
+        return replace(view, alerts=await self.alerts.alert_critical(view.visit_id, facts))
+
+    async def facts(
+        self, summary: VisitSummary, day: date, *, missing_evidence: Sequence[str] = ()
+    ) -> RiskFacts:
+        """What the rules read of a visit: its answers and look-ups, and what its confirmed
+        documents say against the record."""
+        card = summary.view.client
+        facts = facts_for(
+            card,
+            summary.view.check_type,
+            {item.id: answer for item, answer in summary.answers},
+            summary.findings,
+            visit_date=day,
+            missing_evidence=missing_evidence,
+        )
+        documents = await self.checks(summary.view.visit_id, card, facts.answers, visit_date=day)
+        return replace(facts, documents=documents)
 
     # ── reading back ────────────────────────────────────────────────────────────────────────
 
@@ -483,8 +527,8 @@ class ReadingService:
         earlier = await self.earlier_documents(visit_id)
         return cross_check(card, answers, documents, visit_date=visit_date, earlier=earlier)
 
-    async def pending(self) -> list[tuple[int, int]]:
-        """Readings left pending by a stop mid-read: (reading id, officer's Telegram id)."""
+    async def pending(self) -> list[UnfinishedReading]:
+        """Readings left pending by a stop mid-read, with whom to send each to."""
         if self.pool is None:
             return []
         from assistant.db.models import Officer
@@ -496,7 +540,7 @@ class ReadingService:
                 .join(Officer, Officer.id == Visit.officer_id)
                 .where(EvidenceReading.status == "pending", Visit.status != VisitStatus.FINISHED)
             )
-            return [(reading_id, telegram_id) for reading_id, telegram_id in rows.all()]
+            return [UnfinishedReading(reading_id, telegram_id) for reading_id, telegram_id in rows]
 
     # ── internals ───────────────────────────────────────────────────────────────────────────
 

@@ -3,18 +3,14 @@ configured, and a plain refusal when the knowledge base does not cover the quest
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from assistant.i18n import Lang, Texts
 from assistant.knowledge.base import KnowledgeBase
 from assistant.knowledge.retrieval import Borrower, Retrieval
+from assistant.llm import LlmComponent, Rejected
 from assistant.portfolio import ClientCard
 
 log = logging.getLogger(__name__)
@@ -76,50 +72,31 @@ def borrower_of(card: ClientCard | None) -> Borrower | None:
 class LlmComposer:
     """Writes the answer from the retrieved passages only, citing them by id.
 
-    A reply that cites nothing, or cites an id it was not given, is discarded: the caller then
-    falls back to the extractive answer. So is a reply that takes longer than ``timeout``.
+    A reply that cites nothing, or cites an id it was not given, is rejected: the caller then
+    falls back to the extractive answer, as it does when the model fails or is slow.
     """
 
-    def __init__(self, model: Any, prompts_dir: Path, timeout: float = 20.0) -> None:
-        self.model = model
-        self.timeout = timeout
-        self._env = Environment(
-            loader=FileSystemLoader(prompts_dir),
-            undefined=StrictUndefined,
-            autoescape=False,
-            keep_trailing_newline=True,
-        )
+    def __init__(self, llm: LlmComponent) -> None:
+        self.llm = llm
 
     async def compose(
         self, question: str, lang: Lang, sections: list[Section], client: ClientCard | None
     ) -> str | None:
-        from langchain_core.messages import HumanMessage, SystemMessage
+        def prompt() -> tuple[str, str]:
+            return (
+                self.llm.render(f"answer_system.{lang}.j2", sections=sections, client=client),
+                self.llm.render(f"answer_user.{lang}.j2", question=question),
+            )
 
-        system = self._env.get_template(f"answer_system.{lang}.j2").render(
-            sections=sections, client=client
-        )
-        user = self._env.get_template(f"answer_user.{lang}.j2").render(question=question)
-        try:
-            reply = await asyncio.wait_for(
-                self.model.ainvoke([SystemMessage(system), HumanMessage(user)]), self.timeout
-            )
-        except TimeoutError:
-            log.warning(
-                "LLM answer timed out after %.0fs; using the extractive answer", self.timeout
-            )
-            return None
-        except Exception as exc:  # noqa: BLE001 - any provider failure must fall back, not crash
-            log.warning("LLM answer failed (%s); using the extractive answer", type(exc).__name__)
-            return None
-        text = str(getattr(reply, "content", "") or "").strip()
-        cited = set(CITATION.findall(text))
         allowed = {section.id for section in sections}
-        if not text or not cited or not cited <= allowed:
-            log.warning(
-                "LLM answer discarded: citations %s not within %s", sorted(cited), sorted(allowed)
-            )
-            return None
-        return text
+
+        def read(text: str) -> str:
+            cited = set(CITATION.findall(text))
+            if not cited or not cited <= allowed:
+                raise Rejected("citation")
+            return text
+
+        return await self.llm.ask("answer", prompt, read)
 
 
 class AnswerService:

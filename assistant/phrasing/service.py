@@ -15,7 +15,6 @@ there are occasions left, so the officer sees different angles rather than three
 
 from __future__ import annotations
 
-import asyncio
 import calendar
 import logging
 import re
@@ -23,10 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
-
+from assistant.llm import LlmComponent
 from assistant.phrasing.catalog import FOCUS, STAGES, Phrase, load_campaigns, load_phrases
 from assistant.phrasing.donts import LANGS, Dont, DontRules, load_donts
 from assistant.phrasing.occasions import (
@@ -52,7 +49,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PHRASES = REPO_ROOT / "knowledge" / "phrasing" / "phrases.yaml"
 DEFAULT_DONTS = REPO_ROOT / "knowledge" / "phrasing" / "donts.yaml"
 DEFAULT_CAMPAIGNS = REPO_ROOT / "knowledge" / "phrasing" / "campaigns.yaml"
-DEFAULT_PROMPTS_DIR = REPO_ROOT / "prompts" / "llm"
 PROMPT_NAME = "phrasing_variants.j2"
 
 # How strong each occasion is today. The gaps are wider than any fit bonus below, except that a
@@ -224,9 +220,8 @@ class PhrasingService:
         bank_anniversary: the bank's anniversary as MM-DD, or ``None``.
         festival_lookahead_days: how many days ahead a festival is an occasion.
         renewal_window_days: a loan maturing within this many days opens renewal talk.
-        chat_model: a LangChain chat model for :meth:`variants`, or ``None``.
-        llm_timeout: seconds to wait for the model.
-        prompts_dir: the directory holding ``phrasing_variants.j2``.
+        llm: the chat model for :meth:`variants` (its prompt is ``phrasing_variants.j2``), or
+            ``None``: no variants.
 
     Raises:
         ValueError: a malformed ``bank_anniversary`` or a negative window. No file is read
@@ -242,9 +237,7 @@ class PhrasingService:
         bank_anniversary: str | None,
         festival_lookahead_days: int = DEFAULT_LOOKAHEAD_DAYS,
         renewal_window_days: int = DEFAULT_RENEWAL_WINDOW_DAYS,
-        chat_model: Any | None = None,
-        llm_timeout: float = 20,
-        prompts_dir: Path | str = DEFAULT_PROMPTS_DIR,
+        llm: LlmComponent | None = None,
     ) -> None:
         if bank_anniversary:
             parse_month_day(bank_anniversary)
@@ -256,9 +249,7 @@ class PhrasingService:
         self.bank_anniversary = bank_anniversary or None
         self.festival_lookahead_days = festival_lookahead_days
         self.renewal_window_days = renewal_window_days
-        self.chat_model = chat_model
-        self.llm_timeout = llm_timeout
-        self.prompts_dir = Path(prompts_dir)
+        self.llm = llm
         self._donts: DontRules | None = None
         self._phrases: tuple[Phrase, ...] = ()
         self._campaigns: tuple[Campaign, ...] = ()
@@ -417,20 +408,7 @@ class PhrasingService:
     ) -> list[str]:
         """Up to three rewordings of ``suggestion`` by the chat model, each checked against every
         don't and for length; ``[]`` without a model, or on any failure or timeout."""
-        if self.chat_model is None:
-            return []
-        try:
-            messages = self._variant_messages(suggestion, lang)
-        except (TemplateError, OSError) as exc:
-            log.warning("the phrasing variants prompt cannot be rendered (%s)", exc)
-            return []
-        try:
-            reply = await asyncio.wait_for(self.chat_model.ainvoke(messages), self.llm_timeout)
-        except TimeoutError:
-            log.warning("phrasing variants timed out after %.0fs", self.llm_timeout)
-            return []
-        except Exception as exc:  # noqa: BLE001 - any provider failure only loses the variants
-            log.warning("phrasing variants failed (%s)", type(exc).__name__)
+        if self.llm is None:
             return []
         limit = VARIANT_GROWTH * len(suggestion.text) + VARIANT_EXTRA_CHARS
         masked = client_values(context)
@@ -438,40 +416,41 @@ class PhrasingService:
         # ("以下是三种说法：").
         greeting = address(context, lang)
         must_open = greeting if suggestion.text.startswith(greeting) else ""
-        kept: list[str] = []
-        for line in _reply_lines(_reply_text(reply)):
-            if line == suggestion.text or line in kept or line.endswith((":", "：")):
-                continue
-            if not line.startswith(must_open):
-                log.info("phrasing variant dropped: the form of address %r is gone", must_open)
-                continue
-            if len(line) > limit:
-                log.info("phrasing variant dropped: %d characters", len(line))
-                continue
-            broken = self.violations(line, lang, masked)
-            if broken:
-                log.info("phrasing variant dropped: breaks %s", ", ".join(d.id for d in broken))
-                continue
-            kept.append(line)
-            if len(kept) == MAX_VARIANTS:
-                break
-        return kept
 
-    def _variant_messages(self, suggestion: Suggestion, lang: str) -> list[Any]:
-        from langchain_core.messages import HumanMessage, SystemMessage
+        def read(text: str) -> list[str]:
+            kept: list[str] = []
+            for line in _reply_lines(text):
+                if line == suggestion.text or line in kept or line.endswith((":", "：")):
+                    continue
+                # Why a line is dropped is logged, never the line: it names the client.
+                if not line.startswith(must_open):
+                    log.info("phrasing variant dropped: the form of address is gone")
+                    continue
+                if len(line) > limit:
+                    log.info("phrasing variant dropped: %d characters", len(line))
+                    continue
+                broken = self.violations(line, lang, masked)
+                if broken:
+                    log.info("phrasing variant dropped: breaks %s", ", ".join(d.id for d in broken))
+                    continue
+                kept.append(line)
+                if len(kept) == MAX_VARIANTS:
+                    break
+            return kept
 
-        env = Environment(
-            loader=FileSystemLoader(self.prompts_dir),
-            undefined=StrictUndefined,
-            autoescape=False,
-            trim_blocks=True,
-            lstrip_blocks=True,
+        variants = await self.llm.ask(
+            "phrasing variants", lambda: self._variant_prompt(suggestion, lang), read
         )
-        module = env.get_template(PROMPT_NAME).module
+        return variants or []
+
+    def _variant_prompt(self, suggestion: Suggestion, lang: str) -> tuple[str, str]:
+        """The system and the user part of the prompt that asks for rewordings."""
+        assert self.llm is not None
         donts = [d.description.get(lang) for d in self.donts.donts]
-        system = str(module.system(lang, donts, MAX_VARIANTS)).strip()  # type: ignore[attr-defined]
-        user = str(module.user(lang, suggestion.text, suggestion.reason)).strip()  # type: ignore[attr-defined]
-        return [SystemMessage(system), HumanMessage(user)]
+        return (
+            self.llm.macro(PROMPT_NAME, "system", lang, donts, MAX_VARIANTS),
+            self.llm.macro(PROMPT_NAME, "user", lang, suggestion.text, suggestion.reason),
+        )
 
 
 def _applies(phrase: Phrase, context: PhrasingContext, occasion: Occasion) -> bool:
@@ -528,17 +507,6 @@ def _pick(
                 phrases.add(suggestion.phrase_id)
                 occasions.add(suggestion.occasion)
     return sorted(picked, key=lambda s: (-s.score, s.phrase_id))
-
-
-def _reply_text(reply: Any) -> str:
-    content = getattr(reply, "content", reply)
-    if isinstance(content, list):  # content blocks: keep the text ones
-        content = "".join(
-            part if isinstance(part, str) else str(part.get("text", ""))
-            for part in content
-            if isinstance(part, str | dict)
-        )
-    return str(content or "")
 
 
 def _reply_lines(text: str) -> list[str]:

@@ -17,19 +17,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
 from assistant.knowledge.entries import Bilingual
 from assistant.reports.format import (
     TRAILING_PUNCTUATION,
-    bare,
     display_value,
     format_money,
-    lcfirst,
 )
 from assistant.reports.labels import load_labels
 from assistant.reports.model import ReportData, ReportFact, ReportFile, ReportHeader, ReportSection
 from assistant.reports.sections import ReportSections, SectionSpec, load_sections
+from assistant.reports.templates import environment
 from assistant.risk.model import ClassSuggestion, Finding
 from assistant.visits.checklist import AnswerType, Checklist
 from assistant.visits.service import VisitSummary
@@ -130,15 +127,7 @@ class ReportComposer:
         self.checklist = checklist
         self.sections: ReportSections = load_sections(checklist, sections_path)
         self.templates_dir = templates_dir
-        self._env = Environment(
-            loader=FileSystemLoader(templates_dir),
-            undefined=StrictUndefined,
-            autoescape=False,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self._env.filters["bare"] = bare
-        self._env.filters["lcfirst"] = lcfirst
+        self._env = environment(templates_dir)
 
     def compose(
         self,

@@ -14,11 +14,8 @@ import re
 import unicodedata
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
-from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
+from assistant.llm import LlmComponent, Rejected
 from assistant.reports.model import ReportData, ReportSection
 
 log = logging.getLogger(__name__)
@@ -43,24 +40,10 @@ MAX_EXTRA_CHARS = 200
 
 
 class NarrativePolisher:
-    """Rewords templated paragraphs with a chat model (a LangChain ``BaseChatModel``).
+    """Rewords templated paragraphs with the chat model (:class:`~assistant.llm.LlmComponent`)."""
 
-    Args:
-        chat_model: anything with ``async ainvoke(messages)`` returning a message.
-        prompts_dir: ``prompts/llm``, holding ``report_polish.j2``.
-        timeout: seconds to wait for one paragraph before keeping the templated text.
-    """
-
-    def __init__(self, chat_model: Any, prompts_dir: Path, timeout: float = 20.0) -> None:
-        self.model = chat_model
-        self.timeout = timeout
-        self._env = Environment(
-            loader=FileSystemLoader(prompts_dir),
-            undefined=StrictUndefined,
-            autoescape=False,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+    def __init__(self, llm: LlmComponent) -> None:
+        self.llm = llm
 
     async def polish(self, section: ReportSection, lang: str) -> ReportSection:
         """``section`` with its paragraph reworded, or unchanged when the reply is rejected.
@@ -70,28 +53,24 @@ class NarrativePolisher:
         """
         if section.narrative_source != "template" or not section.narrative.strip():
             return section
-        from langchain_core.messages import HumanMessage, SystemMessage
-
-        module = self._env.get_template(PROMPT_NAME).module
-        system = str(module.system(lang)).strip()  # type: ignore[attr-defined]
         facts = [{"label": f.label.get(lang), "value": f.value} for f in section.facts]
-        user = str(
-            module.user(lang, section.title.get(lang), facts, section.narrative)  # type: ignore[attr-defined]
-        ).strip()
-        try:
-            reply = await asyncio.wait_for(
-                self.model.ainvoke([SystemMessage(system), HumanMessage(user)]), self.timeout
+
+        def prompt() -> tuple[str, str]:
+            return (
+                self.llm.macro(PROMPT_NAME, "system", lang),
+                self.llm.macro(
+                    PROMPT_NAME, "user", lang, section.title.get(lang), facts, section.narrative
+                ),
             )
-        except TimeoutError:
-            log.warning("polishing section %r timed out after %.0fs", section.id, self.timeout)
-            return section
-        except Exception as exc:  # noqa: BLE001 - any provider failure keeps the templated text
-            log.warning("polishing section %r failed (%s)", section.id, type(exc).__name__)
-            return section
-        text = _reply_text(reply)
-        problem = rejection(text, section)
-        if problem is not None:
-            log.warning("polished text of section %r rejected: %s", section.id, problem)
+
+        def read(text: str) -> str:
+            problem = _problem(text, section)
+            if problem is not None:
+                raise Rejected(problem[0])
+            return text
+
+        text = await self.llm.ask(f"polish of section {section.id}", prompt, read)
+        if text is None:
             return section
         return replace(section, narrative=text, narrative_source="llm")
 
@@ -103,17 +82,24 @@ class NarrativePolisher:
 
 def rejection(text: str, section: ReportSection) -> str | None:
     """Why a polished paragraph cannot replace the section's, or ``None`` if it can."""
+    problem = _problem(text, section)
+    return problem[1] if problem is not None else None
+
+
+def _problem(text: str, section: ReportSection) -> tuple[str, str] | None:
+    """``(kind, description)`` of what is wrong with a polished paragraph; the kind may be
+    logged, the description quotes the reply."""
     if not text:
-        return "empty reply"
+        return "empty", "empty reply"
     if len(text) > MAX_GROWTH * len(section.narrative) + MAX_EXTRA_CHARS:
-        return f"{len(text)} characters for a paragraph of {len(section.narrative)}"
+        return "too_long", f"{len(text)} characters for a paragraph of {len(section.narrative)}"
     source = " ".join(
         [section.narrative]
         + [f"{f.label.zh} {f.label.en} {f.value} {f.raw_text or ''}" for f in section.facts]
     )
     new = sorted(numbers(text) - numbers(source))
     if new:
-        return f"numbers not in the facts: {', '.join(new)}"
+        return "new_figure", f"numbers not in the facts: {', '.join(new)}"
     return None
 
 
@@ -135,14 +121,3 @@ def numbers(text: str) -> set[str]:
     found.update(m.group() for m in _CHINESE.finditer(folded))
     found.update(m.group().lower() for m in _WORDS.finditer(folded))
     return found
-
-
-def _reply_text(reply: Any) -> str:
-    content = getattr(reply, "content", reply)
-    if isinstance(content, list):  # content blocks: keep the text ones
-        content = "".join(
-            part if isinstance(part, str) else str(part.get("text", ""))
-            for part in content
-            if isinstance(part, str | dict)
-        )
-    return str(content or "").strip()

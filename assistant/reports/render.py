@@ -12,7 +12,6 @@ Rendering is CPU work (photos above all): call these functions in a thread, not 
 from __future__ import annotations
 
 import base64
-import functools
 import io
 import re
 from collections.abc import Mapping
@@ -20,20 +19,20 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from jinja2 import Template
 
 from assistant.clock import local_date
-from assistant.reports.format import bare, format_date, format_datetime, format_money, format_time
+from assistant.reports.format import format_date, format_datetime, format_money, format_time
 from assistant.reports.images import PreparedImage, prepare_photos
 from assistant.reports.labels import DEFAULT_TEMPLATES, load_labels
 from assistant.reports.markdown import (
     CHUNK_LIMIT,
-    MarkdownV2,
-    escape_markdown_v2,
     split_markdown_v2,
 )
 from assistant.reports.model import ReportData, ReportFile
+from assistant.reports.templates import environment
 from assistant.risk.model import EvidenceRef, Severity
+from assistant.templates import word_environment
 
 SEVERITY_ICONS: Mapping[Severity, str] = {
     Severity.CRITICAL: "🔴",
@@ -44,9 +43,6 @@ SEVERITY_ICONS: Mapping[Severity, str] = {
 DOCX_PHOTO_SIDE = 1600
 HTML_PHOTO_SIDE = 1024
 DOCX_PHOTO_WIDTH_MM = 78
-# A title inside a bold or italic entity is kept on one short line, so that the chunking, which
-# cuts only between lines (or inside an overlong line), can never cut an entity.
-ENTITY_TEXT_LIMIT = 200
 # Characters that XML 1.0 forbids (a pasted control character would make Word refuse the file);
 # \t and \n stay: docxtpl turns them into a tab and a line break.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -234,38 +230,8 @@ def _exif_time(text: str) -> str:
 # ── chat (Telegram MarkdownV2) ──────────────────────────────────────────────────────────────────
 
 
-def _markdown_finalize(value: Any) -> str:
-    if isinstance(value, MarkdownV2):
-        return value
-    return escape_markdown_v2("" if value is None else str(value))
-
-
-def _oneline(value: Any) -> str:
-    text = " ".join(str(value).split())
-    return text if len(text) <= ENTITY_TEXT_LIMIT else text[: ENTITY_TEXT_LIMIT - 1] + "…"
-
-
-def _environment(templates_dir: Path, *, markdown: bool = False, html: bool = False) -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(templates_dir),
-        undefined=StrictUndefined,
-        autoescape=html,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        finalize=_markdown_finalize if markdown else None,
-    )
-    env.filters["oneline"] = _oneline
-    env.filters["bare"] = bare
-    return env
-
-
-@functools.cache
 def _template(templates_dir: Path, name: str) -> Template:
-    # Compiled once per process: the chat preview is re-rendered after every edit.
-    env = _environment(
-        templates_dir, markdown=name.endswith(".md.j2"), html=name.endswith(".html.j2")
-    )
-    return env.get_template(name)
+    return environment(templates_dir).get_template(name)
 
 
 def render_chat_text(
@@ -359,8 +325,7 @@ def render_docx(
         photo.pop("file", None)  # the context holds text and images only
     # The labels become a plain dict on the way: docxtpl's context is a dict of plain values.
     context = _xml_safe({k: v for k, v in view.items() if k != "photos"})
-    env = Environment(undefined=StrictUndefined, autoescape=True)
-    document.render(context, jinja_env=env, autoescape=True)
+    document.render(context, jinja_env=word_environment(), autoescape=True)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from jinja2 import TemplateError
 from sqlalchemy import func, select
@@ -50,8 +50,8 @@ from assistant.reports.render import (
     render_docx,
     render_html,
 )
-from assistant.risk.facts import facts_for, finding_to_json
-from assistant.risk.model import ClassSuggestion, Finding, RiskFacts
+from assistant.risk.facts import finding_to_json
+from assistant.risk.model import ClassSuggestion, Finding
 from assistant.risk.rules import RiskEngine
 from assistant.visits.evidence import EvidenceService
 from assistant.visits.service import VisitService, VisitSummary
@@ -99,6 +99,16 @@ class _Basis:
     files: list[ReportFile]
     previous_narrative: str | None
     reviewer_id: int | None
+
+
+class PendingReport(NamedTuple):
+    """A report waiting for someone: to be edited and submitted, or to be reviewed."""
+
+    report_id: int
+    client_code: str
+    client_name: str
+    status: str
+    version: int
 
 
 @dataclass(frozen=True)
@@ -179,7 +189,7 @@ class ReportService:
         tz: tzinfo,
         polisher: NarrativePolisher | None = None,
         copy_warning_at: float = 0.9,
-        readings: ReadingService | None = None,
+        readings: ReadingService,
     ) -> None:
         self.database = database
         self.visits = visits
@@ -275,9 +285,9 @@ class ReportService:
             raise NotFound("report.no_finished_visit", code=client_code.strip()[:32])
         return await self.open_for_visit(viewer, visit_id, lang)
 
-    async def pending(self, viewer: Viewer) -> list[tuple[int, str, str, str, int]]:
+    async def pending(self, viewer: Viewer) -> list[PendingReport]:
         """Reports waiting for this person: their drafts and returned ones, and for a supervisor
-        the team's submitted ones. Rows: report id, client code, client name, status, version."""
+        the team's submitted ones."""
         mine = Report.officer_id == viewer.officer_id
         waiting = Report.status.in_(EDITABLE)
         condition = mine & waiting
@@ -294,7 +304,10 @@ class ReportService:
                 .order_by(Report.updated_at.desc())
                 .limit(20)
             )
-            return [(r[0], r[1], r[2], str(r[3].value), r[4]) for r in rows]
+            return [
+                PendingReport(rid, code, name, str(status.value), version)
+                for rid, code, name, status, version in rows
+            ]
 
     # ----------------------------------------------------------------- the officer's review
     async def edit_section(
@@ -364,20 +377,6 @@ class ReportService:
             viewer, READ_DOWNLOAD, str(report_id), visit=view.data.header.visit_id, format=fmt
         )
         return built
-
-    async def watch_documents(self, viewer: Viewer, visit_id: int) -> list[AlertNotice]:
-        """Critical findings from the visit's confirmed documents, alerted the moment the officer
-        confirms them, as answers are (a licence of another entity should not wait for the
-        report)."""
-        if self.readings is None:
-            return []
-        today = local_date(self.database.now(), self.tz)
-        summary = await self.visits.summary(viewer, visit_id, today=today)
-        facts = await self._facts(summary, visit_id, today)
-        if not facts.documents:
-            return []
-        critical = self.engine.critical(facts)
-        return await self.alerts.raise_alerts(visit_id, critical) if critical else []
 
     # ----------------------------------------------------------------- submission and review
     async def submit(self, viewer: Viewer, report_id: int, lang: str) -> Submission:
@@ -690,11 +689,8 @@ class ReportService:
         summary = await self._summary(visit, author)
         card = summary.view.client
         day = self._visit_day(visit)
-        facts = await self._facts(
-            summary,
-            visit.id,
-            day,
-            missing_evidence=[need.id for need in summary.missing_evidence],
+        facts = await self.readings.facts(
+            summary, day, missing_evidence=[need.id for need in summary.missing_evidence]
         )
         findings = self.engine.evaluate(facts)
         header = ReportHeader(
@@ -716,30 +712,6 @@ class ReportService:
             await self._previous_narrative(report),
             author.supervisor_id,
         )
-
-    async def _facts(
-        self,
-        summary: VisitSummary,
-        visit_id: int,
-        day: date,
-        *,
-        missing_evidence: Sequence[str] = (),
-    ) -> RiskFacts:
-        """What the rules read of a visit: its answers and look-ups, and what its confirmed
-        documents say against the record."""
-        card = summary.view.client
-        facts = facts_for(
-            card,
-            summary.view.check_type,
-            {item.id: answer for item, answer in summary.answers},
-            summary.findings,
-            visit_date=day,
-            missing_evidence=missing_evidence,
-        )
-        if self.readings is None:
-            return facts
-        documents = await self.readings.checks(visit_id, card, facts.answers, visit_date=day)
-        return replace(facts, documents=documents)
 
     def _render(
         self,

@@ -10,7 +10,7 @@ from assistant.db.models import AnswerStatus
 from assistant.knowledge.entries import Bilingual
 from assistant.portfolio import ClientCard
 from assistant.risk.model import EvidenceRef, Finding, RiskFacts, Severity
-from assistant.visits.service import RecordedAnswer
+from assistant.visits.model import RecordedAnswer
 
 
 def facts_for(

@@ -12,16 +12,16 @@ import hashlib
 import math
 import re
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, tzinfo
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 
 from assistant.access import Viewer
+from assistant.alerts import AlertNotice, AlertService
 from assistant.clock import local_date
 from assistant.db.database import Database
 from assistant.db.models import (
@@ -35,6 +35,7 @@ from assistant.db.models import (
 from assistant.errors import AssistantError, NotFound
 from assistant.knowledge.entries import Bilingual
 from assistant.portfolio import ClientCard, PortfolioService
+from assistant.risk.facts import facts_for
 from assistant.visits.checklist import (
     AnswerType,
     Checklist,
@@ -45,6 +46,7 @@ from assistant.visits.checklist import (
     load_checklist,
 )
 from assistant.visits.evidence import EvidenceService
+from assistant.visits.model import RecordedAnswer
 from assistant.visits.parsing import ParseError, parse_date, parse_quantity, parse_yes_no
 
 CHECKIN = "checkin"
@@ -98,20 +100,24 @@ class VisitView:
     resumed: bool = False
     distance_m: float | None = None
     # Alerts raised by the answer just recorded (a critical finding goes out at once).
-    alerts: tuple[Any, ...] = ()
+    alerts: tuple[AlertNotice, ...] = ()
 
     @property
     def far_from_client(self) -> bool:
         return self.distance_m is not None and self.distance_m > FAR_FROM_CLIENT_M
 
 
-@dataclass(frozen=True)
-class RecordedAnswer:
-    item_id: str
-    status: AnswerStatus
-    value: Any
-    raw_text: str | None
-    approximate: bool
+class OpenVisit(NamedTuple):
+    """A visit not finished yet: open, or paused by the officer."""
+
+    visit_id: int
+    client_code: str
+    client_name: str
+    status: str
+
+    @property
+    def paused(self) -> bool:
+        return self.status != VisitStatus.OPEN.value
 
 
 @dataclass(frozen=True)
@@ -181,11 +187,11 @@ class VisitService:
         first_check_days: int,
         tz: tzinfo,
         evidence: EvidenceService | None = None,
-        watch: Callable[..., Awaitable[tuple[Any, ...]]] | None = None,
+        alerts: AlertService | None = None,
     ) -> None:
         self.database = database
         self.tz = tz
-        self.watch = watch
+        self.alerts = alerts
         self.checklist_path = checklist_path
         self.portfolio = portfolio
         self.first_check_days = first_check_days
@@ -385,8 +391,8 @@ class VisitService:
         visit, card, answers = await self._load(viewer, visit_id, today)
         return self._view(visit, card, answers)
 
-    async def open_visits(self, viewer: Viewer) -> list[tuple[int, str, str, str]]:
-        """``(visit id, client code, client name, status)`` of the viewer's unfinished visits."""
+    async def open_visits(self, viewer: Viewer) -> list[OpenVisit]:
+        """The viewer's unfinished visits, the latest first."""
         async with self.database.session() as session:
             rows = await session.execute(
                 select(Visit.id, Client.code, Client.name, Visit.status)
@@ -394,7 +400,9 @@ class VisitService:
                 .where(Visit.officer_id == viewer.officer_id, Visit.status != VisitStatus.FINISHED)
                 .order_by(Visit.updated_at.desc())
             )
-            return [(vid, code, name, status.value) for vid, code, name, status in rows.all()]
+            return [
+                OpenVisit(vid, code, name, status.value) for vid, code, name, status in rows.all()
+            ]
 
     async def brief(self, viewer: Viewer, client_code: str, *, today: date) -> Brief:
         """What to know before going: the client, the check that is due, the last visit and the
@@ -603,16 +611,16 @@ class VisitService:
     ) -> VisitView:
         """The view after a recorded answer or look-up, with any alert it raised."""
         view = self._view(visit, card, answers)
-        if self.watch is None:
+        if self.alerts is None:
             return view
-        alerts = await self.watch(
-            visit.id,
+        facts = facts_for(
             card,
             visit.check_type,
             answers,
             dict(visit.findings),
-            local_date(visit.started_at, self.tz),
+            visit_date=local_date(visit.started_at, self.tz),
         )
+        alerts = await self.alerts.alert_critical(visit.id, facts)
         return replace(view, alerts=alerts) if alerts else view
 
     async def _advance(

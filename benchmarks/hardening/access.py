@@ -68,6 +68,7 @@ from assistant.visits.checklist import AnswerType
 from assistant.visits.service import DOCUMENTS, FINISH, stop_token
 from botapi.chat import Chat, settle_in_process
 from botapi.standin import BotMessage, FakeBotApi, FakeUser
+from handlers.session import Session, VoiceAnswer
 
 CLIENT = "C001"
 CLIENT_NAME = "张记五金店"
@@ -161,7 +162,7 @@ class Action:
 
     text: str | None = None
     data: str | None = None
-    user_data: dict[str, Any] = field(default_factory=dict)
+    session: Session = field(default_factory=Session)
 
 
 # ----------------------------------------------------------------------------- the targets
@@ -371,20 +372,20 @@ async def _tag_file(bank: Bank) -> Action:
     # The worst case: the person's own note of their visit points at the officer's visit.
     visit_id, _ = await bank.open_visit(DOCUMENTS)
     evidence_id = await bank.evidence(visit_id)
-    return Action(data=f"ve:{evidence_id}:0", user_data={"active_visit": visit_id})
+    return Action(data=f"ve:{evidence_id}:0", session=Session(visit_id=visit_id))
 
 
 async def _tag_album(bank: Bank) -> Action:
     visit_id, _ = await bank.open_visit(DOCUMENTS)
     await bank.evidence(visit_id, group="album-1")
-    return Action(data=f"vg:{visit_id}:album-1:0", user_data={"active_visit": visit_id})
+    return Action(data=f"vg:{visit_id}:album-1:0", session=Session(visit_id=visit_id))
 
 
 async def _voice(bank: Bank) -> Action:
     # As if the person had sent the voice note for the officer's question themselves.
     visit_id, token = await bank.open_visit(bank.stop(AnswerType.NUMBER))
-    waiting = {"visit": visit_id, "token": token, "text": "六"}
-    return Action(data=f"vo:{visit_id}:{token}", user_data={"voice_answer": waiting})
+    waiting = VoiceAnswer(visit_id, token, "六")
+    return Action(data=f"vo:{visit_id}:{token}", session=Session(voice_answer=waiting))
 
 
 async def _open_visit_report(bank: Bank) -> Action:
@@ -602,11 +603,10 @@ async def access_matrix(
     for label, make in probes:
         for actor in actors:
             user_id, chat = ids[actor], chats[actor]
-            state = application.user_data[user_id]
-            state.clear()
             application.chat_data[user_id].clear()
             action = await make(bank)
-            state.update(action.user_data)
+            # The person's session is exactly the probe's, whatever the last probe left.
+            vars(application.user_data[user_id]).update(vars(action.session))
             with recording_keys(services.texts) as keys:
                 if action.text is not None:
                     replies = await chat.send(action.text)

@@ -73,6 +73,7 @@ from assistant.knowledge.answering import LlmComposer
 from assistant.knowledge.base import KnowledgeBase
 from assistant.knowledge.entries import parse_entry
 from assistant.knowledge.retrieval import Decision, Hit, Retrieval
+from assistant.llm import LlmComponent
 from assistant.services import PROMPTS_DIR, Services, build_knowledge, build_services
 from assistant.visits.checklist import AnswerType
 from bot import build_application
@@ -1268,7 +1269,7 @@ class Fuzzer:
         chat = self.bot.chat(bank.injection)
         await chat.send(f"/client {Bank.individual(bank.injection)}")
         saved = answers.composer
-        answers.composer = LlmComposer(model, PROMPTS_DIR / "llm", timeout=10)
+        answers.composer = LlmComposer(LlmComponent(model, PROMPTS_DIR / "llm", timeout=10))
         try:
             for question in PROMPT_INJECTIONS:
                 calls = len(model.prompts)
@@ -1311,7 +1312,7 @@ class Fuzzer:
         await chat.send(f"/client {Bank.individual(bank.injection)}")
         saved = answers.knowledge, answers.composer
         answers.knowledge = OneEntryKnowledge(entry)  # type: ignore[assignment]
-        answers.composer = LlmComposer(model, PROMPTS_DIR / "llm", timeout=10)
+        answers.composer = LlmComposer(LlmComponent(model, PROMPTS_DIR / "llm", timeout=10))
         try:
             for index, question in enumerate(("抵押物要看什么？", "collateral?", "抵押物")):
                 replies = await self.attempt(row, question, lambda q=question: chat.send(q))

@@ -10,6 +10,7 @@ from tornado.web import Application, RequestHandler
 
 from assistant.config import Settings
 from assistant.knowledge.answering import AnswerService, LlmComposer
+from assistant.llm import LlmComponent
 from assistant.services import PROMPTS_DIR, build_chat_model
 
 
@@ -75,7 +76,9 @@ def llm_settings(base_url: str) -> Settings:
 async def test_an_openai_compatible_endpoint_writes_the_answer(knowledge, model_server):
     state, base_url = model_server
     model = build_chat_model(llm_settings(base_url))
-    service = AnswerService(knowledge, LlmComposer(model, PROMPTS_DIR / "llm", timeout=5))
+    service = AnswerService(
+        knowledge, LlmComposer(LlmComponent(model, PROMPTS_DIR / "llm", timeout=5))
+    )
     answer = await service.answer("回访要拍哪些照片？", lang="zh")
     assert answer.generated == "- 拍门头和门牌号 [flow.photos]"
     sent = state["requests"][0]
@@ -87,7 +90,9 @@ async def test_a_failing_endpoint_falls_back_to_the_extractive_answer(knowledge,
     state, base_url = model_server
     state["fail"] = True
     model = build_chat_model(llm_settings(base_url))
-    service = AnswerService(knowledge, LlmComposer(model, PROMPTS_DIR / "llm", timeout=5))
+    service = AnswerService(
+        knowledge, LlmComposer(LlmComponent(model, PROMPTS_DIR / "llm", timeout=5))
+    )
     answer = await service.answer("回访要拍哪些照片？", lang="zh")
     assert answer.grounded and answer.generated is None and answer.sections
     assert state["requests"], "the endpoint was really called"

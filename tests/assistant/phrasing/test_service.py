@@ -15,6 +15,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage
 from pydantic import Field
 
+from assistant.llm import LlmComponent
 from assistant.phrasing.catalog import FOCUS, STAGES
 from assistant.phrasing.donts import PhrasingDataError
 from assistant.phrasing.occasions import FESTIVAL_KEYS, festival_date
@@ -373,9 +374,7 @@ def with_model(model: Any, campaigns: Path, timeout: float = 5) -> PhrasingServi
         DONTS,
         campaigns,
         bank_anniversary=None,
-        chat_model=model,
-        llm_timeout=timeout,
-        prompts_dir=PROMPTS,
+        llm=LlmComponent(model, PROMPTS, timeout=timeout),
     )
 
 
@@ -453,8 +452,8 @@ def test_the_variants_prompt_renders_in_both_languages(
 ):
     service = with_model(FakeListChatModel(responses=["x"]), campaigns_2026)
     (suggestion,) = service.suggest(make_context(), today=QUIET_DAY, lang=lang, n=1)
-    system, user = service._variant_messages(suggestion, lang)
+    system, user = service._variant_prompt(suggestion, lang)
     descriptions = [d.description.get(lang) for d in service.donts.donts]
-    assert all(d in system.content for d in descriptions)
-    assert "3" in system.content
-    assert suggestion.text in user.content and suggestion.reason in user.content
+    assert all(d in system for d in descriptions)
+    assert "3" in system
+    assert suggestion.text in user and suggestion.reason in user

@@ -136,11 +136,14 @@ async def test_the_supervisor_reads_the_teams_reports_but_cannot_edit_them(servi
 async def test_an_llm_may_polish_the_paragraphs_but_never_bring_a_figure(services, team):
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
+    from assistant.llm import LlmComponent
     from assistant.reports.polish import NarrativePolisher
     from assistant.services import PROMPTS_DIR
 
     def polisher(reply: str) -> NarrativePolisher:
-        return NarrativePolisher(FakeListChatModel(responses=[reply] * 20), PROMPTS_DIR / "llm")
+        return NarrativePolisher(
+            LlmComponent(FakeListChatModel(responses=[reply] * 20), PROMPTS_DIR / "llm")
+        )
 
     me = await officer(services, team)
     services.reports.polisher = polisher("经核实，客户经营基本正常，资金去向仍需跟进。")
