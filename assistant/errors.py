@@ -52,20 +52,3 @@ class InvalidInput(AssistantError):
 
 class InviteInvalid(AssistantError):
     key = "invite.invalid"
-
-
-class DataFileError(AssistantError):
-    """A data file the bank edits (checklist, risk rules, report sections) is broken.
-
-    ``str()`` names the file, the place in it and the problem, so the log line is enough to fix it.
-    """
-
-    def __init__(self, path: object, where: str, problem: str) -> None:
-        super().__init__(file=str(path), where=where, problem=problem)
-        self.path = str(path)
-        self.where = where
-        self.problem = problem
-
-    def __str__(self) -> str:
-        place = f"{self.where}: " if self.where else ""
-        return f"{self.path}: {place}{self.problem}"

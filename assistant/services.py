@@ -19,7 +19,6 @@ from assistant.config import Settings
 from assistant.db.database import Database
 from assistant.errors import DatabaseUnavailable
 from assistant.evidence.ocr import OcrEngine, OcrPool, RapidOcrEngine
-from assistant.evidence.service import ReadingService
 from assistant.i18n import Texts
 from assistant.importer import PortfolioImporter
 from assistant.knowledge.answering import AnswerService, LlmComposer
@@ -35,6 +34,7 @@ from assistant.planning.calendar import WorkCalendar
 from assistant.planning.plan import PlanRules, PlanService
 from assistant.planning.reminders import ReminderPolicy, ReminderService
 from assistant.portfolio import PortfolioService
+from assistant.readings import ReadingService
 from assistant.reports.compose import ReportComposer
 from assistant.reports.polish import NarrativePolisher
 from assistant.reports.service import ReportService

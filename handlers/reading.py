@@ -14,7 +14,7 @@ import logging
 from telegram import Update
 
 from assistant.errors import AssistantError
-from assistant.evidence.service import ReadingView
+from assistant.readings import ReadingView
 from handlers.callbacks import BadButton, ReadingAction
 from handlers.common import keyboard, say
 from handlers.context import BotContext

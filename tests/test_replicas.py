@@ -220,8 +220,8 @@ async def test_the_same_tap_through_two_replicas_is_recorded_once(
 ):
     from sqlalchemy import func, select
 
+    from assistant.data.checklist import AnswerType
     from assistant.db.models import VisitAnswer
-    from assistant.visits.checklist import AnswerType
     from assistant.visits.service import StaleAction
 
     first, second = (

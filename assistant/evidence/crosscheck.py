@@ -16,7 +16,7 @@ from datetime import date
 from difflib import SequenceMatcher
 from typing import Any
 
-from assistant.knowledge.entries import Bilingual
+from assistant.data.vocabulary import Bilingual
 from assistant.portfolio import ClientCard
 
 # The checks, and the statuses each can have. Ratio checks carry a number instead, which the

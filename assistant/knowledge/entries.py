@@ -32,13 +32,10 @@ from typing import Any
 
 import yaml
 
+from assistant.data.files import SAFE_LOADER
+from assistant.data.vocabulary import KINDS, PRODUCTS, Bilingual
 from assistant.errors import AssistantError
 
-# The C loader when PyYAML was built with libyaml: parsing every entry at start is ~5x faster.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-KINDS = ("corporate", "individual")
-PRODUCTS = ("working_capital", "fixed_asset", "personal_business", "personal_consumption")
 STEPS = (
     "prepare",
     "documents",
@@ -68,15 +65,6 @@ class KnowledgeError(AssistantError):
 
     def __str__(self) -> str:
         return f"{self.path}: {self.problem}"
-
-
-@dataclass(frozen=True)
-class Bilingual:
-    zh: str
-    en: str
-
-    def get(self, lang: str) -> str:
-        return self.en if lang == "en" else self.zh
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from assistant.knowledge.entries import Bilingual
+from assistant.data.files import read_data_file
+from assistant.data.vocabulary import KINDS, Bilingual
 from assistant.phrasing.donts import LANGS, DontRules, PhrasingDataError
 from assistant.phrasing.occasions import DATED_KEYS, OCCASION_KEYS, Campaign
-from assistant.visits.checklist import KINDS, read_data_file
 
 STAGES = ("new", "handed_over", "long_standing")
 FOCUS = ("risk_control", "familiarity", "referral", "side_insight")

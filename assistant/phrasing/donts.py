@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from assistant.errors import DataFileError
-from assistant.knowledge.entries import Bilingual
-from assistant.visits.checklist import read_data_file
+from assistant.data.files import DataFileError, read_data_file
+from assistant.data.vocabulary import Bilingual
 
 LANGS = ("zh", "en")
 DONT_ID = re.compile(r"^[a-z][a-z0-9_]*$")

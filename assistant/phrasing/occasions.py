@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 from lunar_python import Lunar
 
-from assistant.knowledge.entries import Bilingual
+from assistant.data.vocabulary import Bilingual
 
 FESTIVAL_KEYS = (
     "spring_festival",

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+from assistant.data.vocabulary import KINDS
 from assistant.llm import LlmComponent
 from assistant.phrasing.catalog import FOCUS, STAGES, Phrase, load_campaigns, load_phrases
 from assistant.phrasing.donts import LANGS, Dont, DontRules, load_donts
@@ -41,7 +42,6 @@ from assistant.phrasing.occasions import (
     parse_month_day,
     renewal_occasion,
 )
-from assistant.visits.checklist import KINDS
 
 log = logging.getLogger(__name__)
 

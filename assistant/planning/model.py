@@ -8,8 +8,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from assistant.data.vocabulary import Bilingual
 from assistant.db.models import ClientKind, RiskClass, Role
-from assistant.knowledge.entries import Bilingual
 
 
 class CheckType(enum.StrEnum):

@@ -34,9 +34,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from assistant.config import Settings
+from assistant.data.vocabulary import Bilingual
 from assistant.db.models import ClientKind, LoanProduct, RiskClass
 from assistant.errors import InvalidInput
-from assistant.knowledge.entries import Bilingual
 from assistant.planning.model import (
     CheckType,
     DistrictGroup,

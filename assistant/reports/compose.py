@@ -17,7 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.knowledge.entries import Bilingual
+from assistant.data.checklist import AnswerType, Checklist
+from assistant.data.vocabulary import Bilingual
 from assistant.reports.format import (
     TRAILING_PUNCTUATION,
     display_value,
@@ -28,7 +29,6 @@ from assistant.reports.model import ReportData, ReportFact, ReportFile, ReportHe
 from assistant.reports.sections import ReportSections, SectionSpec, load_sections
 from assistant.reports.templates import environment
 from assistant.risk.model import ClassSuggestion, Finding
-from assistant.visits.checklist import AnswerType, Checklist
 from assistant.visits.service import VisitSummary
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from assistant.clock import local
-from assistant.visits.checklist import AnswerType, Item
+from assistant.data.checklist import AnswerType, Item
 
 TRAILING_PUNCTUATION = "。．.；;，,：:！!？? \n\t"
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from assistant.knowledge.entries import Bilingual
+from assistant.data.vocabulary import Bilingual
 from assistant.portfolio import ClientCard
 from assistant.risk.model import ClassSuggestion, Finding
 

@@ -17,9 +17,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
 
-from assistant.errors import DataFileError
-from assistant.knowledge.entries import Bilingual
-from assistant.visits.checklist import KINDS, Checklist, Item, read_data_file
+from assistant.data.checklist import Checklist, Item
+from assistant.data.files import DataFileError, read_data_file
+from assistant.data.vocabulary import KINDS, Bilingual
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "knowledge" / "report_sections.yaml"
 SECTION_ID = re.compile(r"^[a-z][a-z0-9_]*$")

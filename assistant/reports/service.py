@@ -39,8 +39,8 @@ from assistant.db.models import (
     VisitStatus,
 )
 from assistant.errors import AccessDenied, AssistantError, InvalidInput, NotFound
-from assistant.evidence.service import ReadingService
 from assistant.portfolio import ClientCard, may_see_client
+from assistant.readings import ReadingService
 from assistant.reports.compose import ReportComposer, narrative_text, similarity
 from assistant.reports.model import ReportData, ReportFile, ReportHeader
 from assistant.reports.polish import NarrativePolisher

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from assistant.knowledge.entries import Bilingual
+from assistant.data.vocabulary import Bilingual
 from assistant.risk.model import ClassSuggestion, Finding, RiskFacts
 
 TIERS = ("normal", "special_mention", "substandard", "doubtful", "loss")

@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from assistant.knowledge.entries import Bilingual
+from assistant.data.checklist import Item, PreCheck
+from assistant.data.vocabulary import Bilingual
 from assistant.portfolio import LoanView
 from assistant.risk import display
 from assistant.risk.model import EvidenceRef, RiskFacts
 from assistant.risk.thresholds import RiskThresholds
-from assistant.visits.checklist import Item, PreCheck
 
 COMPARISONS = ("gt", "gte", "lt", "lte")
 LOAN_FIELDS: Mapping[str, Bilingual] = {

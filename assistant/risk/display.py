@@ -11,8 +11,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from assistant.knowledge.entries import Bilingual
-from assistant.visits.checklist import AnswerType, Item
+from assistant.data.checklist import AnswerType, Item
+from assistant.data.vocabulary import Bilingual
 
 # Chinese readers count money in 万 (10,000); English readers in plain figures.
 WAN = 10_000

@@ -6,11 +6,11 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
+from assistant.data.checklist import RecordedAnswer
+from assistant.data.vocabulary import Bilingual
 from assistant.db.models import AnswerStatus
-from assistant.knowledge.entries import Bilingual
 from assistant.portfolio import ClientCard
 from assistant.risk.model import EvidenceRef, Finding, RiskFacts, Severity
-from assistant.visits.model import RecordedAnswer
 
 
 def facts_for(

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from assistant.data.vocabulary import Bilingual
 from assistant.evidence.crosscheck import DocumentCheck
-from assistant.knowledge.entries import Bilingual
 from assistant.portfolio import LoanView
 
 

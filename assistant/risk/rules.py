@@ -25,10 +25,19 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
 
-from assistant.errors import DataFileError
+from assistant.data import checklist as checklist_module
+from assistant.data.checklist import (
+    NUMERIC,
+    AnswerType,
+    Checklist,
+    Item,
+    PreCheck,
+    read_data_file,
+)
+from assistant.data.files import DataFileError
+from assistant.data.vocabulary import Bilingual
 from assistant.evidence.crosscheck import CHECKS as DOCUMENT_CHECKS
 from assistant.evidence.crosscheck import IDENTITY_CHECKS, RATIO_CHECKS
-from assistant.knowledge.entries import Bilingual
 from assistant.risk import display
 from assistant.risk.classification import REASONS, TIERS, ClassificationTexts, suggest_class
 from assistant.risk.conditions import (
@@ -58,15 +67,6 @@ from assistant.risk.conditions import (
 )
 from assistant.risk.model import ClassSuggestion, EvidenceRef, Finding, RiskFacts, Severity
 from assistant.risk.thresholds import RiskThresholds
-from assistant.visits import checklist as checklist_module
-from assistant.visits.checklist import (
-    NUMERIC,
-    AnswerType,
-    Checklist,
-    Item,
-    PreCheck,
-    read_data_file,
-)
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "knowledge" / "risk_rules.yaml"
 RULE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")

@@ -23,6 +23,17 @@ from sqlalchemy import select
 from assistant.access import Viewer
 from assistant.alerts import AlertNotice, AlertService
 from assistant.clock import local_date
+from assistant.data.checklist import (
+    AnswerType,
+    Checklist,
+    Evidence,
+    Group,
+    Item,
+    PreCheck,
+    RecordedAnswer,
+    load_checklist,
+)
+from assistant.data.vocabulary import Bilingual
 from assistant.db.database import Database
 from assistant.db.models import (
     AnswerStatus,
@@ -33,20 +44,9 @@ from assistant.db.models import (
     VisitStatus,
 )
 from assistant.errors import AssistantError, NotFound
-from assistant.knowledge.entries import Bilingual
 from assistant.portfolio import ClientCard, PortfolioService
 from assistant.risk.facts import facts_for
-from assistant.visits.checklist import (
-    AnswerType,
-    Checklist,
-    Evidence,
-    Group,
-    Item,
-    PreCheck,
-    load_checklist,
-)
 from assistant.visits.evidence import EvidenceService
-from assistant.visits.model import RecordedAnswer
 from assistant.visits.parsing import ParseError, parse_date, parse_quantity, parse_yes_no
 
 CHECKIN = "checkin"

@@ -50,6 +50,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from assistant.access import Viewer
+from assistant.data.checklist import AnswerType
 from assistant.db.models import (
     Alert,
     Client,
@@ -64,7 +65,6 @@ from assistant.db.models import (
 )
 from assistant.i18n import Texts
 from assistant.services import Services
-from assistant.visits.checklist import AnswerType
 from assistant.visits.service import DOCUMENTS, FINISH, stop_token
 from botapi.chat import Chat, settle_in_process
 from botapi.standin import BotMessage, FakeBotApi, FakeUser

@@ -54,6 +54,7 @@ from pydantic import Field
 from sqlalchemy import func, select, update
 
 from assistant.config import Settings
+from assistant.data.checklist import AnswerType
 from assistant.db.database import Database
 from assistant.db.models import (
     AnswerStatus,
@@ -75,7 +76,6 @@ from assistant.knowledge.entries import parse_entry
 from assistant.knowledge.retrieval import Decision, Hit, Retrieval
 from assistant.llm import LlmComponent
 from assistant.services import PROMPTS_DIR, Services, build_knowledge, build_services
-from assistant.visits.checklist import AnswerType
 from bot import build_application
 from botapi.chat import Chat, polling, settle_in_process
 from botapi.console import standin_builder

@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import update
 
 from assistant.alerts import AlreadyAcknowledged
+from assistant.data.vocabulary import Bilingual
 from assistant.db.models import Officer
 from assistant.errors import AccessDenied, NotFound
-from assistant.knowledge.entries import Bilingual
 from assistant.risk.model import Finding, Severity
 from tests.conftest import Team, record_finished_visit
 

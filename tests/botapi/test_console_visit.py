@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 
 from assistant.access import AccessService
+from assistant.data.checklist import AnswerType, Item
 from assistant.db.database import Database
 from assistant.demo import seed_demo
 from assistant.services import build_services
-from assistant.visits.checklist import AnswerType, Item
 from assistant.visits.parsing import parse_quantity
 from tests.conftest import REPO
 from tests.test_bot import clean_env

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from assistant.data.vocabulary import Bilingual
 from assistant.db.models import ClientKind
 from assistant.evidence.crosscheck import (
     MAIN_CUSTOMERS,
@@ -25,7 +26,6 @@ from assistant.evidence.crosscheck import (
     same_name,
     sign_matches,
 )
-from assistant.knowledge.entries import Bilingual
 from assistant.portfolio import ClientCard, LoanView
 
 NAME = "杭州鑫源五金制品有限公司"

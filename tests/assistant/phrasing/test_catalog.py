@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from assistant.data.checklist import KINDS
 from assistant.phrasing.catalog import (
     CHECK_VALUES,
     FOCUS,
@@ -22,7 +23,6 @@ from assistant.phrasing.catalog import (
 )
 from assistant.phrasing.donts import DontRules, PhrasingDataError
 from assistant.phrasing.occasions import DATED_KEYS, FESTIVAL_KEYS, FESTIVALS, OCCASION_KEYS
-from assistant.visits.checklist import KINDS
 
 from .conftest import CAMPAIGN_2026, CAMPAIGNS, PHRASES, shipped
 

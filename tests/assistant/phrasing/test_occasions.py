@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from lunar_python import Lunar
 
-from assistant.knowledge.entries import Bilingual
+from assistant.data.vocabulary import Bilingual
 from assistant.phrasing.occasions import (
     FESTIVAL_KEYS,
     SPRING_FESTIVAL_DAYS_AFTER,

@@ -15,6 +15,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage
 from pydantic import Field
 
+from assistant.data.checklist import KINDS
 from assistant.llm import LlmComponent
 from assistant.phrasing.catalog import FOCUS, STAGES
 from assistant.phrasing.donts import PhrasingDataError
@@ -26,7 +27,6 @@ from assistant.phrasing.service import (
     address,
     stage_for,
 )
-from assistant.visits.checklist import KINDS
 
 from .conftest import ANNIVERSARY, DONTS, PHRASES, PROMPTS
 

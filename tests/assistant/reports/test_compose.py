@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.data.checklist import Checklist
 from assistant.db.models import ClientKind
 from assistant.reports.compose import (
     Facts,
@@ -19,7 +20,6 @@ from assistant.reports.compose import (
 from assistant.reports.labels import DEFAULT_TEMPLATES
 from assistant.reports.model import ReportData, ReportHeader
 from assistant.risk.model import ClassSuggestion, Finding
-from assistant.visits.checklist import Checklist
 from assistant.visits.service import VisitSummary
 from tests.assistant.reports.conftest import NOW
 

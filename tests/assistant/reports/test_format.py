@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from assistant.data.checklist import Checklist
 from assistant.reports.format import (
     bare,
     display_value,
@@ -14,7 +15,6 @@ from assistant.reports.format import (
     lcfirst,
 )
 from assistant.reports.labels import DEFAULT_TEMPLATES, load_labels
-from assistant.visits.checklist import Checklist
 
 ZH = load_labels(DEFAULT_TEMPLATES, "zh")
 EN = load_labels(DEFAULT_TEMPLATES, "en")

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from docx import Document
 
-from assistant.knowledge.entries import Bilingual
+from assistant.data.vocabulary import Bilingual
 from assistant.reports.labels import DEFAULT_TEMPLATES
 from assistant.reports.markdown import SPECIAL, utf16_len
 from assistant.reports.render import (

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.data.checklist import Checklist
 from assistant.reports.sections import DEFAULT_PATH, ReportSectionsError, load_sections
-from assistant.visits.checklist import Checklist
 
 VALID = """
 version: 1

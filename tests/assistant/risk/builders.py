@@ -13,8 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from assistant.data.vocabulary import Bilingual
 from assistant.evidence.crosscheck import DocumentCheck
-from assistant.knowledge.entries import Bilingual
 from assistant.portfolio import CollateralView, LoanView
 from assistant.risk.model import RiskFacts
 

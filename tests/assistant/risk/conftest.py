@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.data.checklist import Checklist, load_checklist
 from assistant.risk.classification import ClassificationTexts
 from assistant.risk.rules import RiskEngine, RuleSet, load_rules
 from assistant.risk.thresholds import RiskThresholds
-from assistant.visits.checklist import Checklist, load_checklist
 
 from .builders import CHECKLIST, RULES
 

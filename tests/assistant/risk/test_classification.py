@@ -8,7 +8,7 @@ import dataclasses
 
 import pytest
 
-from assistant.knowledge.entries import Bilingual
+from assistant.data.vocabulary import Bilingual
 from assistant.risk.classification import (
     ClassificationTexts,
     suggest_class,

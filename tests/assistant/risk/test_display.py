@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from assistant.knowledge.entries import Bilingual
+from assistant.data.vocabulary import Bilingual
 from assistant.risk import display
 
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from assistant.config import Settings
+from assistant.data.vocabulary import Bilingual
 from assistant.errors import AssistantError
 from assistant.evidence.crosscheck import DocumentCheck
-from assistant.knowledge.entries import Bilingual
 from assistant.risk.model import EvidenceRef, Finding, RiskFacts, Severity
 from assistant.risk.rules import RiskEngine, RiskRulesError, load_rules
 from assistant.risk.thresholds import RiskThresholds, thresholds_from_settings

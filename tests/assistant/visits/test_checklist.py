@@ -13,15 +13,16 @@ from typing import Any
 import pytest
 import yaml
 
-from assistant.errors import AssistantError
-from assistant.knowledge.entries import Bilingual, load_entries
-from assistant.visits.checklist import (
+from assistant.data.checklist import (
     STEPS,
     AnswerType,
     Checklist,
     ChecklistError,
     load_checklist,
 )
+from assistant.data.vocabulary import Bilingual
+from assistant.errors import AssistantError
+from assistant.knowledge.entries import load_entries
 from assistant.visits.parsing import parse_quantity
 
 REPO = Path(__file__).resolve().parents[3]

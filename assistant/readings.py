@@ -23,6 +23,8 @@ from sqlalchemy import select
 from assistant.access import Viewer
 from assistant.alerts import AlertNotice, AlertService
 from assistant.clock import local_date
+from assistant.data.checklist import Evidence
+from assistant.data.vocabulary import Bilingual
 from assistant.db.database import Database
 from assistant.db.models import Client, EvidenceFile, EvidenceReading, Visit, VisitStatus
 from assistant.errors import InvalidInput, NotFound
@@ -31,11 +33,9 @@ from assistant.evidence.crosscheck import DocumentCheck, ReadDocument, cross_che
 from assistant.evidence.extract import classify, extract
 from assistant.evidence.model import FIELDS, DocumentType, Extraction, OcrLine, OcrResult
 from assistant.evidence.ocr import OcrBusy, OcrFailed, OcrPool
-from assistant.knowledge.entries import Bilingual
 from assistant.portfolio import ClientCard
 from assistant.risk.facts import facts_for
 from assistant.risk.model import RiskFacts
-from assistant.visits.checklist import Evidence
 from assistant.visits.parsing import ParseError, parse_date, parse_quantity
 from assistant.visits.service import VisitService, VisitSummary
 

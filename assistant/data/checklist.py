@@ -6,7 +6,7 @@ the visit flow relies on: answer types and units, ranges, labels in both languag
 the references inside conditions. A mistake is reported once, at start-up, with the file and the
 place, instead of surfacing in the middle of an officer's visit.
 
-Run ``python -m assistant.visits.checklist [PATH]`` to check a file by hand.
+Run ``python -m assistant.data.checklist [PATH]`` to check a file by hand.
 """
 
 from __future__ import annotations
@@ -23,17 +23,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn, TypeVar
 
-import yaml
-
-from assistant.db.models import ClientKind, LoanProduct
-from assistant.errors import DataFileError
-from assistant.knowledge.entries import SAFE_LOADER, Bilingual
+from assistant.data.files import DataFileError, read_data_file
+from assistant.data.vocabulary import CHECKS, KINDS, PRODUCTS, Bilingual
+from assistant.db.models import AnswerStatus
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "knowledge" / "checklist.yaml"
-KINDS = tuple(kind.value for kind in ClientKind)
-PRODUCTS = tuple(product.value for product in LoanProduct)
-# First purpose check (首次用途检查), scheduled check (定期检查), focused check (重点检查).
-CHECKS = ("purpose", "periodic", "focused")
 # The flow has code behind every step, so the bank may edit what a step asks, not the steps.
 STEPS = ("prepare", "checkin", "documents", "interview", "photos", "checkpoints", "finish")
 # The list each step may hold; check-in and finish are driven by code alone.
@@ -243,6 +237,19 @@ class Item:
             and (self.maximum is None or number <= self.maximum)
             and (not self.integer or number.is_integer())
         )
+
+
+@dataclass(frozen=True)
+class RecordedAnswer:
+    """One stored answer to a question: its typed value (bool for yes/no, the option id for a
+    choice, a number for number and money, an ISO date, text), what the officer typed, and
+    whether they gave it as an estimate."""
+
+    item_id: str
+    status: AnswerStatus
+    value: Any
+    raw_text: str | None
+    approximate: bool
 
 
 @dataclass(frozen=True)
@@ -504,26 +511,6 @@ def load_checklist(path: Path | str = DEFAULT_PATH) -> Checklist:
     return _Reader(path).checklist(read_data_file(path, ChecklistError))
 
 
-def read_data_file(path: Path, error: type[DataFileError]) -> Any:
-    """The YAML of a data file the bank edits, with duplicate keys refused.
-
-    Raises:
-        error: the file cannot be read, or is not valid YAML (with its line and column).
-    """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(path, "", f"cannot be read as UTF-8 text ({exc})") from exc
-    try:
-        return yaml.load(text, Loader=UniqueKeyLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise error(path, where, f"not valid YAML: {exc.problem or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise error(path, "", f"not valid YAML: {exc}") from exc
-
-
 def _walk(items: tuple[Item, ...]) -> Iterator[Item]:
     for item in items:
         yield item
@@ -566,36 +553,6 @@ def _typed_answer(item: Item, value: object) -> bool | str | float:
     ):
         return float(value)
     raise TypeError(f"{item.id} is a {item.type} question; got {type(value).__name__} {value!r}")
-
-
-def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            repeated = key in seen
-        except TypeError:  # an unhashable key: construct_mapping reports it properly
-            continue
-        if repeated:
-            raise yaml.constructor.ConstructorError(
-                "while reading a mapping",
-                node.start_mark,
-                f"the key {key!r} is written twice",
-                key_node.start_mark,
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=True)
-
-
-class UniqueKeyLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
-    """A safe loader that rejects a repeated key. Plain YAML keeps the last one silently, so a
-    duplicated ``en:`` would hide a translation without anyone noticing."""
-
-    yaml_constructors = {  # noqa: RUF012 (PyYAML's own class-level registry)
-        **SAFE_LOADER.yaml_constructors,
-        yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG: _construct_unique_mapping,
-    }
 
 
 def _describe(value: object) -> str:
