@@ -10,7 +10,7 @@ Targets (``--target``, default ``all``: each input picks one):
 * ``extract``: the OCR text helpers of ``assistant.evidence.extract`` (money, amounts in words,
   Chinese integers, dates, periods, credit codes) and ``assistant.readings.parse_field``
   (what an officer types to correct a reading);
-* ``csv`` / ``xlsx``: the importer's file parser (``assistant.importer._parse``) on the bytes.
+* ``csv`` / ``xlsx``: the importer's file parser (``assistant.importer.rows._parse``) on the bytes.
 
 ``--target csv`` and ``--target xlsx`` start from the sample portfolio (``samples/``), copied to
 a scratch corpus directory, unless a corpus directory is given. An exception other than the
@@ -40,10 +40,10 @@ if str(REPO) not in sys.path:
 with atheris.instrument_imports(
     include=["assistant.visits.parsing", "assistant.evidence.extract", "assistant.importer"]
 ):
-    from assistant import importer
     from assistant.errors import AssistantError
     from assistant.evidence import extract
     from assistant.evidence.model import FIELDS
+    from assistant.importer import rows as importer
     from assistant.readings import parse_field
     from assistant.visits import parsing
 

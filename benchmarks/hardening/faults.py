@@ -1091,7 +1091,8 @@ def install_kill_point(point: str) -> None:
     import pathlib
 
     from assistant.planning.reminders import ReminderService
-    from assistant.reports import service as reports
+    from assistant.reports import core as report_core
+    from assistant.reports import drafting as report_drafting
     from assistant.visits.evidence import EvidenceService
 
     if point == "photo.before_write":
@@ -1114,9 +1115,9 @@ def install_kill_point(point: str) -> None:
 
         EvidenceService._store = store_then_die  # type: ignore[method-assign]
     elif point == "report.draft":
-        reports._audit = _kill_now  # type: ignore[assignment]
+        report_drafting._audit = _kill_now  # type: ignore[assignment]
     elif point == "report.build":
-        reports.render_docx = _kill_now  # type: ignore[assignment]
+        report_core.render_docx = _kill_now  # type: ignore[assignment]
     elif point == "reminder.sent_not_logged":
         ReminderService.mark_sent = _kill_now  # type: ignore[assignment,method-assign]
     elif point == "reminder.logged_not_sent":

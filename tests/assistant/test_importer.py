@@ -41,6 +41,9 @@ from assistant.importer import (
     TableCounts,
     render_report,
 )
+from assistant.importer import cells as importer_cells
+from assistant.importer import model as importer_model
+from assistant.importer import reading as importer_reading
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples"
@@ -644,7 +647,7 @@ async def test_issues_are_capped_for_hostile_files(
     rows = "".join(f"E{n},{'x' * 101},boss\n" for n in range(600))  # two bad cells per row
     report = await importer.preview(_save_csv(tmp_path / "o.csv", "staff_no,name,role\n" + rows))
     assert report.issues[0].code == "too_many_issues"
-    assert len(report.issues) == importer_module.MAX_ISSUES + 1
+    assert len(report.issues) == importer_model.MAX_ISSUES + 1
     assert report.counts == {}
     text = render_report(report, texts, "en", html=True)
     assert "only the first 1000 are listed" in text
@@ -763,7 +766,7 @@ async def test_zip_bomb_is_refused_without_inflating_it(
     assert _where(report) == {("", None, None, "too_large")}
     assert report.issues[0].params == {"what": "ratio", "size": "5 MB", "limit": 100}
 
-    monkeypatch.setattr(importer_module, "MAX_UNPACKED_BYTES", 10_000)
+    monkeypatch.setattr(importer_reading, "MAX_UNPACKED_BYTES", 10_000)
     report = await importer.preview(SAMPLE_XLSX)
     assert _codes(report) == ["too_large"]
     assert report.issues[0].params["what"] == "unpacked"
@@ -990,8 +993,17 @@ def test_preview_and_applied_wording(texts: Texts) -> None:
 
 
 def _issue_codes_in_source() -> set[str]:
-    """Every issue code the importer can produce, read from its source."""
-    tree = ast.parse(Path(importer_module.__file__).read_text(encoding="utf-8"))
+    """Every issue code the importer can produce, read from its source (every module of the
+    package)."""
+    package = Path(importer_module.__file__).parent
+    tree = ast.Module(
+        body=[
+            node
+            for path in sorted(package.glob("*.py"))
+            for node in ast.parse(path.read_text(encoding="utf-8")).body
+        ],
+        type_ignores=[],
+    )
     positions = {"add": 3, "_flag": 3, "ImportIssue": 3, "_CellError": 0}
     codes: set[str] = set()
     for node in ast.walk(tree):
@@ -1004,7 +1016,7 @@ def _issue_codes_in_source() -> set[str]:
                 arg = node.args[index]
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                     codes.add(arg.value)
-    codes.update(v for choice in (importer_module._ROLE,) for v in choice.refused.values())
+    codes.update(v for choice in (importer_cells._ROLE,) for v in choice.refused.values())
     return codes
 
 

@@ -1,0 +1,189 @@
+"""Drafting: open a visit's report, edit its sections and remarks, regenerate it and build
+its files."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from assistant.access import Viewer
+from assistant.db.models import (
+    Client,
+    Officer,
+    Report,
+    ReportStatus,
+    Visit,
+    VisitStatus,
+)
+from assistant.errors import InvalidInput, NotFound
+from assistant.portfolio import may_see_client
+from assistant.reports.core import ReportCore, _audit
+from assistant.reports.views import (
+    EDITABLE,
+    MAX_SECTION_TEXT,
+    READ_DOWNLOAD,
+    READ_OPEN,
+    Format,
+    PendingReport,
+    ReportView,
+    VisitNotFinished,
+)
+
+
+class Drafting(ReportCore):
+    """The officer's side: open, edit and rebuild a draft."""
+
+    async def open_for_visit(self, viewer: Viewer, visit_id: int, lang: str) -> ReportView:
+        """The report of a finished visit, drafted now if it has none yet.
+
+        Raises:
+            VisitNotFinished: the visit is still open.
+            NotFound: no such visit, or not one this viewer may see.
+        """
+        async with self.database.session() as session:
+            visit = await session.scalar(
+                select(Visit)
+                .join(Client, Client.id == Visit.client_id)
+                .where(Visit.id == visit_id, may_see_client(viewer))
+            )
+            if visit is None:
+                raise NotFound()
+            if visit.status is not VisitStatus.FINISHED:
+                raise VisitNotFinished()
+            report = await session.scalar(select(Report).where(Report.visit_id == visit_id))
+            created = report is None
+            if report is None:
+                if visit.officer_id != viewer.officer_id:
+                    # Only the officer who made the visit drafts its report.
+                    raise NotFound()
+                report = Report(
+                    visit_id=visit.id, client_id=visit.client_id, officer_id=visit.officer_id
+                )
+                session.add(report)
+                await session.flush()
+                session.add(_audit(viewer, "report.draft", report, {}))
+            report_id = report.id
+        if created:
+            await self._polish(viewer, report_id, lang)
+        return await self.open(viewer, report_id, lang)
+
+    async def open(self, viewer: Viewer, report_id: int, lang: str) -> ReportView:
+        """The report as this viewer may see it; the opening is in the audit log.
+
+        Raises:
+            NotFound: no such report, or not one this viewer may see.
+        """
+        return await self._open(viewer, report_id, lang, audit=READ_OPEN)
+
+    async def latest_for_client(self, viewer: Viewer, client_code: str, lang: str) -> ReportView:
+        """The report of the client's most recent finished visit.
+
+        Raises:
+            NotFound: no such client, or no finished visit yet.
+        """
+        async with self.database.session() as session:
+            visit_id = await session.scalar(
+                select(Visit.id)
+                .join(Client, Client.id == Visit.client_id)
+                .where(
+                    may_see_client(viewer),
+                    func.upper(Client.code) == client_code.strip().upper(),
+                    Visit.status == VisitStatus.FINISHED,
+                )
+                .order_by(Visit.finished_at.desc(), Visit.id.desc())
+                .limit(1)
+            )
+        if visit_id is None:
+            raise NotFound("report.no_finished_visit", code=client_code.strip()[:32])
+        return await self.open_for_visit(viewer, visit_id, lang)
+
+    async def pending(self, viewer: Viewer) -> list[PendingReport]:
+        """Reports waiting for this person: their drafts and returned ones, and for a supervisor
+        the team's submitted ones."""
+        mine = Report.officer_id == viewer.officer_id
+        waiting = Report.status.in_(EDITABLE)
+        condition = mine & waiting
+        if viewer.role.value == "supervisor" or viewer.is_admin:
+            team = select(Officer.id).where(Officer.supervisor_id == viewer.officer_id)
+            condition = condition | (
+                Report.officer_id.in_(team) & (Report.status == ReportStatus.SUBMITTED)
+            )
+        async with self.database.session() as session:
+            rows = await session.execute(
+                select(Report.id, Client.code, Client.name, Report.status, Report.version)
+                .join(Client, Client.id == Report.client_id)
+                .where(condition)
+                .order_by(Report.updated_at.desc())
+                .limit(20)
+            )
+            return [
+                PendingReport(rid, code, name, str(status.value), version)
+                for rid, code, name, status, version in rows
+            ]
+
+    async def edit_section(
+        self, viewer: Viewer, report_id: int, section_id: str, text: str, lang: str
+    ) -> ReportView:
+        """Replace one section's paragraph with the officer's own text.
+
+        Raises:
+            ReportLocked: submitted or approved, or not the author.
+            InvalidInput: unknown section, or a text too long or empty.
+        """
+        cleaned = text.strip()
+        if not cleaned:
+            raise InvalidInput("report.empty_text")
+        if len(cleaned) > MAX_SECTION_TEXT:
+            raise InvalidInput("report.text_too_long", limit=MAX_SECTION_TEXT)
+        view = await self._open(viewer, report_id, lang)
+        if section_id not in {s.id for s in view.data.sections}:
+            raise InvalidInput("report.unknown_section")
+        return await self._change(
+            viewer,
+            report_id,
+            lang,
+            "report.edit",
+            {"section": section_id},
+            lambda report: setattr(report, "overrides", {**report.overrides, section_id: cleaned}),
+        )
+
+    async def set_remarks(self, viewer: Viewer, report_id: int, text: str, lang: str) -> ReportView:
+        cleaned = text.strip()
+        if len(cleaned) > MAX_SECTION_TEXT:
+            raise InvalidInput("report.text_too_long", limit=MAX_SECTION_TEXT)
+        return await self._change(
+            viewer,
+            report_id,
+            lang,
+            "report.remarks",
+            {},
+            lambda report: setattr(report, "remarks", cleaned or None),
+        )
+
+    async def regenerate(self, viewer: Viewer, report_id: int, lang: str) -> ReportView:
+        """Back to the paragraphs composed from the answers (polished again with an LLM)."""
+
+        def reset(report: Report) -> None:
+            report.overrides = {}
+            report.polished = {}
+
+        await self._change(viewer, report_id, lang, "report.regenerate", {}, reset)
+        await self._polish(viewer, report_id, lang)
+        return await self._open(viewer, report_id, lang)
+
+    async def document(
+        self, viewer: Viewer, report_id: int, fmt: Format, lang: str
+    ) -> tuple[bytes, str]:
+        """The report as a Word or HTML file, built off the event loop.
+
+        The download is in the audit log (once it is built).
+
+        Raises:
+            NotFound: no such report, or not one this viewer may see.
+            ReportBuildFailed: the template or a file could not be used; the report is unchanged.
+        """
+        view = await self._open(viewer, report_id, lang)
+        built = await self._build(view.data, fmt)
+        await self._record(
+            viewer, READ_DOWNLOAD, str(report_id), visit=view.data.header.visit_id, format=fmt
+        )
+        return built

@@ -1,0 +1,140 @@
+"""Submission and review: the supervisor approves a version, or returns it with a comment."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from assistant.access import Viewer
+from assistant.alerts import Recipient
+from assistant.db.models import (
+    Officer,
+    Report,
+    ReportStatus,
+)
+from assistant.errors import AccessDenied, InvalidInput
+from assistant.reports.compose import narrative_text
+from assistant.reports.core import ReportCore, _audit
+from assistant.reports.views import (
+    EDITABLE,
+    MAX_COMMENT,
+    AlreadyReviewed,
+    NoSupervisor,
+    ReportLocked,
+    Review,
+    Submission,
+)
+from assistant.risk.facts import finding_to_json
+
+
+class Reviewing(ReportCore):
+    """Submit to the supervisor; approve or return, once per version."""
+
+    async def submit(self, viewer: Viewer, report_id: int, lang: str) -> Submission:
+        """Send the report to the officer's supervisor, and alert them of its risk findings.
+
+        Raises:
+            ReportLocked: already submitted or approved, or not the author.
+            NoSupervisor: nobody to send it to; it stays a draft.
+            ReportBuildFailed: the Word file could not be built; it stays a draft.
+        """
+        report, visit, author = await self._load(viewer, report_id)
+        if report.officer_id != viewer.officer_id or report.status not in EDITABLE:
+            raise ReportLocked()
+        async with self.database.session() as session:
+            supervisor = (
+                await session.get(Officer, author.supervisor_id) if author.supervisor_id else None
+            )
+        if supervisor is None or not supervisor.active or not supervisor.telegram_id:
+            raise NoSupervisor()
+        supervisor_lang = supervisor.language or "zh"
+        upcoming = {"status": ReportStatus.SUBMITTED, "version": report.version + 1}
+        basis = await self._basis(report, visit, author)
+        supervisor_view = self._render(
+            viewer, report, basis, supervisor_lang, as_reviewer=True, **upcoming
+        )
+        # The file is built before anything changes: if it fails, the draft stays as it was.
+        document, file_name = await self._build(supervisor_view.data, "docx")
+        own = self._render(viewer, report, basis, lang, **upcoming)
+        findings = own.data.findings
+        async with self.database.session() as session:
+            stored = await session.get(Report, report.id)
+            assert stored is not None
+            if stored.status not in EDITABLE:
+                raise ReportLocked()
+            stored.status = ReportStatus.SUBMITTED
+            stored.version = report.version + 1
+            stored.submitted_at = self.database.now()
+            stored.narrative = narrative_text(own.data)
+            stored.similarity_to_previous = own.similarity
+            stored.findings = [finding_to_json(f) for f in findings]
+            stored.suggested_class = own.data.suggestion.tier
+            session.add(
+                _audit(
+                    viewer,
+                    "report.submit",
+                    stored,
+                    {"version": stored.version, "similarity": own.similarity},
+                )
+            )
+        notices = await self.alerts.raise_alerts(visit.id, findings)
+        return Submission(
+            own,
+            Recipient(supervisor.telegram_id, supervisor.language),
+            supervisor_view,
+            document,
+            file_name,
+            notices,
+        )
+
+    async def review(
+        self,
+        viewer: Viewer,
+        report_id: int,
+        version: int,
+        *,
+        approve: bool,
+        comment: str | None,
+        lang: str,
+    ) -> Review:
+        """Approve, or return with a comment. Only the author's supervisor, once per version.
+
+        Raises:
+            AccessDenied: not this officer's supervisor.
+            AlreadyReviewed: decided before, or a newer version was submitted since.
+            InvalidInput: returned without a comment.
+        """
+        cleaned = (comment or "").strip()[:MAX_COMMENT]
+        if not approve and not cleaned:
+            raise InvalidInput("report.comment_needed")
+        report, visit, author = await self._load(viewer, report_id)
+        if author.supervisor_id != viewer.officer_id:
+            raise AccessDenied()
+        async with self.database.session() as session:
+            stored = await session.get(Report, report.id)
+            assert stored is not None
+            if stored.status is not ReportStatus.SUBMITTED or stored.version != version:
+                raise AlreadyReviewed()
+            stored.status = ReportStatus.APPROVED if approve else ReportStatus.RETURNED
+            stored.reviewer_id = viewer.officer_id
+            stored.reviewed_at = self.database.now()
+            stored.review_comment = cleaned or None
+            session.add(
+                _audit(
+                    viewer,
+                    "report.approve" if approve else "report.return",
+                    stored,
+                    {"version": version},
+                )
+            )
+            report = stored
+        basis = await self._basis(report, visit, author)
+        own = self._render(viewer, report, basis, lang, as_reviewer=True)
+        officer_lang = author.language or "zh"
+        officer_view = self._render(viewer, report, basis, officer_lang)
+        officer_view = replace(officer_view, is_author=True, is_reviewer=False)
+        return Review(
+            own,
+            approve,
+            Recipient(author.telegram_id, author.language) if author.telegram_id else None,
+            officer_view,
+        )
