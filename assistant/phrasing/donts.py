@@ -14,12 +14,15 @@ checked once they are in the sentence.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Annotated, Any, Literal
 
-from assistant.data.files import DataFileError, read_data_file
+from pydantic import Field, field_validator, model_validator
+
+from assistant.data.files import DataFileError
+from assistant.data.schema import PROBLEM, DataModel, Loc, Text, problem, validate
 from assistant.data.vocabulary import Bilingual
 
 LANGS = ("zh", "en")
@@ -88,83 +91,109 @@ def load_donts(path: Path | str) -> DontRules:
             that no pattern catches, a missing language...).
     """
     path = Path(path)
-    return _Reader(path).read(read_data_file(path, PhrasingDataError))
+    spec = validate(DontsFile, path, PhrasingDataError, _place, wording=_wording)
+    return DontRules(str(path), tuple(d.rule() for d in spec.donts))
 
 
-class _Reader:
-    def __init__(self, path: Path) -> None:
-        self.path = path
+# ── the file (knowledge/schemas/donts.schema.json) ─────────────────────────────────────────────
 
-    def fail(self, where: str, problem: str) -> NoReturn:
-        raise PhrasingDataError(self.path, where, problem)
 
-    def read(self, raw: Any) -> DontRules:
-        if not isinstance(raw, dict) or set(raw) != {"version", "donts"}:
-            self.fail("", "the file must be a mapping with exactly 'version' and 'donts'")
-        if raw["version"] != 1:
-            self.fail("", f"'version' must be 1, got {raw['version']!r}")
-        if not isinstance(raw["donts"], list) or not raw["donts"]:
-            self.fail("donts", "must be a non-empty list")
-        donts: list[Dont] = []
-        seen: set[str] = set()
-        for index, entry in enumerate(raw["donts"], start=1):
-            dont = self.dont(index, entry)
-            if dont.id in seen:
-                self.fail(f"don't {dont.id}", "the id is used twice")
-            seen.add(dont.id)
-            donts.append(dont)
-        return DontRules(str(self.path), tuple(donts))
+class PerLanguage(DataModel):
+    """A list of texts in each language, neither empty."""
 
-    def dont(self, index: int, entry: Any) -> Dont:
-        where = f"don't #{index}"
-        if not isinstance(entry, dict):
-            self.fail(where, "must be a mapping")
-        dont_id = entry.get("id")
-        if not isinstance(dont_id, str) or not DONT_ID.match(dont_id):
-            self.fail(where, f"'id' must be lower_snake_case, got {dont_id!r}")
-        where = f"don't {dont_id}"
-        allowed = {"id", "description", "patterns", "examples"}
-        if unknown := sorted(set(entry) - allowed):
-            self.fail(where, f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
-        description = self.bilingual(where, "description", entry.get("description"))
-        patterns = {
-            lang: tuple(self.pattern(f"{where}/patterns/{lang}", p) for p in texts)
-            for lang, texts in self.per_lang(where, "patterns", entry.get("patterns")).items()
-        }
-        examples = self.per_lang(where, "examples", entry.get("examples"))
-        dont = Dont(dont_id, description, patterns, examples)
-        for lang, lines in examples.items():
-            for line in lines:
+    zh: Annotated[list[Text], Field(min_length=1)]
+    en: Annotated[list[Text], Field(min_length=1)]
+
+
+class Description(DataModel):
+    zh: Text
+    en: Text
+
+
+class DontSpec(DataModel):
+    """One don't: what it is, the patterns that spot it, and lines it must catch."""
+
+    id: Annotated[str, Field(pattern=DONT_ID.pattern)]
+    description: Description
+    patterns: PerLanguage
+    examples: PerLanguage
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, patterns: PerLanguage) -> PerLanguage:
+        for text in (*patterns.zh, *patterns.en):
+            try:
+                re.compile(text)
+            except re.error as exc:
+                raise problem(
+                    f"the pattern {text!r} is not a valid regular expression ({exc})"
+                ) from None
+        return patterns
+
+    @model_validator(mode="after")
+    def _catches_its_examples(self) -> DontSpec:
+        dont = self.rule()
+        for lang in LANGS:
+            for line in getattr(self.examples, lang):
                 if not dont.matches(line, lang):
-                    self.fail(
-                        f"{where}/examples/{lang}", f"no pattern catches the example {line!r}"
-                    )
-        return dont
+                    raise problem(f"no pattern catches the example {line!r}", f"examples/{lang}")
+        return self
 
-    def bilingual(self, where: str, key: str, value: Any) -> Bilingual:
-        if not isinstance(value, dict) or set(value) != set(LANGS):
-            self.fail(where, f"'{key}' must have exactly 'zh' and 'en'")
-        for lang in LANGS:
-            if not isinstance(value[lang], str) or not value[lang].strip():
-                self.fail(where, f"'{key}/{lang}' must be non-empty text")
-        return Bilingual(value["zh"].strip(), value["en"].strip())
-
-    def per_lang(self, where: str, key: str, value: Any) -> dict[str, tuple[str, ...]]:
-        if not isinstance(value, dict) or set(value) != set(LANGS):
-            self.fail(where, f"'{key}' must have exactly 'zh' and 'en', each a list of text")
-        result: dict[str, tuple[str, ...]] = {}
-        for lang in LANGS:
-            items = value[lang]
-            if not isinstance(items, list) or not items:
-                self.fail(where, f"'{key}/{lang}' must be a non-empty list")
-            if not all(isinstance(i, str) and i.strip() for i in items):
-                self.fail(where, f"every entry of '{key}/{lang}' must be non-empty text")
-            result[lang] = tuple(i.strip() for i in items)
-        return result
-
-    def pattern(self, where: str, text: str) -> re.Pattern[str]:
+    def rule(self) -> Dont:
         # English is matched without regard to case; Chinese has none, so the flag is harmless.
-        try:
-            return re.compile(text, re.IGNORECASE)
-        except re.error as exc:
-            self.fail(where, f"the pattern {text!r} is not a valid regular expression ({exc})")
+        return Dont(
+            self.id,
+            Bilingual(self.description.zh, self.description.en),
+            {
+                lang: tuple(re.compile(p, re.IGNORECASE) for p in getattr(self.patterns, lang))
+                for lang in LANGS
+            },
+            {lang: tuple(getattr(self.examples, lang)) for lang in LANGS},
+        )
+
+
+class DontsFile(DataModel):
+    """``knowledge/phrasing/donts.yaml``."""
+
+    version: Literal[1]
+    donts: Annotated[list[DontSpec], Field(min_length=1)]
+
+    @field_validator("donts")
+    @classmethod
+    def _unique(cls, donts: list[DontSpec]) -> list[DontSpec]:
+        seen: set[str] = set()
+        for dont in donts:
+            if dont.id in seen:
+                raise problem(f"the id {dont.id!r} is used twice")
+            seen.add(dont.id)
+        return donts
+
+
+def _place(loc: Loc, raw: Any) -> str:
+    """``don't <id>`` (``don't #n`` while the id itself is wrong), then the field."""
+    if len(loc) < 2 or loc[0] != "donts" or not isinstance(loc[1], int):
+        return str(loc[0]) if loc else ""
+    entries = raw.get("donts") if isinstance(raw, dict) else None
+    entry = entries[loc[1]] if isinstance(entries, list) and loc[1] < len(entries) else None
+    ident = entry.get("id") if isinstance(entry, dict) else None
+    if (len(loc) > 2 and loc[2] == "id") or not isinstance(ident, str):
+        return f"don't #{loc[1] + 1}"
+    return f"don't {ident}"
+
+
+def _wording(detail: Mapping[str, Any]) -> str | None:
+    loc, kind = detail["loc"], detail["type"]
+    if kind == PROBLEM:
+        return None
+    if len(loc) == 3 and loc[2] == "id" and kind != "missing":
+        return f"'id' must be lower_snake_case, got {detail['input']!r}"
+    if kind == "extra_forbidden" and len(loc) == 3:
+        allowed = ", ".join(sorted(DontSpec.model_fields))
+        return f"unknown key {loc[2]!r} (allowed: {allowed})"
+    if len(loc) >= 3 and loc[2] in ("description", "patterns", "examples"):
+        if len(loc) == 3:
+            return f"'{loc[2]}' must have exactly 'zh' and 'en'"
+        return (
+            f"'{'/'.join(str(part) for part in loc[2:4])}' must be non-empty text or a list of it"
+        )
+    return None
