@@ -741,6 +741,90 @@ def restore_backup(
     now = now or SystemClock().now()
     progress.note(f"Checking {archive} …")
     manifest = verify_archive(archive, progress)
+    database_info = manifest["database"]
+    target_db, with_index, notes = _what_to_restore(where, archive, manifest, files_only)
+    for text in notes:
+        progress.note(text)
+
+    occupied = []
+    if target_db is not None and _holds_rows(target_db):
+        occupied.append(f"the database {target_db} holds data")
+    if _has_files(where.evidence_dir):
+        occupied.append(f"{where.evidence_dir} holds files")
+    if occupied and not force:
+        raise BackupError(
+            f"Refusing to restore over existing data ({'; '.join(occupied)}). Stop the bot and "
+            f"run again with --force: the current data is first moved to "
+            f"{where.data_dir / 'before-restore-<time>'}/. Nothing was changed."
+        )
+
+    aside = _put_in_place(
+        where, archive, manifest, target_db, with_index, f"{now:{STAMP}}", progress
+    )
+
+    facts = None
+    if target_db is not None:
+        progress.note("Migrating the restored database …")
+        try:
+            _migrate(where.database_url)
+            facts = database_facts(target_db)
+        except BackupError as exc:
+            kept = f" The previous data is in {aside}." if aside else ""
+            raise BackupError(f"{exc}{kept}") from None
+    counts = dict.fromkeys(FILE_SECTIONS, 0)
+    for entry in manifest["files"]:
+        section = entry["path"].split("/", 1)[0]
+        if section in counts and (section != "index" or with_index):
+            counts[section] += 1
+    return RestoreSummary(
+        archive,
+        str(manifest.get("created_at", "?")),
+        facts,
+        database_info.get("schema_revision") if target_db is not None else None,
+        counts,
+        aside,
+        tuple(notes),
+    )
+
+
+def _put_in_place(
+    where: Locations,
+    archive: Path,
+    manifest: dict[str, Any],
+    target_db: Path | None,
+    with_index: bool,
+    stamp: str,
+    progress: Progress,
+) -> Path | None:
+    """Unpack beside the data, check the database copy, then swap everything in, keeping what
+    was there under ``before-restore-<stamp>`` (returned, or ``None`` if nothing was there)."""
+    try:
+        where.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackupError(f"Cannot create {where.data_dir}: {exc.strerror or exc}.") from None
+    staging = _unused(where.data_dir / f".restore-{stamp}")
+    try:
+        progress.note(f"Unpacking into {staging} …")
+        _unpack(archive, manifest, staging, progress)
+        if target_db is not None:
+            _check_database(staging / DATABASE_MEMBER)
+        moves: list[tuple[str, Path, Path]] = []
+        if target_db is not None:
+            moves.append(("database", staging / DATABASE_MEMBER, target_db))
+        moves.append(("evidence", staging / "evidence", where.evidence_dir))
+        moves.append(("uploads", staging / "uploads", where.uploads_dir))
+        if with_index and where.index_dir is not None:
+            moves.append(("index", staging / "index", where.index_dir))
+        return _swap(moves, where.data_dir / f"before-restore-{stamp}")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _what_to_restore(
+    where: Locations, archive: Path, manifest: dict[str, Any], files_only: bool
+) -> tuple[Path | None, bool, list[str]]:
+    """The database file to restore (``None``: leave the database alone), whether to restore the
+    index, and what to tell the person about what is left out and why."""
     notes: list[str] = []
     database_info = manifest["database"]
     target_db: Path | None = None
@@ -767,66 +851,7 @@ def restore_backup(
         notes.append(
             "CHROMA_URL: the index in this archive is not restored (the server keeps its own)."
         )
-    for text in notes:
-        progress.note(text)
-
-    occupied = []
-    if target_db is not None and _holds_rows(target_db):
-        occupied.append(f"the database {target_db} holds data")
-    if _has_files(where.evidence_dir):
-        occupied.append(f"{where.evidence_dir} holds files")
-    if occupied and not force:
-        raise BackupError(
-            f"Refusing to restore over existing data ({'; '.join(occupied)}). Stop the bot and "
-            f"run again with --force: the current data is first moved to "
-            f"{where.data_dir / 'before-restore-<time>'}/. Nothing was changed."
-        )
-
-    stamp = f"{now:{STAMP}}"
-    try:
-        where.data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BackupError(f"Cannot create {where.data_dir}: {exc.strerror or exc}.") from None
-    staging = _unused(where.data_dir / f".restore-{stamp}")
-    try:
-        progress.note(f"Unpacking into {staging} …")
-        _unpack(archive, manifest, staging, progress)
-        if target_db is not None:
-            _check_database(staging / DATABASE_MEMBER)
-        moves: list[tuple[str, Path, Path]] = []
-        if target_db is not None:
-            moves.append(("database", staging / DATABASE_MEMBER, target_db))
-        moves.append(("evidence", staging / "evidence", where.evidence_dir))
-        moves.append(("uploads", staging / "uploads", where.uploads_dir))
-        if with_index and where.index_dir is not None:
-            moves.append(("index", staging / "index", where.index_dir))
-        aside = _swap(moves, where.data_dir / f"before-restore-{stamp}")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-    facts = None
-    if target_db is not None:
-        progress.note("Migrating the restored database …")
-        try:
-            _migrate(where.database_url)
-            facts = database_facts(target_db)
-        except BackupError as exc:
-            kept = f" The previous data is in {aside}." if aside else ""
-            raise BackupError(f"{exc}{kept}") from None
-    counts = dict.fromkeys(FILE_SECTIONS, 0)
-    for entry in manifest["files"]:
-        section = entry["path"].split("/", 1)[0]
-        if section in counts and (section != "index" or with_index):
-            counts[section] += 1
-    return RestoreSummary(
-        archive,
-        str(manifest.get("created_at", "?")),
-        facts,
-        database_info.get("schema_revision") if target_db is not None else None,
-        counts,
-        aside,
-        tuple(notes),
-    )
+    return target_db, with_index, notes
 
 
 def _check_revision_known(archive: Path, revision: str | None) -> None:

@@ -260,11 +260,7 @@ def build_services(
     database = database or Database(settings.database_dsn, clock=clock or SystemClock())
     knowledge = knowledge or build_knowledge(settings)
     chat_model = chat_model if chat_model is not None else build_chat_model(settings)
-    llm = (
-        LlmComponent(chat_model, PROMPTS_DIR / "llm", timeout=settings.llm_timeout)
-        if chat_model is not None
-        else None
-    )
+    llm = build_llm(settings, chat_model)
     portfolio = PortfolioService(database)
     evidence = EvidenceService(database, settings.data_dir / "evidence")
     knowledge_dir = settings.knowledge_dir or KNOWLEDGE_DIR
@@ -303,15 +299,6 @@ def build_services(
         large_item_min=settings.ocr_large_item_min,
     )
     plans = PlanService(database, PlanRules.from_settings(settings))
-    phrasing = PhrasingService(
-        knowledge_dir / "phrasing" / "phrases.yaml",
-        knowledge_dir / "phrasing" / "donts.yaml",
-        knowledge_dir / "phrasing" / "campaigns.yaml",
-        bank_anniversary=settings.bank_anniversary,
-        festival_lookahead_days=settings.phrasing_festival_lookahead_days,
-        renewal_window_days=settings.plan_renewal_window_days,
-        llm=llm,
-    )
     reports = ReportService(
         database,
         visits,
@@ -345,10 +332,33 @@ def build_services(
         reminders=ReminderService(
             database, plans, WorkCalendar(), ReminderPolicy.from_settings(settings)
         ),
-        opening_lines=OpeningLines(portfolio, plans, phrasing),
+        opening_lines=OpeningLines(portfolio, plans, build_phrasing(settings, knowledge_dir, llm)),
         metrics=metrics,
         readings=readings,
         transcriber=transcriber if transcriber is not None else build_transcriber(settings),
+    )
+
+
+def build_llm(settings: Settings, chat_model: Any | None) -> LlmComponent | None:
+    """The one way to ask the chat model, or ``None`` without one (extractive answers, templated
+    report paragraphs, no phrasing variants)."""
+    if chat_model is None:
+        return None
+    return LlmComponent(chat_model, PROMPTS_DIR / "llm", timeout=settings.llm_timeout)
+
+
+def build_phrasing(
+    settings: Settings, knowledge_dir: Path, llm: LlmComponent | None
+) -> PhrasingService:
+    """The opening lines' phrases, don'ts and campaigns (read on first use)."""
+    return PhrasingService(
+        knowledge_dir / "phrasing" / "phrases.yaml",
+        knowledge_dir / "phrasing" / "donts.yaml",
+        knowledge_dir / "phrasing" / "campaigns.yaml",
+        bank_anniversary=settings.bank_anniversary,
+        festival_lookahead_days=settings.phrasing_festival_lookahead_days,
+        renewal_window_days=settings.plan_renewal_window_days,
+        llm=llm,
     )
 
 

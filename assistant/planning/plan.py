@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -377,117 +378,20 @@ class PlanService:
     async def _load(self, period: Period, *, officer_ids: Collection[int] | None) -> Snapshot:
         """Read the portfolio of ``officer_ids`` (everyone's for ``None``) as plain tuples:
         ORM objects for ten thousand clients would cost more than the planning itself."""
-        month_start = self._local_midnight(period.start)
-        month_end = self._local_midnight(period.end + timedelta(days=1))
-        ids = list(officer_ids) if officer_ids is not None else None
-
-        def scoped(query: Any, officer_column: Any) -> Any:
-            return query if ids is None else query.where(officer_column.in_(ids))
-
-        in_scope = scoped(select(Client.id), Client.officer_id)
+        scope = _Scope(list(officer_ids) if officer_ids is not None else None)
+        month = (
+            self._local_midnight(period.start),
+            self._local_midnight(period.end + timedelta(days=1)),
+        )
         async with self.database.session() as session:
             officers = await self._officers(session)
-            clients = [
-                ClientFacts(*row[:-1], known_since=self._local_date(row[-1]))
-                for row in await session.execute(
-                    scoped(
-                        select(
-                            Client.id,
-                            Client.code,
-                            Client.name,
-                            Client.kind,
-                            Client.business_district,
-                            Client.industry,
-                            Client.officer_id,
-                            Client.handed_over_on,
-                            Client.referral_promised,
-                            Client.created_at,
-                        ),
-                        Client.officer_id,
-                    ).order_by(Client.code)
-                )
-            ]
-            loans: dict[int, list[LoanFacts]] = defaultdict(list)
-            loan_query = select(
-                Loan.client_id,
-                Loan.contract_no,
-                Loan.product,
-                Loan.amount,
-                Loan.disbursed_on,
-                Loan.matures_on,
-                Loan.risk_class,
-                Loan.days_overdue,
-            ).order_by(Loan.disbursed_on, Loan.id)
-            if ids is not None:
-                loan_query = loan_query.where(Loan.client_id.in_(in_scope))
-            for client_id, *rest in await session.execute(loan_query):
-                loans[client_id].append(LoanFacts(*rest))
-
-            finished = Visit.status == VisitStatus.FINISHED
-            ranked = select(
-                Visit.client_id,
-                Visit.finished_at,
-                Visit.findings,
-                func.row_number()
-                .over(
-                    partition_by=Visit.client_id,
-                    order_by=(Visit.finished_at.desc(), Visit.id.desc()),
-                )
-                .label("rank"),
-            ).where(finished, Visit.finished_at < month_start)
-            if ids is not None:
-                ranked = ranked.where(Visit.client_id.in_(in_scope))
-            last = ranked.subquery()
-            last_visit = {
-                client_id: (self._local_date(at), findings or {})
-                for client_id, at, findings in await session.execute(
-                    select(last.c.client_id, last.c.finished_at, last.c.findings).where(
-                        last.c.rank == 1
-                    )
-                )
-            }
-            month_query = select(Visit.client_id, Visit.finished_at).where(
-                finished, Visit.finished_at >= month_start, Visit.finished_at < month_end
-            )
-            if ids is not None:
-                month_query = month_query.where(Visit.client_id.in_(in_scope))
-            visits_in_month: dict[int, list[date]] = defaultdict(list)
-            for client_id, at in await session.execute(month_query):
-                visits_in_month[client_id].append(self._local_date(at))
-
-            # By client for the focus rules, by officer for the team view: an alert stays with
-            # the officer who raised it when the client is handed over.
-            alert_query = select(Alert.client_id, Alert.officer_id, Alert.severity)
-            if ids is not None:
-                alert_query = alert_query.where(
-                    or_(Alert.officer_id.in_(ids), Alert.client_id.in_(in_scope))
-                )
-            open_alerts: dict[int, list[str]] = defaultdict(list)
-            by_officer: dict[int, int] = defaultdict(int)
-            for client_id, officer_id, severity in await session.execute(
-                alert_query.where(Alert.acknowledged_at.is_(None))
-            ):
-                open_alerts[client_id].append(severity)
-                by_officer[officer_id] += 1
-
-            reschedules, snoozes = await self._changes(
-                session, in_scope if ids is not None else None
-            )
-            trips = [
-                (trip_id, officer_id, on, district, note)
-                for trip_id, officer_id, on, district, note in await session.execute(
-                    scoped(
-                        select(
-                            SurveyTrip.id,
-                            SurveyTrip.officer_id,
-                            SurveyTrip.on,
-                            SurveyTrip.district,
-                            SurveyTrip.note,
-                        ).where(SurveyTrip.on >= period.start, SurveyTrip.on <= period.end),
-                        SurveyTrip.officer_id,
-                    ).order_by(SurveyTrip.on, SurveyTrip.id)
-                )
-            ]
+            clients = await self._clients(session, scope)
+            loans = await self._loans(session, scope)
+            last_visit = await self._last_visits(session, scope, before=month[0])
+            visits_in_month = await self._visits_between(session, scope, *month)
+            open_alerts, by_officer = await self._open_alerts(session, scope)
+            reschedules, snoozes = await self._changes(session, scope.in_scope)
+            trips = await self._trips(session, scope, period)
         return Snapshot(
             officers,
             clients,
@@ -500,6 +404,108 @@ class PlanService:
             snoozes,
             trips,
         )
+
+    async def _clients(self, session: AsyncSession, scope: _Scope) -> list[ClientFacts]:
+        query = select(
+            Client.id,
+            Client.code,
+            Client.name,
+            Client.kind,
+            Client.business_district,
+            Client.industry,
+            Client.officer_id,
+            Client.handed_over_on,
+            Client.referral_promised,
+            Client.created_at,
+        )
+        rows = await session.execute(scope.of(query, Client.officer_id).order_by(Client.code))
+        return [ClientFacts(*row[:-1], known_since=self._local_date(row[-1])) for row in rows]
+
+    async def _loans(self, session: AsyncSession, scope: _Scope) -> dict[int, list[LoanFacts]]:
+        query = select(
+            Loan.client_id,
+            Loan.contract_no,
+            Loan.product,
+            Loan.amount,
+            Loan.disbursed_on,
+            Loan.matures_on,
+            Loan.risk_class,
+            Loan.days_overdue,
+        ).order_by(Loan.disbursed_on, Loan.id)
+        loans: dict[int, list[LoanFacts]] = defaultdict(list)
+        for client_id, *rest in await session.execute(scope.of_clients(query, Loan.client_id)):
+            loans[client_id].append(LoanFacts(*rest))
+        return loans
+
+    async def _last_visits(
+        self, session: AsyncSession, scope: _Scope, *, before: datetime
+    ) -> dict[int, tuple[date, dict[str, Any]]]:
+        """Each client's last finished visit before the month: its day and its findings."""
+        ranked = select(
+            Visit.client_id,
+            Visit.finished_at,
+            Visit.findings,
+            func.row_number()
+            .over(
+                partition_by=Visit.client_id,
+                order_by=(Visit.finished_at.desc(), Visit.id.desc()),
+            )
+            .label("rank"),
+        ).where(Visit.status == VisitStatus.FINISHED, Visit.finished_at < before)
+        last = scope.of_clients(ranked, Visit.client_id).subquery()
+        rows = await session.execute(
+            select(last.c.client_id, last.c.finished_at, last.c.findings).where(last.c.rank == 1)
+        )
+        return {
+            client_id: (self._local_date(at), findings or {}) for client_id, at, findings in rows
+        }
+
+    async def _visits_between(
+        self, session: AsyncSession, scope: _Scope, start: datetime, end: datetime
+    ) -> dict[int, list[date]]:
+        query = select(Visit.client_id, Visit.finished_at).where(
+            Visit.status == VisitStatus.FINISHED,
+            Visit.finished_at >= start,
+            Visit.finished_at < end,
+        )
+        visits: dict[int, list[date]] = defaultdict(list)
+        for client_id, at in await session.execute(scope.of_clients(query, Visit.client_id)):
+            visits[client_id].append(self._local_date(at))
+        return visits
+
+    async def _open_alerts(
+        self, session: AsyncSession, scope: _Scope
+    ) -> tuple[dict[int, list[str]], dict[int, int]]:
+        """Open alerts by client for the focus rules, and counted by officer for the team view:
+        an alert stays with the officer who raised it when the client is handed over."""
+        query = select(Alert.client_id, Alert.officer_id, Alert.severity)
+        if scope.ids is not None:
+            query = query.where(
+                or_(Alert.officer_id.in_(scope.ids), Alert.client_id.in_(scope.in_scope))
+            )
+        open_alerts: dict[int, list[str]] = defaultdict(list)
+        by_officer: dict[int, int] = defaultdict(int)
+        for client_id, officer_id, severity in await session.execute(
+            query.where(Alert.acknowledged_at.is_(None))
+        ):
+            open_alerts[client_id].append(severity)
+            by_officer[officer_id] += 1
+        return open_alerts, by_officer
+
+    async def _trips(
+        self, session: AsyncSession, scope: _Scope, period: Period
+    ) -> list[tuple[int, int, date, str, str | None]]:
+        query = select(
+            SurveyTrip.id,
+            SurveyTrip.officer_id,
+            SurveyTrip.on,
+            SurveyTrip.district,
+            SurveyTrip.note,
+        ).where(SurveyTrip.on >= period.start, SurveyTrip.on <= period.end)
+        rows = await session.execute(
+            scope.of(query, SurveyTrip.officer_id).order_by(SurveyTrip.on, SurveyTrip.id)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
 
     async def _changes(
         self, session: AsyncSession, in_scope: Any | None
@@ -538,6 +544,28 @@ class PlanService:
             if snoozed_until is not None:
                 snoozes[client_id] = snoozed_until
         return reschedules, snoozes
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Whose portfolio is read: some officers' (``ids``), or everyone's (``None``)."""
+
+    ids: list[int] | None
+
+    @property
+    def in_scope(self) -> Any | None:
+        """The ids of the clients in scope, as a subquery; ``None`` for everyone's."""
+        if self.ids is None:
+            return None
+        return select(Client.id).where(Client.officer_id.in_(self.ids))
+
+    def of(self, query: Any, officer_column: Any) -> Any:
+        """``query`` limited to the officers in scope, by its officer column."""
+        return query if self.ids is None else query.where(officer_column.in_(self.ids))
+
+    def of_clients(self, query: Any, client_column: Any) -> Any:
+        """``query`` limited to the clients in scope, by its client column."""
+        return query if self.ids is None else query.where(client_column.in_(self.in_scope))
 
 
 def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
