@@ -1,0 +1,37 @@
+"""The JSON Schema of every bank-editable file is generated from its model and kept in the
+repository, and each file's header points an editor at it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.data.schema import SCHEMA_DIR, file_models, schema_text
+
+KNOWLEDGE = SCHEMA_DIR.parent
+# Schema name → the file of the repository it describes.
+FILES = {
+    "donts": KNOWLEDGE / "phrasing" / "donts.yaml",
+}
+
+
+@pytest.mark.parametrize("name", sorted(file_models()))
+def test_the_committed_schema_is_the_models(name: str):
+    committed = (SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8")
+    assert committed == schema_text(file_models()[name]), (
+        "run `python -m assistant.data.schema` and commit knowledge/schemas"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_the_files_header_points_an_editor_at_its_schema(name: str):
+    path: Path = FILES[name]
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    target = first.removeprefix("# yaml-language-server: $schema=")
+    assert target != first, "the first line names the schema"
+    assert (path.parent / target).resolve() == SCHEMA_DIR / f"{name}.schema.json"
+
+
+def test_every_model_has_its_file():
+    assert set(file_models()) == set(FILES)
