@@ -15,15 +15,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NoReturn
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationInfo, field_validator
 
 from assistant.data.checklist import Checklist, Item
-from assistant.data.files import DataFileError, read_data_file
+from assistant.data.files import DataFileError
+from assistant.data.schema import PROBLEM, DataModel, Loc, Text, problem, shown, validate
 from assistant.data.vocabulary import KINDS, Bilingual
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "knowledge" / "report_sections.yaml"
 SECTION_ID = re.compile(r"^[a-z][a-z0-9_]*$")
-SECTION_FIELDS = ("id", "title", "prechecks", "groups", "items", "rest")
 
 
 class ReportSectionsError(DataFileError):
@@ -86,162 +88,247 @@ def load_sections(checklist: Checklist, path: Path | str = DEFAULT_PATH) -> Repo
         ReportSectionsError: naming the file, the place (``corporate/finances``) and the problem.
     """
     path = Path(path)
-    return _Reader(path, checklist).read(read_data_file(path, ReportSectionsError))
+    spec = validate(
+        SectionsFile,
+        path,
+        ReportSectionsError,
+        _place,
+        wording=_wording,
+        context={"checklist": checklist},
+    )
+    return spec.sections(str(path), checklist)
 
 
-class _Reader:
-    def __init__(self, path: Path, checklist: Checklist) -> None:
-        self.path = path
-        self.checklist = checklist
+# ── the file (knowledge/schemas/report_sections.schema.json) ───────────────────────────────────
 
-    def fail(self, where: str, problem: str) -> NoReturn:
-        raise ReportSectionsError(self.path, where, problem)
+# Checklist ids. Null too: YAML reads a key whose every line below is commented out as null.
+Names = list[str] | None
 
-    def read(self, raw: Any) -> ReportSections:
-        if not isinstance(raw, dict):
-            self.fail("", "the file must be a mapping with 'version' and one list per kind")
-        unknown = [k for k in raw if k not in ("version", *KINDS)]
-        if unknown:
-            self.fail("", f"unknown key {unknown[0]!r} (allowed: version, {', '.join(KINDS)})")
-        if raw.get("version") != 1:
-            self.fail("", f"'version' must be 1, got {raw.get('version')!r}")
+
+class Title(DataModel):
+    """The section's heading in the report, in both languages."""
+
+    zh: Text
+    en: Text
+
+
+class SectionEntry(DataModel):
+    """One section of a report: its heading and the recorded facts it shows."""
+
+    id: Annotated[
+        str,
+        Field(
+            pattern=SECTION_ID.pattern,
+            description="lower_case, unique within the kind; the default paragraph is written by "
+            "prompts/reports/<lang>/narrative/<id>.j2 (or _default.j2)",
+        ),
+    ]
+    title: Title
+    prechecks: Annotated[Names, Field(description="pre-visit look-ups whose result it shows")] = (
+        None
+    )
+    groups: Annotated[
+        Names, Field(description="checklist groups: every answered question in them")
+    ] = None
+    items: Annotated[
+        Names, Field(description="single questions (full ids); each brings its follow-ups along")
+    ] = None
+    rest: Annotated[
+        bool,
+        Field(description="exactly one section per kind: it shows what no other section names"),
+    ] = False
+
+    def spec(self) -> SectionSpec:
+        return SectionSpec(
+            id=self.id,
+            title=Bilingual(self.title.zh, self.title.en),
+            prechecks=tuple(self.prechecks or ()),
+            groups=tuple(self.groups or ()),
+            items=tuple(self.items or ()),
+            rest=self.rest,
+        )
+
+    def check_names(self, kind: str, checklist: Checklist) -> None:
+        """Raise :func:`problem` (placed at this section) for a name the checklist lacks, or
+        one whose facts a ``kind`` borrower never has."""
+        known = [c.id for c in checklist.prechecks]
+        for check_id in self.prechecks or ():
+            if check_id not in known:
+                raise problem(
+                    f"unknown pre-visit check {check_id!r} in 'prechecks' "
+                    f"(the checklist has: {', '.join(known)})",
+                    self.id,
+                )
+        for group_id in self.groups or ():
+            try:
+                group = checklist.group(group_id)
+            except KeyError:
+                raise problem(
+                    f"unknown checklist group {group_id!r} in 'groups'", self.id
+                ) from None
+            if group.when.kinds and kind not in group.when.kinds:
+                raise problem(
+                    f"checklist group {group_id!r} never applies to {kind} borrowers", self.id
+                )
+        for item_id in self.items or ():
+            try:
+                item = checklist.item(item_id)
+            except KeyError:
+                raise problem(
+                    f"unknown checklist question {item_id!r} in 'items'", self.id
+                ) from None
+            group = checklist.group(item.group)
+            if group.when.kinds and kind not in group.when.kinds:
+                raise problem(
+                    f"checklist question {item_id!r} never applies to {kind} borrowers", self.id
+                )
+
+
+Sections = Annotated[list[SectionEntry], Field(min_length=1)]
+
+
+class SectionsFile(DataModel):
+    """``knowledge/report_sections.yaml``: the sections of each borrower kind, in report order."""
+
+    version: Literal[1]
+    corporate: Annotated[Sections, Field(description="corporate borrowers (法人客户)")]
+    individual: Annotated[
+        Sections, Field(description="individuals and sole traders (个人客户、个体工商户)")
+    ]
+
+    # Naming every kind here makes pydantic refuse, on import, a kind added to the database's enum
+    # without its list of sections above.
+    @field_validator(*KINDS)
+    @classmethod
+    def _fit_the_checklist(
+        cls, sections: list[SectionEntry], info: ValidationInfo
+    ) -> list[SectionEntry]:
+        kind = str(info.field_name)
+        checklist: Checklist = (info.context or {})["checklist"]
+        ids: set[str] = set()
+        named: dict[str, str] = {}  # "group x" → the section that named it first
+        for section in sections:
+            if section.id in ids:
+                raise problem(f"duplicate section id {section.id!r}", section.id)
+            ids.add(section.id)
+            section.check_names(kind, checklist)
+            for what, names in (
+                ("pre-visit check", section.prechecks or []),
+                ("group", section.groups or []),
+                ("question", section.items or []),
+            ):
+                for name in names:
+                    first = named.setdefault(f"{what} {name!r}", section.id)
+                    if first != section.id or names.count(name) > 1:
+                        raise problem(f"{what} {name!r} is already shown in {first!r}", section.id)
+        rests = [s.id for s in sections if s.rest]
+        if len(rests) != 1:
+            raise problem(
+                f"exactly one section needs 'rest: true' (it shows whatever no other section "
+                f"names), found {len(rests)}"
+            )
+        return sections
+
+    def sections(self, path: str, checklist: Checklist) -> ReportSections:
+        """The runtime sections, with each of ``checklist``'s facts placed in a section."""
         kinds: dict[str, tuple[SectionSpec, ...]] = {}
         items: dict[str, Mapping[str, str]] = {}
         prechecks: dict[str, Mapping[str, str]] = {}
         for kind in KINDS:
-            if kind not in raw:
-                self.fail("", f"the sections of {kind!r} borrowers are missing")
-            specs = self.sections(kind, raw[kind])
+            specs = tuple(entry.spec() for entry in getattr(self, kind))
             kinds[kind] = specs
-            items[kind], prechecks[kind] = self.assign(kind, specs)
+            items[kind], prechecks[kind] = _assign(specs, checklist)
         return ReportSections(
-            str(self.path), MappingProxyType(kinds), MappingProxyType(items),
-            MappingProxyType(prechecks),
-        )  # fmt: skip
-
-    def sections(self, kind: str, raw: Any) -> tuple[SectionSpec, ...]:
-        if not isinstance(raw, list) or not raw:
-            self.fail(kind, "must be a non-empty list of sections")
-        specs: list[SectionSpec] = []
-        named: dict[str, str] = {}  # "group x" → the section that named it first
-        for index, entry in enumerate(raw, start=1):
-            spec = self.section(kind, index, entry)
-            if any(s.id == spec.id for s in specs):
-                self.fail(f"{kind}/{spec.id}", f"duplicate section id {spec.id!r}")
-            for what, ids in (
-                ("pre-visit check", spec.prechecks),
-                ("group", spec.groups),
-                ("question", spec.items),
-            ):
-                for name in ids:
-                    first = named.setdefault(f"{what} {name!r}", spec.id)
-                    if first != spec.id or ids.count(name) > 1:
-                        self.fail(
-                            f"{kind}/{spec.id}", f"{what} {name!r} is already shown in {first!r}"
-                        )
-            specs.append(spec)
-        rests = [s.id for s in specs if s.rest]
-        if len(rests) != 1:
-            self.fail(
-                kind,
-                f"exactly one section needs 'rest: true' (it shows whatever no other section "
-                f"names), found {len(rests)}",
-            )
-        return tuple(specs)
-
-    def section(self, kind: str, index: int, raw: Any) -> SectionSpec:
-        where = f"{kind}[{index}]"
-        if not isinstance(raw, dict):
-            self.fail(where, "a section must be a mapping with at least 'id' and 'title'")
-        unknown = [k for k in raw if k not in SECTION_FIELDS]
-        if unknown:
-            self.fail(where, f"unknown field {unknown[0]!r} (allowed: {', '.join(SECTION_FIELDS)})")
-        section_id = raw.get("id")
-        if not isinstance(section_id, str) or not SECTION_ID.match(section_id):
-            self.fail(
-                where, f"'id' must be a lower_case name such as 'finances', got {section_id!r}"
-            )
-        where = f"{kind}/{section_id}"
-        title = raw.get("title")
-        if not isinstance(title, dict) or set(title) != {"zh", "en"}:
-            self.fail(where, "'title' needs exactly a 'zh' and an 'en' text")
-        for lang in ("zh", "en"):
-            if not isinstance(title[lang], str) or not title[lang].strip():
-                self.fail(where, f"'title' is missing its {lang!r} text")
-        rest = raw.get("rest", False)
-        if not isinstance(rest, bool):
-            self.fail(where, f"'rest' is true or false, got {rest!r}")
-        return SectionSpec(
-            id=section_id,
-            title=Bilingual(title["zh"].strip(), title["en"].strip()),
-            prechecks=self.prechecks(where, raw.get("prechecks")),
-            groups=self.groups(kind, where, raw.get("groups")),
-            items=self.items(kind, where, raw.get("items")),
-            rest=rest,
+            path, MappingProxyType(kinds), MappingProxyType(items), MappingProxyType(prechecks)
         )
 
-    def names(self, where: str, raw: Any, field: str) -> tuple[str, ...]:
-        if raw is None:
-            return ()
-        if not isinstance(raw, list) or not all(isinstance(n, str) for n in raw):
-            self.fail(where, f"'{field}' must be a list of ids, got {raw!r}")
-        return tuple(raw)
 
-    def prechecks(self, where: str, raw: Any) -> tuple[str, ...]:
-        ids = self.names(where, raw, "prechecks")
-        known = [c.id for c in self.checklist.prechecks]
-        for check_id in ids:
-            if check_id not in known:
-                self.fail(
-                    where,
-                    f"unknown pre-visit check {check_id!r} in 'prechecks' "
-                    f"(the checklist has: {', '.join(known)})",
-                )
-        return ids
+def _assign(
+    specs: tuple[SectionSpec, ...], checklist: Checklist
+) -> tuple[Mapping[str, str], Mapping[str, str]]:
+    rest = next(s.id for s in specs if s.rest)
+    by_item = {i: s.id for s in specs for i in s.items}
+    by_group = {g: s.id for s in specs for g in s.groups}
+    items = {
+        item.id: _home(item, checklist, by_item, by_group, rest) for item in checklist.all_items()
+    }
+    by_check = {c: s.id for s in specs for c in s.prechecks}
+    checks = {c.id: by_check.get(c.id, rest) for c in checklist.prechecks}
+    return MappingProxyType(items), MappingProxyType(checks)
 
-    def groups(self, kind: str, where: str, raw: Any) -> tuple[str, ...]:
-        ids = self.names(where, raw, "groups")
-        for group_id in ids:
-            try:
-                group = self.checklist.group(group_id)
-            except KeyError:
-                self.fail(where, f"unknown checklist group {group_id!r} in 'groups'")
-            if group.when.kinds and kind not in group.when.kinds:
-                self.fail(where, f"checklist group {group_id!r} never applies to {kind} borrowers")
-        return ids
 
-    def items(self, kind: str, where: str, raw: Any) -> tuple[str, ...]:
-        ids = self.names(where, raw, "items")
-        for item_id in ids:
-            try:
-                item = self.checklist.item(item_id)
-            except KeyError:
-                self.fail(where, f"unknown checklist question {item_id!r} in 'items'")
-            group = self.checklist.group(item.group)
-            if group.when.kinds and kind not in group.when.kinds:
-                self.fail(
-                    where, f"checklist question {item_id!r} never applies to {kind} borrowers"
-                )
-        return ids
+def _home(
+    item: Item, checklist: Checklist, by_item: dict[str, str], by_group: dict[str, str], rest: str
+) -> str:
+    # A follow-up details its parent's answer, so it goes where the nearest named ancestor goes.
+    current: Item | None = item
+    while current is not None:
+        if current.id in by_item:
+            return by_item[current.id]
+        current = checklist.item(current.parent) if current.parent else None
+    return by_group.get(item.group, rest)
 
-    def assign(
-        self, kind: str, specs: tuple[SectionSpec, ...]
-    ) -> tuple[Mapping[str, str], Mapping[str, str]]:
-        rest = next(s.id for s in specs if s.rest)
-        by_item = {i: s.id for s in specs for i in s.items}
-        by_group = {g: s.id for s in specs for g in s.groups}
-        items = {
-            item.id: self.home(item, by_item, by_group, rest) for item in self.checklist.all_items()
-        }
-        by_check = {c: s.id for s in specs for c in s.prechecks}
-        checks = {c.id: by_check.get(c.id, rest) for c in self.checklist.prechecks}
-        return MappingProxyType(items), MappingProxyType(checks)
 
-    def home(self, item: Item, by_item: dict[str, str], by_group: dict[str, str], rest: str) -> str:
-        # A follow-up details its parent's answer, so it goes where the nearest named ancestor goes.
-        current: Item | None = item
-        while current is not None:
-            if current.id in by_item:
-                return by_item[current.id]
-            current = self.checklist.item(current.parent) if current.parent else None
-        return by_group.get(item.group, rest)
+def _place(loc: Loc, raw: Any) -> str:
+    """``corporate/finances`` (``corporate[2]`` while the section's id is wrong), ``corporate`` for
+    a kind's list as a whole, nothing for the file's top level."""
+    if not loc or loc[0] not in KINDS or not isinstance(raw, dict) or loc[0] not in raw:
+        return ""
+    kind = str(loc[0])
+    if len(loc) < 2 or not isinstance(loc[1], int):
+        return kind
+    entries = raw[kind]
+    entry = entries[loc[1]] if isinstance(entries, list) and loc[1] < len(entries) else None
+    ident = entry.get("id") if isinstance(entry, dict) else None
+    if (len(loc) > 2 and loc[2] == "id") or not (
+        isinstance(ident, str) and SECTION_ID.match(ident)
+    ):
+        return f"{kind}[{loc[1] + 1}]"
+    return f"{kind}/{ident}"
+
+
+def _wording(detail: Mapping[str, Any]) -> str | None:
+    """Pydantic's errors in the words this file's editors (and its tests) know from before."""
+    loc, error, given = detail["loc"], detail["type"], detail["input"]
+    if error == PROBLEM:
+        return None
+    if not loc:
+        return (
+            f"the file must be a mapping with 'version' and one list per kind, got {shown(given)}"
+        )
+    if len(loc) == 1:
+        if error == "extra_forbidden":
+            allowed = ", ".join(SectionsFile.model_fields)
+            return f"unknown key {loc[0]!r} (allowed: {allowed})"
+        if loc[0] == "version":
+            if error == "missing":
+                return "missing the field 'version' (it must be 1)"
+            return f"'version' must be 1, got {given!r}"
+        if error == "missing":
+            return f"the sections of {loc[0]!r} borrowers are missing"
+        return f"must be a non-empty list of sections, got {shown(given)}"
+    if len(loc) == 2:
+        return f"a section must be a mapping with at least 'id' and 'title', got {shown(given)}"
+    field = loc[2]
+    if error == "extra_forbidden" and len(loc) == 3:
+        allowed = ", ".join(SectionEntry.model_fields)
+        return f"unknown field {field!r} (allowed: {allowed})"
+    if error == "missing" and len(loc) == 3:
+        return None
+    if field == "id":
+        return f"'id' must be a lower_case name such as 'finances', got {given!r}"
+    if field == "title":
+        if len(loc) == 3:
+            return f"'title' needs a 'zh' and an 'en' text, got {shown(given)}"
+        if error == "missing":
+            return f"'title' is missing its {loc[3]!r} text"
+        if error == "extra_forbidden":
+            return f"'title' has the unknown language {loc[3]!r} (it needs exactly 'zh' and 'en')"
+        return f"'title/{loc[3]}' must be non-empty text, got {shown(given)}"
+    if field in ("prechecks", "groups", "items"):
+        if len(loc) == 3:
+            return f"'{field}' must be a list of ids, got {shown(given)}"
+        return f"'{field}' must be a list of ids; entry {int(loc[3]) + 1} is {shown(given)}"
+    if field == "rest":
+        return f"'rest' is true or false, got {shown(given)}"
+    return None
