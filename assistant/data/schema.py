@@ -120,8 +120,9 @@ def schema_text(model: type[BaseModel]) -> str:
 def file_models() -> dict[str, type[BaseModel]]:
     """The model of every bank-editable file that has one, by schema name."""
     from assistant.phrasing.donts import DontsFile
+    from assistant.reports.sections import SectionsFile
 
-    return {"donts": DontsFile}
+    return {"donts": DontsFile, "report_sections": SectionsFile}
 
 
 def write_schemas(directory: Path = SCHEMA_DIR) -> list[Path]:

@@ -13,6 +13,7 @@ KNOWLEDGE = SCHEMA_DIR.parent
 # Schema name → the file of the repository it describes.
 FILES = {
     "donts": KNOWLEDGE / "phrasing" / "donts.yaml",
+    "report_sections": KNOWLEDGE / "report_sections.yaml",
 }
 
 
