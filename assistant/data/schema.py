@@ -10,15 +10,15 @@ the way an editor finds it in the file (``interview/flow.interview.staff/headcou
 file says how through its :data:`Place` function, and may word pydantic's own errors its way
 through a :data:`Wording` function.
 
-``python -m assistant.data.schema`` writes ``knowledge/schemas/<file>.schema.json``. Each file's
-header comment names its schema, so that an editor with a YAML language server checks the file
-while the bank types; a test keeps the schemas in step with the models.
+``python -m assistant.schemas`` writes ``knowledge/schemas/<file>.schema.json`` from
+:func:`schema_text`. Each file's header comment names its schema, so that an editor with a YAML
+language server checks the file while the bank types; a test keeps the schemas in step with the
+models.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -115,32 +115,3 @@ def schema_text(model: type[BaseModel]) -> str:
     schema = model.model_json_schema(mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-
-
-def file_models() -> dict[str, type[BaseModel]]:
-    """The model of every bank-editable file that has one, by schema name."""
-    from assistant.phrasing.donts import DontsFile
-    from assistant.reports.sections import SectionsFile
-
-    return {"donts": DontsFile, "report_sections": SectionsFile}
-
-
-def write_schemas(directory: Path = SCHEMA_DIR) -> list[Path]:
-    """Write ``<name>.schema.json`` for every file's model; the paths written."""
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, model in file_models().items():
-        target = directory / f"{name}.schema.json"
-        target.write_text(schema_text(model), encoding="utf-8")
-        written.append(target)
-    return written
-
-
-def main() -> int:
-    for path in write_schemas():
-        sys.stdout.write(f"{path}\n")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -22,6 +22,7 @@ from typing import Any
 from jinja2 import Template
 
 from assistant.clock import local_date
+from assistant.portfolio import LoanView
 from assistant.reports.format import format_date, format_datetime, format_money, format_time
 from assistant.reports.images import PreparedImage, prepare_photos
 from assistant.reports.labels import DEFAULT_TEMPLATES, load_labels
@@ -29,9 +30,9 @@ from assistant.reports.markdown import (
     CHUNK_LIMIT,
     split_markdown_v2,
 )
-from assistant.reports.model import ReportData, ReportFile
+from assistant.reports.model import ReportData, ReportFile, ReportSection
 from assistant.reports.templates import environment
-from assistant.risk.model import EvidenceRef, Severity
+from assistant.risk.model import EvidenceRef, Finding, Severity
 from assistant.templates import word_environment
 
 SEVERITY_ICONS: Mapping[Severity, str] = {
@@ -73,64 +74,16 @@ def report_view(
         "title": labels["title"],
         "client_name": client.name,
         "header_rows": _header_rows(data, labels, tz),
-        "loans": [
-            {
-                "contract": loan.contract_no,
-                "product": labels["product"].get(loan.product, loan.product),
-                "amount": format_money(loan.amount, labels),
-                "purpose": loan.agreed_purpose,
-                "term": labels["loan"]["term_value"].format(
-                    start=format_date(loan.disbursed_on, labels),
-                    end=format_date(loan.matures_on, labels),
-                ),
-                "risk_class": labels["risk_class"].get(loan.risk_class, loan.risk_class),
-                "overdue": labels["loan"]["overdue_value"].format(n=loan.days_overdue),
-                "payment_method": labels["payment_method"].get(
-                    loan.payment_method, loan.payment_method
-                ),
-            }
-            for loan in client.loans
-        ],
+        "loans": [_loan_view(loan, labels) for loan in client.loans],
         "findings_heading": labels["findings"]["count"].format(n=len(data.findings)),
-        "findings": [
-            {
-                "icon": SEVERITY_ICONS[f.severity],
-                "severity_id": f.severity.value,
-                "severity": labels["severity"][f.severity.value],
-                "title": f.title.get(lang),
-                "detail": f.detail.get(lang),
-                "evidence": [_evidence_line(e, lang, sep, labels) for e in f.evidence],
-                "measures": [m.get(lang) for m in f.measures],
-                # One line each, for layouts that put them in one table cell.
-                "evidence_text": "\n".join(
-                    _evidence_line(e, lang, sep, labels) for e in f.evidence
-                ),
-                "measures_text": "\n".join(m.get(lang) for m in f.measures),
-            }
-            for f in data.findings
-        ],
+        "findings": [_finding_view(f, lang, sep, labels) for f in data.findings],
         "suggestion": {
             "tier": data.suggestion.tier,
             "label": data.suggestion.label.get(lang),
             "reason": data.suggestion.reason.get(lang),
         },
         "sections": [
-            {
-                "id": s.id,
-                "title": (numbers[i] if i < len(numbers) else "") + s.title.get(lang),
-                "facts": [
-                    {
-                        "label": f.label.get(lang),
-                        # The question without its question mark, for "topic: value" lines.
-                        "topic": f.label.get(lang).rstrip("？? "),
-                        "value": f.value,
-                    }
-                    for f in s.facts
-                ],
-                "narrative": s.narrative,
-                "paragraphs": [p for p in s.narrative.split("\n") if p.strip()],
-                "source_note": labels["sections"].get(s.narrative_source, ""),
-            }
+            _section_view(s, numbers[i] if i < len(numbers) else "", lang, labels)
             for i, s in enumerate(data.sections)
         ],
         "missing": [m.get(lang) for m in data.missing_evidence],
@@ -146,6 +99,60 @@ def report_view(
             status=labels["status"].get(data.status, data.status),
             time=format_datetime(data.generated_at, labels, tz),
         ),
+    }
+
+
+def _loan_view(loan: LoanView, labels: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        "contract": loan.contract_no,
+        "product": labels["product"].get(loan.product, loan.product),
+        "amount": format_money(loan.amount, labels),
+        "purpose": loan.agreed_purpose,
+        "term": labels["loan"]["term_value"].format(
+            start=format_date(loan.disbursed_on, labels),
+            end=format_date(loan.matures_on, labels),
+        ),
+        "risk_class": labels["risk_class"].get(loan.risk_class, loan.risk_class),
+        "overdue": labels["loan"]["overdue_value"].format(n=loan.days_overdue),
+        "payment_method": labels["payment_method"].get(loan.payment_method, loan.payment_method),
+    }
+
+
+def _finding_view(f: Finding, lang: str, sep: str, labels: Mapping[str, Any]) -> dict[str, Any]:
+    evidence = [_evidence_line(e, lang, sep, labels) for e in f.evidence]
+    measures = [m.get(lang) for m in f.measures]
+    return {
+        "icon": SEVERITY_ICONS[f.severity],
+        "severity_id": f.severity.value,
+        "severity": labels["severity"][f.severity.value],
+        "title": f.title.get(lang),
+        "detail": f.detail.get(lang),
+        "evidence": evidence,
+        "measures": measures,
+        # One line each, for layouts that put them in one table cell.
+        "evidence_text": "\n".join(evidence),
+        "measures_text": "\n".join(measures),
+    }
+
+
+def _section_view(
+    s: ReportSection, number: str, lang: str, labels: Mapping[str, Any]
+) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "title": number + s.title.get(lang),
+        "facts": [
+            {
+                "label": f.label.get(lang),
+                # The question without its question mark, for "topic: value" lines.
+                "topic": f.label.get(lang).rstrip("？? "),
+                "value": f.value,
+            }
+            for f in s.facts
+        ],
+        "narrative": s.narrative,
+        "paragraphs": [p for p in s.narrative.split("\n") if p.strip()],
+        "source_note": labels["sections"].get(s.narrative_source, ""),
     }
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.data.schema import SCHEMA_DIR, file_models, schema_text
+from assistant.data.schema import SCHEMA_DIR, schema_text
+from assistant.schemas import file_models
 
 KNOWLEDGE = SCHEMA_DIR.parent
 # Schema name → the file of the repository it describes.
@@ -21,7 +22,7 @@ FILES = {
 def test_the_committed_schema_is_the_models(name: str):
     committed = (SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8")
     assert committed == schema_text(file_models()[name]), (
-        "run `python -m assistant.data.schema` and commit knowledge/schemas"
+        "run `python -m assistant.schemas` and commit knowledge/schemas"
     )
 
 
