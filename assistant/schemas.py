@@ -14,13 +14,19 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from assistant.data.schema import SCHEMA_DIR, schema_text
+from assistant.knowledge.search_files import AnchorsFile, SynonymsFile
 from assistant.phrasing.donts import DontsFile
 from assistant.reports.sections import SectionsFile
 
 
 def file_models() -> dict[str, type[BaseModel]]:
     """The model of every bank-editable file that has one, by schema name."""
-    return {"donts": DontsFile, "report_sections": SectionsFile}
+    return {
+        "donts": DontsFile,
+        "out_of_scope": AnchorsFile,
+        "report_sections": SectionsFile,
+        "synonyms": SynonymsFile,
+    }
 
 
 def write_schemas(directory: Path = SCHEMA_DIR) -> list[Path]:

@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
 from assistant.knowledge.embeddings import Embedder
 from assistant.knowledge.entries import KnowledgeEntry, KnowledgeError, load_entries
 from assistant.knowledge.index import KnowledgeIndex, KnowledgeUnavailable, SyncReport
 from assistant.knowledge.lexical import Synonyms
 from assistant.knowledge.retrieval import Borrower, Calibration, Retrieval, Retriever
+from assistant.knowledge.search_files import SearchFileError, load_anchors, load_synonyms
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +32,6 @@ log = logging.getLogger(__name__)
 FOLLOW_INTERVAL = 10.0
 
 T = TypeVar("T")
-
-
-def _anchor_questions(path: Path) -> list[str]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise KnowledgeError(path, f"cannot be read ({exc})") from exc
-    anchors = data.get("anchors") if isinstance(data, dict) else None
-    if not isinstance(anchors, list) or not all(isinstance(a, str) and a.strip() for a in anchors):
-        raise KnowledgeError(path, "'anchors' must be a list of questions")
-    return [a.strip() for a in anchors]
 
 
 @dataclass(frozen=True)
@@ -170,11 +158,15 @@ class KnowledgeBase:
     def _read_files(self) -> _Files:
         entries = load_entries(self.directory)
         try:
-            synonyms = Synonyms.load(self.synonyms_file)
+            synonyms = load_synonyms(self.synonyms_file)
+            anchors = load_anchors(self.anchors_file)
             synonyms_bytes = self.synonyms_file.read_bytes()
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
             raise KnowledgeError(self.synonyms_file, f"cannot be read ({exc})") from exc
-        anchors = _anchor_questions(self.anchors_file)
+        except SearchFileError as exc:
+            # Callers keep the previous index on a KnowledgeError, whichever file broke.
+            where = f"{exc.where}: " if exc.where else ""
+            raise KnowledgeError(exc.path, where + exc.problem) from exc
         return _Files(entries, synonyms, anchors, _fingerprint(entries, anchors, synonyms_bytes))
 
     def _load_sync(self, force: bool) -> SyncReport:

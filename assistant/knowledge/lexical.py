@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from assistant.knowledge.entries import KnowledgeEntry
 
 CJK = re.compile(r"[\u3400-\u9fff]+")
@@ -300,15 +298,9 @@ def stem(word: str) -> str:
 
 @dataclass(frozen=True)
 class Synonyms:
-    groups: tuple[tuple[str, ...], ...]
+    """Groups of terms that mean the same, normalised; read by ``search_files.load_synonyms``."""
 
-    @classmethod
-    def load(cls, path: Path) -> Synonyms:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        groups = tuple(
-            tuple(normalise(str(term)) for term in group) for group in data.get("groups", [])
-        )
-        return cls(groups)
+    groups: tuple[tuple[str, ...], ...]
 
     def expand(self, text: str) -> list[str]:
         """The terms of every group that ``text`` mentions."""

@@ -14,7 +14,9 @@ KNOWLEDGE = SCHEMA_DIR.parent
 # Schema name → the file of the repository it describes.
 FILES = {
     "donts": KNOWLEDGE / "phrasing" / "donts.yaml",
+    "out_of_scope": KNOWLEDGE / "out_of_scope.yaml",
     "report_sections": KNOWLEDGE / "report_sections.yaml",
+    "synonyms": KNOWLEDGE / "synonyms.yaml",
 }
 
 

@@ -85,6 +85,21 @@ async def test_a_broken_file_keeps_the_previous_index_in_service(small_knowledge
     assert len(base.entries) == 3
 
 
+async def test_a_broken_synonyms_file_keeps_the_previous_index_and_says_where(
+    small_knowledge, tmp_path
+):
+    base = make(small_knowledge, tmp_path, CountingEmbedder())
+    await base.load()
+    synonyms = small_knowledge / "synonyms.yaml"
+    synonyms.write_text("groups:\n  - [拍照, yes]\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError) as error:
+        await base.load()
+    assert str(error.value) == (
+        f"{synonyms}: group #1, term #2: the term must be text (put it in quotes), got bool True"
+    )
+    assert len(base.entries) == 3
+
+
 async def test_the_same_knowledge_indexed_in_another_order_ranks_the_same(
     small_knowledge, tmp_path
 ):

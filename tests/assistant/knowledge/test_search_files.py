@@ -1,0 +1,74 @@
+"""The synonyms and out-of-scope files: the bank's copies load, and a broken one is refused with
+the place an editor can find."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.knowledge.search_files import SearchFileError, load_anchors, load_synonyms
+
+KNOWLEDGE = Path(__file__).resolve().parents[3] / "knowledge"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "file.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_shipped_synonyms_expand_a_colloquial_question():
+    synonyms = load_synonyms(KNOWLEDGE / "synonyms.yaml")
+    assert "个体工商户" in synonyms.expand("个体户要查什么")
+    # Normalised as they are read: the English terms match whatever the case typed.
+    assert "diverted" in synonyms.expand("Was the LOAN PURPOSE respected?")
+
+
+def test_the_shipped_anchors_are_questions_in_file_order():
+    anchors = load_anchors(KNOWLEDGE / "out_of_scope.yaml")
+    assert anchors[0] == "明天天气怎么样，会下雨吗"
+    assert all(a == a.strip() and a for a in anchors)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "groups:\n  - [个体户, 个体]\n  - [挪用]\n",
+            "group #2: the group needs at least two terms",
+        ),
+        (
+            "groups:\n  - [个体户, yes]\n",
+            "term #2: the term must be text (put it in quotes), got bool True",
+        ),
+        ("groups:\n  - [个体户, '  ']\n", "group #1, term #2: the term is empty"),
+        ("groups: []\n", "'groups': list should have at least 1 item"),
+        ("group:\n  - [a, b]\n", "missing the field 'groups'"),
+    ],
+)
+def test_a_broken_synonyms_file_names_the_group_and_term(tmp_path, text, message):
+    with pytest.raises(SearchFileError) as error:
+        load_synonyms(write(tmp_path, text))
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "anchors:\n  - 天气怎么样\n  - 2024\n",
+            "#2: the question must be text (put it in quotes), got int 2024",
+        ),
+        (
+            "anchors:\n  - 天气怎么样\n  - 天气怎么样\n  - ''\n",
+            "question #3: the question is empty",
+        ),
+        ("anchors: 天气怎么样\n", "'anchors': input should be a valid list"),
+        ("anchors:\n  - a\nanchors:\n  - b\n", "line 3, column 1: not valid YAML"),
+    ],
+)
+def test_a_broken_anchors_file_names_the_question(tmp_path, text, message):
+    with pytest.raises(SearchFileError) as error:
+        load_anchors(write(tmp_path, text))
+    assert message in str(error.value)
