@@ -354,7 +354,7 @@ def cmd_reindex(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _backup_locations(settings: Settings) -> Any:
-    from assistant.backup import locations
+    from assistant.backup.archive import locations
 
     return locations(
         settings.data_dir,
@@ -365,7 +365,8 @@ def _backup_locations(settings: Settings) -> Any:
 
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
-    from assistant.backup import BackupError, Progress, create_backup
+    from assistant.backup.archive import BackupError, Progress
+    from assistant.backup.create import create_backup
 
     try:
         summary = create_backup(
@@ -381,7 +382,8 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
-    from assistant.backup import BackupError, Progress, restore_backup
+    from assistant.backup.archive import BackupError, Progress
+    from assistant.backup.restore import restore_backup
 
     try:
         summary = restore_backup(

@@ -15,17 +15,16 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from assistant.backup import (
+from assistant.backup.archive import (
     DATABASE_MEMBER,
     FORMAT_VERSION,
     BackupError,
     Locations,
     Progress,
-    create_backup,
     database_facts,
-    restore_backup,
-    verify_archive,
 )
+from assistant.backup.create import create_backup
+from assistant.backup.restore import restore_backup, verify_archive
 from assistant.db.database import Database
 from assistant.db.models import (
     AnswerStatus,
@@ -497,7 +496,7 @@ def test_a_missing_database_or_archive_is_one_line(tmp_path, monkeypatch):
 def test_the_default_name_is_never_reused(tmp_path):
     from datetime import UTC, datetime
 
-    from assistant.backup import default_backup_path
+    from assistant.backup.archive import default_backup_path
 
     moment = datetime(2026, 3, 2, 6, 30, 5, tzinfo=UTC)
     first = default_backup_path(tmp_path, moment)

@@ -1,0 +1,1 @@
+"""Backup and restore of one installation; see :mod:`assistant.backup.archive`."""
