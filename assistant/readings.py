@@ -36,8 +36,9 @@ from assistant.evidence.ocr import OcrBusy, OcrFailed, OcrPool
 from assistant.portfolio import ClientCard
 from assistant.risk.facts import facts_for
 from assistant.risk.model import RiskFacts
+from assistant.visits.model import VisitSummary
 from assistant.visits.parsing import ParseError, parse_date, parse_quantity
-from assistant.visits.service import VisitService, VisitSummary
+from assistant.visits.service import VisitService
 
 log = logging.getLogger(__name__)
 

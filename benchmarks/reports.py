@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 
 from PIL import Image
 
-from assistant.data.checklist import AnswerType, Item, load_checklist
+from assistant.data.checklist import AnswerType, Item, RecordedAnswer, load_checklist
 from assistant.data.vocabulary import Bilingual
 from assistant.db.models import AnswerStatus, ClientKind, VisitStatus
 from assistant.portfolio import ClientCard, LoanView
@@ -36,7 +36,7 @@ from assistant.reports.model import ReportData, ReportFile, ReportHeader
 from assistant.reports.render import render_chat, render_docx, render_html
 from assistant.reports.sections import DEFAULT_PATH as SECTIONS
 from assistant.risk.model import ClassSuggestion, Finding, Severity
-from assistant.visits.service import RecordedAnswer, Stop, VisitSummary, VisitView
+from assistant.visits.model import Stop, VisitSummary, VisitView
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -15,7 +15,7 @@ from telegram import Update
 
 from assistant.data.checklist import AnswerType
 from assistant.errors import AssistantError, NotFound
-from assistant.visits.service import CHECKIN, DOCUMENTS, FINISH, PHOTOS, VisitView
+from assistant.visits.model import CHECKIN, DOCUMENTS, FINISH, PHOTOS, VisitView
 from handlers.ask import ask_command, ask_free_text
 from handlers.callbacks import (
     AlbumCategory,

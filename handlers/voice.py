@@ -13,6 +13,7 @@ from telegram import Update
 from assistant.errors import AssistantError
 from assistant.risk import display
 from assistant.speech import SpeechFailed
+from assistant.visits.answers import parse_spoken
 from handlers.callbacks import BadButton, VoiceConfirm
 from handlers.common import keyboard, say
 from handlers.context import BotContext
@@ -61,7 +62,7 @@ async def voice_received(update: Update, context: BotContext) -> None:
         await say(update, context, exc.key)
         return
     try:
-        value, words = services.visits.parse_spoken(item, transcript, services.today())
+        value, words = parse_spoken(item, transcript, services.today())
     except AssistantError as exc:
         reason = context.text(exc.key, **{"answer": transcript, **exc.params})
         await say(update, context, "voice.unreadable", transcript=transcript, reason=reason)

@@ -222,7 +222,7 @@ async def test_the_same_tap_through_two_replicas_is_recorded_once(
 
     from assistant.data.checklist import AnswerType
     from assistant.db.models import VisitAnswer
-    from assistant.visits.service import StaleAction
+    from assistant.visits.model import StaleAction
 
     first, second = (
         build_services(settings, database=Database(shared_db), knowledge=knowledge)

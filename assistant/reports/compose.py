@@ -29,7 +29,7 @@ from assistant.reports.model import ReportData, ReportFact, ReportFile, ReportHe
 from assistant.reports.sections import ReportSections, SectionSpec, load_sections
 from assistant.reports.templates import environment
 from assistant.risk.model import ClassSuggestion, Finding
-from assistant.visits.service import VisitSummary
+from assistant.visits.model import VisitSummary
 
 log = logging.getLogger(__name__)
 

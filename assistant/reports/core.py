@@ -50,7 +50,8 @@ from assistant.reports.views import (
 )
 from assistant.risk.rules import RiskEngine
 from assistant.visits.evidence import EvidenceService
-from assistant.visits.service import VisitService, VisitSummary
+from assistant.visits.model import VisitSummary
+from assistant.visits.service import VisitService
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from assistant.errors import AssistantError
 from assistant.portfolio import ClientCard
 from assistant.reports.model import ReportData, ReportFile, ReportHeader
 from assistant.risk.model import ClassSuggestion, Finding
-from assistant.visits.service import VisitSummary
+from assistant.visits.model import VisitSummary
 
 MAX_SECTION_TEXT = 3000
 MAX_COMMENT = 1000

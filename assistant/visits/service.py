@@ -8,20 +8,17 @@ is stored: going back, skipping, pausing for days or restarting the bot changes 
 
 from __future__ import annotations
 
-import hashlib
 import math
-import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, tzinfo
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import select
 
 from assistant.access import Viewer
-from assistant.alerts import AlertNotice, AlertService
+from assistant.alerts import AlertService
 from assistant.clock import local_date
 from assistant.data.checklist import (
     AnswerType,
@@ -29,11 +26,9 @@ from assistant.data.checklist import (
     Evidence,
     Group,
     Item,
-    PreCheck,
     RecordedAnswer,
     load_checklist,
 )
-from assistant.data.vocabulary import Bilingual
 from assistant.db.database import Database
 from assistant.db.models import (
     AnswerStatus,
@@ -43,121 +38,29 @@ from assistant.db.models import (
     VisitAnswer,
     VisitStatus,
 )
-from assistant.errors import AssistantError, NotFound
+from assistant.errors import NotFound
 from assistant.portfolio import ClientCard, PortfolioService
 from assistant.risk.facts import facts_for
+from assistant.visits.answers import parse_answer
 from assistant.visits.evidence import EvidenceService
-from assistant.visits.parsing import ParseError, parse_date, parse_quantity, parse_yes_no
-
-CHECKIN = "checkin"
-DOCUMENTS = "documents"
-PHOTOS = "photos"
-FINISH = "finish"
-FAR_FROM_CLIENT_M = 500.0
-CARD_TTL_SECONDS = 30.0
-CARD_CACHE_SIZE = 2000
-
-
-class StaleAction(AssistantError):
-    """A button from an earlier step, or a visit that is no longer open."""
-
-    key = "visit.stale"
-
-
-@dataclass(frozen=True)
-class Stop:
-    """Where the officer is. ``id`` is ``precheck:<id>``, ``item:<id>`` or a step name."""
-
-    id: str
-    item: Item | None = None
-    precheck: PreCheck | None = None
-
-    @property
-    def kind(self) -> str:
-        return self.id.split(":", 1)[0]
-
-
-@dataclass(frozen=True)
-class EvidenceNeed:
-    id: str
-    title: Bilingual
-    required: bool
-
-
-@dataclass(frozen=True)
-class VisitView:
-    visit_id: int
-    client: ClientCard
-    check_type: str
-    status: VisitStatus
-    stop: Stop
-    position: int
-    total: int
-    answered: int
-    step_title: Bilingual
-    token: str
-    evidence: tuple[EvidenceNeed, ...] = ()
-    resumed: bool = False
-    distance_m: float | None = None
-    # Alerts raised by the answer just recorded (a critical finding goes out at once).
-    alerts: tuple[AlertNotice, ...] = ()
-
-    @property
-    def far_from_client(self) -> bool:
-        return self.distance_m is not None and self.distance_m > FAR_FROM_CLIENT_M
-
-
-class OpenVisit(NamedTuple):
-    """A visit not finished yet: open, or paused by the officer."""
-
-    visit_id: int
-    client_code: str
-    client_name: str
-    status: str
-
-    @property
-    def paused(self) -> bool:
-        return self.status != VisitStatus.OPEN.value
-
-
-@dataclass(frozen=True)
-class LastVisit:
-    finished_on: date
-    check_type: str
-    answered: int
-    findings: dict[str, str]
-
-
-@dataclass(frozen=True)
-class Brief:
-    client: ClientCard
-    check_due: str
-    last_visit: LastVisit | None
-    prechecks: list[PreCheck]
-
-
-@dataclass(frozen=True)
-class VisitSummary:
-    view: VisitView
-    answers: list[tuple[Item, RecordedAnswer]]
-    skipped: list[Item]
-    unanswered_required: list[Item]
-    findings: dict[str, str]
-    missing_evidence: list[EvidenceNeed]
-    files: int
-    untagged_files: int
-
-
-# A figure as said aloud: digits or Chinese numerals, with an optional unit after it.
-SPOKEN_FIGURE = re.compile(
-    r"(?:大概|大约|差不多|约)?[0-9０-９零〇一二两三四五六七八九十百千万亿点.,，]+"
-    r"(?:万元|元|块|万|人|个|平方米|平米|平|%|百分之[零一二三四五六七八九十百]+|天|个月|月)?"
+from assistant.visits.model import (
+    CHECKIN,
+    DOCUMENTS,
+    FINISH,
+    PHOTOS,
+    Brief,
+    EvidenceNeed,
+    LastVisit,
+    OpenVisit,
+    StaleAction,
+    Stop,
+    VisitSummary,
+    VisitView,
+    stop_token,
 )
 
-
-def stop_token(stop_id: str) -> str:
-    """A short, stable name for a stop, small enough for Telegram's 64-byte button data."""
-    return hashlib.sha256(stop_id.encode()).hexdigest()[:8]
+CARD_TTL_SECONDS = 30.0
+CARD_CACHE_SIZE = 2000
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -453,65 +356,6 @@ class VisitService:
             card, self.default_check(card), last_visit, self.checklist.prechecks_for(kind, products)
         )
 
-    # ----------------------------------------------------------------- answering
-    def parse(self, item: Item, text: str, today: date) -> tuple[Any, bool]:
-        """The typed value of ``text`` for ``item`` and whether it is approximate.
-
-        Raises:
-            ParseError: the text cannot be read as this item's answer.
-        """
-        match item.type:
-            case AnswerType.NUMBER | AnswerType.MONEY:
-                low, high = item.typed_range()
-                unit = item.unit or "人"
-                quantity = parse_quantity(text, unit, minimum=low, maximum=high)
-                value = quantity.value * Decimal(item.scale)
-                return float(value), quantity.approximate
-            case AnswerType.YES_NO:
-                return parse_yes_no(text), False
-            case AnswerType.DATE:
-                return parse_date(text, today=today).isoformat(), False
-            case AnswerType.CHOICE:
-                return self._choice(item, text), False
-            case _:
-                cleaned = text.strip()
-                if not cleaned:
-                    raise ParseError("visit.parse.empty")
-                return cleaned[:2000], False
-
-    def parse_spoken(self, item: Item, text: str, today: date) -> tuple[Any, str]:
-        """Like :meth:`parse`, for a transcript: people say whole sentences ("去年大概五百万"),
-        so a number question also takes the one figure said in it. Returns the value and the
-        words it was read from, which are what to record.
-
-        Raises:
-            ParseError: as :meth:`parse`, when no single figure reads either.
-        """
-        try:
-            return self.parse(item, text, today)[0], text
-        except ParseError:
-            if item.type not in (AnswerType.NUMBER, AnswerType.MONEY):
-                raise
-            readings = []
-            for fragment in SPOKEN_FIGURE.findall(text):
-                try:
-                    readings.append((self.parse(item, fragment, today)[0], fragment))
-                except ParseError:
-                    continue
-            if len(readings) != 1:
-                raise
-            return readings[0]
-
-    @staticmethod
-    def _choice(item: Item, text: str) -> str:
-        cleaned = text.strip().lower()
-        for option in item.options:
-            if cleaned in (option.id.lower(), option.label.zh.lower(), option.label.en.lower()):
-                return option.id
-        raise ParseError(
-            "visit.parse.not_a_choice", choices=" / ".join(o.label.zh for o in item.options)
-        )
-
     async def answer(
         self, viewer: Viewer, visit_id: int, text: str, *, today: date, stop_id: str | None = None
     ) -> VisitView:
@@ -526,7 +370,7 @@ class VisitService:
         stop = self._view(visit, card, answers).stop
         if stop.item is None:
             raise StaleAction("visit.not_a_question")
-        value, approximate = self.parse(stop.item, text, today)
+        value, approximate = parse_answer(stop.item, text, today)
         return await self._record(
             visit, card, answers, stop.item, AnswerStatus.ANSWERED, value, text, approximate
         )

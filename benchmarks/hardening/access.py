@@ -65,7 +65,7 @@ from assistant.db.models import (
 )
 from assistant.i18n import Texts
 from assistant.services import Services
-from assistant.visits.service import DOCUMENTS, FINISH, stop_token
+from assistant.visits.model import DOCUMENTS, FINISH, stop_token
 from botapi.chat import Chat, settle_in_process
 from botapi.standin import BotMessage, FakeBotApi, FakeUser
 from handlers.session import Session, VoiceAnswer

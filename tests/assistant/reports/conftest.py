@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from assistant.data.checklist import AnswerType, Checklist, Item, load_checklist
+from assistant.data.checklist import AnswerType, Checklist, Item, RecordedAnswer, load_checklist
 from assistant.data.vocabulary import Bilingual
 from assistant.db.models import AnswerStatus, ClientKind, VisitStatus
 from assistant.portfolio import ClientCard, CollateralView, GuarantorView, LoanView
@@ -22,7 +22,7 @@ from assistant.reports.labels import DEFAULT_TEMPLATES
 from assistant.reports.model import ReportData, ReportFile, ReportHeader
 from assistant.reports.sections import DEFAULT_PATH as SECTIONS_PATH
 from assistant.risk.model import ClassSuggestion, EvidenceRef, Finding, Severity
-from assistant.visits.service import EvidenceNeed, RecordedAnswer, Stop, VisitSummary, VisitView
+from assistant.visits.model import EvidenceNeed, Stop, VisitSummary, VisitView
 
 NOW = datetime(2026, 3, 2, 6, 30, tzinfo=UTC)
 HOSTILE_NAME = "<b>张&李</b>_*[x]"

@@ -20,7 +20,7 @@ from assistant.reports.compose import (
 from assistant.reports.labels import DEFAULT_TEMPLATES
 from assistant.reports.model import ReportData, ReportHeader
 from assistant.risk.model import ClassSuggestion, Finding
-from assistant.visits.service import VisitSummary
+from assistant.visits.model import VisitSummary
 from tests.assistant.reports.conftest import NOW
 
 TEMPLATE_ID = re.compile(r'"((?:flow|check|records)\.[a-z0-9_.]+)"')

@@ -22,8 +22,9 @@ from assistant.db.models import (
 )
 from assistant.portfolio import PortfolioService
 from assistant.services import KNOWLEDGE_DIR
+from assistant.visits.model import CHECKIN, DOCUMENTS, StaleAction
 from assistant.visits.parsing import ParseError
-from assistant.visits.service import CHECKIN, DOCUMENTS, StaleAction, VisitService
+from assistant.visits.service import VisitService
 
 TODAY = date(2026, 11, 29)
 

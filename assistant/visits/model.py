@@ -1,0 +1,117 @@
+"""What the visit service hands out: where the officer is in a visit (a stop), the view of it, the
+brief before it and the summary after it, and the error for a button from an earlier step."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from typing import NamedTuple
+
+from assistant.alerts import AlertNotice
+from assistant.data.checklist import Item, PreCheck, RecordedAnswer
+from assistant.data.vocabulary import Bilingual
+from assistant.db.models import VisitStatus
+from assistant.errors import AssistantError
+from assistant.portfolio import ClientCard
+
+CHECKIN = "checkin"
+DOCUMENTS = "documents"
+PHOTOS = "photos"
+FINISH = "finish"
+FAR_FROM_CLIENT_M = 500.0
+
+
+class StaleAction(AssistantError):
+    """A button from an earlier step, or a visit that is no longer open."""
+
+    key = "visit.stale"
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Where the officer is. ``id`` is ``precheck:<id>``, ``item:<id>`` or a step name."""
+
+    id: str
+    item: Item | None = None
+    precheck: PreCheck | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.id.split(":", 1)[0]
+
+
+@dataclass(frozen=True)
+class EvidenceNeed:
+    id: str
+    title: Bilingual
+    required: bool
+
+
+@dataclass(frozen=True)
+class VisitView:
+    visit_id: int
+    client: ClientCard
+    check_type: str
+    status: VisitStatus
+    stop: Stop
+    position: int
+    total: int
+    answered: int
+    step_title: Bilingual
+    token: str
+    evidence: tuple[EvidenceNeed, ...] = ()
+    resumed: bool = False
+    distance_m: float | None = None
+    # Alerts raised by the answer just recorded (a critical finding goes out at once).
+    alerts: tuple[AlertNotice, ...] = ()
+
+    @property
+    def far_from_client(self) -> bool:
+        return self.distance_m is not None and self.distance_m > FAR_FROM_CLIENT_M
+
+
+class OpenVisit(NamedTuple):
+    """A visit not finished yet: open, or paused by the officer."""
+
+    visit_id: int
+    client_code: str
+    client_name: str
+    status: str
+
+    @property
+    def paused(self) -> bool:
+        return self.status != VisitStatus.OPEN.value
+
+
+@dataclass(frozen=True)
+class LastVisit:
+    finished_on: date
+    check_type: str
+    answered: int
+    findings: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Brief:
+    client: ClientCard
+    check_due: str
+    last_visit: LastVisit | None
+    prechecks: list[PreCheck]
+
+
+@dataclass(frozen=True)
+class VisitSummary:
+    view: VisitView
+    answers: list[tuple[Item, RecordedAnswer]]
+    skipped: list[Item]
+    unanswered_required: list[Item]
+    findings: dict[str, str]
+    missing_evidence: list[EvidenceNeed]
+    files: int
+    untagged_files: int
+
+
+def stop_token(stop_id: str) -> str:
+    """A short, stable name for a stop, small enough for Telegram's 64-byte button data."""
+    return hashlib.sha256(stop_id.encode()).hexdigest()[:8]
