@@ -14,13 +14,19 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from assistant.data.schema import SCHEMA_DIR, schema_text
+from assistant.phrasing.catalog import CampaignsFile, PhrasesFile
 from assistant.phrasing.donts import DontsFile
 from assistant.reports.sections import SectionsFile
 
 
 def file_models() -> dict[str, type[BaseModel]]:
     """The model of every bank-editable file that has one, by schema name."""
-    return {"donts": DontsFile, "report_sections": SectionsFile}
+    return {
+        "campaigns": CampaignsFile,
+        "donts": DontsFile,
+        "phrases": PhrasesFile,
+        "report_sections": SectionsFile,
+    }
 
 
 def write_schemas(directory: Path = SCHEMA_DIR) -> list[Path]:

@@ -13,7 +13,9 @@ from assistant.schemas import file_models
 KNOWLEDGE = SCHEMA_DIR.parent
 # Schema name → the file of the repository it describes.
 FILES = {
+    "campaigns": KNOWLEDGE / "phrasing" / "campaigns.yaml",
     "donts": KNOWLEDGE / "phrasing" / "donts.yaml",
+    "phrases": KNOWLEDGE / "phrasing" / "phrases.yaml",
     "report_sections": KNOWLEDGE / "report_sections.yaml",
 }
 
