@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from assistant.data.schema import SCHEMA_DIR, schema_text
 from assistant.knowledge.search_files import AnchorsFile, SynonymsFile
+from assistant.phrasing.catalog import CampaignsFile, PhrasesFile
 from assistant.phrasing.donts import DontsFile
 from assistant.reports.sections import SectionsFile
 
@@ -22,8 +23,10 @@ from assistant.reports.sections import SectionsFile
 def file_models() -> dict[str, type[BaseModel]]:
     """The model of every bank-editable file that has one, by schema name."""
     return {
+        "campaigns": CampaignsFile,
         "donts": DontsFile,
         "out_of_scope": AnchorsFile,
+        "phrases": PhrasesFile,
         "report_sections": SectionsFile,
         "synonyms": SynonymsFile,
     }

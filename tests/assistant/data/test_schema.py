@@ -13,8 +13,10 @@ from assistant.schemas import file_models
 KNOWLEDGE = SCHEMA_DIR.parent
 # Schema name → the file of the repository it describes.
 FILES = {
+    "campaigns": KNOWLEDGE / "phrasing" / "campaigns.yaml",
     "donts": KNOWLEDGE / "phrasing" / "donts.yaml",
     "out_of_scope": KNOWLEDGE / "out_of_scope.yaml",
+    "phrases": KNOWLEDGE / "phrasing" / "phrases.yaml",
     "report_sections": KNOWLEDGE / "report_sections.yaml",
     "synonyms": KNOWLEDGE / "synonyms.yaml",
 }
