@@ -15,6 +15,7 @@ KNOWLEDGE = SCHEMA_DIR.parent
 FILES = {
     "donts": KNOWLEDGE / "phrasing" / "donts.yaml",
     "report_sections": KNOWLEDGE / "report_sections.yaml",
+    "risk_rules": KNOWLEDGE / "risk_rules.yaml",
 }
 
 
