@@ -1,6 +1,6 @@
 """Which model declares which bank-editable file, and the command that publishes their schemas.
 
-The registry sits above the packages that declare the models (phrasing, reports), so that
+The registry sits above the packages that declare the models (phrasing, reports, risk), so that
 :mod:`assistant.data.schema`, which they all build on, imports none of them.
 
 ``python -m assistant.schemas`` writes ``knowledge/schemas/<file>.schema.json``.
@@ -18,6 +18,7 @@ from assistant.knowledge.search_files import AnchorsFile, SynonymsFile
 from assistant.phrasing.catalog import CampaignsFile, PhrasesFile
 from assistant.phrasing.donts import DontsFile
 from assistant.reports.sections import SectionsFile
+from assistant.risk.rules_file import RulesFile
 
 
 def file_models() -> dict[str, type[BaseModel]]:
@@ -28,6 +29,7 @@ def file_models() -> dict[str, type[BaseModel]]:
         "out_of_scope": AnchorsFile,
         "phrases": PhrasesFile,
         "report_sections": SectionsFile,
+        "risk_rules": RulesFile,
         "synonyms": SynonymsFile,
     }
 

@@ -18,6 +18,7 @@ FILES = {
     "out_of_scope": KNOWLEDGE / "out_of_scope.yaml",
     "phrases": KNOWLEDGE / "phrasing" / "phrases.yaml",
     "report_sections": KNOWLEDGE / "report_sections.yaml",
+    "risk_rules": KNOWLEDGE / "risk_rules.yaml",
     "synonyms": KNOWLEDGE / "synonyms.yaml",
 }
 
