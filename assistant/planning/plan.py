@@ -30,6 +30,14 @@ from assistant.db.models import (
     VisitStatus,
 )
 from assistant.errors import AccessDenied, InvalidInput, NotFound
+from assistant.planning.inputs import (
+    ClientFacts,
+    LoanFacts,
+    Period,
+    PlanRules,
+    Snapshot,
+    month_bounds,
+)
 from assistant.planning.model import (
     AllPlans,
     MonthPlan,
@@ -40,15 +48,7 @@ from assistant.planning.model import (
     TripView,
     UnattendedClient,
 )
-from assistant.planning.rules import (
-    ClientFacts,
-    LoanFacts,
-    Period,
-    Planner,
-    PlanRules,
-    Snapshot,
-    month_bounds,
-)
+from assistant.planning.rules import Planner
 from assistant.portfolio import may_see_client
 
 # Keeps IN (...) lists well below the bind-parameter limits of SQLite and asyncpg.

@@ -24,19 +24,21 @@ and the other reasons are listed with it.
 
 from __future__ import annotations
 
-import calendar as _calendar
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from assistant.config import Settings
 from assistant.data.vocabulary import Bilingual
-from assistant.db.models import ClientKind, LoanProduct, RiskClass
-from assistant.errors import InvalidInput
+from assistant.db.models import LoanProduct, RiskClass
+from assistant.planning.inputs import (
+    ClientFacts,
+    LoanFacts,
+    Period,
+    PlanRules,
+    Snapshot,
+    add_months,
+)
 from assistant.planning.model import (
     CheckType,
     DistrictGroup,
@@ -44,7 +46,6 @@ from assistant.planning.model import (
     Focus,
     FocusCategory,
     MonthPlan,
-    OfficerInfo,
     PlannedVisit,
     TripSuggestion,
 )
@@ -63,123 +64,6 @@ _CLASS_EN = {
     RiskClass.DOUBTFUL: "doubtful",
     RiskClass.LOSS: "loss",
 }
-
-
-@dataclass(frozen=True)
-class PlanRules:
-    """The planning settings (see :class:`~assistant.config.Settings` for their meaning)."""
-
-    tz: ZoneInfo
-    first_check_days: int = 30
-    periodic_days_normal: int = 90
-    periodic_days_best: int = 180
-    periodic_days_watch: int = 30
-    best_max_amount: Decimal = Decimal(300_000)
-    short_loan_months: int = 12
-    new_loan_days: int = 180
-    renewal_window_days: int = 90
-    renewal_lead_days: int = 30
-    focused_overdue_days: int = 1
-    handover_days: int = 180
-    high_risk_industries: frozenset[str] = frozenset({"房地产", "建筑", "钢贸", "煤炭", "光伏"})
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> PlanRules:
-        """The rules as configured."""
-        return cls(
-            tz=settings.tz,
-            first_check_days=settings.first_check_days,
-            periodic_days_normal=settings.plan_periodic_days_normal,
-            periodic_days_best=settings.plan_periodic_days_best,
-            periodic_days_watch=settings.plan_periodic_days_watch,
-            best_max_amount=Decimal(settings.plan_best_max_amount),
-            short_loan_months=settings.plan_short_loan_months,
-            new_loan_days=settings.plan_new_loan_days,
-            renewal_window_days=settings.plan_renewal_window_days,
-            renewal_lead_days=settings.plan_renewal_lead_days,
-            focused_overdue_days=settings.plan_focused_overdue_days,
-            handover_days=settings.plan_handover_days,
-            high_risk_industries=settings.plan_high_risk_industries,
-        )
-
-
-# ------------------------------------------------------------------------- the facts
-@dataclass(frozen=True)
-class ClientFacts:
-    id: int
-    code: str
-    name: str
-    kind: ClientKind
-    district: str | None
-    industry: str | None
-    officer_id: int
-    handed_over_on: date | None
-    referral_promised: bool
-    # The day the client came into the bot (its import): what was overdue before that is
-    # history the bot could not have reminded anyone of.
-    known_since: date | None = None
-
-
-@dataclass(frozen=True)
-class LoanFacts:
-    contract_no: str
-    product: LoanProduct
-    amount: Decimal
-    disbursed_on: date
-    matures_on: date
-    risk_class: RiskClass
-    days_overdue: int
-
-
-@dataclass
-class Snapshot:
-    """Everything one plan computation needs, read in a handful of queries."""
-
-    officers: dict[int, OfficerInfo]
-    clients: list[ClientFacts]
-    loans: dict[int, list[LoanFacts]]
-    last_visit: dict[int, tuple[date, dict[str, Any]]]
-    visits_in_month: dict[int, list[date]]
-    open_alerts: dict[int, list[str]]  # client id → severities
-    open_alerts_by_officer: dict[int, int]
-    reschedules: dict[int, date]
-    snoozes: dict[int, date]
-    trips: list[tuple[int, int, date, str, str | None]]  # id, officer, on, district, note
-
-
-@dataclass(frozen=True)
-class Period:
-    """The month planned for, and the day it is judged on."""
-
-    year: int
-    month: int
-    start: date
-    end: date
-    today: date
-
-    @property
-    def today_in_month(self) -> date:
-        return min(max(self.today, self.start), self.end)
-
-    @property
-    def outstanding_from(self) -> date:
-        # A loan past maturity and not overdue has been repaid; for a past month, what was
-        # outstanding then still counts.
-        return self.today if self.today <= self.end else self.start
-
-
-def month_bounds(year: int, month: int) -> tuple[date, date]:
-    """The first and last day of a month."""
-    if not 1 <= month <= 12:
-        raise InvalidInput("plan.bad_month", month=month)
-    return date(year, month, 1), date(year, month, _calendar.monthrange(year, month)[1])
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or the month's last day if it is shorter."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, _calendar.monthrange(year, month)[1]))
 
 
 class Planner:
@@ -250,100 +134,106 @@ class Planner:
         ]
         if not loans:
             return []
-        rules = self.rules
         last = portfolio.last_visit.get(client.id)
         last_on = last[0] if last else None
-        reasons: list[DueReason] = []
+        owing = self._owing_first_check(loans, last_on, period)
+        checked = [loan for loan in loans if loan not in owing]
+        focused = self._focused_triggers(client, loans, last, portfolio)
+        reasons = [
+            self._first_check(owing) if owing else None,
+            self._periodic(checked, last_on) if checked else None,
+            self._focused(focused, last_on, period) if focused else None,
+            self._renewal(loans, last_on, period),
+        ]
+        return [r for r in reasons if r is not None and r.due_on <= period.end]
 
-        # First purpose check: no finished visit since the loan was disbursed.
-        owing = [
+    def _owing_first_check(
+        self, loans: Sequence[LoanFacts], last_on: date | None, period: Period
+    ) -> list[LoanFacts]:
+        """Loans with no finished visit since their disbursement, still within the new-loan
+        window."""
+        return [
             loan
             for loan in loans
             if (last_on is None or last_on < loan.disbursed_on)
-            and (period.today - loan.disbursed_on).days <= rules.new_loan_days
+            and (period.today - loan.disbursed_on).days <= self.rules.new_loan_days
         ]
-        if owing:
-            loan = owing[0]  # disbursed first, so due first
-            deadline = loan.disbursed_on + timedelta(days=rules.first_check_days)
-            reasons.append(
-                DueReason(
-                    CheckType.PURPOSE,
-                    deadline,
-                    Bilingual(
-                        f"首次用途检查：合同 {loan.contract_no} 于 {loan.disbursed_on} 放款，"
-                        f"应在 {rules.first_check_days} 天内（{deadline} 前）检查资金用途",
-                        f"first purpose check: contract {loan.contract_no} was disbursed on "
-                        f"{loan.disbursed_on}; check the use of funds within "
-                        f"{rules.first_check_days} days (by {deadline})",
-                    ),
-                )
-            )
 
-        # Periodic: counted from the last visit, or from the disbursement of loans already past
-        # their first check.
-        checked = [loan for loan in loans if loan not in owing]
-        if checked:
-            days, why = self._frequency(checked)
-            base = last_on or min(loan.disbursed_on for loan in checked)
-            since = (
-                Bilingual(f"上次回访 {last_on}", f"last visit {last_on}")
-                if last_on
-                else Bilingual(f"放款日 {base} 后未回访", f"not visited since disbursement {base}")
-            )
-            reasons.append(
-                DueReason(
-                    CheckType.PERIODIC,
-                    base + timedelta(days=days),
-                    Bilingual(
-                        f"定期检查：{since.zh}，{why.zh}每 {days} 天一次",
-                        f"periodic check: {since.en}; {why.en}, every {days} days",
-                    ),
-                )
-            )
+    def _first_check(self, owing: Sequence[LoanFacts]) -> DueReason:
+        loan = owing[0]  # disbursed first, so due first
+        days = self.rules.first_check_days
+        deadline = loan.disbursed_on + timedelta(days=days)
+        return DueReason(
+            CheckType.PURPOSE,
+            deadline,
+            Bilingual(
+                f"首次用途检查：合同 {loan.contract_no} 于 {loan.disbursed_on} 放款，"
+                f"应在 {days} 天内（{deadline} 前）检查资金用途",
+                f"first purpose check: contract {loan.contract_no} was disbursed on "
+                f"{loan.disbursed_on}; check the use of funds within {days} days (by {deadline})",
+            ),
+        )
 
-        focused = self._focused_triggers(client, loans, last, portfolio)
-        if focused:
-            deadline = period.today_in_month
-            if last_on is not None:
-                deadline = max(deadline, last_on + timedelta(days=rules.periodic_days_watch))
-            reasons.append(
-                DueReason(
-                    CheckType.FOCUSED,
-                    deadline,
-                    Bilingual(
-                        "重点检查：" + "；".join(t.zh for t in focused),
-                        "focused check: " + "; ".join(t.en for t in focused),
-                    ),
-                )
-            )
+    def _periodic(self, checked: Sequence[LoanFacts], last_on: date | None) -> DueReason:
+        """Counted from the last visit, or from the disbursement of loans already past their
+        first check."""
+        days, why = self._frequency(checked)
+        base = last_on or min(loan.disbursed_on for loan in checked)
+        since = (
+            Bilingual(f"上次回访 {last_on}", f"last visit {last_on}")
+            if last_on
+            else Bilingual(f"放款日 {base} 后未回访", f"not visited since disbursement {base}")
+        )
+        return DueReason(
+            CheckType.PERIODIC,
+            base + timedelta(days=days),
+            Bilingual(
+                f"定期检查：{since.zh}，{why.zh}每 {days} 天一次",
+                f"periodic check: {since.en}; {why.en}, every {days} days",
+            ),
+        )
 
+    def _focused(
+        self, triggers: Sequence[Bilingual], last_on: date | None, period: Period
+    ) -> DueReason:
+        deadline = period.today_in_month
+        if last_on is not None:
+            deadline = max(deadline, last_on + timedelta(days=self.rules.periodic_days_watch))
+        return DueReason(
+            CheckType.FOCUSED,
+            deadline,
+            Bilingual(
+                "重点检查：" + "；".join(t.zh for t in triggers),
+                "focused check: " + "; ".join(t.en for t in triggers),
+            ),
+        )
+
+    def _renewal(
+        self, loans: Sequence[LoanFacts], last_on: date | None, period: Period
+    ) -> DueReason | None:
+        window = timedelta(days=self.rules.renewal_window_days)
         renewing = [
             loan
             for loan in loans
             if loan.matures_on >= max(period.outstanding_from, period.start)
-            and loan.matures_on - timedelta(days=rules.renewal_window_days) <= period.end
-            and not (
-                last_on is not None
-                and last_on >= loan.matures_on - timedelta(days=rules.renewal_window_days)
-            )
+            and loan.matures_on - window <= period.end
+            and not (last_on is not None and last_on >= loan.matures_on - window)
         ]
-        if renewing:
-            loan = min(renewing, key=lambda item: item.matures_on)
-            opens = loan.matures_on - timedelta(days=rules.renewal_window_days)
-            deadline = max(opens, loan.matures_on - timedelta(days=rules.renewal_lead_days))
-            reasons.append(
-                DueReason(
-                    CheckType.RENEWAL,
-                    deadline,
-                    Bilingual(
-                        f"续贷意向：合同 {loan.contract_no} 将于 {loan.matures_on} 到期，"
-                        "提前了解周转和续贷安排",
-                        f"renewal intent: contract {loan.contract_no} matures on "
-                        f"{loan.matures_on}; ask early about cash flow and renewal plans",
-                    ),
-                )
-            )
-        return [r for r in reasons if r.due_on <= period.end]
+        if not renewing:
+            return None
+        loan = min(renewing, key=lambda item: item.matures_on)
+        opens = loan.matures_on - window
+        deadline = max(opens, loan.matures_on - timedelta(days=self.rules.renewal_lead_days))
+        return DueReason(
+            CheckType.RENEWAL,
+            deadline,
+            Bilingual(
+                f"续贷意向：合同 {loan.contract_no} 将于 {loan.matures_on} 到期，"
+                "提前了解周转和续贷安排",
+                f"renewal intent: contract {loan.contract_no} matures on "
+                f"{loan.matures_on}; ask early about cash flow and renewal plans",
+            ),
+        )
 
     def _frequency(self, loans: Sequence[LoanFacts]) -> tuple[int, Bilingual]:
         """The shortest interval any of the client's loans asks for, and why."""
@@ -496,8 +386,25 @@ class Planner:
         troubled: dict[tuple[int, str, str], list[str]],
     ) -> list[Focus]:
         """Every focus category that fits, most important first (risk before relationship)."""
-        rules = self.rules
-        foci: list[Focus] = []
+        found = [
+            self._risk_focus(client, reasons, portfolio, period),
+            self._handover_focus(client, period),
+            _referral_focus(client),
+            _side_insight_focus(client, troubled),
+        ]
+        return [f for f in found if f is not None] or [
+            Focus(
+                FocusCategory.FAMILIARITY,
+                Bilingual(
+                    "例行回访：保持联系，了解近况", "a routine visit: keep in touch and catch up"
+                ),
+            )
+        ]
+
+    def _risk_focus(
+        self, client: ClientFacts, reasons: Sequence[DueReason], portfolio: Snapshot, period: Period
+    ) -> Focus | None:
+        """A focused check, a new loan or a high-risk industry, in one line."""
         risk: list[Bilingual] = []
         focused = next((r for r in reasons if r.check_type is CheckType.FOCUSED), None)
         if focused is not None:
@@ -505,7 +412,7 @@ class Planner:
         new = [
             loan
             for loan in portfolio.loans.get(client.id, ())
-            if 0 <= (period.today - loan.disbursed_on).days < rules.new_loan_days
+            if 0 <= (period.today - loan.disbursed_on).days < self.rules.new_loan_days
         ]
         if new:
             risk.append(
@@ -515,7 +422,7 @@ class Planner:
                 )
             )
         industry = client.industry or ""
-        risky = sorted(name for name in rules.high_risk_industries if name and name in industry)
+        risky = sorted(n for n in self.rules.high_risk_industries if n and n in industry)
         if risky:
             risk.append(
                 Bilingual(
@@ -523,62 +430,57 @@ class Planner:
                     f"a high-risk industry ({', '.join(risky)})",
                 )
             )
-        if risk:
-            foci.append(
-                Focus(
-                    FocusCategory.RISK_CONTROL,
-                    Bilingual("；".join(r.zh for r in risk), "; ".join(r.en for r in risk)),
-                )
-            )
-        if (
-            client.handed_over_on is not None
-            and 0 <= (period.today - client.handed_over_on).days <= rules.handover_days
-        ):
-            foci.append(
-                Focus(
-                    FocusCategory.FAMILIARITY,
-                    Bilingual(
-                        f"{client.handed_over_on} 新交接的客户，需要增进了解",
-                        f"handed over on {client.handed_over_on}: get to know the client",
-                    ),
-                )
-            )
-        if client.referral_promised:
-            foci.append(
-                Focus(
-                    FocusCategory.REFERRAL,
-                    Bilingual(
-                        "客户表示有新客户介绍但尚未成行，可顺势跟进",
-                        "the client offered to introduce someone who has not come yet",
-                    ),
-                )
-            )
-        key = _sector(client)
-        others = [code for code in troubled.get(key, ()) if code != client.code] if key else []
-        if others:
-            foci.append(
-                Focus(
-                    FocusCategory.SIDE_INSIGHT,
-                    Bilingual(
-                        f"同商圈同行业的客户 {'、'.join(others[:3])} 有重点检查或未处理预警，"
-                        "可借此侧面了解行业和商圈动态（不透露其他客户信息）",
-                        f"clients in the same district and industry ({', '.join(others[:3])}) "
-                        "have a focused check or an open alert: learn how the sector is doing "
-                        "(without revealing anything about them)",
-                    ),
-                )
-            )
-        if not foci:
-            foci.append(
-                Focus(
-                    FocusCategory.FAMILIARITY,
-                    Bilingual(
-                        "例行回访：保持联系，了解近况",
-                        "a routine visit: keep in touch and catch up",
-                    ),
-                )
-            )
-        return foci
+        if not risk:
+            return None
+        return Focus(
+            FocusCategory.RISK_CONTROL,
+            Bilingual("；".join(r.zh for r in risk), "; ".join(r.en for r in risk)),
+        )
+
+    def _handover_focus(self, client: ClientFacts, period: Period) -> Focus | None:
+        handed = client.handed_over_on
+        if handed is None or not 0 <= (period.today - handed).days <= self.rules.handover_days:
+            return None
+        return Focus(
+            FocusCategory.FAMILIARITY,
+            Bilingual(
+                f"{handed} 新交接的客户，需要增进了解",
+                f"handed over on {handed}: get to know the client",
+            ),
+        )
+
+
+def _referral_focus(client: ClientFacts) -> Focus | None:
+    if not client.referral_promised:
+        return None
+    return Focus(
+        FocusCategory.REFERRAL,
+        Bilingual(
+            "客户表示有新客户介绍但尚未成行，可顺势跟进",
+            "the client offered to introduce someone who has not come yet",
+        ),
+    )
+
+
+def _side_insight_focus(
+    client: ClientFacts, troubled: dict[tuple[int, str, str], list[str]]
+) -> Focus | None:
+    """Peers in the same district and industry with trouble: a subject for small talk that
+    reveals nothing about them."""
+    key = _sector(client)
+    others = [code for code in troubled.get(key, ()) if code != client.code] if key else []
+    if not others:
+        return None
+    return Focus(
+        FocusCategory.SIDE_INSIGHT,
+        Bilingual(
+            f"同商圈同行业的客户 {'、'.join(others[:3])} 有重点检查或未处理预警，"
+            "可借此侧面了解行业和商圈动态（不透露其他客户信息）",
+            f"clients in the same district and industry ({', '.join(others[:3])}) "
+            "have a focused check or an open alert: learn how the sector is doing "
+            "(without revealing anything about them)",
+        ),
+    )
 
 
 def _district(client: ClientFacts) -> str | None:
