@@ -11,7 +11,7 @@ from typing import Any
 from assistant.importer.cells import _cell_text, _CellError, _column_letter, _is_blank, _show
 from assistant.importer.model import MAX_COLUMNS, _Issues, _size
 from assistant.importer.reading import _RawSheet, _read_csv, _read_xlsx, _RowBudget, _Stop
-from assistant.importer.template import _HEADERS, _norm_header, _Table
+from assistant.importer.template import _HEADERS, _Column, _norm_header, _Table
 
 # --------------------------------------------------------------------------------------------
 # Turning raw rows into typed rows (runs in the worker thread too)
@@ -34,19 +34,54 @@ class _Sheet:
         return self.headers.get(name)
 
 
+@dataclass
+class _Header:
+    """The header row as understood: each known column's position and how the sheet wrote it,
+    and the positions of columns with no name."""
+
+    positions: dict[str, int]
+    names: dict[str, str]
+    unnamed: list[int]
+
+
 def _validate(raw: _RawSheet, issues: _Issues) -> _Sheet:
     table = raw.table
     (header_row, header_cells), *data = raw.rows
-    positions: dict[str, int] = {}
-    headers: dict[str, str] = {}
-    unnamed: list[int] = []
-    for index, cell in enumerate(header_cells):
+    header = _read_header(table, header_row, header_cells, issues)
+    sheet = _Sheet(table, header.names, [])
+    present = [(table.column(name), index) for name, index in header.positions.items()]
+    reported_unnamed: set[int] = set()
+    too_wide = False
+    first_seen: dict[tuple[Any, ...], int] = {}
+    for number, cells in data:
+        for index in header.unnamed:
+            filled = index < len(cells) and not _is_blank(cells[index])
+            if filled and index not in reported_unnamed:
+                reported_unnamed.add(index)
+                position = _column_letter(index + 1)
+                issues.add(table.name, number, None, "unnamed_column", position=position)
+        beyond = len(cells) > MAX_COLUMNS and not _is_blank(cells[MAX_COLUMNS])
+        if beyond and not too_wide:
+            too_wide = True
+            issues.add(table.name, number, None, "too_many_columns", limit=MAX_COLUMNS)
+        row = _read_row(table, number, cells, present, header.names, issues)
+        _check_row(sheet, row, issues)
+        _check_duplicate_key(table, row, header.names, first_seen, issues)
+        sheet.rows.append(row)
+    return sheet
+
+
+def _read_header(
+    table: _Table, header_row: int, cells: tuple[Any, ...], issues: _Issues
+) -> _Header:
+    header = _Header({}, {}, [])
+    for index, cell in enumerate(cells):
         if index >= MAX_COLUMNS:
             if not _is_blank(cell):
                 issues.add(table.name, header_row, None, "too_many_columns", limit=MAX_COLUMNS)
             continue
         if _is_blank(cell):
-            unnamed.append(index)
+            header.unnamed.append(index)
             continue
         written = _cell_text(cell)
         name = _HEADERS[table.name].get(_norm_header(written))
@@ -61,72 +96,69 @@ def _validate(raw: _RawSheet, issues: _Issues) -> _Sheet:
                 accepted_zh=[c.zh for c in table.columns],
             )
             continue
-        if name in headers:
-            issues.add(
-                table.name, header_row, _show(written), "duplicate_column", other=headers[name]
-            )
+        if name in header.names:
+            other = header.names[name]
+            issues.add(table.name, header_row, _show(written), "duplicate_column", other=other)
             continue
-        positions[name] = index
-        headers[name] = _show(written)
+        header.positions[name] = index
+        header.names[name] = _show(written)
     for column in table.columns:
-        if column.required and column.name not in headers:
+        if column.required and column.name not in header.names:
             issues.add(table.name, None, None, "missing_column", name=column.name, zh=column.zh)
+    return header
 
-    sheet = _Sheet(table, headers, [])
-    present = [(table.column(name), index) for name, index in positions.items()]
-    key_columns = set(table.key)
-    reported_unnamed: set[int] = set()
-    too_wide = False
-    first_seen: dict[tuple[Any, ...], int] = {}
-    for number, cells in data:
-        for index in unnamed:
-            filled = index < len(cells) and not _is_blank(cells[index])
-            if filled and index not in reported_unnamed:
-                reported_unnamed.add(index)
-                issues.add(
-                    table.name,
-                    number,
-                    None,
-                    "unnamed_column",
-                    position=_column_letter(index + 1),
-                )
-        beyond = len(cells) > MAX_COLUMNS and not _is_blank(cells[MAX_COLUMNS])
-        if beyond and not too_wide:
-            too_wide = True
-            issues.add(table.name, number, None, "too_many_columns", limit=MAX_COLUMNS)
-        row = _Row(number, {}, set())
-        for column, index in present:
-            value = cells[index] if index < len(cells) else None
-            if _is_blank(value):
-                if column.required:
-                    issues.add(table.name, number, headers[column.name], "required")
-                    row.bad.add(column.name)
-                else:
-                    row.values[column.name] = column.default
-                continue
-            try:
-                row.values[column.name] = column.parse(value)
-            except _CellError as err:
-                issues.add(table.name, number, headers[column.name], err.code, **err.params)
+
+def _read_row(
+    table: _Table,
+    number: int,
+    cells: tuple[Any, ...],
+    present: list[tuple[_Column, int]],
+    headers: dict[str, str],
+    issues: _Issues,
+) -> _Row:
+    """The typed values of one data row; a cell that cannot be read is reported and marked bad."""
+    row = _Row(number, {}, set())
+    for column, index in present:
+        value = cells[index] if index < len(cells) else None
+        if _is_blank(value):
+            if column.required:
+                issues.add(table.name, number, headers[column.name], "required")
                 row.bad.add(column.name)
-        _check_row(sheet, row, issues)
-        key_parts = [row.values.get(k) for k in table.key]
-        if all(part is not None for part in key_parts) and not (row.bad & key_columns):
-            key = tuple(key_parts)
-            if key in first_seen:
-                issues.add(
-                    table.name,
-                    number,
-                    headers[table.key[-1]],
-                    "duplicate",
-                    value=_show(" / ".join(str(p) for p in key)),
-                    first_row=first_seen[key],
-                )
-                row.bad.add(table.key[-1])
             else:
-                first_seen[key] = number
-        sheet.rows.append(row)
-    return sheet
+                row.values[column.name] = column.default
+            continue
+        try:
+            row.values[column.name] = column.parse(value)
+        except _CellError as err:
+            issues.add(table.name, number, headers[column.name], err.code, **err.params)
+            row.bad.add(column.name)
+    return row
+
+
+def _check_duplicate_key(
+    table: _Table,
+    row: _Row,
+    headers: dict[str, str],
+    first_seen: dict[tuple[Any, ...], int],
+    issues: _Issues,
+) -> None:
+    """A row whose key an earlier row already has is reported against that first row."""
+    key_parts = [row.values.get(k) for k in table.key]
+    if any(part is None for part in key_parts) or row.bad & set(table.key):
+        return
+    key = tuple(key_parts)
+    if key not in first_seen:
+        first_seen[key] = row.number
+        return
+    issues.add(
+        table.name,
+        row.number,
+        headers[table.key[-1]],
+        "duplicate",
+        value=_show(" / ".join(str(p) for p in key)),
+        first_row=first_seen[key],
+    )
+    row.bad.add(table.key[-1])
 
 
 def _suggest(table: _Table, written: str) -> str | None:
