@@ -8,7 +8,7 @@ Targets (``--target``, default ``all``: each input picks one):
 * ``quantity``: ``assistant.visits.parsing.parse_quantity`` in every unit, with ranges;
 * ``date``: ``assistant.visits.parsing.parse_date`` and ``parse_yes_no``;
 * ``extract``: the OCR text helpers of ``assistant.evidence.extract`` (money, amounts in words,
-  Chinese integers, dates, periods, credit codes) and ``assistant.readings.parse_field``
+  Chinese integers, dates, periods, credit codes) and ``assistant.reading_fields.parse_field``
   (what an officer types to correct a reading);
 * ``csv`` / ``xlsx``: the importer's file parser (``assistant.importer.rows._parse``) on the bytes.
 
@@ -44,7 +44,7 @@ with atheris.instrument_imports(
     from assistant.evidence import extract
     from assistant.evidence.model import FIELDS
     from assistant.importer import rows as importer
-    from assistant.readings import parse_field
+    from assistant.reading_fields import parse_field
     from assistant.visits import parsing
 
 UNITS = tuple(parsing.UNITS)

@@ -24,7 +24,7 @@ from assistant.db.models import (
 from assistant.errors import InvalidInput, NotFound
 from assistant.evidence.model import OcrLine, OcrResult
 from assistant.evidence.ocr import OcrFailed
-from assistant.readings import parse_field
+from assistant.reading_fields import parse_field
 from assistant.services import Services, build_services
 from tests.conftest import Team, record_finished_visit, seed_team
 
