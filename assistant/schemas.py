@@ -1,6 +1,6 @@
 """Which model declares which bank-editable file, and the command that publishes their schemas.
 
-The registry sits above the packages that declare the models (phrasing, reports), so that
+The registry sits above the packages that declare the models (data, phrasing, reports), so that
 :mod:`assistant.data.schema`, which they all build on, imports none of them.
 
 ``python -m assistant.schemas`` writes ``knowledge/schemas/<file>.schema.json``.
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from assistant.data.checklist_file import ChecklistFile
 from assistant.data.schema import SCHEMA_DIR, schema_text
 from assistant.phrasing.donts import DontsFile
 from assistant.reports.sections import SectionsFile
@@ -20,7 +21,7 @@ from assistant.reports.sections import SectionsFile
 
 def file_models() -> dict[str, type[BaseModel]]:
     """The model of every bank-editable file that has one, by schema name."""
-    return {"donts": DontsFile, "report_sections": SectionsFile}
+    return {"checklist": ChecklistFile, "donts": DontsFile, "report_sections": SectionsFile}
 
 
 def write_schemas(directory: Path = SCHEMA_DIR) -> list[Path]:

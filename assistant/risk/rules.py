@@ -32,9 +32,8 @@ from assistant.data.checklist import (
     Checklist,
     Item,
     PreCheck,
-    read_data_file,
 )
-from assistant.data.files import DataFileError
+from assistant.data.files import DataFileError, read_data_file
 from assistant.data.vocabulary import Bilingual
 from assistant.evidence.crosscheck import CHECKS as DOCUMENT_CHECKS
 from assistant.evidence.crosscheck import IDENTITY_CHECKS, RATIO_CHECKS

@@ -13,6 +13,7 @@ from assistant.schemas import file_models
 KNOWLEDGE = SCHEMA_DIR.parent
 # Schema name → the file of the repository it describes.
 FILES = {
+    "checklist": KNOWLEDGE / "checklist.yaml",
     "donts": KNOWLEDGE / "phrasing" / "donts.yaml",
     "report_sections": KNOWLEDGE / "report_sections.yaml",
 }
