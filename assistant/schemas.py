@@ -1,7 +1,8 @@
 """Which model declares which bank-editable file, and the command that publishes their schemas.
 
-The registry sits above the packages that declare the models (phrasing, reports, risk), so that
-:mod:`assistant.data.schema`, which they all build on, imports none of them.
+The registry sits above the packages that declare the models (data, knowledge, phrasing,
+reports, risk), so that :mod:`assistant.data.schema`, which they all build on, imports none of
+them.
 
 ``python -m assistant.schemas`` writes ``knowledge/schemas/<file>.schema.json``.
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from assistant.data.checklist_file import ChecklistFile
 from assistant.data.schema import SCHEMA_DIR, schema_text
 from assistant.knowledge.search_files import AnchorsFile, SynonymsFile
 from assistant.phrasing.catalog import CampaignsFile, PhrasesFile
@@ -25,6 +27,7 @@ def file_models() -> dict[str, type[BaseModel]]:
     """The model of every bank-editable file that has one, by schema name."""
     return {
         "campaigns": CampaignsFile,
+        "checklist": ChecklistFile,
         "donts": DontsFile,
         "out_of_scope": AnchorsFile,
         "phrases": PhrasesFile,

@@ -14,6 +14,7 @@ KNOWLEDGE = SCHEMA_DIR.parent
 # Schema name → the file of the repository it describes.
 FILES = {
     "campaigns": KNOWLEDGE / "phrasing" / "campaigns.yaml",
+    "checklist": KNOWLEDGE / "checklist.yaml",
     "donts": KNOWLEDGE / "phrasing" / "donts.yaml",
     "out_of_scope": KNOWLEDGE / "out_of_scope.yaml",
     "phrases": KNOWLEDGE / "phrasing" / "phrases.yaml",

@@ -1,0 +1,497 @@
+"""The visit checklist as the visit flow, the risk rules and the reports read it: frozen dataclasses
+for the steps, pre-visit checks, questions, documents and photo categories.
+
+:func:`assistant.data.checklist.load_checklist` builds them from the bank's file, and
+:mod:`assistant.data.checklist` is where the rest of the code imports them from.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from assistant.data.vocabulary import CHECKS, KINDS, PRODUCTS, Bilingual
+from assistant.db.models import AnswerStatus
+
+# The flow has code behind every step, so the bank may edit what a step asks, not the steps.
+STEPS = ("prepare", "checkin", "documents", "interview", "photos", "checkpoints", "finish")
+# The units the answer parser reads. 元 and 万元 belong to money questions only: every amount is
+# stored in yuan, so no report ever has to guess whether a figure was 元 or 万元.
+NUMBER_UNITS = ("人", "平方米", "%", "天", "月")
+MONEY_UNITS: Mapping[str, int] = MappingProxyType({"元": 1, "万元": 10_000})
+
+
+class AnswerType(enum.StrEnum):
+    NUMBER = "number"
+    MONEY = "money"
+    YES_NO = "yes_no"
+    CHOICE = "choice"
+    DATE = "date"
+    TEXT = "text"
+
+
+NUMERIC = (AnswerType.NUMBER, AnswerType.MONEY)
+
+
+@dataclass(frozen=True)
+class Option:
+    """A choice option or a pre-visit check's result: a stable id and its label."""
+
+    id: str
+    label: Bilingual
+
+
+@dataclass(frozen=True)
+class QuickReply:
+    """A button that answers a number or money question with ``value`` (in the stored unit)."""
+
+    value: float
+    label: Bilingual
+
+
+@dataclass(frozen=True)
+class Condition:
+    """When something applies. Keys are ANDed; the values under one key are alternatives.
+
+    An empty set means "any", so ``Condition()`` applies everywhere.
+    """
+
+    kinds: frozenset[str] = frozenset()
+    products: frozenset[str] = frozenset()
+    checks: frozenset[str] = frozenset()
+    findings: frozenset[tuple[str, str]] = frozenset()
+
+    def matches(
+        self,
+        kind: str,
+        products: Collection[str],
+        check: str | None = None,
+        findings: Mapping[str, str] | None = None,
+    ) -> bool:
+        """Whether a client of ``kind`` with loans of ``products`` is concerned.
+
+        Args:
+            kind: the borrower kind, ``corporate`` or ``individual``.
+            products: the products of the client's loans; one listed product is enough.
+            check: the check being made; a condition on the check fails without one.
+            findings: pre-visit check id → result id; one listed finding is enough.
+        """
+        if self.kinds and kind not in self.kinds:
+            return False
+        if self.products and self.products.isdisjoint(products):
+            return False
+        if self.checks and check not in self.checks:
+            return False
+        found = findings or {}
+        return not self.findings or any(found.get(c) == r for c, r in self.findings)
+
+
+@dataclass(frozen=True)
+class AnswerCondition:
+    """A follow-up's ``if``: the parent's answer is one of ``answers``, or lies within the bounds.
+
+    Bounds are in the stored unit (yuan for money, 0–100 for %).
+    """
+
+    answers: frozenset[bool | str] = frozenset()
+    gte: float | None = None
+    gt: float | None = None
+    lte: float | None = None
+    lt: float | None = None
+
+    def matches(self, value: bool | str | float) -> bool:
+        if self.answers:
+            # bool first: True == 1 would otherwise let a number match a yes/no condition.
+            return any(type(value) is type(a) and value == a for a in self.answers)
+        number = float(value)
+        return (
+            (self.gte is None or number >= self.gte)
+            and (self.gt is None or number > self.gt)
+            and (self.lte is None or number <= self.lte)
+            and (self.lt is None or number < self.lt)
+        )
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """Questions asked right after their parent's answer when ``condition`` holds."""
+
+    condition: AnswerCondition
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One question. ``minimum``, ``maximum`` and quick-reply values are in the stored unit."""
+
+    id: str
+    group: str
+    step: str
+    prompt: Bilingual
+    type: AnswerType
+    required: bool = True
+    unit: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    integer: bool = False
+    options: tuple[Option, ...] = ()
+    quick: tuple[QuickReply, ...] = ()
+    hint: Bilingual | None = None
+    when: Condition = Condition()
+    parent: str | None = None
+    follow_ups: tuple[FollowUp, ...] = ()
+
+    @property
+    def scale(self) -> int:
+        """Yuan per typed unit for money (10000 for 万元); 1 for everything else."""
+        return MONEY_UNITS.get(self.unit or "", 1) if self.type is AnswerType.MONEY else 1
+
+    def typed_range(self) -> tuple[float | None, float | None]:
+        """The range in the unit the officer types in, as the answer parser expects it."""
+        return (
+            None if self.minimum is None else self.minimum / self.scale,
+            None if self.maximum is None else self.maximum / self.scale,
+        )
+
+    def option(self, option_id: str) -> Option:
+        """The choice option ``option_id``.
+
+        Raises:
+            KeyError: the question has no such option.
+        """
+        for option in self.options:
+            if option.id == option_id:
+                return option
+        raise KeyError(f"{self.id} has no option {option_id!r}")
+
+    def accepts(self, value: object) -> bool:
+        """Whether ``value`` is a valid typed answer: bool for yes_no, an option id for choice,
+        a number in range (yuan for money) for number and money, a date, or non-empty text."""
+        if self.type is AnswerType.YES_NO:
+            return isinstance(value, bool)
+        if self.type is AnswerType.CHOICE:
+            return isinstance(value, str) and any(o.id == value for o in self.options)
+        if self.type is AnswerType.DATE:
+            return isinstance(value, date)
+        if self.type is AnswerType.TEXT:
+            return isinstance(value, str) and bool(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            return False
+        number = float(value)
+        return (
+            math.isfinite(number)
+            and (self.minimum is None or number >= self.minimum)
+            and (self.maximum is None or number <= self.maximum)
+            and (not self.integer or number.is_integer())
+        )
+
+
+@dataclass(frozen=True)
+class RecordedAnswer:
+    """One stored answer to a question: its typed value (bool for yes/no, the option id for a
+    choice, a number for number and money, an ISO date, text), what the officer typed, and
+    whether they gave it as an estimate."""
+
+    item_id: str
+    status: AnswerStatus
+    value: Any
+    raw_text: str | None
+    approximate: bool
+
+
+@dataclass(frozen=True)
+class Group:
+    """A question group, such as one of the interview's nine parts."""
+
+    id: str
+    step: str
+    title: Bilingual
+    items: tuple[Item, ...]
+    hint: Bilingual | None = None
+    when: Condition = Condition()
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    title: Bilingual
+    hint: Bilingual | None = None
+    kb: str | None = None
+
+
+@dataclass(frozen=True)
+class PreCheck:
+    """A public-record look-up made before the visit.
+
+    ``adds`` lists the questions whose ``when`` names one of this check's results: what an
+    adverse finding brings into the interview.
+    """
+
+    id: str
+    title: Bilingual
+    site: Bilingual
+    results: tuple[Option, ...]
+    url: str | None = None
+    hint: Bilingual | None = None
+    note: Bilingual | None = None
+    when: Condition = Condition()
+    adds: tuple[str, ...] = ()
+
+    def result(self, result_id: str) -> Option:
+        """The result ``result_id``.
+
+        Raises:
+            KeyError: the check has no such result.
+        """
+        for result in self.results:
+            if result.id == result_id:
+                return result
+        raise KeyError(f"{self.id} has no result {result_id!r}")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Something to collect: a document or a photo category.
+
+    ``required_when`` is ``None`` when it is never required, otherwise the condition (on kind and
+    products) under which it is.
+    """
+
+    id: str
+    step: str
+    title: Bilingual
+    hint: Bilingual | None = None
+    when: Condition = Condition()
+    required_when: Condition | None = Condition()
+    # The kind of document OCR should read in it (licence, statement, invoice, utility_bill,
+    # signboard), or None for photos that are only kept.
+    reads: str | None = None
+
+    def is_required(self, kind: str, products: Collection[str]) -> bool:
+        """Whether a visit to this client is incomplete without it."""
+        return self.required_when is not None and self.required_when.matches(kind, products)
+
+
+class Document(Evidence):
+    """A document to collect (bank statements, invoices, bills, licence …)."""
+
+
+class PhotoCategory(Evidence):
+    """A category of photos to take (signboard, staff, stock, collateral …)."""
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """The whole visit definition, in step order."""
+
+    path: str
+    version: int
+    steps: tuple[Step, ...]
+    prechecks: tuple[PreCheck, ...]
+    groups: tuple[Group, ...]
+    documents: tuple[Document, ...]
+    photo_categories: tuple[PhotoCategory, ...]
+    _items: Mapping[str, Item] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index = {item.id: item for group in self.groups for item in _walk(group.items)}
+        object.__setattr__(self, "_items", MappingProxyType(index))
+
+    def all_items(self) -> Iterator[Item]:
+        """Every question, follow-ups included, in file order (a parent before its follow-ups)."""
+        return iter(self._items.values())
+
+    def item(self, item_id: str) -> Item:
+        """The question ``item_id`` (follow-ups included).
+
+        Raises:
+            KeyError: no such question, for example after the bank removed it from the file.
+        """
+        try:
+            return self._items[item_id]
+        except KeyError:
+            raise KeyError(f"no question {item_id!r} in {self.path}") from None
+
+    def step(self, step_id: str) -> Step:
+        """The step ``step_id``.
+
+        Raises:
+            KeyError: no such step.
+        """
+        return _by_id(self.steps, step_id, "step")
+
+    def group(self, group_id: str) -> Group:
+        """The question group ``group_id``.
+
+        Raises:
+            KeyError: no such group.
+        """
+        return _by_id(self.groups, group_id, "group")
+
+    def precheck(self, check_id: str) -> PreCheck:
+        """The pre-visit check ``check_id``.
+
+        Raises:
+            KeyError: no such check.
+        """
+        return _by_id(self.prechecks, check_id, "pre-visit check")
+
+    def prechecks_for(self, kind: str, products: Collection[str]) -> list[PreCheck]:
+        """The public-record look-ups to make before visiting this client, in order.
+
+        Raises:
+            ValueError: an unknown kind or product.
+        """
+        _check_client(kind, products)
+        return [c for c in self.prechecks if c.when.matches(kind, products)]
+
+    def groups_for(
+        self,
+        kind: str,
+        products: Collection[str],
+        check: str,
+        findings: Mapping[str, str] | None = None,
+    ) -> list[Group]:
+        """The groups with at least one applicable question, in step order (the sections a
+        visit can jump to).
+
+        Raises:
+            ValueError: an unknown kind, product or check.
+        """
+        return [
+            group
+            for group in self.groups
+            if self._applicable(group, kind, products, check, findings)
+        ]
+
+    def items_for(
+        self,
+        kind: str,
+        products: Collection[str],
+        check: str,
+        findings: Mapping[str, str] | None = None,
+    ) -> list[Item]:
+        """The questions to ask on this visit, in order: groups in step order, then file order.
+
+        Follow-ups are not included; :meth:`follow_ups` gives them once their parent is answered.
+
+        Args:
+            kind: ``corporate`` or ``individual``.
+            products: the products of the client's loans.
+            check: ``purpose``, ``periodic`` or ``focused``.
+            findings: pre-visit check id → result id, e.g. ``{"records.enforcement": "adverse"}``.
+                Unknown check ids are ignored: results stored before the bank removed a check
+                must not stop a visit.
+
+        Raises:
+            ValueError: an unknown kind, product or check.
+        """
+        items: list[Item] = []
+        for group in self.groups:
+            items.extend(self._applicable(group, kind, products, check, findings))
+        return items
+
+    def follow_ups(self, item_id: str, answer_value: object) -> list[Item]:
+        """The follow-up questions that ``answer_value`` to ``item_id`` triggers, in order.
+
+        Args:
+            item_id: the answered question.
+            answer_value: the typed answer: bool for yes_no, the option id for choice, a number
+                for number and money (money in yuan, % as 0–100). ``None`` (skipped, not
+                applicable) triggers nothing.
+
+        Raises:
+            KeyError: no such question.
+            TypeError: the answer's type does not fit the question.
+        """
+        item = self.item(item_id)
+        if answer_value is None or not item.follow_ups:
+            return []
+        value = _typed_answer(item, answer_value)
+        return [
+            child
+            for follow_up in item.follow_ups
+            if follow_up.condition.matches(value)
+            for child in follow_up.items
+        ]
+
+    def documents_for(self, kind: str, products: Collection[str]) -> list[Document]:
+        """The documents to collect from this client, in order (see ``is_required``).
+
+        Raises:
+            ValueError: an unknown kind or product.
+        """
+        _check_client(kind, products)
+        return [d for d in self.documents if d.when.matches(kind, products)]
+
+    def photo_categories_for(self, kind: str, products: Collection[str]) -> list[PhotoCategory]:
+        """The photo categories offered for this client, in order (see ``is_required``).
+
+        Raises:
+            ValueError: an unknown kind or product.
+        """
+        _check_client(kind, products)
+        return [p for p in self.photo_categories if p.when.matches(kind, products)]
+
+    def _applicable(
+        self,
+        group: Group,
+        kind: str,
+        products: Collection[str],
+        check: str,
+        findings: Mapping[str, str] | None,
+    ) -> list[Item]:
+        _check_client(kind, products, check)
+        if not group.when.matches(kind, products, check, findings):
+            return []
+        return [i for i in group.items if i.when.matches(kind, products, check, findings)]
+
+
+def _walk(items: tuple[Item, ...]) -> Iterator[Item]:
+    for item in items:
+        yield item
+        for follow_up in item.follow_ups:
+            yield from _walk(follow_up.items)
+
+
+_Entry = TypeVar("_Entry", Step, Group, PreCheck)
+
+
+def _by_id(entries: tuple[_Entry, ...], wanted: str, what: str) -> _Entry:
+    for entry in entries:
+        if entry.id == wanted:
+            return entry
+    raise KeyError(f"no {what} {wanted!r}")
+
+
+def _check_client(kind: str, products: Collection[str], check: str | None = None) -> None:
+    # These come from code (the client record), not from the bank's file: a wrong value is a bug.
+    if kind not in KINDS:
+        raise ValueError(f"unknown borrower kind {kind!r}; expected one of {list(KINDS)}")
+    if isinstance(products, str):
+        raise TypeError("products is a collection of product names, not one string")
+    unknown = sorted(set(products) - set(PRODUCTS))
+    if unknown:
+        raise ValueError(f"unknown loan products {unknown}; expected some of {list(PRODUCTS)}")
+    if check is not None and check not in CHECKS:
+        raise ValueError(f"unknown check {check!r}; expected one of {list(CHECKS)}")
+
+
+def _typed_answer(item: Item, value: object) -> bool | str | float:
+    if item.type is AnswerType.YES_NO and isinstance(value, bool):
+        return value
+    if item.type is AnswerType.CHOICE and isinstance(value, str):
+        return value
+    if (
+        item.type in NUMERIC
+        and isinstance(value, int | float | Decimal)
+        and not isinstance(value, bool)
+    ):
+        return float(value)
+    raise TypeError(f"{item.id} is a {item.type} question; got {type(value).__name__} {value!r}")
