@@ -15,6 +15,7 @@ from telegram import Update
 
 from assistant.data.checklist import AnswerType
 from assistant.errors import AssistantError, NotFound
+from assistant.visits.answers import QUESTION_ENDINGS, sounds_like_a_question, typed_move
 from assistant.visits.model import CHECKIN, DOCUMENTS, FINISH, PHOTOS, VisitView
 from handlers.ask import ask_command, ask_free_text
 from handlers.callbacks import (
@@ -31,7 +32,8 @@ from handlers.context import BotContext
 from handlers.reading import start_reading
 from handlers.report import notify_alerts
 
-QUESTION_ENDINGS = ("?", "？")
+# Stops other than questions that ⏭ (or 继续) moves past.
+SKIPPABLE = (CHECKIN, DOCUMENTS, PHOTOS)
 
 
 def _data(view: VisitView, action: str, value: str = "") -> str:
@@ -252,10 +254,19 @@ async def visit_text(update: Update, context: BotContext) -> bool:
         context.user_data.leave_visit()
         return False
     if text.strip().endswith(QUESTION_ENDINGS):
-        await ask_free_text(update, context)
-        await show_stop(update, context, view, returning=True)
+        return await _ask_and_return(update, context, view)
+    move = typed_move(text)
+    if move is not None and (view.stop.item is not None or view.stop.id in SKIPPABLE):
+        # "跳过" typed is the ⏭ button; "不适用" the 🚫 one (questions only).
+        not_applicable = move == "not_applicable" and view.stop.item is not None
+        view = await visits.skip(
+            context.viewer, visit_id, view.token, today=today, not_applicable=not_applicable
+        )
+        await after_answer(update, context, view)
         return True
     if view.stop.item is None:
+        if sounds_like_a_question(text):
+            return await _ask_and_return(update, context, view)
         # Check-in wants a location, documents and photos want files, the rest want a tap.
         await say(
             update,
@@ -269,11 +280,20 @@ async def visit_text(update: Update, context: BotContext) -> bool:
     try:
         view = await visits.answer(context.viewer, visit_id, text, today=today)
     except AssistantError as exc:
+        if sounds_like_a_question(text):
+            # Not an answer but a question without its question mark: answer that instead.
+            return await _ask_and_return(update, context, view)
         # The question is asked again right under the reason; nothing was recorded.
         await say(update, context, exc.key, **exc.params)
         await show_stop(update, context, view)
         return True
     await after_answer(update, context, view)
+    return True
+
+
+async def _ask_and_return(update: Update, context: BotContext, view: VisitView) -> bool:
+    await ask_free_text(update, context)
+    await show_stop(update, context, view, returning=True)
     return True
 
 

@@ -95,9 +95,15 @@ class OptionEntry(DataModel):
     ]
     zh: Text
     en: Text
+    also: Annotated[
+        list[Text],
+        Field(
+            description="other words officers use for it (一般, 还行, so-so): typed, they pick it"
+        ),
+    ] = Field(default_factory=list)
 
     def option(self) -> Option:
-        return Option(self.id, Bilingual(self.zh, self.en))
+        return Option(self.id, Bilingual(self.zh, self.en), tuple(self.also))
 
 
 Options = Annotated[list[OptionEntry], Field(min_length=2)]
@@ -281,6 +287,12 @@ class QuickEntry(DataModel):
     value: Number
     zh: Text
     en: Text
+    also: Annotated[
+        list[Text],
+        Field(
+            description="other words officers use for it (一般, 还行, so-so): typed, they pick it"
+        ),
+    ] = Field(default_factory=list)
 
 
 class RangeQuestion(QuestionEntry):
@@ -338,7 +350,8 @@ class RangeQuestion(QuestionEntry):
             minimum=self.min * item.scale,
             maximum=None if high is None else high * item.scale,
             quick=tuple(
-                QuickReply(q.value * item.scale, Bilingual(q.zh, q.en)) for q in self.quick
+                QuickReply(q.value * item.scale, Bilingual(q.zh, q.en), tuple(q.also))
+                for q in self.quick
             ),
         )
 

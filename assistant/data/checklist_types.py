@@ -45,6 +45,8 @@ class Option:
 
     id: str
     label: Bilingual
+    # Other words officers type for it ("一般" for 平稳); matched like the label.
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class QuickReply:
 
     value: float
     label: Bilingual
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,29 @@
-"""An officer's words as the typed answer of one checklist question.
+"""An officer's words as the typed answer of one checklist question, and the answer shown back.
 
 What each answer type accepts lives here, in one ``match``: a new answer type is one more case.
 The text-level readers (numbers with units, yes/no, dates) are in :mod:`assistant.visits.parsing`.
+People answer a choice the way they talk ("有点变差", "自有的", "so-so"), so an option or a quick
+reply is also picked by its other words (``also:`` in the checklist), by a word inside the answer
+that no negation comes before, or by the start of its label; an answer that fits two is asked
+again rather than guessed.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Hashable, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, TypeVar
 
-from assistant.data.checklist import AnswerType, Item
+from assistant.data.checklist import AnswerType, Item, RecordedAnswer
+from assistant.data.vocabulary import Bilingual
+from assistant.db.models import AnswerStatus
+from assistant.risk import display
 from assistant.visits.parsing import ParseError, parse_date, parse_quantity, parse_yes_no
+
+K = TypeVar("K", bound=Hashable)
 
 # A figure as said aloud: digits or Chinese numerals, with an optional unit after it.
 SPOKEN_FIGURE = re.compile(
@@ -31,7 +42,16 @@ def parse_answer(item: Item, text: str, today: date) -> tuple[Any, bool]:
         case AnswerType.NUMBER | AnswerType.MONEY:
             low, high = item.typed_range()
             unit = item.unit or "人"
-            quantity = parse_quantity(text, unit, minimum=low, maximum=high)
+            try:
+                quantity = parse_quantity(text, unit, minimum=low, maximum=high)
+            except ParseError:
+                # "自有的" answers the rent with the quick reply 自有场地，不交租.
+                quick = pick(
+                    text, [(q.value, (q.label.zh, q.label.en, *q.also)) for q in item.quick]
+                )
+                if quick is None:
+                    raise
+                return quick, False
             value = quantity.value * Decimal(item.scale)
             return float(value), quantity.approximate
         case AnswerType.YES_NO:
@@ -72,10 +92,132 @@ def parse_spoken(item: Item, text: str, today: date) -> tuple[Any, str]:
 
 
 def _choice(item: Item, text: str) -> str:
-    cleaned = text.strip().lower()
-    for option in item.options:
-        if cleaned in (option.id.lower(), option.label.zh.lower(), option.label.en.lower()):
-            return option.id
-    raise ParseError(
-        "visit.parse.not_a_choice", choices=" / ".join(o.label.zh for o in item.options)
-    )
+    chosen = pick(text, [(o.id, (o.id, o.label.zh, o.label.en, *o.also)) for o in item.options])
+    if chosen is None:
+        raise ParseError(
+            "visit.parse.not_a_choice", choices=" / ".join(o.label.zh for o in item.options)
+        )
+    return chosen
+
+
+# Words that close a spoken Chinese answer without changing it: "自有的", "变差了".
+_PARTICLES = "的了啊呀吧呢嘛哦喔"
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_NEGATED_ZH = re.compile(r"(?:没有|没|不|未|无|非)$")
+_NEGATED_EN = re.compile(r"\b(?:not|no|never|n't)\s*$")
+
+
+def _plain(text: str, *, particles: bool = True) -> str:
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = re.sub(r"[\s。.!！?？,，、~]+", " ", text).strip()
+    return text.rstrip(_PARTICLES).strip() if particles else text
+
+
+def pick(text: str, choices: Sequence[tuple[K, Iterable[str]]]) -> K | None:
+    """The one choice ``text`` names, or ``None`` when it names none or more than one.
+
+    Each choice comes with its words (id, labels, other words). A choice is named by one of its
+    words said whole; else by a word inside the text that no negation comes before ("有点变差"
+    names 变差, "没有变差" names nothing), a word inside a longer one that stands there not
+    counting; else by a text of two or more characters that is the start or part of one label
+    ("自有" → 自有场地，不交租).
+    """
+    said = _plain(text)
+    if not said:
+        return None
+    words = [
+        (key, [w for w in (_plain(x, particles=False) for x in ws) if w]) for key, ws in choices
+    ]
+    whole = {key for key, ws in words if said in ws or _plain(text, particles=False) in ws}
+    if whole:
+        return next(iter(whole)) if len(whole) == 1 else None
+    spans = [
+        (start, start + len(w), key) for key, ws in words for w in ws for start in _places(said, w)
+    ]
+    inside = {
+        key
+        for start, end, key in spans
+        if not _negated(said[:start])
+        and not any(s <= start and end <= e and e - s > end - start for s, e, _ in spans)
+    }
+    if inside:
+        return next(iter(inside)) if len(inside) == 1 else None
+    if spans:
+        return None  # only negated mentions: "没有变差" says what it is not
+    if len(said) >= 2:
+        part = {key for key, ws in words if any(said in w for w in ws)}
+        if len(part) == 1:
+            return next(iter(part))
+    return None
+
+
+def _places(text: str, word: str) -> list[int]:
+    """Where ``word`` stands in ``text``: anywhere for Chinese, as a whole word for English."""
+    if _CJK.search(word):
+        return [m.start() for m in re.finditer(re.escape(word), text)]
+    return [m.start() for m in re.finditer(rf"(?<![a-z]){re.escape(word)}(?![a-z])", text)]
+
+
+def _negated(before: str) -> bool:
+    return bool(_NEGATED_ZH.search(before) or _NEGATED_EN.search(before))
+
+
+# A question for the knowledge base typed mid-visit, with or without its question mark:
+# "个体户年报怎么查".
+QUESTION_ENDINGS = ("?", "？")
+_QUESTION_ZH = re.compile(
+    r"怎么|怎样|如何|为什么|为啥|什么|哪些|哪里|哪个|是否|能不能|可不可以|要不要|吗$|呢$"
+)
+_QUESTION_EN = re.compile(
+    r"^(?:how|what|why|when|where|which|who|can|could|should|do|does|is|are|must|may)\b"
+)
+
+
+def sounds_like_a_question(text: str) -> bool:
+    """Whether ``text`` asks something: a question mark, or a question word."""
+    said = unicodedata.normalize("NFKC", text).strip()
+    if said.endswith(QUESTION_ENDINGS):
+        return True
+    return bool(_QUESTION_ZH.search(said) or _QUESTION_EN.search(said.lower()))
+
+
+# What an officer types instead of tapping ⏭ or 🚫.
+SKIP_WORDS = frozenset({"跳过", "先跳过", "略过", "下一个", "下一题", "skip", "pass", "next"})
+NOT_APPLICABLE_WORDS = frozenset(
+    {"不适用", "不涉及", "无此项", "没有这项", "n/a", "na", "not applicable", "does not apply"}
+)
+
+
+def typed_move(text: str) -> Literal["skip", "not_applicable"] | None:
+    """``"skip"`` or ``"not_applicable"`` when the text asks for that instead of answering."""
+    said = _plain(text)
+    if said in SKIP_WORDS:
+        return "skip"
+    if said in NOT_APPLICABLE_WORDS:
+        return "not_applicable"
+    return None
+
+
+SKIPPED = Bilingual("已跳过", "skipped")
+NOT_APPLICABLE = Bilingual("不适用", "not applicable")
+
+
+def shown_answer(item: Item, answer: RecordedAnswer) -> Bilingual | None:
+    """A stored answer as the officer is shown it: "约 30 人", "平稳", "已跳过"."""
+    if answer.status is AnswerStatus.SKIPPED:
+        return SKIPPED
+    if answer.status is AnswerStatus.NOT_APPLICABLE:
+        return NOT_APPLICABLE
+    shown = display.answer(item, answer.value)
+    if shown is None or not answer.approximate:
+        return shown
+    return Bilingual(f"约 {shown.zh}", f"about {shown.en}")
+
+
+def unit_label(item: Item) -> Bilingual | None:
+    """The unit a number or money question is answered in, in both languages."""
+    if item.type not in (AnswerType.NUMBER, AnswerType.MONEY) or not item.unit:
+        return None
+    english = {"元": "yuan", "万元": "10,000 yuan (万元)", "%": "%"}
+    plural = display.UNITS_EN.get(item.unit, (item.unit,))[0]
+    return Bilingual(item.unit, english.get(item.unit, plural))

@@ -65,6 +65,12 @@ class VisitView:
     distance_m: float | None = None
     # Alerts raised by the answer just recorded (a critical finding goes out at once).
     alerts: tuple[AlertNotice, ...] = ()
+    # The answer just recorded, shown back ("约 30 人"), and the stop's own stored answer, shown
+    # when the officer comes back to it.
+    recorded: Bilingual | None = None
+    stored: Bilingual | None = None
+    # The unit of the stop's question in both languages ("人" / "people").
+    unit: Bilingual | None = None
 
     @property
     def far_from_client(self) -> bool:

@@ -47,8 +47,50 @@ BIG_UNITS = {"万": 10**4, "萬": 10**4, "亿": 10**8, "億": 10**8}
 NUMERAL_CHARS = "".join([*CN_DIGITS, *SMALL_UNITS, *BIG_UNITS])
 NUMBER_RUN = re.compile(rf"(?:\d+(?:\.\d+)?|[{NUMERAL_CHARS}点])+")
 APPROXIMATE = re.compile(
-    r"约|大约|大概|左右|差不多|上下|估计|将近|接近|多|余|几|~|≈|"
-    r"\b(?:about|around|approx|approximately|roughly|nearly|almost)\b"
+    r"约|大约|大概|左右|差不多|上下|估计|将近|接近|多|余|几|~|≈|(?<=[十百千万0-9])来|"
+    r"\b(?:about|around|approx|approximately|roughly|nearly|almost|or so|some)\b"
+)
+# Everyday words written with numeral characters that are not numbers: "一般" is "so-so", not 1.
+NOT_NUMERALS = re.compile(r"一般|一直|一样|一些|一起|一下|一定|一向|一切|一边|统一|万一|十分")
+# English number words, so that "about thirty" reads like "about 30".
+EN_ONES = {
+    w: i
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+        ]
+    )
+}
+EN_TENS = {
+    w: 10 * i
+    for i, w in enumerate(
+        ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], 2
+    )
+}
+EN_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6}
+_EN_WORD = "|".join([*EN_ONES, *EN_TENS, *EN_SCALES, "and"])
+# A run of number words starts with a number, not with a scale: "1.5 million" keeps its unit.
+EN_NUMBER_RUN = re.compile(
+    rf"\b(?:{'|'.join([*EN_ONES, *EN_TENS])})(?:[\s-]+(?:{_EN_WORD})\b)*", re.IGNORECASE
 )
 
 # Unit words per dimension, longest first so that "平方米" wins over "平". The factor converts to
@@ -197,7 +239,29 @@ class Quantity:
 def _normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).strip().lower()
     text = re.sub(r"(?<=\d)[,，](?=\d{3})", "", text)
+    text = NOT_NUMERALS.sub(" ", text)
+    text = EN_NUMBER_RUN.sub(_english_number, text)
     return text.replace("％", "%")
+
+
+def _english_number(match: re.Match[str]) -> str:
+    """ "thirty five" → "35", "two hundred and ten" → "210"; a trailing "and" is kept."""
+    words = re.split(r"[\s-]+", match.group(0))
+    kept: list[str] = []
+    while words and words[-1] == "and":
+        kept.insert(0, words.pop())
+    total = current = 0
+    for word in words:
+        if word in EN_ONES:
+            current += EN_ONES[word]
+        elif word in EN_TENS:
+            current += EN_TENS[word]
+        elif word == "hundred":
+            current = max(current, 1) * 100
+        elif word in EN_SCALES:
+            total += max(current, 1) * EN_SCALES[word]
+            current = 0
+    return " ".join([str(total + current), *kept])
 
 
 def _chinese_decimal(match: re.Match[str]) -> str:

@@ -41,7 +41,7 @@ from assistant.db.models import (
 from assistant.errors import NotFound
 from assistant.portfolio import ClientCard, PortfolioService
 from assistant.risk.facts import facts_for
-from assistant.visits.answers import parse_answer
+from assistant.visits.answers import parse_answer, shown_answer, unit_label
 from assistant.visits.evidence import EvidenceService
 from assistant.visits.model import (
     CHECKIN,
@@ -201,6 +201,7 @@ class VisitService:
             needs = list(self.checklist.documents_for(kind, products))
         elif stop.id == PHOTOS:
             needs = list(self.checklist.photo_categories_for(kind, products))
+        stored = answers.get(stop.item.id) if stop.item is not None else None
         return VisitView(
             visit.id,
             card,
@@ -215,6 +216,8 @@ class VisitService:
             tuple(EvidenceNeed(n.id, n.title, n.is_required(kind, products)) for n in needs),
             resumed,
             visit.checkin_distance_m,
+            stored=shown_answer(stop.item, stored) if stop.item and stored else None,
+            unit=unit_label(stop.item) if stop.item else None,
         )
 
     async def _move(self, visit: Visit, stop_id: str, **changes: Any) -> None:
@@ -448,7 +451,10 @@ class VisitService:
             )
             locked.current = next_stop
         visit.current = next_stop
-        return await self._watched(visit, card, answers)
+        view = await self._watched(visit, card, answers)
+        if status is not AnswerStatus.ANSWERED:
+            return view
+        return replace(view, recorded=shown_answer(item, answers[item.id]))
 
     async def _watched(
         self, visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]
@@ -486,7 +492,10 @@ class VisitService:
         visit, card, answers = await self._load(viewer, visit_id, today)
         self._guard(visit, stop_id)
         stop = self._view(visit, card, answers).stop
-        if stop.item is None:
+        given = answers.get(stop.item.id) if stop.item is not None else None
+        kept = given is not None and given.status is AnswerStatus.ANSWERED and not not_applicable
+        if stop.item is None or kept:
+            # Going back to look and then on again keeps the answer given: ⏭ is not "erase".
             return await self._advance(visit, card, answers)
         status = AnswerStatus.NOT_APPLICABLE if not_applicable else AnswerStatus.SKIPPED
         return await self._record(visit, card, answers, stop.item, status, None, None, False)

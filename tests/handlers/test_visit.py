@@ -7,14 +7,16 @@ from botapi.standin import FakeBotApi, FakeUser
 from tests.conftest import BotHarness, Team
 
 
-async def skip_until(chat: Chat, text: str, limit: int = 120) -> None:
+async def skip_until(
+    chat: Chat, text: str, limit: int = 120, moves: tuple[str, ...] = ("⏭ 跳过", "继续 ▶")
+) -> None:
     """Move on (skip a question, continue past documents, record the first result of a
     pre-visit check) until the bot shows ``text``."""
     for _ in range(limit):
         if text in chat.last_text:
             return
         labels = chat.last.button_labels
-        move_on = next((b for b in ("⏭ 跳过", "继续 ▶") if b in labels), 1)
+        move_on = next((b for b in moves if b in labels), 1)
         await chat.press(move_on)
     raise AssertionError(f"never reached {text!r}; last: {chat.last_text}")
 
@@ -137,3 +139,48 @@ async def test_the_summary_step_is_shown_again_after_a_question_or_a_resume(
     assert "抱歉" not in officer.text
     assert "回访小结" in officer.last_text
     assert "✅ 确认提交" in officer.last.button_labels
+
+
+async def test_what_was_recorded_is_said_back_and_kept_when_going_back(bot: BotHarness, team: Team):
+    officer = bot.chat(team.officer)
+    await officer.send("/visit C001")
+    await skip_until(officer, "单位：人")
+    question = officer.last_text.split("\n")[1]
+
+    await officer.send("三十来个人")
+    assert officer.last_text.startswith("✓ 已记录：约 30 人\n")
+
+    await officer.press("⬅ 返回")
+    assert question in officer.last_text
+    assert "当前记录：约 30 人" in officer.last_text
+    # On again without retyping: the answer stays, it is not turned into a skip.
+    await officer.press("⏭ 跳过")
+    await officer.press("⬅ 返回")
+    assert "当前记录：约 30 人" in officer.last_text
+
+
+async def test_typed_skip_and_a_question_without_its_mark(bot: BotHarness, team: Team):
+    officer = bot.chat(team.officer)
+    await officer.send("/visit C001")
+    await skip_until(officer, "单位：人")
+    question = officer.last_text
+
+    replies = await officer.send("回访时要拍哪些照片")
+    assert "来源：" in replies[0].text, "answered from the knowledge base, not refused"
+    assert "没能识别" not in officer.text
+    assert "回到当前问题" in officer.last_text
+
+    await officer.send("跳过")
+    assert "没能识别" not in officer.text
+    assert officer.last_text != question
+    await officer.press("⬅ 返回")
+    assert "当前记录：已跳过" in officer.last_text
+
+
+async def test_the_english_visit_reads_number_words_and_names_the_unit(bot: BotHarness, team: Team):
+    officer = bot.chat(team.officer, language_code="en")
+    await officer.send("/visit C001")
+    await skip_until(officer, "(unit: people)", moves=("⏭ Skip", "Continue ▶"))
+    assert "人" not in officer.last_text.split("\n", 1)[1]
+    await officer.send("about thirty")
+    assert officer.last_text.startswith("✓ Recorded: about 30 people\n")
