@@ -15,7 +15,12 @@ from telegram import Update
 
 from assistant.data.checklist import AnswerType
 from assistant.errors import AssistantError, NotFound
-from assistant.visits.answers import QUESTION_ENDINGS, sounds_like_a_question, typed_move
+from assistant.visits.answers import (
+    QUESTION_ENDINGS,
+    precheck_result,
+    sounds_like_a_question,
+    typed_move,
+)
 from assistant.visits.model import CHECKIN, DOCUMENTS, FINISH, PHOTOS, VisitView
 from handlers.ask import ask_command, ask_free_text
 from handlers.callbacks import (
@@ -262,6 +267,12 @@ async def visit_text(update: Update, context: BotContext) -> bool:
         view = await visits.skip(
             context.viewer, visit_id, view.token, today=today, not_applicable=not_applicable
         )
+        await after_answer(update, context, view)
+        return True
+    result = precheck_result(view.stop.precheck, text) if view.stop.precheck else None
+    if result is not None:
+        # A look-up's result typed ("没问题") instead of tapped.
+        view = await visits.choose(context.viewer, visit_id, view.token, result, today=today)
         await after_answer(update, context, view)
         return True
     if view.stop.item is None:

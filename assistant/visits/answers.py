@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
-from assistant.data.checklist import AnswerType, Item, RecordedAnswer
+from assistant.data.checklist import AnswerType, Item, PreCheck, RecordedAnswer
 from assistant.data.vocabulary import Bilingual
 from assistant.db.models import AnswerStatus
 from assistant.risk import display
@@ -198,6 +198,16 @@ def typed_move(text: str) -> Literal["skip", "not_applicable"] | None:
     return None
 
 
+def precheck_result(check: PreCheck, text: str) -> str | None:
+    """The result of a pre-visit look-up that ``text`` names ("没问题", "查到了"); a typed skip
+    is "not checked" where the look-up has that result."""
+    ids = {result.id for result in check.results}
+    if typed_move(text) == "skip":
+        return NOT_CHECKED if NOT_CHECKED in ids else None
+    return pick(text, [(r.id, (r.id, r.label.zh, r.label.en, *r.also)) for r in check.results])
+
+
+NOT_CHECKED = "not_checked"
 SKIPPED = Bilingual("已跳过", "skipped")
 NOT_APPLICABLE = Bilingual("不适用", "not applicable")
 

@@ -391,13 +391,14 @@ class VisitService:
         stop = self._view(visit, card, answers).stop
         if stop.precheck is not None:
             try:
-                stop.precheck.result(value)
+                result = stop.precheck.result(value)
             except KeyError:
                 raise StaleAction("visit.stale") from None
             findings = {**visit.findings, stop.precheck.id: value}
             await self._move(visit, stop.id, findings=findings)
             await self._advance(visit, card, answers)
-            return await self._watched(visit, card, answers)
+            view = await self._watched(visit, card, answers)
+            return replace(view, recorded=result.label)
         if stop.item is None:
             raise StaleAction("visit.not_a_question")
         typed: Any = value

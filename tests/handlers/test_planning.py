@@ -74,9 +74,38 @@ async def new_loan_client(
 
 
 async def tick(bot) -> None:
-    """Let the reminder job run a few times at the clock's current time."""
-    await asyncio.sleep(TICK * 5)
+    """Let the reminder job run at the clock's current time.
+
+    Counted in finished runs, not waited for by the wall clock: on a busy machine a run takes
+    longer than the interval, and a sleep would look before the run that matters had finished.
+    Two finished runs mean at least one started after the clock moved.
+    """
+    await job_runs(bot.application, 2)
     await bot.application.update_queue.join()
+
+
+async def job_runs(application, count: int, timeout: float = 60.0) -> None:
+    """Wait until the reminder job has finished ``count`` more runs."""
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+
+    loop = asyncio.get_running_loop()
+    done = asyncio.Event()
+    finished = 0
+
+    def listener(event) -> None:
+        nonlocal finished
+        job = application.job_queue.get_jobs_by_name("reminders")
+        if job and event.job_id == job[0].job.id:
+            finished += 1
+            if finished >= count:
+                loop.call_soon_threadsafe(done.set)
+
+    scheduler = application.job_queue.scheduler
+    scheduler.add_listener(listener, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    try:
+        await asyncio.wait_for(done.wait(), timeout)
+    finally:
+        scheduler.remove_listener(listener)
 
 
 async def test_the_plan_reminders_and_escalation_across_national_day(bot, team: Team, clock):
@@ -158,7 +187,7 @@ async def test_a_restart_sends_nothing_twice(settings, sqlite_db, knowledge, tea
         async with polling(application):
             # The officer's chat exists, so the messages can be delivered.
             Chat(api, FakeUser(team.officer, "张伟"), settle_in_process(api, application))
-            await asyncio.sleep(TICK * 6)
+            await job_runs(application, 2)
         counts.append(len(api.events_since(0, team.officer)))
     assert counts[0] >= 2, "the plan and the overdue reminder went out"
     assert counts[1] == counts[0], "the second process sent nothing again"

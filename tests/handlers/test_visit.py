@@ -74,7 +74,9 @@ async def test_pause_then_resume_after_a_restart(settings, sqlite_db, knowledge,
         officer = Chat(api, FakeUser(team.officer, "张伟"), settle_in_process(api, first))
         await officer.send("/visit C001")
         await officer.press(1)
-        step = officer.last_text.split("\n", 1)[0]
+        # The step's header; the line above it says what the press recorded.
+        assert officer.last_text.startswith("✓ 已记录：")
+        step = officer.last_text.split("\n")[1]
         await officer.press("⏸ 暂停")
         assert "已暂停" in officer.last_text
 
@@ -162,6 +164,8 @@ async def test_what_was_recorded_is_said_back_and_kept_when_going_back(bot: BotH
 async def test_typed_skip_and_a_question_without_its_mark(bot: BotHarness, team: Team):
     officer = bot.chat(team.officer)
     await officer.send("/visit C001")
+    await officer.send("没问题")
+    assert officer.last_text.startswith("✓ 已记录：未发现问题\n")
     await skip_until(officer, "单位：人")
     question = officer.last_text
 

@@ -13,6 +13,7 @@ from assistant.db.models import AnswerStatus
 from assistant.visits.answers import (
     parse_answer,
     pick,
+    precheck_result,
     shown_answer,
     sounds_like_a_question,
     typed_move,
@@ -138,3 +139,17 @@ def test_the_unit_is_named_in_the_officers_language(checklist):
     assert unit_label(checklist.item(HEADCOUNT)).zh == "人"
     assert unit_label(checklist.item(RENT)).en == "yuan"
     assert unit_label(checklist.item(MARKET)) is None
+
+
+@pytest.mark.parametrize(
+    ("said", "result"),
+    [("没问题", "clear"), ("查到了", "adverse"), ("跳过", "not_checked"), ("还没查", "not_checked")],
+)
+def test_a_look_ups_result_typed(checklist, said, result):
+    assert precheck_result(checklist.precheck("records.enforcement"), said) == result
+
+
+def test_a_look_up_without_a_not_checked_result_is_not_skipped_by_typing(checklist):
+    check = checklist.precheck("records.enforcement")
+    only_two = type(check)(**{**check.__dict__, "results": check.results[:2]})
+    assert precheck_result(only_two, "跳过") is None
