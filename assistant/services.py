@@ -279,6 +279,7 @@ def build_services(
         )
 
     alerts = AlertService(database, risk_engine)
+    plans = PlanService(database, PlanRules.from_settings(settings))
     visits = VisitService(
         database,
         settings.checklist_file or KNOWLEDGE_DIR / "checklist.yaml",
@@ -287,6 +288,7 @@ def build_services(
         tz=settings.tz,
         evidence=evidence,
         alerts=alerts,
+        plans=plans,
     )
     metrics = Metrics()
     readings = ReadingService(
@@ -298,7 +300,6 @@ def build_services(
         alerts=alerts,
         large_item_min=settings.ocr_large_item_min,
     )
-    plans = PlanService(database, PlanRules.from_settings(settings))
     reports = ReportService(
         database,
         visits,

@@ -16,7 +16,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from assistant.data.vocabulary import CHECKS, KINDS, PRODUCTS, Bilingual
+from assistant.data.vocabulary import CHECKS, KINDS, PRODUCTS, Bilingual, checks_of
 from assistant.db.models import AnswerStatus
 
 # The flow has code behind every step, so the bank may edit what a step asks, not the steps.
@@ -82,14 +82,15 @@ class Condition:
         Args:
             kind: the borrower kind, ``corporate`` or ``individual``.
             products: the products of the client's loans; one listed product is enough.
-            check: the check being made; a condition on the check fails without one.
+            check: the check being made (``purpose+periodic`` when a visit makes two; one
+                listed check is enough); a condition on the check fails without one.
             findings: pre-visit check id → result id; one listed finding is enough.
         """
         if self.kinds and kind not in self.kinds:
             return False
         if self.products and self.products.isdisjoint(products):
             return False
-        if self.checks and check not in self.checks:
+        if self.checks and (check is None or self.checks.isdisjoint(checks_of(check))):
             return False
         found = findings or {}
         return not self.findings or any(found.get(c) == r for c, r in self.findings)
@@ -482,8 +483,8 @@ def _check_client(kind: str, products: Collection[str], check: str | None = None
     unknown = sorted(set(products) - set(PRODUCTS))
     if unknown:
         raise ValueError(f"unknown loan products {unknown}; expected some of {list(PRODUCTS)}")
-    if check is not None and check not in CHECKS:
-        raise ValueError(f"unknown check {check!r}; expected one of {list(CHECKS)}")
+    if check is not None and (not checks_of(check) or not checks_of(check) <= set(CHECKS)):
+        raise ValueError(f"unknown check {check!r}; expected some of {list(CHECKS)}, joined by +")
 
 
 def _typed_answer(item: Item, value: object) -> bool | str | float:

@@ -3,6 +3,7 @@ the kinds of check a visit makes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from assistant.db.models import ClientKind, LoanProduct
@@ -13,6 +14,21 @@ KINDS: tuple[str, ...] = tuple(kind.value for kind in ClientKind)
 PRODUCTS: tuple[str, ...] = tuple(product.value for product in LoanProduct)
 # First purpose check (首次用途检查), scheduled check (定期检查), focused check (重点检查).
 CHECKS: tuple[str, ...] = ("purpose", "periodic", "focused")
+
+
+def checks_of(check_type: str) -> frozenset[str]:
+    """The checks one visit makes: a visit to a client with a new loan and an older one is
+    ``purpose+periodic``, both at once."""
+    return frozenset(part for part in check_type.split("+") if part)
+
+
+def combine_checks(checks: Iterable[str]) -> str:
+    """One visit's ``check_type`` for these checks, in a fixed order. A focused check asks
+    everything a periodic one does, and more, so it stands for both."""
+    wanted = set(checks)
+    if "focused" in wanted:
+        wanted.discard("periodic")
+    return "+".join(c for c in CHECKS if c in wanted)
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,20 @@ class PlanService:
             )
         return plan
 
+    async def due_checks(self, officer_id: int, client_code: str, *, today: date) -> set[str]:
+        """The checks this month's plan has due for the client (``purpose``, ``periodic``,
+        ``focused``), as a visit opened today should make them; empty when none is due. A
+        renewal-intent reason is made as a periodic check (the checklist has no renewal variant).
+        """
+        period = self._period(today.year, today.month, today)
+        portfolio = await self._load(period, officer_ids=[officer_id])
+        plan = (await self._plans(portfolio, period)).get(officer_id)
+        visits = plan.visits if plan is not None else ()
+        planned = next((v for v in visits if v.client_code == client_code), None)
+        if planned is None:
+            return set()
+        return {reason.check_type.visit_check_type for reason in planned.reasons}
+
     async def plans_for_all(self, year: int, month: int, *, today: date) -> AllPlans:
         """Every attended officer's plan in one pass over the portfolio, and the clients of
         officers who are inactive or have never joined (for the admin).

@@ -22,6 +22,7 @@ from assistant.data.vocabulary import Bilingual
 from assistant.reports.format import (
     TRAILING_PUNCTUATION,
     display_value,
+    format_checks,
     format_money,
 )
 from assistant.reports.labels import load_labels
@@ -329,7 +330,7 @@ def _narrative_context(
         "lang": lang,
         "kind": header.client.kind.value,
         "client": header.client.name,
-        "check_type": labels["check_type"].get(header.check_type, header.check_type),
+        "check_type": format_checks(header.check_type, labels),
         "loans": loans,
         "findings": [
             {

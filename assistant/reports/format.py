@@ -15,6 +15,7 @@ from typing import Any
 
 from assistant.clock import local
 from assistant.data.checklist import AnswerType, Item
+from assistant.data.vocabulary import CHECKS, checks_of
 
 TRAILING_PUNCTUATION = "。．.；;，,：:！!？? \n\t"
 
@@ -126,3 +127,10 @@ def lcfirst(text: str) -> str:
     """``"As agreed"`` → ``"as agreed"`` inside an English sentence; Chinese is unchanged."""
     text = str(text)
     return text[:1].lower() + text[1:]
+
+
+def format_checks(check_type: str, labels: Mapping[str, Any]) -> str:
+    """A visit's checks by name, ``首次用途检查＋定期检查`` when it made two."""
+    names = labels["check_type"]
+    made = checks_of(check_type)
+    return names.get("joiner", " + ").join(names.get(c, c) for c in CHECKS if c in made)

@@ -23,7 +23,13 @@ from jinja2 import Template
 
 from assistant.clock import local_date
 from assistant.portfolio import LoanView
-from assistant.reports.format import format_date, format_datetime, format_money, format_time
+from assistant.reports.format import (
+    format_checks,
+    format_date,
+    format_datetime,
+    format_money,
+    format_time,
+)
 from assistant.reports.images import PreparedImage, prepare_photos
 from assistant.reports.labels import DEFAULT_TEMPLATES, load_labels
 from assistant.reports.markdown import (
@@ -182,7 +188,7 @@ def _header_rows(data: ReportData, labels: Mapping[str, Any], tz: tzinfo) -> lis
             "account_officer",
             client.officer_name if client.officer_name != header.officer_name else None,
         ),
-        ("check_type", labels["check_type"].get(header.check_type, header.check_type)),
+        ("check_type", format_checks(header.check_type, labels)),
         ("period", period),
         ("mode", mode),
         ("files_label", names["files"].format(photos=len(data.photos), documents=documents)),

@@ -29,6 +29,7 @@ from assistant.data.checklist import (
     RecordedAnswer,
     load_checklist,
 )
+from assistant.data.vocabulary import checks_of, combine_checks
 from assistant.db.database import Database
 from assistant.db.models import (
     AnswerStatus,
@@ -39,6 +40,7 @@ from assistant.db.models import (
     VisitStatus,
 )
 from assistant.errors import NotFound
+from assistant.planning.plan import PlanService
 from assistant.portfolio import ClientCard, PortfolioService
 from assistant.risk.facts import facts_for
 from assistant.visits.answers import parse_answer, shown_answer, unit_label
@@ -91,8 +93,10 @@ class VisitService:
         tz: tzinfo,
         evidence: EvidenceService | None = None,
         alerts: AlertService | None = None,
+        plans: PlanService | None = None,
     ) -> None:
         self.database = database
+        self.plans = plans
         self.tz = tz
         self.alerts = alerts
         self.checklist_path = checklist_path
@@ -146,10 +150,19 @@ class VisitService:
         return stops
 
     def default_check(self, card: ClientCard) -> str:
-        """The first purpose check while the newest loan is young, a periodic one after."""
-        if any(0 <= loan.days_since_disbursement <= self.first_check_days for loan in card.loans):
-            return "purpose"
-        return "periodic"
+        """The checks the loans ask for, each loan on its own: a first purpose check for a loan
+        still young, a periodic one for the others, both at once when the client has both."""
+        young = [0 <= loan.days_since_disbursement <= self.first_check_days for loan in card.loans]
+        checks = {"purpose" if is_young else "periodic" for is_young in young}
+        return combine_checks(checks or {"periodic"})
+
+    async def due_check(self, viewer: Viewer, card: ClientCard, today: date) -> str:
+        """What a visit opened today makes: what this month's plan has due for the client (a
+        focused check included), with what the loans ask for themselves."""
+        checks = set(checks_of(self.default_check(card)))
+        if self.plans is not None and viewer.officer_id is not None:
+            checks |= await self.plans.due_checks(viewer.officer_id, card.code, today=today)
+        return combine_checks(checks)
 
     # ----------------------------------------------------------------- loading with access checks
     async def _load(
@@ -269,7 +282,7 @@ class VisitService:
                 visit_id = open_visit.id
                 resumed = True
             else:
-                check = check or self.default_check(card)
+                check = check or await self.due_check(viewer, card, today)
                 first = self.plan(card, check, {}, {})[0]
                 visit = Visit(
                     client_id=client_id,
@@ -355,9 +368,8 @@ class VisitService:
                 answered,
                 dict(last.findings),
             )
-        return Brief(
-            card, self.default_check(card), last_visit, self.checklist.prechecks_for(kind, products)
-        )
+        due = await self.due_check(viewer, card, today)
+        return Brief(card, due, last_visit, self.checklist.prechecks_for(kind, products))
 
     async def answer(
         self, viewer: Viewer, visit_id: int, text: str, *, today: date, stop_id: str | None = None

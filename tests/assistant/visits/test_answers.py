@@ -143,7 +143,12 @@ def test_the_unit_is_named_in_the_officers_language(checklist):
 
 @pytest.mark.parametrize(
     ("said", "result"),
-    [("没问题", "clear"), ("查到了", "adverse"), ("跳过", "not_checked"), ("还没查", "not_checked")],
+    [
+        ("没问题", "clear"),
+        ("查到了", "adverse"),
+        ("跳过", "not_checked"),
+        ("还没查", "not_checked"),
+    ],
 )
 def test_a_look_ups_result_typed(checklist, said, result):
     assert precheck_result(checklist.precheck("records.enforcement"), said) == result

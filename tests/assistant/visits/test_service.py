@@ -6,6 +6,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from assistant.access import AccessService
 from assistant.db.database import Database
@@ -182,3 +183,68 @@ async def test_finishing_stores_the_visit_with_what_was_skipped(setup):
     with pytest.raises(StaleAction):
         await service.skip(officer, view.visit_id, "finish", today=TODAY)
     assert AnswerStatus.SKIPPED.value == "skipped"
+
+
+async def add_loan(database: Database, **fields) -> None:
+    async with database.session() as session:
+        shop = await session.scalar(select(Client).where(Client.code == "C1"))
+        assert shop is not None
+        loan = {
+            "contract_no": "HT0",
+            "client_id": shop.id,
+            "product": LoanProduct.PERSONAL_BUSINESS,
+            "amount": Decimal(200000),
+            "agreed_purpose": "周转",
+            "disbursed_on": TODAY - timedelta(days=400),
+            "matures_on": TODAY + timedelta(days=100),
+            "payment_method": PaymentMethod.SELF,
+        }
+        session.add(Loan(**{**loan, **fields}))
+
+
+def item_ids(service: VisitService, view) -> set[str]:
+    stops = service.plan(view.client, view.check_type, {}, {})
+    return {s.item.id for s in stops if s.item is not None}
+
+
+async def test_a_new_loan_and_an_old_one_make_both_checks_in_one_visit(setup, database):
+    service, officer, _ = setup
+    await add_loan(database)  # an older loan, past its first check, beside the 10-day-old one
+    view = await service.start(officer, "C1", today=TODAY)
+    assert view.check_type == "purpose+periodic"
+    asked = item_ids(service, view)
+    # The purpose check for the new loan and the periodic checkpoints for the old one.
+    assert "check.individual.purpose.used_as_agreed" in asked
+    assert "check.individual.periodic.market" in asked
+    assert "check.individual.periodic.guarantor" in asked
+
+
+async def test_the_plans_focused_check_carries_into_the_visit(database):
+    from assistant.planning.inputs import PlanRules
+    from assistant.planning.plan import PlanService
+
+    async with database.session() as session:
+        officer = Officer(telegram_id=11, staff_no="E1", name="张伟", role=Role.OFFICER)
+        session.add(officer)
+        await session.flush()
+        session.add(
+            Client(code="C1", name="张记五金店", kind=ClientKind.INDIVIDUAL, officer_id=officer.id)
+        )
+    # Only an old loan, 45 days overdue: the plan says 重点检查, the loan alone says periodic.
+    await add_loan(database, days_overdue=45)
+    access = AccessService(database, invite_ttl=timedelta(hours=1))
+    zone = ZoneInfo("Asia/Shanghai")
+    service = VisitService(
+        database,
+        KNOWLEDGE_DIR / "checklist.yaml",
+        PortfolioService(database),
+        first_check_days=30,
+        tz=zone,
+        plans=PlanService(database, PlanRules(tz=zone)),
+    )
+    viewer = await access.viewer(11)
+    card = await service.portfolio.client_card(viewer, "C1", today=TODAY)
+    assert service.default_check(card) == "periodic"
+    view = await service.start(viewer, "C1", today=TODAY)
+    assert view.check_type == "focused"
+    assert (await service.brief(viewer, "C1", today=TODAY)).check_due == "focused"
