@@ -24,7 +24,7 @@ from assistant.clock import local_date
 from assistant.data.checklist import Evidence
 from assistant.data.vocabulary import Bilingual
 from assistant.db.database import Database
-from assistant.db.models import Client, EvidenceFile, EvidenceReading, Visit, VisitStatus
+from assistant.db.models import CLOSED_VISITS, Client, EvidenceFile, EvidenceReading, Visit
 from assistant.errors import InvalidInput, NotFound
 from assistant.evidence.crosscheck import DocumentCheck, ReadDocument, cross_check
 from assistant.evidence.extract import classify, extract
@@ -506,7 +506,7 @@ class ReadingService:
                 select(EvidenceReading.id, Officer.telegram_id)
                 .join(Visit, Visit.id == EvidenceReading.visit_id)
                 .join(Officer, Officer.id == Visit.officer_id)
-                .where(EvidenceReading.status == "pending", Visit.status != VisitStatus.FINISHED)
+                .where(EvidenceReading.status == "pending", Visit.status.not_in(CLOSED_VISITS))
             )
             return [UnfinishedReading(reading_id, telegram_id) for reading_id, telegram_id in rows]
 
@@ -536,7 +536,7 @@ class ReadingService:
         record = await session.get(EvidenceFile, reading.evidence_file_id)
         if visit is None or record is None or visit.officer_id != viewer.officer_id:
             raise NotFound("ocr.not_found")
-        if visit.status is VisitStatus.FINISHED and not finished:
+        if visit.status in CLOSED_VISITS and not finished:
             raise InvalidInput("ocr.visit_finished")
         return reading, record, visit
 
@@ -545,7 +545,7 @@ async def _open_visit(session: Any, viewer: Viewer, visit_id: int) -> Visit:
     visit = await session.get(Visit, visit_id)
     if visit is None or visit.officer_id != viewer.officer_id:
         raise NotFound("visit.not_found")
-    if visit.status is VisitStatus.FINISHED:
+    if visit.status in CLOSED_VISITS:
         raise InvalidInput("ocr.visit_finished")
     return visit
 

@@ -134,6 +134,9 @@ async def step(chat: Chat) -> int:
         return 3
     if "回访小结" in text:
         await chat.press("✅ 确认提交")
+        if "✅ 仍然提交" in chat.last.button_labels:
+            await chat.press("✅ 仍然提交")
+            return 2
         return 1
     unit = re.search(r"（单位：(.+?)）", text)
     if unit and unit.group(1) in SPOKEN:
@@ -162,6 +165,8 @@ async def officer_visit(chat: Chat, code: str, steps: int) -> int:
         last = chat.message_with_buttons()
         if "回访小结" in last.text:
             await chat.press("✅ 确认提交")
+        elif "✅ 仍然提交" in last.button_labels:
+            await chat.press("✅ 仍然提交")
         else:
             await chat.press(next(b for b in ("⏭ 跳过", "继续 ▶") if b in last.button_labels))
         sent += 1

@@ -145,7 +145,9 @@ class Console:
                 self.write(f"⚠ 没有可跳过的按钮 / nothing to skip: {last.text.splitlines()[0]}")
                 return
             await chat.press(label)
-            self.write(f"   ⏭ {last.text.splitlines()[0]}")
+            # The step's header, not the "✓ 已记录" line above it.
+            lines = [line for line in last.text.splitlines() if not line.startswith("✓")]
+            self.write(f"   ⏭ {(lines or [''])[0]}")
         self.write(f"⚠ 未出现 / never shown: {text}")
 
     def who(self) -> None:

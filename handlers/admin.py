@@ -23,6 +23,7 @@ from handlers.context import BotContext
 from handlers.reading import cancel_correction
 from handlers.report import cancel_report_input
 from handlers.session import PendingImport
+from handlers.visit import ask_to_discard
 
 IMPORT_SUFFIXES = (".csv", ".xlsx")
 ROLE_WORDS = {
@@ -157,11 +158,15 @@ def _drop_pending(context: BotContext) -> bool:
 
 
 async def cancel(update: Update, context: BotContext) -> None:
-    """/cancel: drop whatever is waiting for a decision (nothing already saved is touched)."""
+    """/cancel: drop whatever is waiting for a decision (nothing already saved is touched); with
+    nothing waiting, during a visit, offer to discard the visit (one started by mistake)."""
     dropped = [
         _drop_pending(context),
         stop_awaiting(context),
         cancel_report_input(context),
         cancel_correction(context),
     ]
-    await say(update, context, "cancel.done" if any(dropped) else "cancel.nothing")
+    if any(dropped):
+        await say(update, context, "cancel.done")
+    elif not await ask_to_discard(update, context):
+        await say(update, context, "cancel.nothing")

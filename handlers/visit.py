@@ -190,17 +190,15 @@ async def visit_button(update: Update, context: BotContext) -> None:
                 group = visits.sections(view)[int(value)]
                 view = await visits.jump(viewer, visit_id, group.id, today=today)
             case "f":
-                summary = await visits.complete(viewer, visit_id, today=today)
-                context.user_data.leave_visit()
-                draft = OpenReport(summary.view.visit_id).encode()
-                await say(
-                    update,
-                    context,
-                    "visit.completed",
-                    markup=keyboard([[(context.text("report.button.draft"), draft)]]),
-                    summary=summary,
-                )
+                await _finish(update, context, visit_id, anyway=value == "anyway")
                 return
+            case "x":
+                view = await visits.discard(viewer, visit_id, today=today)
+                context.user_data.leave_visit()
+                await say(update, context, "visit.discard_done", view=view)
+                return
+            case "k":
+                view = await visits.view(viewer, visit_id, today=today)
             case _:
                 raise BadButton(button.action)
     except AssistantError as exc:
@@ -210,6 +208,51 @@ async def visit_button(update: Update, context: BotContext) -> None:
         await say(update, context, "visit.stale")
         return
     await after_answer(update, context, view)
+
+
+async def _finish(update: Update, context: BotContext, visit_id: int, *, anyway: bool) -> None:
+    """Submit the visit; with required answers or documents missing, list them and ask first."""
+    assert context.viewer is not None
+    visits, today = context.services.visits, context.services.today()
+    summary = await visits.summary(context.viewer, visit_id, today=today)
+    if not anyway and (summary.required_gaps or summary.missing_evidence):
+        rows = [
+            [(context.text("visit.button.submit_anyway"), _data(summary.view, "f", "anyway"))],
+            [(context.text("visit.button.go_fill"), _data(summary.view, "j"))],
+        ]
+        markup = keyboard(rows)
+        await say(update, context, "visit.confirm_incomplete", markup=markup, summary=summary)
+        return
+    summary = await visits.complete(context.viewer, visit_id, today=today)
+    context.user_data.leave_visit()
+    draft = OpenReport(summary.view.visit_id).encode()
+    await say(
+        update,
+        context,
+        "visit.completed",
+        markup=keyboard([[(context.text("report.button.draft"), draft)]]),
+        summary=summary,
+    )
+
+
+async def ask_to_discard(update: Update, context: BotContext) -> bool:
+    """/cancel during a visit: offer to throw the visit away (a visit started by mistake). False
+    when the officer is on no visit."""
+    visit_id = await active_visit(context)
+    if visit_id is None or context.viewer is None:
+        return False
+    try:
+        view = await context.services.visits.view(
+            context.viewer, visit_id, today=context.services.today()
+        )
+    except AssistantError:
+        return False
+    rows = [
+        [(context.text("visit.button.discard"), _data(view, "x"))],
+        [(context.text("visit.button.keep"), _data(view, "k"))],
+    ]
+    await say(update, context, "visit.discard_ask", markup=keyboard(rows), view=view)
+    return True
 
 
 async def after_answer(update: Update, context: BotContext, view: VisitView) -> None:

@@ -448,3 +448,11 @@ async def stt_server() -> AsyncIterator[SpeechServer]:
     server.add_sockets([sock])
     yield server_state
     server.stop()
+
+
+async def submit_visit(chat) -> None:
+    """Press ✅ 确认提交 at the visit summary, and ✅ 仍然提交 when the bot lists what is still
+    missing and asks again."""
+    await chat.press("✅ 确认提交")
+    if "✅ 仍然提交" in chat.last.button_labels:
+        await chat.press("✅ 仍然提交")

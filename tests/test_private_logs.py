@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.conftest import ADMIN_ID, BotHarness, Team
+from tests.conftest import ADMIN_ID, BotHarness, Team, submit_visit
 from tests.handlers.test_visit import skip_until
 from tests.handlers.test_visit_complete import jpeg
 
@@ -141,7 +141,7 @@ async def conversation(bot: BotHarness, team: Team, monkeypatch: pytest.MonkeyPa
     await officer.send_photo(jpeg(10))
     await officer.press("门头、招牌和门牌号")
     await skip_until(officer, "回访小结")
-    await officer.press("✅ 确认提交")
+    await submit_visit(officer)
     assert "回访已完成" in officer.last_text
 
     # The report: drafted, a narrative with the same data, submitted to the supervisor.

@@ -285,6 +285,12 @@ class VisitStatus(enum.StrEnum):
     OPEN = "open"
     PAUSED = "paused"
     FINISHED = "finished"
+    # Started by mistake and thrown away by the officer: kept for the audit trail, shown nowhere.
+    DISCARDED = "discarded"
+
+
+# A visit in one of these takes no more answers, files or readings.
+CLOSED_VISITS = (VisitStatus.FINISHED, VisitStatus.DISCARDED)
 
 
 class Visit(Base):

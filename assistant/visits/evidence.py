@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.access import Viewer
 from assistant.db.database import Database
-from assistant.db.models import Client, EvidenceFile, Visit, VisitStatus
+from assistant.db.models import CLOSED_VISITS, Client, EvidenceFile, Visit
 from assistant.errors import AssistantError, NotFound
 
 log = logging.getLogger(__name__)
@@ -137,11 +137,7 @@ def inspect_image(content: bytes) -> ImageFacts:
 async def _open_visit(session: AsyncSession, viewer: Viewer, visit_id: int) -> Visit:
     """The viewer's own visit, still open for files; anything else looks like no visit at all."""
     visit = await session.get(Visit, visit_id)
-    if (
-        visit is None
-        or visit.officer_id != viewer.officer_id
-        or visit.status is VisitStatus.FINISHED
-    ):
+    if visit is None or visit.officer_id != viewer.officer_id or visit.status in CLOSED_VISITS:
         raise NotFound("visit.not_found")
     return visit
 

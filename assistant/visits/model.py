@@ -117,6 +117,11 @@ class VisitSummary:
     files: int
     untagged_files: int
 
+    @property
+    def required_gaps(self) -> list[Item]:
+        """Required questions without an answer: never answered, then skipped."""
+        return [*self.unanswered_required, *(i for i in self.skipped if i.required)]
+
 
 def stop_token(stop_id: str) -> str:
     """A short, stable name for a stop, small enough for Telegram's 64-byte button data."""

@@ -32,6 +32,7 @@ from assistant.data.checklist import (
 from assistant.data.vocabulary import checks_of, combine_checks
 from assistant.db.database import Database
 from assistant.db.models import (
+    CLOSED_VISITS,
     AnswerStatus,
     AuditEntry,
     Client,
@@ -247,6 +248,8 @@ class VisitService:
     def _guard(self, visit: Visit, stop_id: str | None) -> None:
         if visit.status is VisitStatus.FINISHED:
             raise StaleAction("visit.already_finished")
+        if visit.status is VisitStatus.DISCARDED:
+            raise StaleAction("visit.discarded")
         if stop_id is not None and stop_id not in (visit.current, stop_token(visit.current)):
             raise StaleAction("visit.stale")
 
@@ -273,7 +276,7 @@ class VisitService:
                 .where(
                     Visit.client_id == client_id,
                     Visit.officer_id == viewer.officer_id,
-                    Visit.status != VisitStatus.FINISHED,
+                    Visit.status.not_in(CLOSED_VISITS),
                 )
                 .order_by(Visit.id.desc())
             )
@@ -316,7 +319,7 @@ class VisitService:
             rows = await session.execute(
                 select(Visit.id, Client.code, Client.name, Visit.status)
                 .join(Client, Client.id == Visit.client_id)
-                .where(Visit.officer_id == viewer.officer_id, Visit.status != VisitStatus.FINISHED)
+                .where(Visit.officer_id == viewer.officer_id, Visit.status.not_in(CLOSED_VISITS))
                 .order_by(Visit.updated_at.desc())
             )
             return [
@@ -607,6 +610,28 @@ class VisitService:
             sum(counts.values()),
             counts.get(None, 0),
         )
+
+    async def discard(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitView:
+        """Throw away a visit started by mistake: it leaves the officer's open visits and will
+        never have a report; its row, answers and files stay, for the audit trail.
+
+        Raises:
+            StaleAction: the visit is finished (a finished visit is part of the record) or
+                already discarded.
+        """
+        visit, card, answers = await self._load(viewer, visit_id, today)
+        self._guard(visit, None)
+        await self._move(visit, visit.current, status=VisitStatus.DISCARDED)
+        async with self.database.session() as session:
+            session.add(
+                AuditEntry(
+                    actor_officer_id=viewer.officer_id,
+                    action="visit.discard",
+                    target=str(visit_id),
+                    detail={"answers": len(answers)},
+                )
+            )
+        return self._view(visit, card, answers)
 
     async def complete(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitSummary:
         """Store the visit as finished (its answers stay exactly as recorded)."""

@@ -28,6 +28,7 @@ def test_the_report_loop_in_the_console(tmp_path: Path):
         ":press 1",
         ":skip-until 回访小结",
         ":press ✅ 确认提交",
+        ":press ✅ 仍然提交",
         ":press 📝 生成报告",
         ":press ✏️ 修改叙述",
         ":press 1",

@@ -140,6 +140,7 @@ async def test_a_complete_visit_in_the_console(settings, knowledge, tmp_path, co
                 ":press 继续 ▶",
                 ":skip-until 回访小结",
                 ":press ✅ 确认提交",
+                ":press ✅ 仍然提交",
             ]
         )
         + "\n",

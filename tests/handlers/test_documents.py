@@ -19,7 +19,7 @@ from assistant.db.models import Client, EvidenceReading
 from assistant.evidence.model import OcrResult
 from assistant.evidence.ocr import OcrFailed, RapidOcrEngine
 from assistant.services import build_services
-from tests.conftest import BotHarness, SpeechServer, Team
+from tests.conftest import BotHarness, SpeechServer, Team, submit_visit
 from tests.handlers.test_visit import skip_until
 
 GENERATOR = Path(__file__).resolve().parents[2] / "samples" / "make_documents.py"
@@ -142,7 +142,7 @@ async def test_a_licence_and_a_statement_become_findings_and_a_voice_answer_is_c
     assert "今年从年初到今天的营业额" in officer.last_text, "moved on to the next question"
 
     await skip_until(officer, "回访小结")
-    await officer.press("✅ 确认提交")
+    await submit_visit(officer)
     await officer.press("📝 生成报告")
     report = officer.text
     assert "法定代表人与档案不符" in report

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from assistant.db.models import Alert, AuditEntry, Client
 from assistant.errors import AccessDenied, NotFound
-from tests.conftest import BotHarness, Team, record_finished_visit
+from tests.conftest import BotHarness, Team, record_finished_visit, submit_visit
 from tests.handlers.test_visit import skip_until
 from tests.handlers.test_visit_complete import jpeg
 
@@ -32,7 +32,7 @@ async def finish_visit_with_diversion(bot: BotHarness, officer) -> None:
     await officer.send_photo(jpeg(90))
     await officer.press("库存和仓库")
     await skip_until(officer, "回访小结")
-    await officer.press("✅ 确认提交")
+    await submit_visit(officer)
     assert "回访已完成" in officer.last_text
 
 

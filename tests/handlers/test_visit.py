@@ -188,3 +188,48 @@ async def test_the_english_visit_reads_number_words_and_names_the_unit(bot: BotH
     assert "人" not in officer.last_text.split("\n", 1)[1]
     await officer.send("about thirty")
     assert officer.last_text.startswith("✓ Recorded: about 30 people\n")
+
+
+async def test_submitting_with_gaps_lists_them_and_asks_first(bot: BotHarness, team: Team):
+    officer = bot.chat(team.officer)
+    await officer.send("/visit C001")
+    await skip_until(officer, "回访小结")
+    await officer.press("✅ 确认提交")
+    assert "还没完成，确定现在提交吗" in officer.last_text
+    assert "必答题未答" in officer.last_text
+    assert "必收资料未收" in officer.last_text
+    assert officer.last.button_labels == ["✅ 仍然提交", "📑 去补充"]
+
+    await officer.press("📑 去补充")
+    assert officer.last.button_labels, "the sections to go back to"
+    await officer.send("/visit C001")
+    assert "回访小结" in officer.last_text, "nothing was submitted"
+    await officer.press("✅ 确认提交")
+    await officer.press("✅ 仍然提交")
+    assert "回访已完成并保存" in officer.last_text
+
+
+async def test_cancel_discards_a_visit_started_by_mistake(bot: BotHarness, team: Team):
+    from sqlalchemy import select
+
+    from assistant.db.models import Visit, VisitStatus
+
+    officer = bot.chat(team.officer)
+    await officer.send("/visit C001")
+    await officer.send("没问题")
+    await officer.send("/cancel")
+    assert "要放弃对 张记五金店（C001）的这次回访吗" in officer.last_text
+    await officer.press("↩ 继续回访")
+    assert "第 2/" in officer.last_text, "kept, at the same step"
+
+    await officer.send("/cancel")
+    await officer.press("🗑 放弃这次回访")
+    assert "已放弃这次回访" in officer.last_text
+    await officer.send("/visit")
+    assert "C001" not in officer.last_text, "no longer among the unfinished visits"
+    await officer.send("/visit C001")
+    assert "开始回访" in officer.last_text and "第 1/" in officer.last_text
+
+    async with bot.services.database.session() as session:
+        statuses = (await session.scalars(select(Visit.status).order_by(Visit.id))).all()
+    assert statuses == [VisitStatus.DISCARDED, VisitStatus.OPEN]

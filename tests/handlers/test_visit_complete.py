@@ -18,6 +18,7 @@ from bot import build_application
 from botapi.chat import Chat, polling, settle_in_process
 from botapi.console import standin_builder
 from botapi.standin import FakeBotApi, FakeUser
+from tests.conftest import submit_visit
 
 OFFICER = next(p for p in DEMO_PEOPLE if p.alias == "officer")
 SPOKEN = {
@@ -102,7 +103,7 @@ async def test_a_complete_visit(bank: Bank, client: str):
         assert "开始回访" in officer.last_text
 
         # Look-ups: enforcement is adverse, the rest clear.
-        while "访前准备" in officer.last_text.split("\n", 1)[0]:
+        while "访前准备 ·" in officer.last_text:
             adverse = "执行" in officer.last_text
             await officer.press(2 if adverse else 1)
         assert "实时位置" in officer.last_text
@@ -160,7 +161,7 @@ async def test_a_complete_visit(bank: Bank, client: str):
                 break
             await move_on(officer)
         assert "已上传 5 个文件" in officer.last_text
-        await officer.press("✅ 确认提交")
+        await submit_visit(officer)
         assert "回访已完成并保存" in officer.last_text
 
         services = second.bot_data["services"]
