@@ -692,8 +692,9 @@ class OfficerSim(Person):
             raise Surprise("no sections to jump to")
         sections = found[0]
         labels = sections.button_labels
-        # The sections are the interview's groups, then the checkpoints (检查要点).
-        checkpoints = next((i for i, label in enumerate(labels) if "要点" in label), len(labels))
+        # The sections are the interview's groups, then the checkpoints: the use-of-funds check
+        # (贷款用途检查) and the scheduled ones (检查要点), one or both.
+        checkpoints = next((i for i, label in enumerate(labels) if "检查" in label), len(labels))
         await self.think(0.5)
         await self.press_label("visit.jump", sections, labels[max(0, checkpoints - 1)])
         self.brisk_after = None
@@ -712,7 +713,9 @@ class OfficerSim(Person):
         if "⬅ 返回" in labels and rng.random() < 0.02 and "第 1/" not in body:
             await self.press_label("visit.skip", message, "⬅ 返回")
             return None
-        if body.startswith("现场问询"):
+        # The step's header; a "✓ 已记录" line may stand above it.
+        header = next((line for line in body.splitlines() if not line.startswith("✓")), "")
+        if header.startswith("现场问询"):
             self.interviewed += 1
             if self.brisk_after is not None and self.interviewed > self.brisk_after:
                 await self.jump_ahead(message)
