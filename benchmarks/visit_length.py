@@ -1,0 +1,146 @@
+"""Visit length: how many inputs a whole visit takes, every question answered.
+
+    python benchmarks/visit_length.py
+
+Drives the demo clients C1001 (a shop with one loan) and C1002 (a trading company with a new loan
+and an older one) through the real Application, the way an officer answers: a look-up result
+tapped, the location shared, documents continued past, a figure typed, yes/no and choices tapped
+(the first option, "否" for yes/no, so that no follow-up is triggered by choice), a sentence for a
+text question, one photo filed, and the submit. Every message and every tap the officer sends is
+an input, the opening /visit included. It ends with the line
+
+    visit length: C1001 short N full N; C1002 short N full N
+
+where a depth the visit does not offer yet is printed as "-".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from PIL import Image
+
+from assistant.config import Settings
+from assistant.db.database import Database
+from assistant.demo import DEMO_PEOPLE, seed_demo
+from assistant.services import build_knowledge, build_services
+from bot import build_application
+from botapi.chat import Chat, polling, settle_in_process
+from botapi.console import standin_builder
+from botapi.standin import FakeBotApi, FakeUser
+
+TYPED = {
+    "人": "三十五个人",
+    "万元": "二十五万",
+    "元": "两千五百元",
+    "%": "百分之十五",
+    "天": "三十天",
+    "月": "三个月",
+    "平方米": "一百二十平",
+}
+NAVIGATION = {"⏭ 跳过", "🚫 不适用", "⬅ 返回", "📑 跳转", "⏸ 暂停", "继续 ▶", "✅ 确认提交"}
+MAX_INPUTS = 400
+
+
+def photo() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (80, 60), (120, 100, 80)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+async def one_input(chat: Chat) -> int:
+    """Answer the current step as an officer would; the number of inputs it took."""
+    last = chat.message_with_buttons()
+    text, labels = last.text, last.button_labels
+    if "请记录查询结果" in text:
+        await chat.press(1)
+        return 1
+    if "实时位置" in text:
+        await chat.send_location(31.2304, 121.4737)
+        return 1
+    if "请收集以下资料" in text:
+        await chat.press("继续 ▶")
+        return 1
+    if "请拍照留存" in text:
+        await chat.send_photo(photo())
+        await chat.press(1)  # its category
+        await chat.press("继续 ▶")
+        return 3
+    if "回访小结" in text:
+        await chat.press("✅ 确认提交")
+        if "✅ 仍然提交" in chat.last.button_labels:
+            await chat.press("✅ 仍然提交")
+            return 2
+        return 1
+    unit = re.search(r"（单位：(.+?)）", text)
+    if unit and unit.group(1) in TYPED:
+        await chat.send(TYPED[unit.group(1)])
+    elif "否" in labels:
+        await chat.press("否")
+    elif options := [label for label in labels if label not in NAVIGATION]:
+        await chat.press(options[0])
+    elif "什么时候" in text or "日期" in text:
+        await chat.send("2027-06-30")
+    else:
+        await chat.send("经营正常，与上次看到的一致")
+    return 1
+
+
+async def visit_length(chat: Chat, client: str) -> int:
+    await chat.send(f"/visit {client}")
+    inputs = 1
+    while "回访已完成" not in chat.last_text:
+        if inputs > MAX_INPUTS:
+            raise RuntimeError(f"{client}: not finished after {MAX_INPUTS} inputs")
+        inputs += await one_input(chat)
+    return inputs
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder)
+        settings = Settings(
+            _env_file=None,
+            data_dir=data,
+            chroma_path=data / "chroma",
+            bot_token=None,
+            database_url=None,
+            ocr_engine="none",
+            # One officer answering as fast as a script can: the flood limit would drop inputs.
+            flood_rate=0,
+        )
+        knowledge = build_knowledge(settings)
+        await knowledge.load()
+        url = f"sqlite+aiosqlite:///{data / 'demo.db'}"
+        seeding = build_services(settings, database=Database(url), knowledge=knowledge)
+        await seeding.start()
+        await seed_demo(seeding)
+        await seeding.database.dispose()
+        services = build_services(settings, database=Database(url), knowledge=knowledge)
+        officer = next(p for p in DEMO_PEOPLE if p.alias == "officer")
+        api = FakeBotApi()
+        application = build_application(settings, standin_builder(api), services=services)
+        lengths: dict[str, int] = {}
+        async with polling(application):
+            chat = Chat(
+                api,
+                FakeUser(officer.telegram_id, officer.first_name),
+                settle_in_process(api, application),
+            )
+            for client in ("C1001", "C1002"):
+                lengths[client] = await visit_length(chat, client)
+    print(
+        "visit length: " + "; ".join(f"{client} short - full {n}" for client, n in lengths.items())
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,44 @@
+"""The debrief evaluation set names real interview questions, with values of their types, so that
+it stays usable while the bank edits the checklist."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.data.checklist import AnswerType, Checklist, load_checklist
+
+SET = Path(__file__).resolve().parent.parent / "benchmarks" / "debrief" / "narratives.jsonl"
+CASES = [json.loads(line) for line in SET.read_text(encoding="utf-8").splitlines() if line]
+
+
+def test_the_set_is_large_and_mixed_enough():
+    assert len(CASES) >= 40
+    assert len({case["id"] for case in CASES}) == len(CASES)
+    assert sum(case["lang"] == "en" for case in CASES) >= 8
+    assert sum(not case["expected"] for case in CASES) >= 4, "cases with nothing to extract"
+
+
+@pytest.fixture(scope="module")
+def checklist() -> Checklist:
+    return load_checklist()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+def test_every_expected_answer_fits_its_question(checklist, case):
+    for expected in case["expected"]:
+        item = checklist.item(expected["id"])
+        value = expected["value"]
+        assert item.step == "interview"
+        match item.type:
+            case AnswerType.YES_NO:
+                assert isinstance(value, bool)
+            case AnswerType.CHOICE:
+                assert value in {option.id for option in item.options}
+            case AnswerType.NUMBER | AnswerType.MONEY:
+                assert isinstance(value, int | float) and not isinstance(value, bool)
+                assert item.accepts(value), f"{expected['id']}: {value} out of range"
+            case _:
+                pytest.fail(f"{expected['id']} is a {item.type} question, not scored")
