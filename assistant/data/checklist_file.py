@@ -276,7 +276,31 @@ class ChecklistFile(DataModel):
             _claim(places, entry_id, place)
             for finding in findings:
                 _check_finding(finding, checks, place)
+        self._check_same_as(places)
         return self
+
+    def _check_same_as(self, places: Mapping[str, str]) -> None:
+        """A reused answer must fit: the question named exists, with the same type and options."""
+        questions = {
+            f"{group.id}.{question.id}": question
+            for step in self.steps
+            if isinstance(step, QuestionsStep)
+            for group in step.groups
+            for question in group.items
+        }
+        for question_id, question in questions.items():
+            if question.same_as is None:
+                continue
+            place = places[question_id]
+            source = questions.get(question.same_as)
+            if source is None or source.same_as is not None:
+                raise problem(
+                    f"'same_as' must name another question without a 'same_as' of its own, "
+                    f"got {question.same_as!r}",
+                    place,
+                )
+            if source.type != question.type or _option_ids(source) != _option_ids(question):
+                raise problem(f"'same_as' names {question.same_as!r} of another type", place)
 
     def _entries(self) -> Iterator[tuple[str, str, Sequence[str]]]:
         """Every id below the steps, in file order, with its place and the findings it names."""
@@ -327,6 +351,10 @@ def _questions(
         )
         for entry in question.follow_up_entries():
             yield from _questions(entry.ask, group, place)
+
+
+def _option_ids(question: QuestionEntry) -> list[str]:
+    return [option.id for option in getattr(question, "options", ())]
 
 
 def _claim(places: dict[str, str], new_id: str, place: str) -> None:

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from assistant.data.checklist_types import (
+    FILE_FACTS,
     MONEY_UNITS,
     NUMBER_UNITS,
     AnswerCondition,
@@ -62,6 +63,7 @@ Number = Annotated[float, BeforeValidator(_number), Field(allow_inf_nan=False)]
 Kinds = names(Literal[KINDS])
 Products = names(Literal[PRODUCTS])
 Checks = names(Literal[CHECKS])
+FileFacts = names(Literal[FILE_FACTS])
 Findings = names(
     Annotated[
         str,
@@ -135,9 +137,20 @@ class CheckApplies(Applies):
     check: Annotated[
         Checks | None, Field(description="first purpose check, scheduled check, focused check")
     ] = None
+    file: Annotated[
+        FileFacts | None,
+        Field(
+            description="the loan file shows any of these: a question the file makes moot "
+            "(the collateral's state with no collateral on file) is not asked"
+        ),
+    ] = None
 
     def condition(self) -> Condition:
-        return replace(super().condition(), checks=frozenset(self.check or ()))
+        return replace(
+            super().condition(),
+            checks=frozenset(self.check or ()),
+            on_file=frozenset(self.file or ()),
+        )
 
 
 class QuestionApplies(CheckApplies):
@@ -246,6 +259,13 @@ class QuestionEntry(DataModel):
     when: Annotated[
         QuestionApplies | None, Field(description="not on a follow-up: its parent decides")
     ] = None
+    same_as: Annotated[
+        str | None,
+        Field(
+            description="the full id of another question of the same type and options that asks "
+            "the same fact: its answer is reused and this question is not asked again"
+        ),
+    ] = None
 
     def follow_up_entries(self) -> Sequence[FollowUpEntry[Any]]:
         """The follow-ups, for the questions that may have them."""
@@ -272,6 +292,7 @@ class QuestionEntry(DataModel):
             hint=self.hint.text() if self.hint else None,
             when=self.when.condition() if self.when else Condition(),
             parent=parent,
+            same_as=self.same_as,
         )
         item = self.typed(item)
         return replace(item, follow_ups=tuple(f.follow_up(item) for f in self.follow_up_entries()))

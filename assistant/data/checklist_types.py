@@ -37,6 +37,9 @@ class AnswerType(enum.StrEnum):
 
 
 NUMERIC = (AnswerType.NUMBER, AnswerType.MONEY)
+# What a question's ``when: {file: [...]}`` may name: the loan file has collateral, has a
+# guarantor, or has a loan paid out to the borrower (自主支付) or to the payees (受托支付).
+FILE_FACTS = ("collateral", "guarantor", "self_payment", "entrusted_payment")
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class Condition:
     products: frozenset[str] = frozenset()
     checks: frozenset[str] = frozenset()
     findings: frozenset[tuple[str, str]] = frozenset()
+    # What the loan file shows (see FILE_FACTS); one listed fact is enough.
+    on_file: frozenset[str] = frozenset()
 
     def matches(
         self,
@@ -76,6 +81,7 @@ class Condition:
         products: Collection[str],
         check: str | None = None,
         findings: Mapping[str, str] | None = None,
+        on_file: Collection[str] | None = None,
     ) -> bool:
         """Whether a client of ``kind`` with loans of ``products`` is concerned.
 
@@ -85,12 +91,17 @@ class Condition:
             check: the check being made (``purpose+periodic`` when a visit makes two; one
                 listed check is enough); a condition on the check fails without one.
             findings: pre-visit check id → result id; one listed finding is enough.
+            on_file: what the client's loan file shows (``collateral``, ``self_payment``…);
+                ``None`` when not known, and then a condition on it holds: asking once too
+                often is better than leaving out what the file may need.
         """
         if self.kinds and kind not in self.kinds:
             return False
         if self.products and self.products.isdisjoint(products):
             return False
         if self.checks and (check is None or self.checks.isdisjoint(checks_of(check))):
+            return False
+        if self.on_file and on_file is not None and self.on_file.isdisjoint(on_file):
             return False
         found = findings or {}
         return not self.findings or any(found.get(c) == r for c, r in self.findings)
@@ -150,6 +161,9 @@ class Item:
     when: Condition = Condition()
     parent: str | None = None
     follow_ups: tuple[FollowUp, ...] = ()
+    # Another question asking the same fact: once that one is answered, its answer is this one's
+    # and this one is not asked again.
+    same_as: str | None = None
 
     @property
     def scale(self) -> int:
@@ -361,6 +375,7 @@ class Checklist:
         products: Collection[str],
         check: str,
         findings: Mapping[str, str] | None = None,
+        on_file: Collection[str] | None = None,
     ) -> list[Group]:
         """The groups with at least one applicable question, in step order (the sections a
         visit can jump to).
@@ -371,7 +386,7 @@ class Checklist:
         return [
             group
             for group in self.groups
-            if self._applicable(group, kind, products, check, findings)
+            if self._applicable(group, kind, products, check, findings, on_file)
         ]
 
     def items_for(
@@ -380,6 +395,7 @@ class Checklist:
         products: Collection[str],
         check: str,
         findings: Mapping[str, str] | None = None,
+        on_file: Collection[str] | None = None,
     ) -> list[Item]:
         """The questions to ask on this visit, in order: groups in step order, then file order.
 
@@ -392,13 +408,15 @@ class Checklist:
             findings: pre-visit check id → result id, e.g. ``{"records.enforcement": "adverse"}``.
                 Unknown check ids are ignored: results stored before the bank removed a check
                 must not stop a visit.
+            on_file: what the loan file shows (:data:`FILE_FACTS`): a question about the
+                collateral is not asked of a client with none on file.
 
         Raises:
             ValueError: an unknown kind, product or check.
         """
         items: list[Item] = []
         for group in self.groups:
-            items.extend(self._applicable(group, kind, products, check, findings))
+            items.extend(self._applicable(group, kind, products, check, findings, on_file))
         return items
 
     def follow_ups(self, item_id: str, answer_value: object) -> list[Item]:
@@ -450,11 +468,12 @@ class Checklist:
         products: Collection[str],
         check: str,
         findings: Mapping[str, str] | None,
+        on_file: Collection[str] | None = None,
     ) -> list[Item]:
         _check_client(kind, products, check)
-        if not group.when.matches(kind, products, check, findings):
+        if not group.when.matches(kind, products, check, findings, on_file):
             return []
-        return [i for i in group.items if i.when.matches(kind, products, check, findings)]
+        return [i for i in group.items if i.when.matches(kind, products, check, findings, on_file)]
 
 
 def _walk(items: tuple[Item, ...]) -> Iterator[Item]:

@@ -118,6 +118,17 @@ class VisitService:
     def _facts(self, card: ClientCard) -> tuple[str, set[str]]:
         return card.kind.value, {loan.product for loan in card.loans} or {"personal_business"}
 
+    @staticmethod
+    def _on_file(card: ClientCard) -> set[str]:
+        """What the loan file already shows, so that the checklist's ``when: {file: ...}``
+        leaves out what it makes moot (no collateral, no 自主支付 loan)."""
+        shown = {f"{loan.payment_method}_payment" for loan in card.loans}
+        if any(loan.collateral for loan in card.loans):
+            shown.add("collateral")
+        if any(loan.guarantors for loan in card.loans):
+            shown.add("guarantor")
+        return shown
+
     def plan(
         self,
         card: ClientCard,
@@ -131,7 +142,7 @@ class VisitService:
             for c in self.checklist.prechecks_for(kind, products)
         ]
         stops += [Stop(CHECKIN), Stop(DOCUMENTS)]
-        items = self.checklist.items_for(kind, products, check, findings)
+        items = self.checklist.items_for(kind, products, check, findings, self._on_file(card))
         before_photos = [i for i in items if i.step != "checkpoints"]
         after_photos = [i for i in items if i.step == "checkpoints"]
         stops += self._with_follow_ups(before_photos, answers)
@@ -143,6 +154,9 @@ class VisitService:
     def _with_follow_ups(self, items: list[Item], answers: dict[str, RecordedAnswer]) -> list[Stop]:
         stops: list[Stop] = []
         for item in items:
+            source = answers.get(item.same_as) if item.same_as else None
+            if source is not None and source.status is AnswerStatus.ANSWERED:
+                continue  # asked already, in other words: the answer is reused
             stops.append(Stop(f"item:{item.id}", item=item))
             answer = answers.get(item.id)
             if answer is not None and answer.status is AnswerStatus.ANSWERED:
@@ -179,7 +193,28 @@ class VisitService:
             ).all()
             answers = {row.item_id: _stored(row) for row in rows}
             session.expunge(visit)
-        return visit, await self._card(viewer, code or "", today), answers
+        card = await self._card(viewer, code or "", today)
+        return visit, card, self._reused(visit, card, answers)
+
+    def _reused(
+        self, visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]
+    ) -> dict[str, RecordedAnswer]:
+        """The answers with each of this visit's ``same_as`` questions answered by the question
+        it repeats: the checkpoint "贷款是否按约定用途使用" takes what the interview recorded, and
+        the report and the risk rules read it there too."""
+        reused = dict(answers)
+        for item in self._applicable(visit, card):
+            source = answers.get(item.same_as) if item.same_as else None
+            if source is not None and source.status is AnswerStatus.ANSWERED:
+                reused.setdefault(item.id, replace(source, item_id=item.id))
+        return reused
+
+    def _applicable(self, visit: Visit, card: ClientCard) -> list[Item]:
+        kind, products = self._facts(card)
+        findings = dict(visit.findings)
+        return self.checklist.items_for(
+            kind, products, visit.check_type, findings, self._on_file(card)
+        )
 
     async def _card(self, viewer: Viewer, code: str, today: date) -> ClientCard:
         """The client's card, reused for a short while: every step of a visit needs it, and
@@ -436,7 +471,8 @@ class VisitService:
         raw: str | None,
         approximate: bool,
     ) -> VisitView:
-        answers = {**answers, item.id: RecordedAnswer(item.id, status, value, raw, approximate)}
+        recorded = RecordedAnswer(item.id, status, value, raw, approximate)
+        answers = self._reused(visit, card, {**answers, item.id: recorded})
         next_stop = self._next_stop(visit, card, answers)
         # The answer and the move to the next stop commit together: a crash between them can
         # neither lose the answer nor skip a question. The visit row is locked and its stop
@@ -543,7 +579,8 @@ class VisitService:
 
     def sections(self, view: VisitView) -> list[Group]:
         kind, products = self._facts(view.client)
-        return self.checklist.groups_for(kind, products, view.check_type)
+        on_file = self._on_file(view.client)
+        return self.checklist.groups_for(kind, products, view.check_type, on_file=on_file)
 
     async def pause(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitView:
         visit, card, answers = await self._load(viewer, visit_id, today)
@@ -580,6 +617,9 @@ class VisitService:
         visit, card, answers = await self._load(viewer, visit_id, today)
         stops = self.plan(card, visit.check_type, dict(visit.findings), answers)
         items = [s.item for s in stops if s.item is not None]
+        # Questions answered by the one they repeat are not stops, but are in the summary.
+        asked = {item.id for item in items}
+        items += [i for i in self._applicable(visit, card) if i.same_as and i.id not in asked]
         answered = [
             (i, answers[i.id])
             for i in items

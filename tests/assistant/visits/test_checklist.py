@@ -515,6 +515,17 @@ def follow_up(condition: dict[str, Any]) -> list[dict[str, Any]]:
 STAFF = "interview/flow.interview.staff"
 BROKEN = [
     pytest.param(
+        (lambda d: staff(d)[2].update(same_as="flow.interview.staff.nothing")),
+        f"{STAFF}/impact: 'same_as' must name another question without a 'same_as' of its own, "
+        "got 'flow.interview.staff.nothing'",
+        id="same-as-unknown",
+    ),
+    pytest.param(
+        (lambda d: staff(d)[2].update(same_as="flow.interview.staff.other_sites")),
+        f"{STAFF}/impact: 'same_as' names 'flow.interview.staff.other_sites' of another type",
+        id="same-as-another-type",
+    ),
+    pytest.param(
         (lambda d: staff(d)[0].update(unit="people")),
         f"{STAFF}/headcount_total: unknown unit 'people'",
         id="unknown-unit",

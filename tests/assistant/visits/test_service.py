@@ -14,6 +14,8 @@ from assistant.db.models import (
     AnswerStatus,
     Client,
     ClientKind,
+    Collateral,
+    Guarantor,
     Loan,
     LoanProduct,
     Officer,
@@ -216,7 +218,7 @@ async def test_a_new_loan_and_an_old_one_make_both_checks_in_one_visit(setup, da
     # The purpose check for the new loan and the periodic checkpoints for the old one.
     assert "check.individual.purpose.used_as_agreed" in asked
     assert "check.individual.periodic.market" in asked
-    assert "check.individual.periodic.guarantor" in asked
+    assert "check.individual.periodic.family_changes" in asked
 
 
 async def test_the_plans_focused_check_carries_into_the_visit(database):
@@ -248,3 +250,42 @@ async def test_the_plans_focused_check_carries_into_the_visit(database):
     view = await service.start(viewer, "C1", today=TODAY)
     assert view.check_type == "focused"
     assert (await service.brief(viewer, "C1", today=TODAY)).check_due == "focused"
+
+
+async def test_the_loan_file_leaves_out_what_it_makes_moot(setup, database):
+    service, officer, _ = setup
+    # C1's one loan: 自主支付, no collateral and no guarantor on file.
+    view = await service.start(officer, "C1", today=TODAY)
+    asked = item_ids(service, view)
+    assert not any(i.startswith("flow.interview.collateral.") for i in asked)
+    assert "check.individual.periodic.collateral_intact" not in asked
+    assert "check.individual.periodic.guarantor" not in asked
+    assert not any("collateral" in g.title.en.lower() for g in service.sections(view))
+
+    async with database.session() as session:
+        loan = await session.scalar(select(Loan).where(Loan.contract_no == "HT1"))
+        session.add(Collateral(loan_id=loan.id, type="商铺", registration_no="沪(2025)001"))
+        session.add(Guarantor(loan_id=loan.id, name="王五", kind=ClientKind.INDIVIDUAL))
+    # A new card (the cache keeps one for a short while): the file now lists both.
+    service._cards.clear()
+    asked = item_ids(service, await service.view(officer, view.visit_id, today=TODAY))
+    assert "flow.interview.collateral.market_value" in asked
+
+
+async def test_a_fact_asked_in_the_interview_is_not_asked_again_at_the_checkpoints(setup):
+    service, officer, _ = setup
+    view = await service.start(officer, "C1", today=TODAY)  # a purpose check: the loan is new
+    checkpoint = "check.individual.purpose.used_as_agreed"
+    assert checkpoint in item_ids(service, view)
+    view = await walk_to(
+        service, officer, view, lambda s: s.id == "item:flow.interview.loan_use.used_as_agreed"
+    )
+    view = await service.choose(officer, view.visit_id, view.stop.id, "as_agreed", today=TODAY)
+    answers = {
+        item.id: answer
+        for item, answer in (await service.summary(officer, view.visit_id, today=TODAY)).answers
+    }
+    assert answers[checkpoint].value == "as_agreed", "the interview's answer stands there"
+    view = await walk_to(service, officer, view, lambda s: s.id == "finish")
+    stops = service.plan(view.client, view.check_type, {}, answers)
+    assert f"item:{checkpoint}" not in {s.id for s in stops}
