@@ -17,7 +17,6 @@ where a depth the visit does not offer yet is printed as "-".
 from __future__ import annotations
 
 import asyncio
-import io
 import re
 import sys
 import tempfile
@@ -26,34 +25,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from PIL import Image
 
 from assistant.config import Settings
 from assistant.db.database import Database
 from assistant.demo import DEMO_PEOPLE, seed_demo
 from assistant.services import build_knowledge, build_services
+from benchmarks.visits import NAVIGATION, SPOKEN, photo, submit
 from bot import build_application
 from botapi.chat import Chat, polling, settle_in_process
 from botapi.console import standin_builder
 from botapi.standin import FakeBotApi, FakeUser
 
-TYPED = {
-    "人": "三十五个人",
-    "万元": "二十五万",
-    "元": "两千五百元",
-    "%": "百分之十五",
-    "天": "三十天",
-    "月": "三个月",
-    "平方米": "一百二十平",
-}
-NAVIGATION = {"⏭ 跳过", "🚫 不适用", "⬅ 返回", "📑 跳转", "⏸ 暂停", "继续 ▶", "✅ 确认提交"}
 MAX_INPUTS = 400
-
-
-def photo() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (80, 60), (120, 100, 80)).save(buffer, "JPEG")
-    return buffer.getvalue()
 
 
 async def one_input(chat: Chat) -> int:
@@ -70,19 +53,15 @@ async def one_input(chat: Chat) -> int:
         await chat.press("继续 ▶")
         return 1
     if "请拍照留存" in text:
-        await chat.send_photo(photo())
+        await chat.send_photo(photo(chat.user.id))
         await chat.press(1)  # its category
         await chat.press("继续 ▶")
         return 3
     if "回访小结" in text:
-        await chat.press("✅ 确认提交")
-        if "✅ 仍然提交" in chat.last.button_labels:
-            await chat.press("✅ 仍然提交")
-            return 2
-        return 1
+        return await submit(chat)
     unit = re.search(r"（单位：(.+?)）", text)
-    if unit and unit.group(1) in TYPED:
-        await chat.send(TYPED[unit.group(1)])
+    if unit and unit.group(1) in SPOKEN:
+        await chat.send(SPOKEN[unit.group(1)])
     elif "否" in labels:
         await chat.press("否")
     elif options := [label for label in labels if label not in NAVIGATION]:

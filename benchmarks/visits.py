@@ -120,6 +120,15 @@ async def seed(database: Database, officers: int) -> None:
             )
 
 
+async def submit(chat: Chat) -> int:
+    """Submit at the visit summary, confirming when the bot lists what is missing; the inputs."""
+    await chat.press("✅ 确认提交")
+    if "✅ 仍然提交" in chat.last.button_labels:
+        await chat.press("✅ 仍然提交")
+        return 2
+    return 1
+
+
 async def step(chat: Chat) -> int:
     """One officer action on the current stop; returns the number of updates sent."""
     last = chat.message_with_buttons()
@@ -133,11 +142,7 @@ async def step(chat: Chat) -> int:
         await chat.press("继续 ▶")
         return 3
     if "回访小结" in text:
-        await chat.press("✅ 确认提交")
-        if "✅ 仍然提交" in chat.last.button_labels:
-            await chat.press("✅ 仍然提交")
-            return 2
-        return 1
+        return await submit(chat)
     unit = re.search(r"（单位：(.+?)）", text)
     if unit and unit.group(1) in SPOKEN:
         await chat.send(SPOKEN[unit.group(1)])
