@@ -4,6 +4,7 @@ brief before it and the summary after it, and the error for a button from an ear
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
@@ -126,3 +127,12 @@ class VisitSummary:
 def stop_token(stop_id: str) -> str:
     """A short, stable name for a stop, small enough for Telegram's 64-byte button data."""
     return hashlib.sha256(stop_id.encode()).hexdigest()[:8]
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres."""
+    radius = 6_371_000.0
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlambda = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * radius * math.asin(math.sqrt(a))

@@ -8,14 +8,13 @@ is stored: going back, skipping, pausing for days or restarting the bot changes 
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import replace
 from datetime import date, tzinfo
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from assistant.access import Viewer
 from assistant.alerts import AlertService
@@ -23,7 +22,6 @@ from assistant.clock import local_date
 from assistant.data.checklist import (
     AnswerType,
     Checklist,
-    Evidence,
     Group,
     Item,
     RecordedAnswer,
@@ -44,6 +42,7 @@ from assistant.errors import NotFound
 from assistant.planning.plan import PlanService
 from assistant.portfolio import ClientCard, PortfolioService
 from assistant.risk.facts import facts_for
+from assistant.visits import path
 from assistant.visits.answers import parse_answer, shown_answer, unit_label
 from assistant.visits.evidence import EvidenceService
 from assistant.visits.model import (
@@ -52,27 +51,18 @@ from assistant.visits.model import (
     FINISH,
     PHOTOS,
     Brief,
-    EvidenceNeed,
     LastVisit,
     OpenVisit,
     StaleAction,
     Stop,
     VisitSummary,
     VisitView,
+    haversine_m,
     stop_token,
 )
 
 CARD_TTL_SECONDS = 30.0
 CARD_CACHE_SIZE = 2000
-
-
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres."""
-    radius = 6_371_000.0
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlambda = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
-    return 2 * radius * math.asin(math.sqrt(a))
 
 
 def _stored(answer: VisitAnswer) -> RecordedAnswer:
@@ -115,20 +105,6 @@ class VisitService:
         return self._checklist
 
     # ----------------------------------------------------------------- the path through a visit
-    def _facts(self, card: ClientCard) -> tuple[str, set[str]]:
-        return card.kind.value, {loan.product for loan in card.loans} or {"personal_business"}
-
-    @staticmethod
-    def _on_file(card: ClientCard) -> set[str]:
-        """What the loan file already shows, so that the checklist's ``when: {file: ...}``
-        leaves out what it makes moot (no collateral, no 自主支付 loan)."""
-        shown = {f"{loan.payment_method}_payment" for loan in card.loans}
-        if any(loan.collateral for loan in card.loans):
-            shown.add("collateral")
-        if any(loan.guarantors for loan in card.loans):
-            shown.add("guarantor")
-        return shown
-
     def plan(
         self,
         card: ClientCard,
@@ -136,40 +112,10 @@ class VisitService:
         findings: dict[str, str],
         answers: dict[str, RecordedAnswer],
     ) -> list[Stop]:
-        kind, products = self._facts(card)
-        stops = [
-            Stop(f"precheck:{c.id}", precheck=c)
-            for c in self.checklist.prechecks_for(kind, products)
-        ]
-        stops += [Stop(CHECKIN), Stop(DOCUMENTS)]
-        items = self.checklist.items_for(kind, products, check, findings, self._on_file(card))
-        before_photos = [i for i in items if i.step != "checkpoints"]
-        after_photos = [i for i in items if i.step == "checkpoints"]
-        stops += self._with_follow_ups(before_photos, answers)
-        stops.append(Stop(PHOTOS))
-        stops += self._with_follow_ups(after_photos, answers)
-        stops.append(Stop(FINISH))
-        return stops
-
-    def _with_follow_ups(self, items: list[Item], answers: dict[str, RecordedAnswer]) -> list[Stop]:
-        stops: list[Stop] = []
-        for item in items:
-            source = answers.get(item.same_as) if item.same_as else None
-            if source is not None and source.status is AnswerStatus.ANSWERED:
-                continue  # asked already, in other words: the answer is reused
-            stops.append(Stop(f"item:{item.id}", item=item))
-            answer = answers.get(item.id)
-            if answer is not None and answer.status is AnswerStatus.ANSWERED:
-                children = self.checklist.follow_ups(item.id, answer.value)
-                stops += self._with_follow_ups(children, answers)
-        return stops
+        return path.stops(self.checklist, card, check, findings, answers)
 
     def default_check(self, card: ClientCard) -> str:
-        """The checks the loans ask for, each loan on its own: a first purpose check for a loan
-        still young, a periodic one for the others, both at once when the client has both."""
-        young = [0 <= loan.days_since_disbursement <= self.first_check_days for loan in card.loans]
-        checks = {"purpose" if is_young else "periodic" for is_young in young}
-        return combine_checks(checks or {"periodic"})
+        return path.loan_checks(card, self.first_check_days)
 
     async def due_check(self, viewer: Viewer, card: ClientCard, today: date) -> str:
         """What a visit opened today makes: what this month's plan has due for the client (a
@@ -194,27 +140,17 @@ class VisitService:
             answers = {row.item_id: _stored(row) for row in rows}
             session.expunge(visit)
         card = await self._card(viewer, code or "", today)
-        return visit, card, self._reused(visit, card, answers)
+        return (
+            visit,
+            card,
+            path.reused(self.checklist, card, visit.check_type, dict(visit.findings), answers),
+        )
 
-    def _reused(
+    def _with_reused(
         self, visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]
     ) -> dict[str, RecordedAnswer]:
-        """The answers with each of this visit's ``same_as`` questions answered by the question
-        it repeats: the checkpoint "贷款是否按约定用途使用" takes what the interview recorded, and
-        the report and the risk rules read it there too."""
-        reused = dict(answers)
-        for item in self._applicable(visit, card):
-            source = answers.get(item.same_as) if item.same_as else None
-            if source is not None and source.status is AnswerStatus.ANSWERED:
-                reused.setdefault(item.id, replace(source, item_id=item.id))
-        return reused
-
-    def _applicable(self, visit: Visit, card: ClientCard) -> list[Item]:
-        kind, products = self._facts(card)
         findings = dict(visit.findings)
-        return self.checklist.items_for(
-            kind, products, visit.check_type, findings, self._on_file(card)
-        )
+        return path.reused(self.checklist, card, visit.check_type, findings, answers)
 
     async def _card(self, viewer: Viewer, code: str, today: date) -> ClientCard:
         """The client's card, reused for a short while: every step of a visit needs it, and
@@ -244,12 +180,6 @@ class VisitService:
             step_id = stop.item.step
         else:
             step_id = "prepare" if stop.precheck is not None else stop.id
-        kind, products = self._facts(card)
-        needs: list[Evidence] = []
-        if stop.id == DOCUMENTS:
-            needs = list(self.checklist.documents_for(kind, products))
-        elif stop.id == PHOTOS:
-            needs = list(self.checklist.photo_categories_for(kind, products))
         stored = answers.get(stop.item.id) if stop.item is not None else None
         return VisitView(
             visit.id,
@@ -262,7 +192,7 @@ class VisitService:
             sum(1 for a in answers.values() if a.status is AnswerStatus.ANSWERED),
             self.checklist.step(step_id).title,
             stop_token(stop.id),
-            tuple(EvidenceNeed(n.id, n.title, n.is_required(kind, products)) for n in needs),
+            tuple(path.evidence_needs(self.checklist, card, stop.id)),
             resumed,
             visit.checkin_distance_m,
             stored=shown_answer(stop.item, stored) if stop.item and stored else None,
@@ -385,25 +315,19 @@ class VisitService:
                 .where(Visit.client_id == client_id, Visit.status == VisitStatus.FINISHED)
                 .order_by(Visit.finished_at.desc())
             )
-            answered = 0
-            if last is not None:
-                answered = len(
-                    (
-                        await session.scalars(
-                            select(VisitAnswer.id).where(
-                                VisitAnswer.visit_id == last.id,
-                                VisitAnswer.status == AnswerStatus.ANSWERED,
-                            )
-                        )
-                    ).all()
+            answered = await session.scalar(
+                select(func.count()).where(
+                    VisitAnswer.visit_id == (last.id if last else None),
+                    VisitAnswer.status == AnswerStatus.ANSWERED,
                 )
-        kind, products = self._facts(card)
+            )
+        kind, products = path.borrower_facts(card)
         last_visit = None
         if last is not None and last.finished_at is not None:
             last_visit = LastVisit(
                 local_date(last.finished_at, self.tz),
                 last.check_type,
-                answered,
+                answered or 0,
                 dict(last.findings),
             )
         due = await self.due_check(viewer, card, today)
@@ -472,7 +396,13 @@ class VisitService:
         approximate: bool,
     ) -> VisitView:
         recorded = RecordedAnswer(item.id, status, value, raw, approximate)
-        answers = self._reused(visit, card, {**answers, item.id: recorded})
+        answers = path.reused(
+            self.checklist,
+            card,
+            visit.check_type,
+            dict(visit.findings),
+            {**answers, item.id: recorded},
+        )
         next_stop = self._next_stop(visit, card, answers)
         # The answer and the move to the next stop commit together: a crash between them can
         # neither lose the answer nor skip a question. The visit row is locked and its stop
@@ -578,8 +508,8 @@ class VisitService:
         return self._view(visit, card, answers)
 
     def sections(self, view: VisitView) -> list[Group]:
-        kind, products = self._facts(view.client)
-        on_file = self._on_file(view.client)
+        kind, products = path.borrower_facts(view.client)
+        on_file = path.on_file(view.client)
         return self.checklist.groups_for(kind, products, view.check_type, on_file=on_file)
 
     async def pause(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitView:
@@ -615,11 +545,8 @@ class VisitService:
     # ----------------------------------------------------------------- finishing
     async def summary(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitSummary:
         visit, card, answers = await self._load(viewer, visit_id, today)
-        stops = self.plan(card, visit.check_type, dict(visit.findings), answers)
-        items = [s.item for s in stops if s.item is not None]
-        # Questions answered by the one they repeat are not stops, but are in the summary.
-        asked = {item.id for item in items}
-        items += [i for i in self._applicable(visit, card) if i.same_as and i.id not in asked]
+        findings = dict(visit.findings)
+        items = path.questions(self.checklist, card, visit.check_type, findings, answers)
         answered = [
             (i, answers[i.id])
             for i in items
@@ -630,15 +557,11 @@ class VisitService:
         ]
         missing = [i for i in items if i.required and i.id not in answers]
         counts = await self.evidence.counts(visit_id) if self.evidence else {}
-        kind, products = self._facts(card)
-        needs = [
-            *self.checklist.documents_for(kind, products),
-            *self.checklist.photo_categories_for(kind, products),
-        ]
         missing_evidence = [
-            EvidenceNeed(n.id, n.title, True)
-            for n in needs
-            if n.is_required(kind, products) and not counts.get(n.id)
+            replace(need, required=True)
+            for stop_id in (DOCUMENTS, PHOTOS)
+            for need in path.evidence_needs(self.checklist, card, stop_id)
+            if need.required and not counts.get(need.id)
         ]
         return VisitSummary(
             self._view(visit, card, answers),
