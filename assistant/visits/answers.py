@@ -125,10 +125,12 @@ def pick(text: str, choices: Sequence[tuple[K, Iterable[str]]]) -> K | None:
     said = _plain(text)
     if not said:
         return None
+    # "变好了" is a word of its own; "自有的" is "自有" with a closing particle: both are whole.
+    said_whole = {said, _plain(text, particles=False)}
     words = [
         (key, [w for w in (_plain(x, particles=False) for x in ws) if w]) for key, ws in choices
     ]
-    whole = {key for key, ws in words if said in ws or _plain(text, particles=False) in ws}
+    whole = {key for key, ws in words if not said_whole.isdisjoint(ws)}
     if whole:
         return next(iter(whole)) if len(whole) == 1 else None
     spans = [
