@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout: float = Field(default=20.0, gt=0, le=300)
     first_check_days: int = Field(default=30, ge=1, le=365)
+    # How deep a visit starts (the checklist's short_visit list, or every question); focused
+    # checks are always full, and the officer can switch mid-visit.
+    visit_depth_individual: Literal["short", "full"] = "short"
+    visit_depth_corporate: Literal["short", "full"] = "full"
 
     # Visit planning and reminders (assistant/planning). No national rule fixes a frequency
     # (domain-facts §3); these defaults are common bank practice. "best": every loan of the
@@ -179,6 +183,11 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return frozenset({value})
         return value
+
+    @property
+    def visit_depths(self) -> dict[str, str]:
+        """The depth a visit starts at, by borrower kind."""
+        return {"individual": self.visit_depth_individual, "corporate": self.visit_depth_corporate}
 
     @field_validator("timezone")
     @classmethod

@@ -285,6 +285,7 @@ def build_services(
         settings.checklist_file or KNOWLEDGE_DIR / "checklist.yaml",
         portfolio,
         first_check_days=settings.first_check_days,
+        depths=settings.visit_depths,
         tz=settings.tz,
         evidence=evidence,
         alerts=alerts,

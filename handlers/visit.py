@@ -14,6 +14,7 @@ from typing import Any
 from telegram import Update
 
 from assistant.data.checklist import AnswerType
+from assistant.data.vocabulary import FULL, SHORT
 from assistant.errors import AssistantError, NotFound
 from assistant.visits.answers import (
     QUESTION_ENDINGS,
@@ -50,6 +51,9 @@ def _buttons(context: BotContext, view: VisitView) -> list[list[tuple[str, str]]
     stop = view.stop
     rows: list[list[tuple[str, str]]] = []
     if stop.precheck is not None:
+        if view.prechecks_left > 1:
+            label = context.text("visit.button.all_clear", n=view.prechecks_left)
+            rows.append([(label, _data(view, "a"))])
         rows += [[(r.label.get(lang), _data(view, "c", r.id))] for r in stop.precheck.results]
     elif stop.item is not None:
         item = stop.item
@@ -166,6 +170,8 @@ async def visit_button(update: Update, context: BotContext) -> None:
         match button.action:
             case "c":
                 view = await visits.choose(viewer, visit_id, token, value, today=today)
+            case "a":
+                view = await visits.all_clear(viewer, visit_id, token, today=today)
             case "s":
                 view = await visits.skip(viewer, visit_id, token, today=today)
             case "n":
@@ -183,8 +189,15 @@ async def visit_button(update: Update, context: BotContext) -> None:
                     [(g.title.get(context.lang), _data(view, "g", str(i)))]
                     for i, g in enumerate(visits.sections(view))
                 ]
-                await say(update, context, "visit.sections", markup=keyboard(rows))
+                if view.can_switch:
+                    other = FULL if view.depth == SHORT else SHORT
+                    label = context.text(f"visit.button.to_{other}")
+                    rows.append([(label, _data(view, "d", other))])
+                await say(update, context, "visit.sections", markup=keyboard(rows), view=view)
                 return
+            case "d":
+                view = await visits.switch_depth(viewer, visit_id, value, today=today)
+                await say(update, context, "visit.depth_switched", view=view)
             case "g":
                 view = await visits.view(viewer, visit_id, today=today)
                 group = visits.sections(view)[int(value)]

@@ -174,6 +174,9 @@ def settings(data_dir: Path, chroma_path: Path) -> Settings:
         chroma_path=chroma_path,
         # Photos are kept but not read unless a test asks for OCR (tests/handlers/test_documents).
         ocr_engine="none",
+        # The visit tests walk every question; the short visit, the default for individuals,
+        # has tests of its own (tests/handlers/test_visit_short.py, which set it back).
+        visit_depth_individual="full",
     )
 
 
@@ -456,3 +459,33 @@ async def submit_visit(chat) -> None:
     await chat.press("✅ 确认提交")
     if "✅ 仍然提交" in chat.last.button_labels:
         await chat.press("✅ 仍然提交")
+
+
+class DemoBank:
+    """The demo bank on a database of its own, restartable: each ``application()`` is a fresh
+    process on the same database and the same stand-in Bot API."""
+
+    def __init__(self, settings: Settings, knowledge: KnowledgeBase, database_url: str) -> None:
+        self.settings, self.knowledge, self.database_url = settings, knowledge, database_url
+        self.api = FakeBotApi()
+
+    def application(self) -> Any:
+        from bot import build_application
+
+        services = build_services(
+            self.settings, database=Database(self.database_url), knowledge=self.knowledge
+        )
+        return build_application(self.settings, standin_builder(self.api), services=services)
+
+
+@pytest.fixture
+async def demo_bank(settings: Settings, knowledge: KnowledgeBase, tmp_path: Path) -> DemoBank:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
+    database = Database(url)
+    services = build_services(settings, database=database, knowledge=knowledge)
+    await services.start()
+    from assistant.demo import seed_demo
+
+    await seed_demo(services)
+    await database.dispose()
+    return DemoBank(settings, knowledge, url)

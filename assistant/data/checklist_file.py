@@ -257,6 +257,16 @@ class ChecklistFile(DataModel):
             description="every step once, prepare first and finish last: " + ", ".join(STEPS),
         ),
     ]
+    short_visit: Annotated[
+        list[Annotated[str, Field(pattern=ID.pattern)]],
+        Field(
+            default_factory=list,
+            description=(
+                "the questions a short visit asks, by full id (group id.question id); their "
+                "follow-ups come with them. Empty: every visit is a full one"
+            ),
+        ),
+    ]
 
     @model_validator(mode="after")
     def _whole_file(self) -> ChecklistFile:
@@ -277,7 +287,31 @@ class ChecklistFile(DataModel):
             for finding in findings:
                 _check_finding(finding, checks, place)
         self._check_same_as(places)
+        self._check_short_visit()
         return self
+
+    def _check_short_visit(self) -> None:
+        """The short visit names questions that can stand on their own: not follow-ups (they
+        come with their parent), not free text alone, each once."""
+        top = {
+            f"{group.id}.{question.id}"
+            for step in self.steps
+            if isinstance(step, QuestionsStep)
+            for group in step.groups
+            for question in group.items
+        }
+        seen: set[str] = set()
+        for index, question_id in enumerate(self.short_visit):
+            place = f"short_visit[{index + 1}]"
+            if question_id not in top:
+                raise problem(
+                    f"{question_id!r} is not a question of the interview or the checkpoints "
+                    "(follow-ups come with their parent)",
+                    place,
+                )
+            if question_id in seen:
+                raise problem(f"{question_id!r} is listed twice", place)
+            seen.add(question_id)
 
     def _check_same_as(self, places: Mapping[str, str]) -> None:
         """A reused answer must fit: the question named exists, with the same type and options."""
@@ -335,6 +369,7 @@ class ChecklistFile(DataModel):
             groups=tuple(groups),
             documents=tuple(documents),
             photo_categories=tuple(photos),
+            short_visit=frozenset(self.short_visit),
         )
 
 
@@ -393,6 +428,8 @@ def _place(loc: Loc, raw: Any) -> str:
     """``step/entry id/question id[/follow-up id]``, then ``options[2]``, ``quick[1]`` or
     ``follow_ups[1]`` when the error is in one of those; an entry whose id is wrong is placed at
     what holds it, a step whose id is wrong at ``steps[n]``."""
+    if loc[:1] == ("short_visit",):
+        return f"short_visit[{int(loc[1]) + 1}]" if len(loc) > 1 else "short_visit"
     if not loc or loc[0] != "steps":
         return "version" if loc == ("version",) and isinstance(raw, dict) and loc[0] in raw else ""
     if len(loc) == 1:

@@ -315,6 +315,9 @@ class Checklist:
     groups: tuple[Group, ...]
     documents: tuple[Document, ...]
     photo_categories: tuple[PhotoCategory, ...]
+    # The questions a short visit asks (their follow-ups come with them); empty when the bank
+    # offers no short visit.
+    short_visit: frozenset[str] = frozenset()
     _items: Mapping[str, Item] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -14,6 +14,9 @@ KINDS: tuple[str, ...] = tuple(kind.value for kind in ClientKind)
 PRODUCTS: tuple[str, ...] = tuple(product.value for product in LoanProduct)
 # First purpose check (首次用途检查), scheduled check (定期检查), focused check (重点检查).
 CHECKS: tuple[str, ...] = ("purpose", "periodic", "focused")
+# How much a visit asks: the checklist's short_visit list, or every question that applies.
+SHORT, FULL = "short", "full"
+DEPTHS: tuple[str, ...] = (SHORT, FULL)
 
 
 def checks_of(check_type: str) -> frozenset[str]:

@@ -304,6 +304,8 @@ class Visit(Base):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
     officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
     check_type: Mapped[str] = mapped_column(String(16))
+    # "short" or "full" (assistant.data.vocabulary.DEPTHS); switching keeps every answer.
+    depth: Mapped[str] = mapped_column(String(8), default="full", server_default="full")
     status: Mapped[VisitStatus] = mapped_column(
         _enum(VisitStatus, "visit_status"), default=VisitStatus.OPEN
     )

@@ -72,6 +72,11 @@ class VisitView:
     stored: Bilingual | None = None
     # The unit of the stop's question in both languages ("人" / "people").
     unit: Bilingual | None = None
+    # "short" or "full"; whether the checklist offers a short visit to switch to at all.
+    depth: str = "full"
+    can_switch: bool = False
+    # Look-ups with no result yet, this one included (one tap records them all as clear).
+    prechecks_left: int = 0
 
     @property
     def far_from_client(self) -> bool:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from assistant.data.checklist import Checklist, Evidence, Item, RecordedAnswer
-from assistant.data.vocabulary import combine_checks
+from assistant.data.checklist import Checklist, Evidence, Group, Item, RecordedAnswer
+from assistant.data.vocabulary import FULL, SHORT, combine_checks
 from assistant.db.models import AnswerStatus
 from assistant.portfolio import ClientCard
 from assistant.visits.model import CHECKIN, DOCUMENTS, FINISH, PHOTOS, EvidenceNeed, Stop
@@ -42,12 +42,34 @@ def loan_checks(card: ClientCard, first_check_days: int) -> str:
     )
 
 
+def depth_for(card: ClientCard, check: str, depths: dict[str, str]) -> str:
+    """The depth a visit starts at: the setting for the borrower's kind, full for a focused
+    check (something is wrong: everything is looked at)."""
+    if "focused" in check.split("+"):
+        return FULL
+    return SHORT if depths.get(card.kind.value) == SHORT else FULL
+
+
 def applicable(
-    checklist: Checklist, card: ClientCard, check: str, findings: dict[str, str]
+    checklist: Checklist,
+    card: ClientCard,
+    check: str,
+    findings: dict[str, str],
+    depth: str = FULL,
 ) -> list[Item]:
-    """The questions of this visit (follow-ups aside), in order."""
+    """The questions of this visit (follow-ups aside), in order. A short visit keeps the
+    checklist's short_visit list, and whatever an adverse look-up brought in."""
     kind, products = borrower_facts(card)
-    return checklist.items_for(kind, products, check, findings, on_file(card))
+    items = checklist.items_for(kind, products, check, findings, on_file(card))
+    if depth == SHORT and checklist.short_visit:
+        items = [i for i in items if i.id in checklist.short_visit or i.when.findings]
+    return items
+
+
+def sections(checklist: Checklist, card: ClientCard, check: str, depth: str) -> list[Group]:
+    """The question groups this visit asks from, in order: the sections it can jump to."""
+    groups = {item.group for item in applicable(checklist, card, check, {}, depth)}
+    return [group for group in checklist.groups if group.id in groups]
 
 
 def stops(
@@ -56,12 +78,13 @@ def stops(
     check: str,
     findings: dict[str, str],
     answers: dict[str, RecordedAnswer],
+    depth: str = FULL,
 ) -> list[Stop]:
     """The whole path of the visit as the answers stand."""
     kind, products = borrower_facts(card)
     path = [Stop(f"precheck:{c.id}", precheck=c) for c in checklist.prechecks_for(kind, products)]
     path += [Stop(CHECKIN), Stop(DOCUMENTS)]
-    items = applicable(checklist, card, check, findings)
+    items = applicable(checklist, card, check, findings, depth)
     path += _with_follow_ups(checklist, [i for i in items if i.step != "checkpoints"], answers)
     path.append(Stop(PHOTOS))
     path += _with_follow_ups(checklist, [i for i in items if i.step == "checkpoints"], answers)
@@ -75,10 +98,18 @@ def questions(
     check: str,
     findings: dict[str, str],
     answers: dict[str, RecordedAnswer],
+    depth: str = FULL,
 ) -> list[Item]:
     """Every question of the visit as the answers stand, follow-ups included, and those answered
-    by the question they repeat (not stops, but facts of the visit all the same)."""
-    items = [s.item for s in stops(checklist, card, check, findings, answers) if s.item]
+    by the question they repeat (not stops, but facts of the visit all the same). A short
+    visit keeps what was answered before a switch from the full one: nothing recorded is lost."""
+    every = [s.item for s in stops(checklist, card, check, findings, answers) if s.item]
+    if depth == FULL:
+        items = every
+    else:
+        short = stops(checklist, card, check, findings, answers, depth)
+        kept = {s.item.id for s in short if s.item}
+        items = [i for i in every if i.id in kept or i.id in answers]
     asked = {item.id for item in items}
     repeated = applicable(checklist, card, check, findings)
     return items + [i for i in repeated if i.same_as and i.id not in asked]

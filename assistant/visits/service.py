@@ -27,7 +27,7 @@ from assistant.data.checklist import (
     RecordedAnswer,
     load_checklist,
 )
-from assistant.data.vocabulary import checks_of, combine_checks
+from assistant.data.vocabulary import DEPTHS, FULL, Bilingual, checks_of, combine_checks
 from assistant.db.database import Database
 from assistant.db.models import (
     CLOSED_VISITS,
@@ -82,6 +82,7 @@ class VisitService:
         *,
         first_check_days: int,
         tz: tzinfo,
+        depths: dict[str, str] | None = None,
         evidence: EvidenceService | None = None,
         alerts: AlertService | None = None,
         plans: PlanService | None = None,
@@ -93,6 +94,8 @@ class VisitService:
         self.checklist_path = checklist_path
         self.portfolio = portfolio
         self.first_check_days = first_check_days
+        # The depth a visit starts at, by borrower kind; unset kinds get the full visit.
+        self.depths = depths or {}
         self.evidence = evidence
         self._checklist: Checklist | None = None
         self._cards: dict[tuple[int, str, date], tuple[float, ClientCard]] = {}
@@ -111,8 +114,14 @@ class VisitService:
         check: str,
         findings: dict[str, str],
         answers: dict[str, RecordedAnswer],
+        depth: str = FULL,
     ) -> list[Stop]:
-        return path.stops(self.checklist, card, check, findings, answers)
+        return path.stops(self.checklist, card, check, findings, answers, depth)
+
+    def _plan(
+        self, visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]
+    ) -> list[Stop]:
+        return self.plan(card, visit.check_type, dict(visit.findings), answers, visit.depth)
 
     def default_check(self, card: ClientCard) -> str:
         return path.loan_checks(card, self.first_check_days)
@@ -173,7 +182,7 @@ class VisitService:
         *,
         resumed: bool = False,
     ) -> VisitView:
-        stops = self.plan(card, visit.check_type, dict(visit.findings), answers)
+        stops = self._plan(visit, card, answers)
         position = next((i for i, s in enumerate(stops) if s.id == visit.current), 0)
         stop = stops[position]
         if stop.item is not None:
@@ -197,6 +206,11 @@ class VisitService:
             visit.checkin_distance_m,
             stored=shown_answer(stop.item, stored) if stop.item and stored else None,
             unit=unit_label(stop.item) if stop.item else None,
+            depth=visit.depth,
+            can_switch=bool(self.checklist.short_visit),
+            prechecks_left=sum(
+                1 for s in stops if s.precheck and s.precheck.id not in visit.findings
+            ),
         )
 
     async def _move(self, visit: Visit, stop_id: str, **changes: Any) -> None:
@@ -219,8 +233,7 @@ class VisitService:
             raise StaleAction("visit.stale")
 
     def _next_stop(self, visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]) -> str:
-        stops = self.plan(card, visit.check_type, dict(visit.findings), answers)
-        ids = [s.id for s in stops]
+        ids = [s.id for s in self._plan(visit, card, answers)]
         index = ids.index(visit.current) if visit.current in ids else -1
         return ids[min(index + 1, len(ids) - 1)]
 
@@ -251,11 +264,13 @@ class VisitService:
                 resumed = True
             else:
                 check = check or await self.due_check(viewer, card, today)
-                first = self.plan(card, check, {}, {})[0]
+                depth = path.depth_for(card, check, self.depths)
+                first = self.plan(card, check, {}, {}, depth)[0]
                 visit = Visit(
                     client_id=client_id,
                     officer_id=viewer.officer_id,
                     check_type=check,
+                    depth=depth,
                     current=first.id,
                     findings={},
                 )
@@ -266,7 +281,7 @@ class VisitService:
                         actor_officer_id=viewer.officer_id,
                         action="visit.start",
                         target=card.code,
-                        detail={"visit": visit.id, "check": check},
+                        detail={"visit": visit.id, "check": check, "depth": depth},
                     )
                 )
                 visit_id = visit.id
@@ -384,6 +399,36 @@ class VisitService:
             visit, card, answers, stop.item, AnswerStatus.ANSWERED, typed, None, False
         )
 
+    async def all_clear(
+        self, viewer: Viewer, visit_id: int, stop_id: str, *, today: date
+    ) -> VisitView:
+        """Record "nothing found" (each look-up's first result) for every look-up not recorded
+        yet, in one tap, and move on to the check-in: most look-ups of most clients find
+        nothing, and four taps for that is three too many.
+
+        Raises:
+            StaleAction: the button belongs to another stop.
+        """
+        visit, card, answers = await self._load(viewer, visit_id, today)
+        self._guard(visit, stop_id)
+        stops = self._plan(visit, card, answers)
+        pending = [s.precheck for s in stops if s.precheck and s.precheck.id not in visit.findings]
+        if not pending:
+            raise StaleAction("visit.stale")
+        findings = {**visit.findings, **{c.id: c.results[0].id for c in pending}}
+        after = next(s.id for s in stops if s.precheck is None)
+        await self._move(visit, after, findings=findings)
+        labels = list(dict.fromkeys(c.results[0].label for c in pending))
+        title = self.checklist.step("prepare").title
+        view = await self._watched(visit, card, answers)
+        return replace(
+            view,
+            recorded=Bilingual(
+                f"{title.zh}（{len(pending)}）：" + "、".join(label.zh for label in labels),
+                f"{title.en} ({len(pending)}): " + "; ".join(label.en for label in labels),
+            ),
+        )
+
     async def _record(
         self,
         visit: Visit,
@@ -485,7 +530,7 @@ class VisitService:
     async def back(self, viewer: Viewer, visit_id: int, stop_id: str, *, today: date) -> VisitView:
         visit, card, answers = await self._load(viewer, visit_id, today)
         self._guard(visit, stop_id)
-        ids = [s.id for s in self.plan(card, visit.check_type, dict(visit.findings), answers)]
+        ids = [s.id for s in self._plan(visit, card, answers)]
         index = ids.index(visit.current) if visit.current in ids else 0
         await self._move(visit, ids[max(index - 1, 0)])
         return self._view(visit, card, answers)
@@ -493,7 +538,7 @@ class VisitService:
     async def jump(self, viewer: Viewer, visit_id: int, group_id: str, *, today: date) -> VisitView:
         visit, card, answers = await self._load(viewer, visit_id, today)
         self._guard(visit, None)
-        stops = self.plan(card, visit.check_type, dict(visit.findings), answers)
+        stops = self._plan(visit, card, answers)
         target = next(
             (
                 s.id
@@ -508,9 +553,51 @@ class VisitService:
         return self._view(visit, card, answers)
 
     def sections(self, view: VisitView) -> list[Group]:
-        kind, products = path.borrower_facts(view.client)
-        on_file = path.on_file(view.client)
-        return self.checklist.groups_for(kind, products, view.check_type, on_file=on_file)
+        return path.sections(self.checklist, view.client, view.check_type, view.depth)
+
+    async def switch_depth(
+        self, viewer: Viewer, visit_id: int, depth: str, *, today: date
+    ) -> VisitView:
+        """Make the visit short or full from here on. Every answer stays recorded: a question
+        the short visit leaves out keeps its answer, and the full one asks only what is left.
+        The officer stays where they are, or moves to the next stop the new depth has.
+
+        Raises:
+            StaleAction: the visit is closed.
+            ValueError: not a depth.
+        """
+        if depth not in DEPTHS:
+            raise ValueError(f"no depth {depth!r}")
+        visit, card, answers = await self._load(viewer, visit_id, today)
+        self._guard(visit, None)
+        if visit.depth == depth:
+            return self._view(visit, card, answers)
+        full = [s.id for s in self.plan(card, visit.check_type, dict(visit.findings), answers)]
+        kept = {
+            s.id for s in self.plan(card, visit.check_type, dict(visit.findings), answers, depth)
+        }
+        here = full.index(visit.current) if visit.current in full else 0
+        current = next((i for i in full[here:] if i in kept), FINISH)
+        if depth == FULL:
+            # What the full visit adds lies mostly before the current question: go back to the
+            # first one not answered yet, once the look-ups and check-in are behind.
+            gaps = [
+                i
+                for i in full[:here]
+                if i.startswith("item:") and i.removeprefix("item:") not in answers
+            ]
+            current = gaps[0] if gaps else current
+        await self._move(visit, current, depth=depth)
+        async with self.database.session() as session:
+            session.add(
+                AuditEntry(
+                    actor_officer_id=viewer.officer_id,
+                    action="visit.depth",
+                    target=str(visit_id),
+                    detail={"depth": depth},
+                )
+            )
+        return self._view(visit, card, answers)
 
     async def pause(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitView:
         visit, card, answers = await self._load(viewer, visit_id, today)
@@ -546,7 +633,9 @@ class VisitService:
     async def summary(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitSummary:
         visit, card, answers = await self._load(viewer, visit_id, today)
         findings = dict(visit.findings)
-        items = path.questions(self.checklist, card, visit.check_type, findings, answers)
+        items = path.questions(
+            self.checklist, card, visit.check_type, findings, answers, visit.depth
+        )
         answered = [
             (i, answers[i.id])
             for i in items

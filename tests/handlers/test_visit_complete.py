@@ -12,13 +12,10 @@ from PIL import Image
 from sqlalchemy import select
 
 from assistant.db.models import Visit, VisitAnswer, VisitStatus
-from assistant.demo import DEMO_PEOPLE, seed_demo
-from assistant.services import build_services
-from bot import build_application
+from assistant.demo import DEMO_PEOPLE
 from botapi.chat import Chat, polling, settle_in_process
-from botapi.console import standin_builder
-from botapi.standin import FakeBotApi, FakeUser
-from tests.conftest import submit_visit
+from botapi.standin import FakeUser
+from tests.conftest import DemoBank, submit_visit
 
 OFFICER = next(p for p in DEMO_PEOPLE if p.alias == "officer")
 SPOKEN = {
@@ -39,33 +36,9 @@ def jpeg(shade: int) -> bytes:
     return buffer.getvalue()
 
 
-class Bank:
-    """The demo bank, restartable: each ``start`` is a fresh process on the same database."""
-
-    def __init__(self, settings, knowledge, database_url):
-        self.settings, self.knowledge, self.database_url = settings, knowledge, database_url
-        self.api = FakeBotApi()
-
-    def application(self):
-        from assistant.db.database import Database
-
-        services = build_services(
-            self.settings, database=Database(self.database_url), knowledge=self.knowledge
-        )
-        return build_application(self.settings, standin_builder(self.api), services=services)
-
-
 @pytest.fixture
-async def bank(settings, knowledge, tmp_path):
-    from assistant.db.database import Database
-
-    url = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
-    database = Database(url)
-    services = build_services(settings, database=database, knowledge=knowledge)
-    await services.start()
-    await seed_demo(services)
-    await database.dispose()
-    return Bank(settings, knowledge, url)
+def bank(demo_bank: DemoBank) -> DemoBank:
+    return demo_bank
 
 
 async def answer_current(chat: Chat) -> str:
@@ -92,7 +65,7 @@ async def move_on(chat: Chat) -> None:
 
 
 @pytest.mark.parametrize("client", ["C1001", "C1002"])
-async def test_a_complete_visit(bank: Bank, client: str):
+async def test_a_complete_visit(bank: DemoBank, client: str):
     user = FakeUser(OFFICER.telegram_id, OFFICER.first_name)
     first = bank.application()
     async with polling(first):

@@ -660,6 +660,21 @@ BROKEN = [
         id="missing-step",
     ),
     pytest.param(
+        (lambda d: d.update(short_visit=["flow.interview.staff.headcount_total", "flow.x.y"])),
+        "short_visit[2]: 'flow.x.y' is not a question of the interview or the checkpoints",
+        id="short-visit-unknown-question",
+    ),
+    pytest.param(
+        (lambda d: d.update(short_visit=["flow.interview.staff.site_details"])),
+        "short_visit[1]: 'flow.interview.staff.site_details' is not a question of the interview",
+        id="short-visit-follow-up",
+    ),
+    pytest.param(
+        (lambda d: d.update(short_visit=["flow.interview.staff.impact"] * 2)),
+        "short_visit[2]: 'flow.interview.staff.impact' is listed twice",
+        id="short-visit-twice",
+    ),
+    pytest.param(
         (lambda d: d["steps"][1].update(groups=[])),
         "checkin: 'groups' belongs only in step interview or checkpoints",
         id="section-in-wrong-step",
@@ -676,6 +691,21 @@ def test_the_minimal_file_used_below_is_valid(tmp_path):
         "flow.interview.staff.impact",
     ]
     assert checklist.precheck("records.enforcement").adds == ("flow.interview.staff.impact",)
+    assert checklist.short_visit == frozenset()
+
+
+def test_the_short_visit_lists_about_twenty_questions_for_a_shop(checklist):
+    """The bank's short visit: what a supervisor cannot do without, for a small business seen
+    in its shop, and nothing that needs the full interview."""
+    shop = checklist.items_for(
+        "individual", {"personal_business"}, "periodic", on_file={"collateral", "guarantor"}
+    )
+    short = [i.id for i in shop if i.id in checklist.short_visit]
+    assert 12 <= len(short) <= 20
+    assert "flow.interview.loan_use.used_as_agreed" in short
+    assert "check.individual.periodic.collateral_intact" in short
+    assert "flow.interview.liquidity.receivables_terms" not in short
+    assert all(checklist.item(i).parent is None for i in checklist.short_visit)
 
 
 @pytest.mark.parametrize(("change", "expected"), BROKEN)

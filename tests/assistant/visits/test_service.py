@@ -289,3 +289,53 @@ async def test_a_fact_asked_in_the_interview_is_not_asked_again_at_the_checkpoin
     view = await walk_to(service, officer, view, lambda s: s.id == "finish")
     stops = service.plan(view.client, view.check_type, {}, answers)
     assert f"item:{checkpoint}" not in {s.id for s in stops}
+
+
+async def test_a_shop_gets_the_short_visit_and_can_switch_without_losing_an_answer(setup):
+    service, officer, _ = setup
+    service.depths = {"individual": "short", "corporate": "full"}
+    view = await service.start(officer, "C1", today=TODAY)
+    assert view.depth == "short" and view.can_switch
+    full_total = len(service.plan(view.client, view.check_type, {}, {}))
+    assert view.total < full_total * 0.6
+
+    # One tap records every look-up as clear and goes on to the check-in.
+    looks = service.checklist.prechecks_for("individual", {"personal_business"})
+    assert view.prechecks_left == len(looks) > 1
+    view = await service.all_clear(officer, view.visit_id, view.stop.id, today=TODAY)
+    assert view.stop.id == CHECKIN and view.prechecks_left == 0
+    assert "未发现问题" in view.recorded.zh
+
+    view = await walk_to(service, officer, view, lambda s: s.item is not None and s.item.unit)
+    short_item = view.stop.item
+    assert short_item.id in service.checklist.short_visit
+    view = await service.answer(officer, view.visit_id, "三十个人", today=TODAY)
+
+    # Full: back to the first question the short visit left out; the answer stays.
+    full = await service.switch_depth(officer, view.visit_id, "full", today=TODAY)
+    assert full.depth == "full" and full.total > view.total
+    assert full.stop.item is not None and full.stop.item.id not in service.checklist.short_visit
+    skipped_by_short = full.stop.item
+    full = (
+        await service.answer(officer, full.visit_id, "是", today=TODAY)
+        if (skipped_by_short.type.value == "yes_no")
+        else await service.skip(officer, full.visit_id, full.stop.id, today=TODAY)
+    )
+
+    # Short again: the question answered in the full visit is kept for the report.
+    short = await service.switch_depth(officer, full.visit_id, "short", today=TODAY)
+    assert short.stop.item is None or short.stop.item.id in service.checklist.short_visit
+    summary = await service.summary(officer, short.visit_id, today=TODAY)
+    kept = {item.id for item, _ in summary.answers}
+    assert short_item.id in kept
+    if skipped_by_short.type.value == "yes_no":
+        assert skipped_by_short.id in kept
+    gaps = [i for i in summary.unanswered_required if i.parent is None]
+    assert all(i.id in service.checklist.short_visit for i in gaps)
+
+
+async def test_a_focused_check_is_always_full(setup):
+    service, officer, _ = setup
+    service.depths = {"individual": "short"}
+    view = await service.start(officer, "C1", today=TODAY, check="focused")
+    assert view.depth == "full"
