@@ -22,8 +22,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from assistant.data.checklist import AnswerType, Checklist, Item, load_checklist  # noqa: E402
-from assistant.visits.debrief import Debriefer  # noqa: E402
+from assistant.data.checklist import AnswerType, Checklist, Item, load_checklist
+from assistant.visits.debrief import Debriefer
 
 SET = REPO / "benchmarks" / "debrief" / "narratives.jsonl"
 
@@ -42,7 +42,7 @@ def offered(checklist: Checklist, kind: str) -> list[Item]:
 
 
 def same(found: Any, expected: Any) -> bool:
-    if isinstance(found, bool) or isinstance(expected, bool) or isinstance(expected, str):
+    if isinstance(found, bool) or isinstance(expected, bool | str):
         return type(found) is type(expected) and found == expected
     if not isinstance(found, int | float):
         return False
@@ -73,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         }
         expected = {pair["id"]: pair["value"] for pair in case["expected"]}
-        for tally in (tallies.setdefault(case["lang"], Counter()), tallies.setdefault("all", Counter())):
+        for tally in (
+            tallies.setdefault(case["lang"], Counter()),
+            tallies.setdefault("all", Counter()),
+        ):
             tally["cases"] += 1
             tally["expected"] += len(expected)
             tally["found"] += len(found)

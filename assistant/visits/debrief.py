@@ -55,7 +55,10 @@ HEARSAY = re.compile(
     r"听说|据说|听人说|隔壁|邻居|旁边那家|同行说|传言|别人说|好像|"
     r"\b(?:heard|rumou?r|neighbou?r|next door|supposedly|people say|they say)\b"
 )
-PRESENT = re.compile(r"^\s*(?:现在|目前|眼下|其实|now\b|currently\b|at present\b|right now\b)")
+PRESENT = re.compile(
+    r"^\s*(?:现在|目前|眼下|其实|他自己说|自己说|本人说|老板说|now\b|currently\b|at present\b|"
+    r"right now\b|he says|she says|the owner says)"
+)
 # Figures of another period than the question's own.
 OTHER_PERIOD = re.compile(
     r"上个月|上月|去年同期|同期|前年|上季度|上半年|同比|环比|"
@@ -80,7 +83,9 @@ APPROXIMATE_BEFORE = re.compile(
 )
 # A count of something else than people, area, money, percent or time: "两家店", "3台机器".
 CLASSIFIERS = set("家台辆套间次号岁倍楼层栋期笔条张户款种项批件口把只头箱吨斤瓶回遍")
-PERSON_AFTER_GE = re.compile(r"^(?:人|员|工|伙计|师傅|店员|服务员|左右|上下|的样子)")
+PERSON_AFTER_GE = re.compile(
+    r"^(?:人|员|工|伙计|师傅|店员|服务员|左右|上下|的样子|在|到岗|上班|干活)"
+)
 _UNITS = sorted({word for words in UNIT_WORDS.values() for word, _ in words}, key=len, reverse=True)
 _NUMBER = rf"(?:\d+(?:\.\d+)?|[{NUMERAL_CHARS}点])+|{EN_NUMBER_RUN.pattern}"
 VALUE = re.compile(
@@ -234,7 +239,9 @@ class Debriefer:
                 else:
                     rank = (0, 0)
                 for item in cue.items:
-                    if item.type not in NUMERIC or found.has(item):
+                    # An item found already stays a candidate: a second, different figure for
+                    # it cancels both.
+                    if item.type not in NUMERIC or item.id in found.conflicts:
                         continue
                     quantity = _quantity(value.text, item)
                     if quantity is not None:
@@ -510,6 +517,8 @@ def _values(text: str) -> Iterator[_Value]:
 
 def _quantity(text: str, item: Item) -> Quantity | None:
     assert item.unit is not None
+    if item.type is AnswerType.NUMBER and re.search(r"[万萬亿億]|\d\s*(?:k|w|million)\b", text):
+        return None  # "3万" is money, not 30,000 people or days
     low, high = item.typed_range()
     try:
         quantity = parse_quantity(text, item.unit, minimum=low, maximum=high)
