@@ -7,6 +7,9 @@
     python bot.py invite ROLE     issue a one-time invite code
     python bot.py import FILE     import the portfolio from .xlsx or .csv
     python bot.py ask "QUESTION"  ask the knowledge base (--client CODE, --json, --batch FILE)
+    python bot.py debrief --client CODE [--lang zh|en] [--json] < paragraph.txt
+                                  the answers a free-form paragraph about a visit fills, and the
+                                  client's questions it leaves; stores nothing (--batch FILE)
     python bot.py reindex         rebuild the knowledge-base index
 
 Settings come from the environment or ``.env`` (see README). Nothing here runs at import time.
@@ -31,6 +34,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from assistant.access import AccessService
 from assistant.config import Settings
+from assistant.data.checklist import AnswerType, Item
 from assistant.db.models import Role
 from assistant.demo import seed_demo
 from assistant.errors import DatabaseUnavailable, InvalidInput, NotFound
@@ -40,6 +44,8 @@ from assistant.knowledge.answering import Answer, render_answer
 from assistant.knowledge.entries import KnowledgeError
 from assistant.portfolio import ClientCard
 from assistant.services import Services, build_knowledge, build_services
+from assistant.visits.debrief import Extracted
+from assistant.visits.path import applicable, loan_checks, with_follow_ups
 from handlers import ADMIN_COMMANDS, OFFICER_COMMANDS, register_handlers
 from handlers.context import SERVICES_KEY, BotContext
 from handlers.ordering import PerUserUpdateProcessor
@@ -500,6 +506,110 @@ def answer_json(answer: Answer, text: str) -> dict[str, Any]:
     }
 
 
+def cmd_debrief(settings: Settings, args: argparse.Namespace) -> int:
+    if args.batch is None and not args.client:
+        raise SystemExit(
+            "Give --client CODE (the paragraph on standard input), or --batch FILE.jsonl"
+        )
+    rows = (
+        _read_debrief_batch(Path(args.batch))
+        if args.batch is not None
+        else [(args.client, sys.stdin.read())]
+    )
+
+    async def work(services: Services) -> None:
+        await services.database.start()
+        checklist = services.visits.checklist
+        cards: dict[str, ClientCard] = {}
+        for code, text in rows:
+            if code not in cards:
+                card = await _client_for_question(services, code)
+                assert card is not None
+                cards[code] = card
+            card = cards[code]
+            check = loan_checks(card, settings.first_check_days)
+            asked = applicable(checklist, card, check, {})
+            answers = await services.debrief.extract(text, with_follow_ups(asked), lang=args.lang)
+            filled = {a.item_id for a in answers}
+            asked_ids = {item.id for item in asked}
+            left = [
+                item.id
+                for item in asked
+                if item.type is not AnswerType.TEXT
+                and item.id not in filled
+                # A question that repeats another is answered with it.
+                and not (item.same_as and item.same_as in asked_ids)
+            ]
+            if args.json:
+                payload = {
+                    "answers": [debrief_json(checklist.item(a.item_id), a) for a in answers],
+                    "questions_left": left,
+                }
+                _emit(json.dumps(payload, ensure_ascii=False))
+            else:
+                shown = [_debrief_shown(checklist.item(a.item_id), a, args.lang) for a in answers]
+                _emit(
+                    services.texts.plain(
+                        args.lang, "debrief.recorded", answers=shown, left=len(left)
+                    )
+                )
+
+    services = build_services(settings)
+    try:
+        asyncio.run(work(services))
+    except DatabaseUnavailable as exc:
+        raise SystemExit(f"Cannot start: {exc}") from None
+    finally:
+        asyncio.run(services.close())
+    return 0
+
+
+def _read_debrief_batch(path: Path) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SystemExit(f"Cannot read {path}: {exc}") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            code, text = row["client"], row["text"]
+            if not isinstance(code, str) or not isinstance(text, str) or not code:
+                raise TypeError(number)
+        except (ValueError, KeyError, TypeError):
+            raise SystemExit(
+                f'{path}, line {number}: expected {{"client": CODE, "text": ...}}'
+            ) from None
+        rows.append((code, text))
+    return rows
+
+
+def debrief_json(item: Item, answer: Extracted) -> dict[str, Any]:
+    """One answer of the ``debrief --json`` contract: money in 元, percentages 0–100, yes/no as
+    true/false, a choice as its option id."""
+    unit = "元" if item.type is AnswerType.MONEY else item.unit
+    return {"id": answer.item_id, "value": answer.value, "unit": unit, "text": answer.text}
+
+
+def _debrief_shown(item: Item, answer: Extracted, lang: Lang) -> dict[str, Any]:
+    if item.type is AnswerType.CHOICE:
+        shown = item.option(str(answer.value)).label.get(lang)
+    elif item.type is AnswerType.MONEY:
+        shown = f"{answer.value:,} {'yuan' if lang == 'en' else '元'}"
+    elif item.unit:
+        shown = f"{answer.value:g}{' ' if lang == 'en' else ''}{item.unit}"
+    else:
+        shown = str(answer.value)
+    return {
+        "prompt": item.prompt.get(lang),
+        "value": answer.value,
+        "approximate": answer.approximate,
+        "shown": shown,
+    }
+
+
 def _demo_settings(settings: Settings) -> Settings:
     from botapi.console import demo_settings
 
@@ -544,6 +654,14 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--lang", choices=LANGUAGES, help="answer language (default: the question's)")
     ask.add_argument("--json", action="store_true", help="one JSON object per answer")
     ask.add_argument("--batch", help='a JSONL file of {"q": ..., "client": ...} lines')
+    debrief = sub.add_parser(
+        "debrief",
+        help="the answers a free-form paragraph (on standard input) fills; stores nothing",
+    )
+    debrief.add_argument("--client", help="the client code the paragraph is about")
+    debrief.add_argument("--lang", choices=LANGUAGES, default="zh", help="the paragraph's language")
+    debrief.add_argument("--json", action="store_true", help="one JSON object per paragraph")
+    debrief.add_argument("--batch", help='a JSONL file of {"client": ..., "text": ...} lines')
     sub.add_parser("reindex", help="rebuild the knowledge-base index from knowledge/")
     export = sub.add_parser(
         "export", help="a client's whole history as a ZIP: reports, photos, answers (JSON, CSV)"
@@ -600,6 +718,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "import": cmd_import,
         "console": cmd_console,
         "ask": cmd_ask,
+        "debrief": cmd_debrief,
         "reindex": cmd_reindex,
         "export": cmd_export,
         "backup": cmd_backup,

@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from jinja2 import TemplateError
+from pydantic import BaseModel
 
 from assistant.templates import environment
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+S = TypeVar("S", bound=BaseModel)
 
 
 class Fallback(enum.StrEnum):
@@ -112,6 +114,31 @@ class LlmComponent:
             return read(text)
         except Rejected as rejected:
             return self._fell_back(purpose, Fallback.REJECTED, rejected.kind)
+
+    async def ask_structured(
+        self, purpose: str, prompt: Callable[[], tuple[str, str]], schema: type[S]
+    ) -> S | None:
+        """The model's reply to ``prompt()`` as an instance of the pydantic model ``schema``,
+        through LangChain's structured output; ``None`` when anything fails, as :meth:`ask`."""
+        try:
+            system, user = prompt()
+        except (TemplateError, OSError) as exc:
+            return self._fell_back(purpose, Fallback.PROMPT, type(exc).__name__)
+        try:
+            model = self.model.with_structured_output(schema)
+            reply = await asyncio.wait_for(model.ainvoke(self.messages(system, user)), self.timeout)
+        except TimeoutError:
+            return self._fell_back(purpose, Fallback.TIMEOUT, f"{self.timeout:.0f}s")
+        except Exception as exc:  # noqa: BLE001 - any provider failure must fall back, not crash
+            return self._fell_back(purpose, Fallback.PROVIDER, type(exc).__name__)
+        if isinstance(reply, dict):
+            try:
+                reply = schema.model_validate(reply)
+            except ValueError:
+                return self._fell_back(purpose, Fallback.REJECTED, "schema")
+        if not isinstance(reply, schema):
+            return self._fell_back(purpose, Fallback.EMPTY, "")
+        return reply
 
     @staticmethod
     def _fell_back(purpose: str, reason: Fallback, detail: str) -> None:

@@ -42,6 +42,7 @@ from assistant.risk.rules import RiskEngine, load_rules
 from assistant.risk.thresholds import thresholds_from_settings
 from assistant.speech import Transcriber
 from assistant.state import StateStore
+from assistant.visits.debrief import Debriefer
 from assistant.visits.evidence import EvidenceService
 from assistant.visits.service import VisitService
 
@@ -74,6 +75,8 @@ class Services:
     opening_lines: OpeningLines
     metrics: Metrics
     readings: ReadingService
+    # Answers from a free-form paragraph: the rules, and the chat model when one is configured.
+    debrief: Debriefer
     transcriber: Transcriber | None = None
 
     @property
@@ -337,6 +340,7 @@ def build_services(
         opening_lines=OpeningLines(portfolio, plans, build_phrasing(settings, knowledge_dir, llm)),
         metrics=metrics,
         readings=readings,
+        debrief=Debriefer(llm),
         transcriber=transcriber if transcriber is not None else build_transcriber(settings),
     )
 

@@ -395,3 +395,69 @@ async def test_export_writes_a_clients_history_as_a_zip(tmp_path, knowledge):
 
     missing = await asyncio.to_thread(run_cli, "export", "C9999", cwd=tmp_path, **env)
     assert missing.returncode != 0 and "No client 'C9999'" in missing.stderr
+
+
+# ------------------------------------------------------ a paragraph's answers from the command line
+ISSUE_PARAGRAPH = (
+    "员工30，在岗26，月薪4500左右，月租两万二，去年做了三千二百万，工行还有500万贷款，没给别人担保"
+)
+
+
+def test_debrief_prints_the_json_contract_and_stores_nothing(tmp_path):
+    result = run_cli(
+        "debrief",
+        "--client",
+        "C1002",
+        "--json",
+        cwd=tmp_path,
+        stdin=ISSUE_PARAGRAPH,
+        DATA_DIR=str(tmp_path / "data"),
+    )
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    answers = {a["id"]: (a["value"], a["unit"]) for a in payload["answers"]}
+    assert answers["flow.interview.staff.headcount_total"] == (30, "人")
+    assert answers["flow.interview.staff.monthly_rent"] == (22000, "元")
+    assert answers["flow.interview.revenue.last_year"] == (32_000_000, "元")
+    assert answers["flow.interview.debt.guarantees"] == (False, None)
+    assert {"id", "value", "unit", "text"} == set(payload["answers"][0])
+    left = payload["questions_left"]
+    assert "flow.interview.staff.office_area" in left
+    assert "flow.interview.staff.headcount_total" not in left
+    assert not any(i.endswith("_amount") for i in left), "no follow-ups"
+
+
+def test_debrief_batch_answers_every_line_and_names_a_bad_line(tmp_path):
+    batch = tmp_path / "paragraphs.jsonl"
+    batch.write_text(
+        json.dumps({"client": "C1001", "text": "员工8个，月租六千"}, ensure_ascii=False)
+        + "\n"
+        + json.dumps({"client": "C1002", "text": "nothing here"})
+        + "\n",
+        encoding="utf-8",
+    )
+    result = run_cli(
+        "debrief", "--batch", str(batch), "--json", cwd=tmp_path, DATA_DIR=str(tmp_path / "data")
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [len(line["answers"]) for line in lines] == [2, 0]
+    batch.write_text('{"client": "C1001", "text": "员工8个"}\n{"text": 3}\n', encoding="utf-8")
+    result = run_cli("debrief", "--batch", str(batch), cwd=tmp_path, DATA_DIR=str(tmp_path / "d"))
+    assert result.returncode != 0
+    assert "line 2" in result.stderr
+
+
+def test_debrief_without_json_lists_what_it_recorded(tmp_path):
+    result = run_cli(
+        "debrief",
+        "--client",
+        "C1001",
+        "--lang",
+        "en",
+        cwd=tmp_path,
+        stdin="About thirty staff, rent 22k a month.",
+        DATA_DIR=str(tmp_path / "data"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Recorded 2" in result.stdout and "about 30" in result.stdout

@@ -21,6 +21,7 @@ from assistant.data.checklist_types import (
     AnswerCondition,
     AnswerType,
     Condition,
+    Cues,
     FollowUp,
     Item,
     Option,
@@ -73,6 +74,20 @@ Findings = names(
         ),
     ]
 )
+
+
+class CueWords(DataModel):
+    """The words a free-form paragraph uses for a question, in each language."""
+
+    zh: Annotated[
+        list[Text], Field(description="月租, 在岗; '去年…营业额': both, in this order, in one clause")
+    ] = Field(default_factory=list)
+    en: Annotated[
+        list[Text], Field(description="rent, on site; 'last year…turnover' as in zh")
+    ] = Field(default_factory=list)
+
+    def cues(self) -> Cues:
+        return Cues(tuple(self.zh), tuple(self.en))
 
 
 class Label(DataModel):
@@ -267,9 +282,23 @@ class QuestionEntry(DataModel):
         ),
     ] = None
 
+    cues: Annotated[
+        CueWords | None,
+        Field(
+            description="the words that show a free-form paragraph speaks of this question, so "
+            "that it fills it; not on text questions, which are never filled from a paragraph"
+        ),
+    ] = None
+
     def follow_up_entries(self) -> Sequence[FollowUpEntry[Any]]:
         """The follow-ups, for the questions that may have them."""
         return ()
+
+    @model_validator(mode="after")
+    def _cues_fill_typed_answers(self) -> QuestionEntry:
+        if self.cues is not None and self.type is AnswerType.TEXT:
+            raise problem("'cues' belongs only on questions with a typed answer, not on text")
+        return self
 
     @model_validator(mode="after")
     def _follow_ups_have_no_when(self) -> QuestionEntry:
@@ -293,6 +322,7 @@ class QuestionEntry(DataModel):
             when=self.when.condition() if self.when else Condition(),
             parent=parent,
             same_as=self.same_as,
+            cues=self.cues.cues() if self.cues else Cues(),
         )
         item = self.typed(item)
         return replace(item, follow_ups=tuple(f.follow_up(item) for f in self.follow_up_entries()))

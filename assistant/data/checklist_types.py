@@ -53,6 +53,19 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Cues:
+    """The words that show a free-form paragraph speaks of a question ("月租", "在岗", "rent"),
+    per language. "去年…营业额" is two words in that order within one clause."""
+
+    zh: tuple[str, ...] = ()
+    en: tuple[str, ...] = ()
+
+    def all(self) -> tuple[str, ...]:
+        """Both languages' cues: officers mix them ("GMV", "月租 22k")."""
+        return self.zh + self.en
+
+
+@dataclass(frozen=True)
 class QuickReply:
     """A button that answers a number or money question with ``value`` (in the stored unit)."""
 
@@ -164,6 +177,8 @@ class Item:
     # Another question asking the same fact: once that one is answered, its answer is this one's
     # and this one is not asked again.
     same_as: str | None = None
+    # What a free-form paragraph says when it speaks of this question (assistant.visits.debrief).
+    cues: Cues = Cues()
 
     @property
     def scale(self) -> int:

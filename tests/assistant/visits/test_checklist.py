@@ -746,3 +746,26 @@ def test_a_file_that_is_not_valid_yaml_is_refused_with_line_and_column(tmp_path,
 def test_a_missing_file_is_refused_by_name(tmp_path):
     with pytest.raises(ChecklistError, match=r"nowhere\.yaml: cannot be read"):
         load_checklist(tmp_path / "nowhere.yaml")
+
+
+def test_cues_are_carried_on_the_question_and_refused_on_text(tmp_path):
+    data = minimal()
+    staff(data)[0]["cues"] = {"zh": ["员工", "一共…人"], "en": ["staff"]}
+    checklist = load_checklist(write(tmp_path, data))
+    cues = checklist.item("flow.interview.staff.headcount_total").cues
+    assert (cues.zh, cues.en) == (("员工", "一共…人"), ("staff",))
+    assert checklist.item("flow.interview.staff.other_sites").cues.all() == ()
+    staff(data)[1]["follow_ups"][0]["ask"][0]["cues"] = {"zh": ["地址"]}
+    with pytest.raises(ChecklistError, match="'cues' belongs only on questions with a typed"):
+        load_checklist(write(tmp_path, data))
+
+
+def test_the_repo_checklist_has_cues_for_every_typed_interview_question(checklist):
+    missing = [
+        item.id
+        for item in checklist.all_items()
+        if item.step == "interview"
+        and item.type not in (AnswerType.TEXT, AnswerType.DATE)
+        and not (item.cues.zh and item.cues.en)
+    ]
+    assert missing == []

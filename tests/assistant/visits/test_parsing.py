@@ -181,3 +181,8 @@ def test_dates(text, expected):
 def test_an_impossible_date_is_asked_again():
     with pytest.raises(ParseError):
         parse_date("2026-02-30", today=date(2026, 11, 29))
+
+
+@pytest.mark.parametrize("text", ["一共35人", "员工一共35个"])
+def test_words_written_with_numerals_are_not_numbers(text):
+    assert parse_quantity(text, "人").value == 35

@@ -1,0 +1,659 @@
+"""Answers from a free-form paragraph: "员工30，在岗26，月薪4500左右，月租两万二，
+去年做了三千二百万，工行还有500万贷款，没给别人担保" fills every question it speaks of.
+
+The rules need no model. They read the checklist's own data: each question's ``cues`` (the words
+that show the paragraph speaks of it), its options' labels and ``also`` words, its quick replies
+and its unit; numbers go through the same parser as typed answers. A wrong value is worse than a
+missing one, so the rules leave out what is not a current fact about this client: plans
+("打算扩到50个人"), hearsay ("隔壁那家说…"), other periods ("上个月", "去年同期"), ranges
+("二三十个") and bounds ("不到三成", "over 50"). A value that the paragraph does not hold is never
+made up.
+
+With a chat model configured, :meth:`Debriefer.extract` then asks it, through structured output,
+for what the rules left: each value it names is read by the same parsers and kept only when its
+quote is in the paragraph and the question accepts it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from assistant.data.checklist import NUMERIC, AnswerType, Item
+from assistant.llm import LlmComponent
+from assistant.visits.parsing import (
+    CN_DIGITS,
+    EN_NUMBER_RUN,
+    NOT_NUMERALS,
+    NUMERAL_CHARS,
+    UNIT_WORDS,
+    ParseError,
+    Quantity,
+    parse_quantity,
+    parse_yes_no,
+)
+
+log = logging.getLogger(__name__)
+
+# A sentence ends at these; a clause at a comma (not a thousands separator) or an enumeration
+# comma. Plans and hearsay reach to the end of their sentence, a cue only within its clause.
+SENTENCE_END = re.compile(r"[。！？!?；;\n]+|(?<!\d)\.(?!\d)")
+CLAUSE_END = re.compile(r"[，、]|,(?!\d{3}(?!\d))|\s+-\s+|\bbut\b|但是?|不过")
+# What someone intends or has heard is not a fact about this client now; a clause that starts
+# with "现在" or "now" speaks of the present again.
+PLAN = re.compile(
+    r"打算|准备|计划|想要|想|争取|目标|有望|希望|明年|下半年|将来|以后|能做到|能到|冲到|扩到|"
+    r"\b(?:plan|planning|plans|going to|intend|intends|hope|hopes|aim|aims|target|next year|"
+    r"will|would like|wants? to|expects? to)\b"
+)
+HEARSAY = re.compile(
+    r"听说|据说|听人说|隔壁|邻居|旁边那家|同行说|传言|别人说|好像|"
+    r"\b(?:heard|rumou?r|neighbou?r|next door|supposedly|people say|they say)\b"
+)
+PRESENT = re.compile(
+    r"^\s*(?:现在|目前|眼下|其实|他自己说|自己说|本人说|老板说|now\b|currently\b|at present\b|"
+    r"right now\b|he says|she says|the owner says)"
+)
+# Figures of another period than the question's own.
+OTHER_PERIOD = re.compile(
+    r"上个月|上月|去年同期|同期|前年|上季度|上半年|同比|环比|"
+    r"\b(?:last month|same period|the year before|previous year|last quarter|a year ago)\b"
+)
+QUESTION = re.compile(r"有没有|是否|有无|\bwhether\b")
+NEGATION_ZH = re.compile(r"没有|没|无|未|从未|并未|不曾|不")
+NEGATION_EN = re.compile(r"\b(?:no|not|never|none|without|nor|nothing)\b|n't")
+NEGATION_AFTER = re.compile(
+    r"^\s*(?:的)?(?:也|都|倒|基本|暂时|目前|现在|还|就)?(?:没有|没|无)|^\W*(?:none|nil|no)\b"
+)
+# Bounds and vague counts: "不到三成", "三十多", "十几个", "over 50".
+BOUND_BEFORE = re.compile(
+    r"(?:不到|不足|不超过|少于|低于|超过|多于|高于|至少|最多|最少|起码|将近|接近|几|"
+    r"(?<![最附])近|(?<![很])快|"
+    r"\bover|\bmore than|\bless than|\bfewer than|\bunder|\bat least|\bat most|\bup to|\babove|"
+    r"\bbelow|\bnearly|\balmost|\bupwards of|\bjust under|\bjust over|\bbetween)\s*$"
+)
+BOUND_AFTER = re.compile(r"^\s*(?:以上|以下|以内|开外|\+|plus\b|or more\b|or less\b|and up\b)")
+APPROXIMATE_BEFORE = re.compile(
+    r"(?:约|大约|大概|差不多|估计|大致|\babout|\baround|\broughly|\bapproximately|\bsome)\s*$"
+)
+# A count of something else than people, area, money, percent or time: "两家店", "3台机器".
+CLASSIFIERS = set("家台辆套间次号岁倍楼层栋期笔条张户款种项批件口把只头箱吨斤瓶回遍")
+PERSON_AFTER_GE = re.compile(
+    r"^(?:人|员|工|伙计|师傅|店员|服务员|左右|上下|的样子|在|到岗|上班|干活)"
+)
+_UNITS = sorted({word for words in UNIT_WORDS.values() for word, _ in words}, key=len, reverse=True)
+_NUMBER = rf"(?:\d+(?:\.\d+)?|[{NUMERAL_CHARS}点])+|{EN_NUMBER_RUN.pattern}"
+VALUE = re.compile(
+    rf"(?P<pre>百分之)?(?P<num>(?:{_NUMBER})(?:\s*(?:到|至|-|~|～|\bto\b|\bor\b)\s*(?:{_NUMBER}))?)"
+    r"(?P<suffix>左右|上下|来|多|余|出头|几)?"
+    rf"(?P<unit>\s*(?:{'|'.join(re.escape(u) for u in _UNITS if u.isascii())})(?![a-z])|"
+    rf"{'|'.join(re.escape(u) for u in _UNITS if not u.isascii())})?"
+    r"(?P<after>左右|上下)?"
+)
+VAGUE_SUFFIX = {"多", "余", "出头", "几"}
+# Words between the parts of a "去年…营业额" cue, at most.
+GAP_ZH, GAP_EN = 8, 40
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """One answer found in a paragraph.
+
+    Attributes:
+        item_id: the stored question id (``flow.interview.staff.headcount_total``).
+        value: the stored form: bool for yes_no, the option id for a choice, a number in the
+            question's unit, money in 元, percent 0–100; ``item.accepts(value)`` holds.
+        approximate: said as an estimate ("左右", "来", "大概", "about").
+        text: the clause of the paragraph it came from, as written.
+    """
+
+    item_id: str
+    value: bool | str | float | int
+    approximate: bool
+    text: str
+
+
+@dataclass
+class _Cue:
+    start: int
+    end: int
+    items: list[Item]
+    contiguous: bool
+    negated: bool = False  # "对不上" for the cue "对得上"
+    used: bool = False
+
+
+@dataclass
+class _Value:
+    start: int
+    end: int
+    text: str
+    vague: bool  # a bound, a range or "三十多": not a value to record
+
+
+@dataclass
+class _Clause:
+    raw: str  # as written
+    text: str  # normalised for reading
+    void_from: int | None = None  # plans and hearsay from here on
+    hearsay: bool = False
+    other_period: bool = False
+    cues: list[_Cue] = field(default_factory=list)
+
+
+class _Found:
+    """The answers so far: one value per question; two different values cancel each other."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, Extracted] = {}
+        self.conflicts: set[str] = set()
+
+    def add(self, item: Item, value: bool | str | float | int, approximate: bool, text: str):
+        if item.id in self.conflicts or not item.accepts(value):
+            return
+        earlier = self.answers.get(item.id)
+        if earlier is not None:
+            if earlier.value != value or type(earlier.value) is not type(value):
+                del self.answers[item.id]
+                self.conflicts.add(item.id)
+            return
+        self.answers[item.id] = Extracted(item.id, value, approximate, text)
+
+    def has(self, item: Item) -> bool:
+        return item.id in self.answers or item.id in self.conflicts
+
+
+class Debriefer:
+    """Fills checklist questions from a free-form paragraph.
+
+    Args:
+        llm: the configured chat model, to add what the rules miss; ``None`` for rules only.
+    """
+
+    def __init__(self, llm: LlmComponent | None = None) -> None:
+        self.llm = llm
+
+    def extract_rules(self, text: str, items: Sequence[Item], *, lang: str) -> list[Extracted]:
+        """The answers the rules find in ``text``, in the order of ``items``.
+
+        Args:
+            text: the paragraph, typed or transcribed.
+            items: the questions that may be filled. Text and date questions never are; a
+                follow-up only when it is passed in, and a question that repeats another
+                (``same_as``) only when that one is not.
+            lang: the paragraph's language (``zh`` or ``en``); cues of both are read, since
+                officers mix them ("月租 22k").
+        """
+        fillable = _fillable(items)
+        found = _Found()
+        for sentence in _sentences(text):
+            clauses = _clauses(sentence)
+            for clause in clauses:
+                clause.cues = _cues(clause.text, fillable)
+                self._numbers(clause, found)
+                self._yes_no(clause, found)
+                self._choices(clause, found)
+                self._quick(clause, found)
+        _settle_follow_ups(found, fillable)
+        return [found.answers[i.id] for i in fillable if i.id in found.answers]
+
+    async def extract(self, text: str, items: Sequence[Item], *, lang: str) -> list[Extracted]:
+        """The rules' answers, then (only when a chat model is configured) what the model adds
+        for the questions the rules left, each checked against the paragraph and the question.
+        """
+        answers = self.extract_rules(text, items, lang=lang)
+        if self.llm is None:
+            return answers
+        filled = {a.item_id for a in answers}
+        left = [i for i in _fillable(items) if i.id not in filled]
+        if not left:
+            return answers
+        added = {a.item_id: a for a in await self._ask_model(text, left, lang)}
+        return [
+            next((a for a in answers if a.item_id == i.id), None) or added[i.id]
+            for i in _fillable(items)
+            if i.id in filled or i.id in added
+        ]
+
+    # ── numbers ──────────────────────────────────────────────────────────────────────────────
+
+    def _numbers(self, clause: _Clause, found: _Found) -> None:
+        if clause.other_period:
+            return
+        for value in _values(clause.text):
+            if value.vague or _voided(clause, value.start, None):
+                continue
+            best: list[tuple[tuple[int, int, int], Item, _Cue, Quantity]] = []
+            for cue in clause.cues:
+                if cue.used or _voided(clause, cue.start, None):
+                    continue
+                if cue.end <= value.start:
+                    rank = (value.start - cue.end, 0)
+                elif cue.start >= value.end or cue.start >= value.start:
+                    rank = (max(0, cue.start - value.end), 1)
+                else:
+                    rank = (0, 0)
+                for item in cue.items:
+                    # An item found already stays a candidate: a second, different figure for
+                    # it cancels both.
+                    if item.type not in NUMERIC or item.id in found.conflicts:
+                        continue
+                    quantity = _quantity(value.text, item)
+                    if quantity is not None:
+                        best.append(((*rank, -(cue.end - cue.start)), item, cue, quantity))
+            if not best:
+                continue
+            best.sort(key=lambda b: b[0])
+            top = [b for b in best if b[0] == best[0][0]]
+            if len({b[1].id for b in top}) > 1:
+                continue  # two questions with the same claim on this number: ask, do not guess
+            _, item, cue, quantity = top[0]
+            cue.used = True
+            stored = _stored(quantity, item)
+            approximate = quantity.approximate or bool(
+                APPROXIMATE_BEFORE.search(clause.text[: value.start])
+            )
+            found.add(item, stored, approximate, clause.raw)
+
+    # ── yes / no ─────────────────────────────────────────────────────────────────────────────
+
+    def _yes_no(self, clause: _Clause, found: _Found) -> None:
+        if QUESTION.search(clause.text):
+            return
+        for cue in clause.cues:
+            items = [i for i in cue.items if i.type is AnswerType.YES_NO]
+            if not items:
+                continue
+            for item in items:
+                if _voided(clause, cue.start, item):
+                    continue
+                found.add(item, not _negated(clause.text, cue), False, clause.raw)
+
+    # ── choices ──────────────────────────────────────────────────────────────────────────────
+
+    def _choices(self, clause: _Clause, found: _Found) -> None:
+        for cue in clause.cues:
+            for item in (i for i in cue.items if i.type is AnswerType.CHOICE):
+                if _voided(clause, cue.start, item):
+                    continue
+                choice = _option_near(clause, cue, item)
+                if choice is not None:
+                    found.add(item, choice, False, clause.raw)
+
+    # ── quick replies ("自有场地，不交租" → rent 0) ──────────────────────────────────────────
+
+    def _quick(self, clause: _Clause, found: _Found) -> None:
+        for cue in clause.cues:
+            for item in cue.items:
+                if item.type not in NUMERIC or not item.quick or found.has(item):
+                    continue
+                if _voided(clause, cue.start, item):
+                    continue
+                for quick in item.quick:
+                    # Short words ("没有", "自有") say too little on their own in a paragraph.
+                    words = [
+                        w for w in (quick.label.zh, quick.label.en, *quick.also) if len(w) >= 3
+                    ]
+                    if any(next(_find_word(clause.text, w), None) for w in words):
+                        value = int(quick.value) if float(quick.value).is_integer() else quick.value
+                        found.add(item, value, False, clause.raw)
+                        break
+
+    # ── the model ────────────────────────────────────────────────────────────────────────────
+
+    async def _ask_model(self, text: str, items: list[Item], lang: str) -> list[Extracted]:
+        from pydantic import BaseModel, Field
+
+        class Fact(BaseModel):
+            id: str = Field(description="the question id, exactly as listed")
+            value: str = Field(description="the answer as the paragraph writes it")
+            quote: str = Field(description="the words of the paragraph that state it, verbatim")
+
+        class Facts(BaseModel):
+            facts: list[Fact] = Field(default_factory=list)
+
+        assert self.llm is not None
+        llm = self.llm
+
+        def prompt() -> tuple[str, str]:
+            return (
+                llm.macro("debrief.j2", "system", lang),
+                llm.macro("debrief.j2", "user", lang, text, model_items(items, lang)),
+            )
+
+        reply = await llm.ask_structured("debrief", prompt, Facts)
+        if reply is None:
+            return []
+        by_id = {item.id: item for item in items}
+        kept: dict[str, Extracted] = {}
+        for fact in reply.facts:
+            item = by_id.get(fact.id)
+            quote = fact.quote.strip()
+            if item is None or item.id in kept or not quote or not _quoted(quote, text):
+                continue
+            if not _quoted(fact.value, quote) and not _quoted(fact.value, text):
+                continue  # a value must be found in the text, not made up
+            value = read_value(fact.value, item)
+            if value is not None and item.accepts(value[0]):
+                kept[item.id] = Extracted(item.id, value[0], value[1], quote)
+        return [kept[i.id] for i in items if i.id in kept]
+
+
+def read_value(written: str, item: Item) -> tuple[bool | str | float | int, bool] | None:
+    """``written`` read as a typed answer to ``item`` (value, approximate), the way the visit
+    reads what the officer types; ``None`` when it is not one, a range or a bound."""
+    match item.type:
+        case AnswerType.YES_NO:
+            try:
+                return parse_yes_no(written), False
+            except ParseError:
+                return None
+        case AnswerType.CHOICE:
+            option = _option_in(unicodedata.normalize("NFKC", written).lower(), item)
+            return (option, False) if option is not None else None
+        case AnswerType.NUMBER | AnswerType.MONEY:
+            text = _normalise(written)
+            if BOUND_BEFORE.search(text) or re.match(
+                r"^\s*(?:不到|不足|超过|少于|至少|最多|over|more than|less than|under|at least)",
+                text,
+            ):
+                return None
+            values = list(_values(text))
+            if len(values) != 1 or values[0].vague:
+                return None
+            quantity = _quantity(text, item)
+            if quantity is None:
+                return None
+            return _stored(quantity, item), quantity.approximate
+        case _:
+            return None
+
+
+# ── reading the paragraph ────────────────────────────────────────────────────────────────────
+
+
+def _fillable(items: Sequence[Item]) -> list[Item]:
+    ids = {item.id for item in items}
+    return [
+        item
+        for item in items
+        if item.type not in (AnswerType.TEXT, AnswerType.DATE)
+        and not (item.same_as and item.same_as in ids)
+    ]
+
+
+def _normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower().replace("％", "%")
+    return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
+
+
+def _sentences(text: str) -> Iterator[str]:
+    for sentence in SENTENCE_END.split(text):
+        if sentence.strip():
+            yield sentence
+
+
+def _clauses(sentence: str) -> list[_Clause]:
+    clauses: list[_Clause] = []
+    void: str | None = None  # "plan" or "hearsay", from an earlier clause of the sentence
+    for raw in CLAUSE_END.split(sentence):
+        if not raw.strip():
+            continue
+        clause = _Clause(raw=raw.strip(), text=_normalise(raw.strip()))
+        if void is not None and PRESENT.search(clause.text):
+            void = None
+        if void is not None:
+            clause.void_from, clause.hearsay = 0, void == "hearsay"
+        hearsay, plan = HEARSAY.search(clause.text), PLAN.search(clause.text)
+        for marker, kind in ((hearsay, "hearsay"), (plan, "plan")):
+            if marker is not None and (
+                clause.void_from is None or marker.start() < clause.void_from
+            ):
+                clause.void_from, clause.hearsay = marker.start(), kind == "hearsay"
+                void = kind
+            elif marker is not None and kind == "hearsay":
+                clause.hearsay = True
+                void = "hearsay"
+        clause.other_period = OTHER_PERIOD.search(clause.text) is not None
+        clauses.append(clause)
+    return clauses
+
+
+def _voided(clause: _Clause, position: int, item: Item | None) -> bool:
+    """Whether what stands at ``position`` is a plan or hearsay. A question that asks about an
+    intention ("到期后有没有续贷的打算？") takes the officer's word on plans."""
+    if clause.void_from is None or position < clause.void_from:
+        return False
+    return clause.hearsay or item is None or not _asks_intention(item)
+
+
+def _asks_intention(item: Item) -> bool:
+    return any(w in item.prompt.zh for w in ("打算", "计划")) or "plan" in item.prompt.en.lower()
+
+
+def _cue_pattern(cue: str) -> tuple[re.Pattern[str], bool]:
+    """The pattern of one cue word, and whether it is one run of text (not "A…B")."""
+    # Split before normalising: NFKC turns "…" into "...".
+    parts = [unicodedata.normalize("NFKC", p).strip().lower() for p in cue.split("…")]
+    ascii_cue = cue.isascii()
+    gap = GAP_EN if ascii_cue else GAP_ZH
+    body = f".{{0,{gap}}}?".join(re.escape(p) for p in parts if p)
+    # An English cue starts a word, and may end inside one: "guarantee" finds "guaranteed".
+    return re.compile(rf"(?<![a-z]){body}" if ascii_cue else body), len(parts) == 1
+
+
+def _cues(text: str, items: Sequence[Item]) -> list[_Cue]:
+    by_word: dict[str, list[Item]] = {}
+    for item in items:
+        for word in item.cues.all():
+            by_word.setdefault(word, []).append(item)
+    matches: list[_Cue] = []
+    for word, owners in by_word.items():
+        pattern, contiguous = _cue_pattern(word)
+        for match in pattern.finditer(text):
+            matches.append(_Cue(match.start(), match.end(), owners, contiguous))
+        if "得" in word:
+            # 对得上 / 对不上, 收得回 / 收不回: the negative form of the same words.
+            negative, _ = _cue_pattern(word.replace("得", "不"))
+            for match in negative.finditer(text):
+                matches.append(_Cue(match.start(), match.end(), owners, contiguous, negated=True))
+    # A cue inside a longer one is that longer one's word: 员工 in 在岗员工.
+    kept = [
+        m
+        for m in matches
+        if not any(
+            o is not m
+            and o.contiguous
+            and o.start <= m.start
+            and m.end <= o.end
+            and (o.end - o.start) > (m.end - m.start)
+            for o in matches
+        )
+    ]
+    # Merge the same span found by several cue words into one cue with all their questions.
+    merged: dict[tuple[int, int, bool], _Cue] = {}
+    for cue in kept:
+        key = (cue.start, cue.end, cue.negated)
+        if key in merged:
+            merged[key].items += [i for i in cue.items if i not in merged[key].items]
+        else:
+            merged[key] = _Cue(cue.start, cue.end, list(cue.items), cue.contiguous, cue.negated)
+    return sorted(merged.values(), key=lambda c: (c.start, c.end))
+
+
+def _values(text: str) -> Iterator[_Value]:
+    """The numbers in ``text`` with their units, each marked vague when it is a bound, a range
+    or "三十多"; everyday words written in numerals ("一般", "万一") are not numbers."""
+    words = [m.span() for m in NOT_NUMERALS.finditer(text)]
+    for match in VALUE.finditer(text):
+        number = match.group("num")
+        if not any(c.isdigit() or c in CN_DIGITS or c == "十" for c in number) and not (
+            EN_NUMBER_RUN.fullmatch(number.strip())
+        ):
+            continue
+        start, end = match.span()
+        if any(s < end and start < e for s, e in words):
+            continue
+        unit = (match.group("unit") or "").strip()
+        rest = text[end:]
+        if not unit and rest[:1] in CLASSIFIERS:
+            continue
+        if unit == "个" and rest[:1] and not rest[:1].isascii() and not PERSON_AFTER_GE.match(rest):
+            continue
+        vague = (
+            match.group("suffix") in VAGUE_SUFFIX
+            or BOUND_BEFORE.search(text[:start]) is not None
+            or BOUND_AFTER.match(rest) is not None
+            or re.search(r"(?:到|至|-|~|～|\bto\b|\bor\b)", number) is not None
+            or (not unit and rest[:1] in CN_DIGITS)
+        )
+        yield _Value(start, end, match.group(0), vague)
+
+
+def _quantity(text: str, item: Item) -> Quantity | None:
+    assert item.unit is not None
+    if item.type is AnswerType.NUMBER and re.search(r"[万萬亿億]|\d\s*(?:k|w|million)\b", text):
+        return None  # "3万" is money, not 30,000 people or days
+    low, high = item.typed_range()
+    try:
+        quantity = parse_quantity(text, item.unit, minimum=low, maximum=high)
+    except (ParseError, ValueError, ArithmeticError):
+        return None
+    if quantity.low is not None or (item.integer and quantity.value != int(quantity.value)):
+        return None
+    return quantity
+
+
+def _stored(quantity: Quantity, item: Item) -> float | int:
+    value = quantity.value * Decimal(item.scale)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _negated(text: str, cue: _Cue) -> bool:
+    if cue.negated:
+        return True
+    ascii_cue = text[cue.start : cue.end].isascii()
+    before = text[max(0, cue.start - (12 if ascii_cue else 5)) : cue.start]
+    inside = text[cue.start : cue.end]
+    if ascii_cue:
+        return bool(NEGATION_EN.search(before) or NEGATION_EN.search(inside)) or bool(
+            NEGATION_AFTER.match(text[cue.end :])
+        )
+    # 不 counts only right before the cue or inside it ("不一致"); "不多" says there is some.
+    zh_before = re.search(r"(?:没有|没|无|未|从未|并未|不曾)", before) or before.endswith("不")
+    zh_inside = re.search(r"没有|没|无|未|不", inside) and not cue.contiguous
+    return bool(
+        zh_before
+        or zh_inside
+        or NEGATION_ZH.match(inside)
+        or NEGATION_AFTER.match(text[cue.end :])
+        or NEGATION_EN.search(before)
+    )
+
+
+def _option_words(item: Item) -> list[tuple[str, str]]:
+    words = [
+        (word, option.id)
+        for option in item.options
+        for word in (option.label.zh, option.label.en, *option.also)
+    ]
+    return sorted(
+        ((unicodedata.normalize("NFKC", w).lower(), o) for w, o in words),
+        key=lambda pair: len(pair[0]),
+        reverse=True,
+    )
+
+
+def _find_word(text: str, word: str) -> Iterator[re.Match[str]]:
+    word = unicodedata.normalize("NFKC", word).lower()
+    pattern = rf"(?<![a-z]){re.escape(word)}(?![a-z])" if word.isascii() else re.escape(word)
+    return re.finditer(pattern, text)
+
+
+def _option_hits(text: str, item: Item) -> list[tuple[int, int, str]]:
+    """Where option words stand in ``text``, longest first and not overlapping, without those
+    negated ("没那么大")."""
+    taken: list[tuple[int, int, str]] = []
+    for word, option in _option_words(item):
+        for match in _find_word(text, word):
+            start, end = match.span()
+            if any(s < end and start < e for s, e, _ in taken):
+                continue
+            before = text[max(0, start - 4) : start]
+            starts_negative = bool(re.match(r"没|不|无|no\b|not\b", word))
+            if not starts_negative and (
+                re.search(r"(?:不|没|没有|没那么|并不)\s*$", before)
+                or re.search(r"\b(?:not|no)\s+$", before)
+            ):
+                continue
+            taken.append((start, end, option))
+    return taken
+
+
+def _option_near(clause: _Clause, cue: _Cue, item: Item) -> str | None:
+    hits = [h for h in _option_hits(clause.text, item) if not _voided(clause, h[0], item)]
+    if not hits:
+        return None
+
+    def distance(hit: tuple[int, int, str]) -> int:
+        start, end, _ = hit
+        if end <= cue.start:
+            return cue.start - end
+        return max(0, start - cue.end)
+
+    hits.sort(key=distance)
+    nearest = [h for h in hits if distance(h) == distance(hits[0])]
+    options = {h[2] for h in nearest}
+    return options.pop() if len(options) == 1 else None
+
+
+def _option_in(text: str, item: Item) -> str | None:
+    options = {option for _, _, option in _option_hits(text, item)}
+    return options.pop() if len(options) == 1 else None
+
+
+def _settle_follow_ups(found: _Found, items: Sequence[Item]) -> None:
+    """A follow-up stands with its parent: "工行还有500万贷款" says there are other debts, and an
+    amount under a parent answered otherwise is dropped."""
+    by_id = {item.id: item for item in items}
+    for item in items:
+        answer = found.answers.get(item.id)
+        parent = by_id.get(item.parent or "")
+        if answer is None or parent is None:
+            continue
+        conditions = [f.condition for f in parent.follow_ups if item in f.items]
+        parent_answer = found.answers.get(parent.id)
+        if parent_answer is not None:
+            if not any(c.matches(parent_answer.value) for c in conditions):
+                del found.answers[item.id]
+            continue
+        if parent.id in found.conflicts:
+            del found.answers[item.id]
+        elif parent.type is AnswerType.YES_NO and any(
+            c.answers == frozenset({True}) for c in conditions
+        ):
+            found.add(parent, True, False, answer.text)
+
+
+def _quoted(part: str, whole: str) -> bool:
+    squeeze = lambda s: re.sub(r"\s+", "", _normalise(s))  # noqa: E731
+    return bool(squeeze(part)) and squeeze(part) in squeeze(whole)
+
+
+def model_items(items: Sequence[Item], lang: str) -> list[dict[str, Any]]:
+    """The questions as the model's prompt lists them."""
+    return [
+        {
+            "id": item.id,
+            "prompt": item.prompt.get(lang),
+            "type": item.type.value,
+            "unit": item.unit,
+            "options": [o.label.get(lang) for o in item.options],
+        }
+        for item in items
+    ]

@@ -1,0 +1,113 @@
+"""Debrief benchmark: the rules-only extractor over a set of narratives written without its code.
+
+    python benchmarks/debrief.py [--set benchmarks/debrief/narratives.jsonl] [--errors]
+
+For each case it offers every interview and checkpoint question that is not text and applies to
+the case's borrower kind (any product, every check type, follow-ups included), and compares the
+(id, value) pairs found with those expected: numbers are equal within 0.5 % relative. It prints
+precision and recall per language and overall, ending with the line
+``debrief: precision P recall R (C cases, N expected pairs)``. ``--errors`` adds the count of wrong,
+extra and missed pairs per question id (never the texts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from assistant.data.checklist import AnswerType, Checklist, Item, load_checklist
+from assistant.visits.debrief import Debriefer
+
+SET = REPO / "benchmarks" / "debrief" / "narratives.jsonl"
+
+
+def offered(checklist: Checklist, kind: str) -> list[Item]:
+    """The questions a narrative about a borrower of ``kind`` may fill."""
+    items = []
+    for item in checklist.all_items():
+        group = checklist.group(item.group)
+        if item.step not in ("interview", "checkpoints") or item.type is AnswerType.TEXT:
+            continue
+        if any(c.kinds and kind not in c.kinds for c in (group.when, item.when)):
+            continue
+        items.append(item)
+    return items
+
+
+def same(found: Any, expected: Any) -> bool:
+    if isinstance(found, bool) or isinstance(expected, bool | str):
+        return type(found) is type(expected) and found == expected
+    if not isinstance(found, int | float):
+        return False
+    if expected == 0:
+        return found == 0
+    return abs(found - expected) <= 0.005 * abs(expected)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--set", default=str(SET), help="the narratives (JSONL)")
+    parser.add_argument("--errors", action="store_true", help="error counts per question id")
+    args = parser.parse_args(argv)
+    checklist = load_checklist()
+    debriefer = Debriefer()
+    cases = [
+        json.loads(line)
+        for line in Path(args.set).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    tallies: dict[str, Counter[str]] = {}
+    errors: dict[str, Counter[str]] = {}
+    for case in cases:
+        found = {
+            a.item_id: a.value
+            for a in debriefer.extract_rules(
+                case["text"], offered(checklist, case["kind"]), lang=case["lang"]
+            )
+        }
+        expected = {pair["id"]: pair["value"] for pair in case["expected"]}
+        for tally in (
+            tallies.setdefault(case["lang"], Counter()),
+            tallies.setdefault("all", Counter()),
+        ):
+            tally["cases"] += 1
+            tally["expected"] += len(expected)
+            tally["found"] += len(found)
+            tally["right"] += sum(
+                1 for i, v in found.items() if i in expected and same(v, expected[i])
+            )
+        for item_id, value in found.items():
+            if item_id not in expected:
+                errors.setdefault(item_id, Counter())["extra"] += 1
+            elif not same(value, expected[item_id]):
+                errors.setdefault(item_id, Counter())["wrong"] += 1
+        for item_id in expected.keys() - found.keys():
+            errors.setdefault(item_id, Counter())["missed"] += 1
+    for lang in sorted(k for k in tallies if k != "all"):
+        print(_line(lang, tallies[lang]))
+    if args.errors:
+        for item_id in sorted(errors):
+            counts = ", ".join(f"{k} {n}" for k, n in sorted(errors[item_id].items()))
+            print(f"  {item_id}: {counts}")
+    print(_line("debrief", tallies.get("all", Counter())))
+    return 0
+
+
+def _line(label: str, tally: Counter[str]) -> str:
+    precision = tally["right"] / tally["found"] if tally["found"] else 1.0
+    recall = tally["right"] / tally["expected"] if tally["expected"] else 1.0
+    return (
+        f"{label}: precision {precision:.2f} recall {recall:.2f} "
+        f"({tally['cases']} cases, {tally['expected']} expected pairs)"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,457 @@
+"""The debrief extractor: a free-form paragraph fills the questions it speaks of, from the
+checklist's own words, and leaves out plans, hearsay, other periods, ranges and bounds."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from assistant.data.checklist import AnswerType, Checklist, Item, load_checklist
+from assistant.llm import LlmComponent
+from assistant.services import PROMPTS_DIR
+from assistant.visits.debrief import Debriefer, Extracted, read_value
+
+STAFF = "flow.interview.staff."
+LIQ = "flow.interview.liquidity."
+REV = "flow.interview.revenue."
+DEBT = "flow.interview.debt."
+BIZ = "flow.interview.business."
+USE = "flow.interview.loan_use."
+PAY = "flow.interview.repayment."
+COL = "flow.interview.collateral."
+SUP = "flow.interview.supply_chain."
+
+
+@pytest.fixture(scope="module")
+def checklist() -> Checklist:
+    return load_checklist()
+
+
+def offered(checklist: Checklist, kind: str) -> list[Item]:
+    return [
+        item
+        for item in checklist.all_items()
+        if item.step in ("interview", "checkpoints")
+        and item.type is not AnswerType.TEXT
+        and not any(
+            c.kinds and kind not in c.kinds for c in (checklist.group(item.group).when, item.when)
+        )
+    ]
+
+
+# (kind, lang, paragraph, the (id, value) pairs it states): hardware shops, restaurants, traders,
+# small factories; run-on speech, terse notes, negations, ranges, hearsay and plans.
+NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
+    (
+        "corporate",
+        "zh",
+        "员工30，在岗26，月薪4500左右，月租两万二，去年做了三千二百万，工行还有500万贷款，没给别人担保",
+        {
+            STAFF + "headcount_total": 30,
+            STAFF + "headcount_present": 26,
+            STAFF + "avg_monthly_wage": 4500,
+            STAFF + "monthly_rent": 22000,
+            REV + "last_year": 32_000_000,
+            DEBT + "other_debts": True,
+            DEBT + "other_debts_amount": 5_000_000,
+            DEBT + "guarantees": False,
+        },
+    ),
+    (
+        "individual",
+        "zh",
+        "张老板的五金店，店面大概120平，房子是租的，一个月租金8000。店里三个伙计。"
+        "去年卖了四百来万，今年到现在一百五十万左右。毛利两成左右。",
+        {
+            STAFF + "headcount_total": 3,
+            STAFF + "office_area": 120,
+            STAFF + "monthly_rent": 8000,
+            REV + "last_year": 4_000_000,
+            REV + "year_to_date": 1_500_000,
+            REV + "gross_margin": 20,
+        },
+    ),
+    (
+        "individual",
+        "zh",
+        "老板说还款压力不大，打算明年再开一家分店，到时候员工扩到10个人。听说隔壁那家欠了不少民间借贷。",
+        {PAY + "pressure": "low"},
+    ),
+    (
+        "corporate",
+        "zh",
+        "厂里工人二三十个，今天在岗的不到20个，应收款三百多万，库存大概80万，周转一次45天左右",
+        {LIQ + "inventory": 800_000, LIQ + "inventory_turnover": 45},
+    ),
+    (
+        "corporate",
+        "zh",
+        "应收款大约占营业额三成，最大的客户占四成，供货商给30天账期，没有别的银行贷款，也没有对外担保，"
+        "有一个跟供货商的货款纠纷",
+        {
+            LIQ + "receivables_share": 30,
+            SUP + "top_customer_share": 40,
+            LIQ + "payables_terms": 30,
+            DEBT + "other_debts": False,
+            DEBT + "guarantees": False,
+            DEBT + "open_disputes": True,
+        },
+    ),
+    (
+        "individual",
+        "zh",
+        "餐馆，面积200平米，员工12个，在岗10个，月租3.5万，去年营业额180万，上个月营业额20万，今年以来做了90万",
+        {
+            STAFF + "office_area": 200,
+            STAFF + "headcount_total": 12,
+            STAFF + "headcount_present": 10,
+            STAFF + "monthly_rent": 35_000,
+            REV + "last_year": 1_800_000,
+            REV + "year_to_date": 900_000,
+        },
+    ),
+    (
+        "corporate",
+        "zh",
+        "贷款已经用了80万，和合同约定的用途一致，还款靠经营收入，半年内到期要还的大概200万，到期后打算续贷",
+        {
+            USE + "amount_used": 800_000,
+            USE + "used_as_agreed": "as_agreed",
+            PAY + "repayment_source": "operating_income",
+            PAY + "due_soon": 2_000_000,
+            PAY + "renewal_needed": True,
+        },
+    ),
+    (
+        "corporate",
+        "zh",
+        "账上能动用的现金大概50万，应付账款120万，资产负债率六成左右",
+        {LIQ + "emergency_funds": 500_000, LIQ + "payables": 1_200_000, DEBT + "debt_ratio": 60},
+    ),
+    (
+        "individual",
+        "en",
+        "About thirty staff, 26 on site today. Average wage around 4,500 a month, rent 22k a "
+        "month. Turnover last year was 32 million. No guarantees for anyone else.",
+        {
+            STAFF + "headcount_total": 30,
+            STAFF + "headcount_present": 26,
+            STAFF + "avg_monthly_wage": 4500,
+            STAFF + "monthly_rent": 22_000,
+            REV + "last_year": 32_000_000,
+            DEBT + "guarantees": False,
+        },
+    ),
+    (
+        "individual",
+        "en",
+        "The shop is about 80 sqm. The owner plans to hire 10 more people next year. "
+        "The neighbour says he owes money to loan sharks. No other loans.",
+        {STAFF + "office_area": 80, DEBT + "other_debts": False},
+    ),
+    (
+        "corporate",
+        "en",
+        "Receivables around 3 million, customers pay within 60 days. Stock worth about 1.2 "
+        "million. Gross margin 15%. Repayment pressure is moderate. The loan was used as agreed.",
+        {
+            LIQ + "receivables": 3_000_000,
+            LIQ + "receivables_terms": 60,
+            LIQ + "inventory": 1_200_000,
+            REV + "gross_margin": 15,
+            PAY + "pressure": "moderate",
+            USE + "used_as_agreed": "as_agreed",
+        },
+    ),
+    (
+        "corporate",
+        "zh",
+        "主营业务没变，地址也没搬，跟登记的地址一致，没有别的经营地点，上下游没什么变化",
+        {
+            BIZ + "main_business_changed": False,
+            BIZ + "address_changed": False,
+            BIZ + "site_matches_record": True,
+            STAFF + "other_sites": False,
+            SUP + "counterparties_changed": False,
+        },
+    ),
+    (
+        "individual",
+        "zh",
+        "员工八个，月薪三千五，房子是自己的，不交租，没有应收款",
+        {
+            STAFF + "headcount_total": 8,
+            STAFF + "avg_monthly_wage": 3500,
+            STAFF + "monthly_rent": 0,
+            LIQ + "receivables": 0,
+        },
+    ),
+    (
+        "corporate",
+        "zh",
+        "接待的是财务负责人，员工一百二十人左右，去年销售额1.2亿，今年到现在六千万，毛利率大概18%",
+        {
+            BIZ + "interviewee": "finance_head",
+            STAFF + "headcount_total": 120,
+            REV + "last_year": 120_000_000,
+            REV + "year_to_date": 60_000_000,
+            REV + "gross_margin": 18,
+        },
+    ),
+    (
+        "corporate",
+        "zh",
+        "员工30个人左右，比去年同期多了5个，营业额同比下降了两成",
+        {STAFF + "headcount_total": 30},
+    ),
+    ("individual", "zh", "今天去看了一下，店里挺忙的，老板人不错。", {}),
+    ("corporate", "zh", "员工二三十个，应收20到30万，毛利不到三成", {}),
+    (
+        "individual",
+        "zh",
+        "水果批发，档口60平，月租六千，伙计4个，今天都在，去年流水八百多万",
+        {STAFF + "office_area": 60, STAFF + "monthly_rent": 6000, STAFF + "headcount_total": 4},
+    ),
+    (
+        "corporate",
+        "zh",
+        "小加工厂，厂房1500平方米，工人45名，今天在岗40名，人均工资五千二",
+        {
+            STAFF + "office_area": 1500,
+            STAFF + "headcount_total": 45,
+            STAFF + "headcount_present": 40,
+            STAFF + "avg_monthly_wage": 5200,
+        },
+    ),
+    (
+        "corporate",
+        "zh",
+        "听说老板在外面借了高利贷，他自己说没有别的借款",
+        {DEBT + "other_debts": False},
+    ),
+    (
+        "individual",
+        "zh",
+        "打算下个月搬到新店，现在店面80平",
+        {STAFF + "office_area": 80},
+    ),
+    (
+        "corporate",
+        "zh",
+        "库存8k",
+        {LIQ + "inventory": 8000},  # in 元, although the question is asked in 万元
+    ),
+    (
+        "individual",
+        "zh",
+        "库存大概值8k块钱，应付款两万",
+        {LIQ + "inventory": 8000, LIQ + "payables": 20_000},
+    ),
+    (
+        "corporate",
+        "zh",
+        "给朋友的厂子担保了200万，抵押的厂房现在值800万左右，抵押物没什么问题",
+        {
+            DEBT + "guarantees": True,
+            DEBT + "guarantees_amount": 2_000_000,
+            COL + "market_value": 8_000_000,
+            COL + "problem": False,
+        },
+    ),
+    (
+        "corporate",
+        "zh",
+        "还款压力有点大，还款主要靠收回应收款",
+        {PAY + "pressure": "moderate", PAY + "repayment_source": "receivables"},
+    ),
+    (
+        "corporate",
+        "zh",
+        "有没有对外担保还没问",
+        {},
+    ),
+    (
+        "individual",
+        "en",
+        "Rent is 6,000 a month. Between 20 and 30 people work there. Over 50 customers.",
+        {STAFF + "monthly_rent": 6000},
+    ),
+    (
+        "individual",
+        "en",
+        "Has not moved. The shop matches the file. Has not guaranteed anyone.",
+        {
+            BIZ + "address_changed": False,
+            BIZ + "site_matches_record": True,
+            DEBT + "guarantees": False,
+        },
+    ),
+    (
+        "corporate",
+        "en",
+        "Staff 45, 40 at work today, monthly wage 5,200. Owes suppliers 1.5 million.",
+        {
+            STAFF + "headcount_total": 45,
+            STAFF + "headcount_present": 40,
+            STAFF + "avg_monthly_wage": 5200,
+            LIQ + "payables": 1_500_000,
+        },
+    ),
+    (
+        "corporate",
+        "zh",
+        "贸易公司，员工15人，应收账期一般60天，给供应商的账期30天，最大的客户占三成左右",
+        {
+            STAFF + "headcount_total": 15,
+            LIQ + "receivables_terms": 60,
+            LIQ + "payables_terms": 30,
+            SUP + "top_customer_share": 30,
+        },
+    ),
+    (
+        "individual",
+        "zh",
+        "隔壁那家说他生意不行了，准备关门",
+        {},
+    ),
+    (
+        "corporate",
+        "zh",
+        "月租两万二，员工三十来个",
+        {STAFF + "monthly_rent": 22_000, STAFF + "headcount_total": 30},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "lang", "text", "expected"),
+    NARRATIVES,
+    ids=[f"{n:02d}" for n in range(len(NARRATIVES))],
+)
+def test_a_paragraph_fills_what_it_states_and_nothing_else(checklist, kind, lang, text, expected):
+    found = Debriefer().extract_rules(text, offered(checklist, kind), lang=lang)
+    assert {a.item_id: a.value for a in found} == expected
+    for answer in found:
+        assert checklist.item(answer.item_id).accepts(answer.value)
+        assert answer.text and answer.text in text
+
+
+def test_there_are_enough_development_narratives():
+    assert len(NARRATIVES) >= 30
+    assert sum(lang == "en" for _, lang, _, _ in NARRATIVES) >= 5
+
+
+def test_results_follow_the_order_of_the_items_and_mark_estimates(checklist):
+    items = offered(checklist, "corporate")
+    found = Debriefer().extract_rules("在岗26，员工30，月薪4500左右", items, lang="zh")
+    assert [a.item_id for a in found] == [
+        STAFF + "headcount_total",
+        STAFF + "headcount_present",
+        STAFF + "avg_monthly_wage",
+    ]
+    assert [a.approximate for a in found] == [False, False, True]
+    assert found[2] == Extracted(STAFF + "avg_monthly_wage", 4500, True, "月薪4500左右")
+
+
+def test_only_the_items_passed_in_are_filled_and_never_text(checklist):
+    headcount = checklist.item(STAFF + "headcount_total")
+    found = Debriefer().extract_rules("员工30，在岗26，工行还有500万贷款", [headcount], lang="zh")
+    assert [a.item_id for a in found] == [headcount.id]
+    parent = checklist.item(DEBT + "other_debts")
+    found = Debriefer().extract_rules("工行还有500万贷款", [parent], lang="zh")
+    assert [(a.item_id, a.value) for a in found] == [(parent.id, True)]
+    text_item = checklist.item(USE + "actual_use")
+    assert Debriefer().extract_rules("贷款用途是进货", [text_item], lang="zh") == []
+
+
+def test_two_different_values_for_one_question_cancel(checklist):
+    found = Debriefer().extract_rules(
+        "员工30。员工40。", offered(checklist, "corporate"), lang="zh"
+    )
+    assert found == []
+
+
+def test_a_repeated_question_is_left_to_the_one_it_repeats(checklist):
+    items = offered(checklist, "corporate")
+    found = Debriefer().extract_rules("贷款用途和合同一致", items, lang="zh")
+    assert [a.item_id for a in found] == [USE + "used_as_agreed"]
+
+
+@pytest.mark.parametrize(
+    ("item_id", "written", "expected"),
+    [
+        (STAFF + "headcount_total", "三十来个", (30, True)),
+        (STAFF + "monthly_rent", "两万二", (22000, False)),
+        (LIQ + "receivables", "500万", (5_000_000, False)),
+        (LIQ + "receivables_share", "三成", (30, False)),
+        (STAFF + "avg_monthly_wage", "8k", (8000, False)),
+        (DEBT + "guarantees", "没有", (False, False)),
+        (PAY + "pressure", "一般", ("moderate", False)),
+        (STAFF + "headcount_total", "二三十个", None),
+        (STAFF + "headcount_total", "20到30", None),
+        (LIQ + "receivables_share", "不到三成", None),
+        (STAFF + "headcount_total", "over 50", None),
+    ],
+)
+def test_a_written_value_is_read_as_a_typed_answer(checklist, item_id, written, expected):
+    assert read_value(written, checklist.item(item_id)) == expected
+
+
+class FakeStructuredModel:
+    """A chat model whose structured output is fixed; records what it was asked."""
+
+    def __init__(self, facts: list[dict[str, str]]) -> None:
+        self.facts = facts
+        self.asked: list[Any] = []
+
+    def with_structured_output(self, schema: Any) -> Any:
+        async def ainvoke(messages: Any) -> Any:
+            self.asked.append(messages)
+            return schema.model_validate({"facts": self.facts})
+
+        return SimpleNamespace(ainvoke=ainvoke)
+
+
+async def test_the_model_adds_only_what_the_text_holds_and_the_question_accepts(checklist):
+    model = FakeStructuredModel(
+        [
+            {"id": STAFF + "office_area", "value": "一百二十平", "quote": "铺子一百二十平"},
+            {"id": STAFF + "headcount_present", "value": "26", "quote": "不在文中"},
+            {"id": LIQ + "inventory", "value": "90万", "quote": "铺子一百二十平"},
+            {"id": "flow.no.such", "value": "1", "quote": "铺子一百二十平"},
+            {"id": LIQ + "receivables_share", "value": "二三成", "quote": "应收二三成"},
+        ]
+    )
+    debriefer = Debriefer(LlmComponent(model, PROMPTS_DIR / "llm"))
+    text = "员工30，铺子一百二十平，应收二三成"
+    found = await debriefer.extract(text, offered(checklist, "individual"), lang="zh")
+    assert {a.item_id: a.value for a in found} == {
+        STAFF + "headcount_total": 30,
+        STAFF + "office_area": 120,
+    }
+    assert len(model.asked) == 1
+    assert STAFF + "headcount_total" not in str(model.asked[0][1].content), "rules filled it"
+
+
+async def test_without_a_model_extract_is_the_rules(checklist):
+    items = offered(checklist, "individual")
+    assert await Debriefer().extract("员工30", items, lang="zh") == Debriefer().extract_rules(
+        "员工30", items, lang="zh"
+    )
+
+
+async def test_a_failing_model_leaves_the_rules_answers(checklist):
+    class Broken:
+        def with_structured_output(self, schema: Any) -> Any:
+            raise ConnectionError("down")
+
+    debriefer = Debriefer(LlmComponent(Broken(), PROMPTS_DIR / "llm"))
+    found = await debriefer.extract("员工30", offered(checklist, "individual"), lang="zh")
+    assert [(a.item_id, a.value) for a in found] == [(STAFF + "headcount_total", 30)]
+
+
+def test_the_services_carry_the_debriefer(services):
+    assert isinstance(services.debrief, Debriefer)
+    assert services.debrief.llm is None
