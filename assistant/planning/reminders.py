@@ -57,7 +57,9 @@ from assistant.planning.plan import PlanService, month_bounds
 
 log = logging.getLogger(__name__)
 
-NotificationKind = Literal["monthly_plan", "due_soon", "overdue", "escalation", "unattended"]
+NotificationKind = Literal[
+    "monthly_plan", "due_soon", "overdue", "escalation", "unattended", "additions"
+]
 _CHUNK = 500
 
 
