@@ -35,7 +35,8 @@ EXPECTED = {
     "/ask": "IAAAAA",
     "/reindex": "IRRRRA",
     "/visit C001": "IDNNDD",
-    "/later": "IAAAAA",
+    # Acts on the visit each person opened with the /visit probe above: their own, nobody else's.
+    "/later": "IDAADD",
     "/prep C001": "IDNNDD",
     "/plan": "IaAAAA",
     "/trip": "IaAAAA",
