@@ -95,6 +95,9 @@ class Settings(BaseSettings):
         frozenset[str], NoDecode, BeforeValidator(_split_names)
     ] = frozenset({"房地产", "建筑", "钢贸", "煤炭", "光伏"})
     reminder_time: str = Field(default="09:00", pattern=_HH_MM)
+    # The end-of-day reminder of visits left 待补充 (local time, working days, outside the quiet
+    # hours): late enough that the day's visits are over, early enough to finish them today.
+    additions_reminder_time: str = Field(default="18:00", pattern=_HH_MM)
     reminder_due_soon_days: int = Field(default=3, ge=0, le=60)
     quiet_hours: str = Field(default="21:00-08:00", pattern=_QUIET_HOURS)
     escalation_grace_days: int = Field(default=0, ge=0, le=365)

@@ -11,7 +11,16 @@ from sqlalchemy.orm import selectinload
 
 from assistant.access import Viewer
 from assistant.db.database import Database
-from assistant.db.models import AuditEntry, Client, ClientKind, Loan, Officer, Role
+from assistant.db.models import (
+    CLOSED_VISITS,
+    AuditEntry,
+    Client,
+    ClientKind,
+    Loan,
+    Officer,
+    Role,
+    Visit,
+)
 from assistant.errors import NotFound
 
 
@@ -84,6 +93,9 @@ class ClientCard:
     # Defaulted so that cards built without them (tests, benchmarks) still construct.
     credit_code: str | None = None
     legal_representative: str | None = None
+    # The viewer's own visit to the client not finished yet, by its status (open, paused,
+    # to_complete: 待补充, reopened), so the card says there is one to continue.
+    visit_status: str | None = None
 
 
 def may_see_client(viewer: Viewer) -> ColumnElement[bool]:
@@ -232,6 +244,16 @@ class PortfolioService:
                 )
                 for loan in client.loans
             ]
+            visit_status = await session.scalar(
+                select(Visit.status)
+                .where(
+                    Visit.client_id == client.id,
+                    Visit.officer_id == viewer.officer_id,
+                    Visit.status.not_in(CLOSED_VISITS),
+                )
+                .order_by(Visit.id.desc())
+                .limit(1)
+            )
             return ClientCard(
                 client.code,
                 client.name,
@@ -245,4 +267,5 @@ class PortfolioService:
                 loans,
                 credit_code=client.credit_code,
                 legal_representative=client.legal_representative,
+                visit_status=visit_status.value if visit_status is not None else None,
             )

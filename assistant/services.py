@@ -32,7 +32,7 @@ from assistant.phrasing.advisor import OpeningLines
 from assistant.phrasing.service import PhrasingService
 from assistant.planning.calendar import WorkCalendar
 from assistant.planning.plan import PlanRules, PlanService
-from assistant.planning.reminders import ReminderPolicy, ReminderService
+from assistant.planning.reminders import ReminderPolicy, ReminderService, parse_clock
 from assistant.portfolio import PortfolioService
 from assistant.readings import ReadingService
 from assistant.reports.compose import ReportComposer
@@ -44,6 +44,7 @@ from assistant.speech import Transcriber
 from assistant.state import StateStore
 from assistant.visits.debrief import Debriefer
 from assistant.visits.evidence import EvidenceService
+from assistant.visits.reminder import AdditionsReminder
 from assistant.visits.service import VisitService
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class Services:
     reports: ReportService
     plans: PlanService
     reminders: ReminderService
+    additions_reminder: AdditionsReminder
     opening_lines: OpeningLines
     metrics: Metrics
     readings: ReadingService
@@ -336,6 +338,13 @@ def build_services(
         plans=plans,
         reminders=ReminderService(
             database, plans, WorkCalendar(), ReminderPolicy.from_settings(settings)
+        ),
+        additions_reminder=AdditionsReminder(
+            database,
+            visits,
+            WorkCalendar(),
+            ReminderPolicy.from_settings(settings),
+            parse_clock(settings.additions_reminder_time),
         ),
         opening_lines=OpeningLines(portfolio, plans, build_phrasing(settings, knowledge_dir, llm)),
         metrics=metrics,

@@ -44,6 +44,7 @@ from handlers.callbacks import (
     OpenReport,
     PlanAction,
     ReadingAction,
+    ReopenVisit,
     ReportAction,
     ResumeVisit,
     ReviewDecision,
@@ -61,6 +62,7 @@ OFFICER_COMMANDS = (
     "prep",
     "phrase",
     "visit",
+    "later",
     "report",
     "alerts",
     "history",
@@ -99,6 +101,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("ask", visit.ask_during_visit))
     app.add_handler(CommandHandler("reindex", ask.reindex))
     app.add_handler(CommandHandler("visit", visit.start_visit))
+    app.add_handler(CommandHandler("later", visit.later_command))
     app.add_handler(CommandHandler("prep", visit.prep))
     app.add_handler(CommandHandler("plan", planning.plan_command))
     app.add_handler(CommandHandler("trip", planning.trip_command))
@@ -115,6 +118,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         (ImportDecision, admin.import_decision),
         (VisitAction, visit.visit_button),
         (ResumeVisit, visit.resume_pressed),
+        (ReopenVisit, visit.reopen_pressed),
         (FileCategory, visit.tag_pressed),
         (AlbumCategory, visit.tag_pressed),
         (StartPrechecks, visit.prep_start_pressed),

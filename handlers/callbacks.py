@@ -88,6 +88,22 @@ class ResumeVisit:
 
 
 @dataclass(frozen=True)
+class ReopenVisit:
+    """``va:<visit>``: 「补充」 on a returned report: reopen its visit for additions."""
+
+    PATTERN: ClassVar[str] = r"^va:\d+$"
+    visit_id: int
+
+    def encode(self) -> str:
+        return f"va:{self.visit_id}"
+
+    @classmethod
+    def parse(cls, data: str) -> ReopenVisit:
+        (visit_id,) = _parts(data, "va", 1)
+        return cls(parse_id(visit_id))
+
+
+@dataclass(frozen=True)
 class FileCategory:
     """``ve:<file>:<category index>``: which document or photo category a file is."""
 

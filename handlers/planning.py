@@ -24,7 +24,7 @@ from assistant.errors import AssistantError
 from assistant.i18n import Lang, language_from_code
 from assistant.planning.model import MonthPlan, PlannedVisit
 from assistant.visits.parsing import ParseError, parse_date
-from handlers.callbacks import BadButton, PlanAction
+from handlers.callbacks import BadButton, PlanAction, ResumeVisit
 from handlers.common import NO_PREVIEW, keyboard, say
 from handlers.context import SERVICES_KEY, BotContext
 from handlers.visit import open_visit, show_brief
@@ -203,6 +203,7 @@ async def send_reminders(context: ContextTypes.DEFAULT_TYPE) -> None:
     async with services.database.leader("reminders") as leading:
         if leading:
             await _send_due(context, services)
+            await _send_additions(context, services)
 
 
 async def _send_due(context: ContextTypes.DEFAULT_TYPE, services: Any) -> None:
@@ -240,3 +241,34 @@ async def _send_due(context: ContextTypes.DEFAULT_TYPE, services: Any) -> None:
             log.warning("reminder %s not sent yet: %s", notification.kind, type(exc).__name__)
             continue
         await services.reminders.mark_sent(notification)
+
+
+async def _send_additions(context: ContextTypes.DEFAULT_TYPE, services: Any) -> None:
+    """The end-of-day reminder of visits left 待补充, with a button to continue each."""
+    for notice in await services.additions_reminder.due(services.now()):
+        lang = language_from_code(notice.language)
+        texts = services.texts
+        rows = [
+            [
+                (
+                    texts.plain(lang, "visit.button.continue_one", view=a.summary.view)[:60],
+                    ResumeVisit(a.summary.view.visit_id).encode(),
+                )
+            ]
+            for a in notice.visits[:MAX_PLAN_BUTTONS]
+        ]
+        try:
+            await context.bot.send_message(
+                chat_id=notice.telegram_id,
+                text=texts.render(lang, "visit.reminder", visits=notice.visits),
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(rows),
+                link_preview_options=NO_PREVIEW,
+            )
+            services.metrics.reminder_sent("additions")
+        except (BadRequest, Forbidden) as exc:
+            log.warning("additions reminder not delivered: %s", type(exc).__name__)
+        except NetworkError as exc:
+            log.warning("additions reminder not sent yet: %s", type(exc).__name__)
+            continue
+        await services.additions_reminder.mark_sent(notice)

@@ -27,7 +27,9 @@ from handlers.callbacks import (
     Acknowledge,
     BadButton,
     OpenReport,
+    ReopenVisit,
     ReportAction,
+    ResumeVisit,
     ReviewDecision,
 )
 from handlers.common import NO_PREVIEW, keyboard, say, send_html
@@ -248,6 +250,11 @@ async def _submit(update: Update, context: BotContext, report_id: int) -> None:
         submission = await context.services.reports.submit(context.viewer, report_id, context.lang)
     finally:
         await progress.delete()
+    await deliver_submission(update, context, submission)
+
+
+async def deliver_submission(update: Update, context: BotContext, submission: Submission) -> None:
+    """Tell the officer a report was submitted, and send it to the supervisor for review."""
     await say(
         update,
         context,
@@ -340,12 +347,20 @@ async def _review(
 async def _send_decision(context: BotContext, review: Review, to: Recipient) -> None:
     assert context.viewer is not None
     lang = _lang(to)
+    markup = None
+    if not review.approved:
+        # 「补充」 reopens the same visit for what the supervisor asked, not a new one.
+        label = context.services.texts.plain(lang, "report.button.add_more")
+        markup = keyboard(
+            [[(label, ReopenVisit(review.officer_view.data.header.visit_id).encode())]]
+        )
     await context.bot.send_message(
         chat_id=to.telegram_id,
         text=context.services.texts.render(
             lang, "report.decision", review=review, reviewer=context.viewer.name
         ),
         parse_mode=ParseMode.HTML,
+        reply_markup=markup,
         link_preview_options=NO_PREVIEW,
     )
     if not review.approved:
@@ -464,6 +479,9 @@ async def history_command(update: Update, context: BotContext) -> None:
         return
     rows = []
     for entry in history.entries:
+        if entry.visit_status in ("to_complete", "reopened"):
+            resume = ResumeVisit(entry.visit_id).encode()
+            rows.append([(context.text("history.button.continue", entry=entry), resume)])
         if entry.report_id is None:
             if entry.visit_status == "finished":
                 draft = OpenReport(entry.visit_id).encode()

@@ -15,6 +15,7 @@ from telegram import Update
 
 from assistant.data.checklist import AnswerType
 from assistant.data.vocabulary import FULL, SHORT
+from assistant.db.models import COMPLETING_LATER, VisitStatus
 from assistant.errors import AssistantError, NotFound
 from assistant.visits.answers import (
     QUESTION_ENDINGS,
@@ -22,13 +23,14 @@ from assistant.visits.answers import (
     sounds_like_a_question,
     typed_move,
 )
-from assistant.visits.model import CHECKIN, DOCUMENTS, FINISH, PHOTOS, VisitView
+from assistant.visits.model import CHECKIN, DOCUMENTS, FINISH, PHOTOS, Additions, VisitView
 from handlers.ask import ask_command, ask_free_text
 from handlers.callbacks import (
     AlbumCategory,
     BadButton,
     FileCategory,
     OpenReport,
+    ReopenVisit,
     ResumeVisit,
     StartPrechecks,
     VisitAction,
@@ -36,7 +38,7 @@ from handlers.callbacks import (
 from handlers.common import keyboard, say
 from handlers.context import BotContext
 from handlers.reading import start_reading
-from handlers.report import notify_alerts
+from handlers.report import deliver_submission, notify_alerts
 
 # Stops other than questions that ⏭ (or 继续) moves past.
 SKIPPABLE = (CHECKIN, DOCUMENTS, PHOTOS)
@@ -71,6 +73,7 @@ def _buttons(context: BotContext, view: VisitView) -> list[list[tuple[str, str]]
         rows.append([(context.text("visit.button.continue"), _data(view, "s"))])
     if stop.id == FINISH:
         rows.append([(context.text("visit.button.complete"), _data(view, "f"))])
+        rows.append([(context.text("visit.button.later"), _data(view, "l"))])
     navigation = [(context.text("visit.button.back"), _data(view, "b"))]
     if stop.item is not None or stop.id == CHECKIN:
         navigation.insert(0, (context.text("visit.button.skip"), _data(view, "s")))
@@ -122,20 +125,82 @@ async def start_visit(update: Update, context: BotContext) -> None:
             open_visits=open_visits,
         )
         return
-    await open_visit(update, context, context.args[0])
+    # "/visit C1001 新" starts a new visit even while the last one's report is returned.
+    fresh = len(context.args) > 1 and context.args[1].strip().lower() in NEW_VISIT_WORDS
+    await open_visit(update, context, context.args[0], fresh=fresh)
 
 
-async def open_visit(update: Update, context: BotContext, code: str) -> None:
-    """Start or resume the visit to ``code`` and show where it stands."""
+NEW_VISIT_WORDS = ("新", "new")
+
+
+async def open_visit(
+    update: Update, context: BotContext, code: str, *, fresh: bool = False
+) -> None:
+    """Start or resume the visit to ``code`` and show where it stands; a visit completed later
+    (待补充, or reopened after a return) first says what it lacks."""
     assert context.viewer is not None
+    visits, today = context.services.visits, context.services.today()
     try:
-        view = await context.services.visits.start(
-            context.viewer, code, today=context.services.today()
-        )
+        view = await visits.start(context.viewer, code, today=today, fresh=fresh)
+        if view.status in COMPLETING_LATER:
+            additions = await visits.additions(context.viewer, view.visit_id, today=today)
+            await show_additions(update, context, additions)
+            return
     except AssistantError as exc:
         await say(update, context, exc.key, **exc.params)
         return
     await show_stop(update, context, view, started=True)
+
+
+async def show_additions(update: Update, context: BotContext, additions: Additions) -> None:
+    """What a visit completed later lacks (and what the supervisor asked for), then its first
+    gap."""
+    await say(update, context, "visit.additions", additions=additions)
+    await show_stop(update, context, additions.summary.view, summary=None)
+
+
+async def reopen_pressed(update: Update, context: BotContext) -> None:
+    """「补充」 under a returned report: the same visit, reopened for additions."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    assert context.viewer is not None
+    await query.answer()
+    try:
+        button = ReopenVisit.parse(query.data)
+        additions = await context.services.visits.reopen(
+            context.viewer, button.visit_id, today=context.services.today()
+        )
+    except BadButton:
+        await say(update, context, "visit.stale")
+        return
+    except AssistantError as exc:
+        await say(update, context, exc.key, **exc.params)
+        return
+    await show_additions(update, context, additions)
+
+
+async def later_command(update: Update, context: BotContext) -> None:
+    """``/later``: leave the client; the visit on hand stays 待补充, to complete later."""
+    visit_id = await active_visit(context)
+    if visit_id is None or context.viewer is None:
+        await say(update, context, "visit.later_none")
+        return
+    await _leave(update, context, visit_id)
+
+
+async def _leave(update: Update, context: BotContext, visit_id: int) -> None:
+    assert context.viewer is not None
+    try:
+        summary = await context.services.visits.finish_later(
+            context.viewer, visit_id, today=context.services.today()
+        )
+    except AssistantError as exc:
+        context.user_data.leave_visit()
+        await say(update, context, exc.key, **exc.params)
+        return
+    context.user_data.leave_visit()
+    await say(update, context, "visit.later_done", summary=summary)
 
 
 async def resume_pressed(update: Update, context: BotContext) -> None:
@@ -205,6 +270,9 @@ async def visit_button(update: Update, context: BotContext) -> None:
             case "f":
                 await _finish(update, context, visit_id, anyway=value == "anyway")
                 return
+            case "l":
+                await _leave(update, context, visit_id)
+                return
             case "x":
                 view = await visits.discard(viewer, visit_id, today=today)
                 context.user_data.leave_visit()
@@ -232,9 +300,22 @@ async def _finish(update: Update, context: BotContext, visit_id: int, *, anyway:
         rows = [
             [(context.text("visit.button.submit_anyway"), _data(summary.view, "f", "anyway"))],
             [(context.text("visit.button.go_fill"), _data(summary.view, "j"))],
+            [(context.text("visit.button.later"), _data(summary.view, "l"))],
         ]
         markup = keyboard(rows)
         await say(update, context, "visit.confirm_incomplete", markup=markup, summary=summary)
+        return
+    if summary.view.status is VisitStatus.REOPENED:
+        # The additions are done: the same report goes back to the supervisor, a new version.
+        progress = await say(update, context, "report.submitting")
+        try:
+            submission = await context.services.reports.resubmit_visit(
+                context.viewer, visit_id, context.lang
+            )
+        finally:
+            await progress.delete()
+        context.user_data.leave_visit()
+        await deliver_submission(update, context, submission)
         return
     summary = await visits.complete(context.viewer, visit_id, today=today)
     context.user_data.leave_visit()
@@ -259,6 +340,9 @@ async def ask_to_discard(update: Update, context: BotContext) -> bool:
             context.viewer, visit_id, today=context.services.today()
         )
     except AssistantError:
+        return False
+    if view.status is VisitStatus.REOPENED:
+        # Its report is on record; /cancel leaves the additions for now, /later says so.
         return False
     rows = [
         [(context.text("visit.button.discard"), _data(view, "x"))],

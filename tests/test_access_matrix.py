@@ -35,6 +35,8 @@ EXPECTED = {
     "/ask": "IAAAAA",
     "/reindex": "IRRRRA",
     "/visit C001": "IDNNDD",
+    # Acts on the visit each person opened with the /visit probe above: their own, nobody else's.
+    "/later": "IDAADD",
     "/prep C001": "IDNNDD",
     "/plan": "IaAAAA",
     "/trip": "IaAAAA",
@@ -57,6 +59,8 @@ EXPECTED = {
     "v: complete": "RDNNNN",
     # The handler answers any failure to resume as an expired button: nothing is revealed.
     "vr: resume": "RDRRRR",
+    # Only the officer whose report came back reopens its visit; to anyone else it is not found.
+    "va: reopen for additions": "RDNNNN",
     "ve: file category": "RARRRR",
     "vg: album category": "RARRRR",
     "vp:C001": "RDNNDD",

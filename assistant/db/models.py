@@ -287,10 +287,20 @@ class VisitStatus(enum.StrEnum):
     FINISHED = "finished"
     # Started by mistake and thrown away by the officer: kept for the audit trail, shown nowhere.
     DISCARDED = "discarded"
+    # 待补充: the officer left the client with the visit not submitted, to complete it later;
+    # it takes answers and files as an open one does, and the end-of-day reminder lists it.
+    TO_COMPLETE = "to_complete"
+    # 补充: a finished visit whose report the supervisor returned, opened again for additions;
+    # finishing it again resubmits the same report. The visit happened: it counts as made.
+    REOPENED = "reopened"
 
 
 # A visit in one of these takes no more answers, files or readings.
 CLOSED_VISITS = (VisitStatus.FINISHED, VisitStatus.DISCARDED)
+# Visits completed away from the client: they resume at what is missing.
+COMPLETING_LATER = (VisitStatus.TO_COMPLETE, VisitStatus.REOPENED)
+# Visits that were made: a plan counts them done, and they have (or may have) a report.
+MADE_VISITS = (VisitStatus.FINISHED, VisitStatus.REOPENED)
 
 
 class Visit(Base):

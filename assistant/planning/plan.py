@@ -17,6 +17,7 @@ from assistant.access import Viewer, record_read
 from assistant.clock import local_date, start_of_day
 from assistant.db.database import Database
 from assistant.db.models import (
+    MADE_VISITS,
     Alert,
     AuditEntry,
     Client,
@@ -27,7 +28,6 @@ from assistant.db.models import (
     ScheduleChange,
     SurveyTrip,
     Visit,
-    VisitStatus,
 )
 from assistant.errors import AccessDenied, InvalidInput, NotFound
 from assistant.planning.inputs import (
@@ -465,7 +465,7 @@ class PlanService:
                 order_by=(Visit.finished_at.desc(), Visit.id.desc()),
             )
             .label("rank"),
-        ).where(Visit.status == VisitStatus.FINISHED, Visit.finished_at < before)
+        ).where(Visit.status.in_(MADE_VISITS), Visit.finished_at < before)
         last = scope.of_clients(ranked, Visit.client_id).subquery()
         rows = await session.execute(
             select(last.c.client_id, last.c.finished_at, last.c.findings).where(last.c.rank == 1)
@@ -478,7 +478,7 @@ class PlanService:
         self, session: AsyncSession, scope: _Scope, start: datetime, end: datetime
     ) -> dict[int, list[date]]:
         query = select(Visit.client_id, Visit.finished_at).where(
-            Visit.status == VisitStatus.FINISHED,
+            Visit.status.in_(MADE_VISITS),
             Visit.finished_at >= start,
             Visit.finished_at < end,
         )
@@ -542,7 +542,7 @@ class PlanService:
         for chunk in _chunks(client_ids):
             for client_id, at in await session.execute(
                 select(Visit.client_id, func.max(Visit.finished_at))
-                .where(Visit.status == VisitStatus.FINISHED, Visit.client_id.in_(chunk))
+                .where(Visit.status.in_(MADE_VISITS), Visit.client_id.in_(chunk))
                 .group_by(Visit.client_id)
             ):
                 if at is not None:

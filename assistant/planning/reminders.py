@@ -57,7 +57,9 @@ from assistant.planning.plan import PlanService, month_bounds
 
 log = logging.getLogger(__name__)
 
-NotificationKind = Literal["monthly_plan", "due_soon", "overdue", "escalation", "unattended"]
+NotificationKind = Literal[
+    "monthly_plan", "due_soon", "overdue", "escalation", "unattended", "additions"
+]
 _CHUNK = 500
 
 
@@ -65,6 +67,30 @@ def parse_clock(value: str) -> time:
     """``"HH:MM"`` as a time of day."""
     hours, minutes = value.split(":")
     return time(int(hours), int(minutes))
+
+
+async def record_sent(
+    database: Database,
+    *,
+    key: str,
+    kind: str,
+    recipient_officer_id: int,
+    at: datetime,
+    payload: dict[str, Any],
+) -> bool:
+    """Record a notification under its key; ``False`` if that key was recorded before."""
+    values = {
+        "key": key,
+        "kind": kind,
+        "recipient_officer_id": recipient_officer_id,
+        "sent_at": at,
+        "payload": payload,
+    }
+    insert = sqlite_insert if database.is_sqlite else pg_insert
+    statement = insert(NotificationLog).values(**values).on_conflict_do_nothing()
+    async with database.session() as session:
+        result = await session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -210,18 +236,14 @@ class ReminderService:
             ``True`` if this call recorded it, ``False`` if it was recorded before (by an
             earlier run or another replica); the duplicate is ignored.
         """
-        values = {
-            "key": notification.key,
-            "kind": notification.kind,
-            "recipient_officer_id": notification.recipient_officer_id,
-            "sent_at": notification.at,
-            "payload": notification.payload(),
-        }
-        insert = sqlite_insert if self.database.is_sqlite else pg_insert
-        statement = insert(NotificationLog).values(**values).on_conflict_do_nothing()
-        async with self.database.session() as session:
-            result = await session.execute(statement)
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return await record_sent(
+            self.database,
+            key=notification.key,
+            kind=notification.kind,
+            recipient_officer_id=notification.recipient_officer_id,
+            at=notification.at,
+            payload=notification.payload(),
+        )
 
     # ------------------------------------------------------------------------- helpers
     def _local(self, now: datetime) -> datetime:

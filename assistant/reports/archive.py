@@ -15,13 +15,13 @@ from sqlalchemy import func, select
 from assistant.access import Viewer
 from assistant.clock import local_date, local_iso
 from assistant.db.models import (
+    MADE_VISITS,
     Client,
     Officer,
     Report,
     ReportStatus,
     Visit,
     VisitAnswer,
-    VisitStatus,
 )
 from assistant.portfolio import may_see_client
 from assistant.reports.core import ReportCore, _inert
@@ -109,7 +109,7 @@ class Archive(ReportCore):
                     name = file.file_name or f"{file.kind}_{file.evidence_id}"
                     if file.path.exists():
                         archive.write(file.path, f"{folder}/files/{file.evidence_id}_{name}")
-                if entry.visit_status == VisitStatus.FINISHED.value:
+                if entry.visit_status in MADE_VISITS:
                     view = await self._archived(viewer, entry, lang)
                     for fmt in ("docx", "html"):
                         content, file_name = await self._build(view.data, fmt)  # type: ignore[arg-type]

@@ -7,12 +7,12 @@ from sqlalchemy import func, select
 
 from assistant.access import Viewer
 from assistant.db.models import (
+    MADE_VISITS,
     Client,
     Officer,
     Report,
     ReportStatus,
     Visit,
-    VisitStatus,
 )
 from assistant.errors import InvalidInput, NotFound
 from assistant.portfolio import may_see_client
@@ -47,7 +47,7 @@ class Drafting(ReportCore):
             )
             if visit is None:
                 raise NotFound()
-            if visit.status is not VisitStatus.FINISHED:
+            if visit.status not in MADE_VISITS:
                 raise VisitNotFinished()
             report = await session.scalar(select(Report).where(Report.visit_id == visit_id))
             created = report is None
@@ -87,7 +87,7 @@ class Drafting(ReportCore):
                 .where(
                     may_see_client(viewer),
                     func.upper(Client.code) == client_code.strip().upper(),
-                    Visit.status == VisitStatus.FINISHED,
+                    Visit.status.in_(MADE_VISITS),
                 )
                 .order_by(Visit.finished_at.desc(), Visit.id.desc())
                 .limit(1)

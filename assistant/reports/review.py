@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from sqlalchemy import select
+
 from assistant.access import Viewer
 from assistant.alerts import Recipient
 from assistant.db.models import (
     Officer,
     Report,
     ReportStatus,
+    Visit,
+    VisitStatus,
 )
-from assistant.errors import AccessDenied, InvalidInput
+from assistant.errors import AccessDenied, InvalidInput, NotFound
 from assistant.reports.compose import narrative_text
 from assistant.reports.core import ReportCore, _audit
 from assistant.reports.views import (
@@ -24,6 +28,7 @@ from assistant.reports.views import (
     Submission,
 )
 from assistant.risk.facts import finding_to_json
+from assistant.visits.model import FINISH
 
 
 class Reviewing(ReportCore):
@@ -68,6 +73,12 @@ class Reviewing(ReportCore):
             stored.similarity_to_previous = own.similarity
             stored.findings = [finding_to_json(f) for f in findings]
             stored.suggested_class = own.data.suggestion.tier
+            reopened = await session.get(Visit, visit.id)
+            if reopened is not None and reopened.status is VisitStatus.REOPENED:
+                # The additions go with this version: the visit is finished again, as it was
+                # (its day unchanged), whether sent from the visit or from the report.
+                reopened.status = VisitStatus.FINISHED
+                reopened.current = FINISH
             session.add(
                 _audit(
                     viewer,
@@ -85,6 +96,25 @@ class Reviewing(ReportCore):
             file_name,
             notices,
         )
+
+    async def resubmit_visit(self, viewer: Viewer, visit_id: int, lang: str) -> Submission:
+        """Finish a visit reopened for additions: its report goes to the supervisor again, as
+        a new version of the same report.
+
+        Raises:
+            NotFound: not the viewer's visit, or a visit with no report.
+            ReportLocked: the report is no longer returned.
+            NoSupervisor, ReportBuildFailed: as :meth:`submit`; the visit stays reopened.
+        """
+        async with self.database.session() as session:
+            report_id = await session.scalar(
+                select(Report.id).where(
+                    Report.visit_id == visit_id, Report.officer_id == viewer.officer_id
+                )
+            )
+        if report_id is None:
+            raise NotFound("visit.not_found")
+        return await self.submit(viewer, report_id, lang)
 
     async def review(
         self,

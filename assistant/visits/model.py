@@ -129,6 +129,20 @@ class VisitSummary:
         return [*self.unanswered_required, *(i for i in self.skipped if i.required)]
 
 
+@dataclass(frozen=True)
+class Additions:
+    """A visit completed away from the client (待补充, or reopened after a return): what it
+    lacks, and for a reopened one what the supervisor asked for when returning its report."""
+
+    summary: VisitSummary
+    comment: str | None = None
+    report_version: int | None = None
+
+    @property
+    def reopened(self) -> bool:
+        return self.summary.view.status is VisitStatus.REOPENED
+
+
 def stop_token(stop_id: str) -> str:
     """A short, stable name for a stop, small enough for Telegram's 64-byte button data."""
     return hashlib.sha256(stop_id.encode()).hexdigest()[:8]

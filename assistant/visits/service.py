@@ -31,9 +31,12 @@ from assistant.data.vocabulary import DEPTHS, FULL, Bilingual, checks_of, combin
 from assistant.db.database import Database
 from assistant.db.models import (
     CLOSED_VISITS,
+    COMPLETING_LATER,
     AnswerStatus,
     AuditEntry,
     Client,
+    Report,
+    ReportStatus,
     Visit,
     VisitAnswer,
     VisitStatus,
@@ -42,7 +45,7 @@ from assistant.errors import NotFound
 from assistant.planning.plan import PlanService
 from assistant.portfolio import ClientCard, PortfolioService
 from assistant.risk.facts import facts_for
-from assistant.visits import path
+from assistant.visits import gaps, path
 from assistant.visits.answers import parse_answer, shown_answer, unit_label
 from assistant.visits.evidence import EvidenceService
 from assistant.visits.model import (
@@ -50,6 +53,7 @@ from assistant.visits.model import (
     DOCUMENTS,
     FINISH,
     PHOTOS,
+    Additions,
     Brief,
     LastVisit,
     OpenVisit,
@@ -239,9 +243,16 @@ class VisitService:
 
     # ----------------------------------------------------------------- starting and resuming
     async def start(
-        self, viewer: Viewer, client_code: str, *, today: date, check: str | None = None
+        self,
+        viewer: Viewer,
+        client_code: str,
+        *,
+        today: date,
+        check: str | None = None,
+        fresh: bool = False,
     ) -> VisitView:
-        """Open a visit to the client, or resume the one already open for it.
+        """Open a visit to the client, or resume the one already open for it, or (unless
+        ``fresh``) reopen for additions the visit whose report the supervisor returned.
 
         Raises:
             NotFound: no such client among those the viewer may see.
@@ -258,9 +269,16 @@ class VisitService:
                 )
                 .order_by(Visit.id.desc())
             )
+            returned = None
+            if open_visit is None and not fresh:
+                returned = await self._returned(session, viewer, client_id)
             if open_visit is not None:
-                open_visit.status = VisitStatus.OPEN
+                if open_visit.status is VisitStatus.PAUSED:
+                    open_visit.status = VisitStatus.OPEN
                 visit_id = open_visit.id
+                resumed = True
+            elif returned is not None:
+                visit_id = self._reopen(session, viewer, returned)
                 resumed = True
             else:
                 check = check or await self.due_check(viewer, card, today)
@@ -287,6 +305,7 @@ class VisitService:
                 visit_id = visit.id
                 resumed = False
         visit, card, answers = await self._load(viewer, visit_id, today)
+        await self._to_gap(visit, card, answers, from_start=True)
         return self._view(visit, card, answers, resumed=resumed)
 
     async def view(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitView:
@@ -487,6 +506,7 @@ class VisitService:
         self, visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]
     ) -> VisitView:
         """The view after a recorded answer or look-up, with any alert it raised."""
+        await self._to_gap(visit, card, answers)
         view = self._view(visit, card, answers)
         if self.alerts is None:
             return view
@@ -504,6 +524,7 @@ class VisitService:
         self, visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]
     ) -> VisitView:
         await self._move(visit, self._next_stop(visit, card, answers))
+        await self._to_gap(visit, card, answers)
         return self._view(visit, card, answers)
 
     # ----------------------------------------------------------------- navigation
@@ -602,7 +623,9 @@ class VisitService:
     async def pause(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitView:
         visit, card, answers = await self._load(viewer, visit_id, today)
         self._guard(visit, None)
-        await self._move(visit, visit.current, status=VisitStatus.PAUSED)
+        # A visit completed later stays 待补充 (or 补充) through a pause: it is still one to finish.
+        paused = visit.status if visit.status in COMPLETING_LATER else VisitStatus.PAUSED
+        await self._move(visit, visit.current, status=paused)
         return self._view(visit, card, answers)
 
     async def check_in(
@@ -673,6 +696,9 @@ class VisitService:
         """
         visit, card, answers = await self._load(viewer, visit_id, today)
         self._guard(visit, None)
+        if visit.status is VisitStatus.REOPENED:
+            # Its report was sent and is on record: only the additions can be left undone.
+            raise StaleAction("visit.reopened_not_discarded")
         await self._move(visit, visit.current, status=VisitStatus.DISCARDED)
         async with self.database.session() as session:
             session.add(
@@ -690,7 +716,9 @@ class VisitService:
         visit, _, _ = await self._load(viewer, visit_id, today)
         self._guard(visit, None)
         now = self.database.now()
-        await self._move(visit, FINISH, status=VisitStatus.FINISHED, finished_at=now)
+        # A reopened visit keeps the day it was made: the report shows the client as then.
+        finished_at = visit.finished_at or now
+        await self._move(visit, FINISH, status=VisitStatus.FINISHED, finished_at=finished_at)
         async with self.database.session() as session:
             session.add(
                 AuditEntry(
@@ -701,3 +729,137 @@ class VisitService:
                 )
             )
         return await self.summary(viewer, visit_id, today=today)
+
+    # ----------------------------------------------------------------- finishing later, additions
+    async def finish_later(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitSummary:
+        """End the on-site part: the visit stays open as 待补充 (a reopened one stays reopened),
+        to be completed from ``/visit`` or the reminder; returns what it still lacks.
+
+        Raises:
+            StaleAction: the visit is finished or discarded.
+            NotFound: not the viewer's visit.
+        """
+        visit, _, answers = await self._load(viewer, visit_id, today)
+        self._guard(visit, None)
+        if visit.status is not VisitStatus.REOPENED:
+            await self._move(visit, visit.current, status=VisitStatus.TO_COMPLETE)
+            async with self.database.session() as session:
+                session.add(
+                    AuditEntry(
+                        actor_officer_id=viewer.officer_id,
+                        action="visit.later",
+                        target=str(visit_id),
+                        detail={"answers": len(answers)},
+                    )
+                )
+        return await self.summary(viewer, visit_id, today=today)
+
+    async def reopen(self, viewer: Viewer, visit_id: int, *, today: date) -> Additions:
+        """The 「补充」 button of a returned report: its finished visit opens again for additions
+        at its first gap, with the answers and files already given kept.
+
+        Raises:
+            NotFound: not the viewer's visit.
+            StaleAction: the report is no longer returned (resubmitted or approved since), or the
+                visit was never reported on.
+        """
+        async with self.database.session() as session:
+            visit = await session.scalar(
+                select(Visit).where(Visit.id == visit_id).with_for_update()
+            )
+            if visit is None or visit.officer_id != viewer.officer_id:
+                raise NotFound("visit.not_found")
+            status = await session.scalar(select(Report.status).where(Report.visit_id == visit_id))
+            if visit.status is VisitStatus.FINISHED and status is ReportStatus.RETURNED:
+                self._reopen(session, viewer, visit)
+            elif visit.status is not VisitStatus.REOPENED:
+                raise StaleAction(
+                    "visit.not_reopened", report=status.value if status is not None else None
+                )
+        loaded, card, answers = await self._load(viewer, visit_id, today)
+        await self._to_gap(loaded, card, answers, from_start=True)
+        return await self.additions(viewer, visit_id, today=today)
+
+    async def additions(self, viewer: Viewer, visit_id: int, *, today: date) -> Additions:
+        """What a visit completed later lacks, with the supervisor's comment if it was reopened
+        after a return.
+
+        Raises:
+            NotFound: not the viewer's visit.
+        """
+        summary = await self.summary(viewer, visit_id, today=today)
+        comment = version = None
+        if summary.view.status is VisitStatus.REOPENED:
+            async with self.database.session() as session:
+                row = (
+                    await session.execute(
+                        select(Report.review_comment, Report.version).where(
+                            Report.visit_id == visit_id
+                        )
+                    )
+                ).first()
+            if row is not None:
+                comment, version = row
+        return Additions(summary, comment, version)
+
+    async def waiting_additions(self, viewer: Viewer, *, today: date) -> list[Additions]:
+        """The viewer's visits completed later (待补充 and reopened), the oldest first."""
+        async with self.database.session() as session:
+            ids = list(
+                await session.scalars(
+                    select(Visit.id)
+                    .where(
+                        Visit.officer_id == viewer.officer_id,
+                        Visit.status.in_(COMPLETING_LATER),
+                    )
+                    .order_by(Visit.started_at, Visit.id)
+                )
+            )
+        return [await self.additions(viewer, visit_id, today=today) for visit_id in ids]
+
+    async def _returned(self, session: Any, viewer: Viewer, client_id: int | None) -> Visit | None:
+        """The viewer's finished visit to the client whose report is returned, if any."""
+        return await session.scalar(
+            select(Visit)
+            .join(Report, Report.visit_id == Visit.id)
+            .where(
+                Visit.client_id == client_id,
+                Visit.officer_id == viewer.officer_id,
+                Visit.status == VisitStatus.FINISHED,
+                Report.status == ReportStatus.RETURNED,
+            )
+            .order_by(Visit.id.desc())
+        )
+
+    @staticmethod
+    def _reopen(session: Any, viewer: Viewer, visit: Visit) -> int:
+        visit.status = VisitStatus.REOPENED
+        session.add(
+            AuditEntry(
+                actor_officer_id=viewer.officer_id,
+                action="visit.reopen",
+                target=str(visit.id),
+                detail={},
+            )
+        )
+        return visit.id
+
+    async def _to_gap(
+        self,
+        visit: Visit,
+        card: ClientCard,
+        answers: dict[str, RecordedAnswer],
+        *,
+        from_start: bool = False,
+    ) -> None:
+        """In a visit completed later, move on to the next stop that lacks something (from the
+        first stop when resuming): what was answered at the client's is not walked again."""
+        if visit.status not in COMPLETING_LATER:
+            return
+        stops = self.plan(card, visit.check_type, dict(visit.findings), answers)
+        ids = [s.id for s in stops]
+        start = 0 if from_start or visit.current not in ids else ids.index(visit.current)
+        counts = await self.evidence.counts(visit.id) if self.evidence else {}
+        target = gaps.next_gap(self.checklist, card, stops, start, answers, counts)
+        if target != visit.current:
+            await self._move(visit, target)

@@ -396,6 +396,14 @@ async def _open_visit_report(bank: Bank) -> Action:
         return Action(data=f"rp:{report.visit_id}")
 
 
+async def _reopen(bank: Bank) -> Action:
+    report_id, _ = await bank.report(ReportStatus.RETURNED)
+    async with bank.services.database.session() as session:
+        report = await session.get(Report, report_id)
+        assert report is not None
+        return Action(data=f"va:{report.visit_id}")
+
+
 def _report_button(action: str) -> Make:
     async def make(bank: Bank) -> Action:
         report_id, _ = await bank.report()
@@ -440,6 +448,7 @@ PROBES: tuple[tuple[str, Make], ...] = (
     ("/ask", _text("/ask 贷后检查要看哪些资料")),
     ("/reindex", _text("/reindex")),
     (f"/visit {CLIENT}", _text(f"/visit {CLIENT}")),
+    ("/later", _text("/later")),
     (f"/prep {CLIENT}", _text(f"/prep {CLIENT}")),
     ("/plan", _text("/plan")),
     ("/trip", _trip),
@@ -462,6 +471,7 @@ PROBES: tuple[tuple[str, Make], ...] = (
     ("v: pause", _visit_button("p")),
     ("v: complete", _visit_button("f", where="finish")),
     ("vr: resume", _resume),
+    ("va: reopen for additions", _reopen),
     ("ve: file category", _tag_file),
     ("vg: album category", _tag_album),
     (f"vp:{CLIENT}", _data(f"vp:{CLIENT}")),

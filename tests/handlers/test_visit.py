@@ -198,7 +198,7 @@ async def test_submitting_with_gaps_lists_them_and_asks_first(bot: BotHarness, t
     assert "还没完成，确定现在提交吗" in officer.last_text
     assert "必答题未答" in officer.last_text
     assert "必收资料未收" in officer.last_text
-    assert officer.last.button_labels == ["✅ 仍然提交", "📑 去补充"]
+    assert officer.last.button_labels == ["✅ 仍然提交", "📑 去补充", "🚶 离开现场，稍后补充"]
 
     await officer.press("📑 去补充")
     assert officer.last.button_labels, "the sections to go back to"
