@@ -285,6 +285,7 @@ def build_services(
 
     alerts = AlertService(database, risk_engine)
     plans = PlanService(database, PlanRules.from_settings(settings))
+    debriefer = Debriefer(llm)
     visits = VisitService(
         database,
         settings.checklist_file or KNOWLEDGE_DIR / "checklist.yaml",
@@ -295,6 +296,7 @@ def build_services(
         evidence=evidence,
         alerts=alerts,
         plans=plans,
+        debriefer=debriefer,
     )
     metrics = Metrics()
     readings = ReadingService(
@@ -349,7 +351,7 @@ def build_services(
         opening_lines=OpeningLines(portfolio, plans, build_phrasing(settings, knowledge_dir, llm)),
         metrics=metrics,
         readings=readings,
-        debrief=Debriefer(llm),
+        debrief=debriefer,
         transcriber=transcriber if transcriber is not None else build_transcriber(settings),
     )
 

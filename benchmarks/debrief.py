@@ -72,7 +72,10 @@ def main(argv: list[str] | None = None) -> int:
                 case["text"], offered(checklist, case["kind"]), lang=case["lang"]
             )
         }
-        expected = {pair["id"]: pair["value"] for pair in case["expected"]}
+        # A question that repeats another (same_as) is the same fact: the visit stores one
+        # answer for both, so either id counts.
+        expected = {_fact(checklist, p["id"]): p["value"] for p in case["expected"]}
+        found = {_fact(checklist, i): v for i, v in found.items()}
         for tally in (
             tallies.setdefault(case["lang"], Counter()),
             tallies.setdefault("all", Counter()),
@@ -98,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {item_id}: {counts}")
     print(_line("debrief", tallies.get("all", Counter())))
     return 0
+
+
+def _fact(checklist: Checklist, item_id: str) -> str:
+    return checklist.item(item_id).same_as or item_id
 
 
 def _line(label: str, tally: Counter[str]) -> str:

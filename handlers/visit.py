@@ -23,7 +23,16 @@ from assistant.visits.answers import (
     sounds_like_a_question,
     typed_move,
 )
-from assistant.visits.model import CHECKIN, DOCUMENTS, FINISH, PHOTOS, Additions, VisitView
+from assistant.visits.model import (
+    CHECKIN,
+    DOCUMENTS,
+    FINISH,
+    PHOTOS,
+    Additions,
+    Debrief,
+    VisitView,
+    stop_token,
+)
 from handlers.ask import ask_command, ask_free_text
 from handlers.callbacks import (
     AlbumCategory,
@@ -280,6 +289,8 @@ async def visit_button(update: Update, context: BotContext) -> None:
                 return
             case "k":
                 view = await visits.view(viewer, visit_id, today=today)
+            case "e":
+                view = await visits.correct(viewer, visit_id, value, today=today)
             case _:
                 raise BadButton(button.action)
     except AssistantError as exc:
@@ -415,6 +426,13 @@ async def visit_text(update: Update, context: BotContext) -> bool:
         view = await visits.choose(context.viewer, visit_id, view.token, result, today=today)
         await after_answer(update, context, view)
         return True
+    if not sounds_like_a_question(text):
+        debrief = await visits.debrief(
+            context.viewer, visit_id, text, today=today, lang=context.lang, stop_id=view.token
+        )
+        if debrief is not None:
+            await show_debrief(update, context, debrief)
+            return True
     if view.stop.item is None:
         if sounds_like_a_question(text):
             return await _ask_and_return(update, context, view)
@@ -440,6 +458,20 @@ async def visit_text(update: Update, context: BotContext) -> bool:
         return True
     await after_answer(update, context, view)
     return True
+
+
+async def show_debrief(update: Update, context: BotContext, debrief: Debrief) -> None:
+    """What a paragraph filled, numbered, with ✓ to go on and a ✎ per question to put right."""
+    view = debrief.view
+    context.user_data.visit_id = view.visit_id
+    filled = [item for item, _ in debrief.recorded] + [item for item, _, _ in debrief.kept]
+    fixes = [
+        (f"✎ {n}", _data(view, "e", stop_token(f"item:{item.id}")))
+        for n, item in enumerate(filled, start=1)
+    ]
+    rows = [[(context.text("visit.button.debrief_ok"), _data(view, "k"))]]
+    rows += [fixes[i : i + 4] for i in range(0, len(fixes), 4)]
+    await say(update, context, "visit.debrief", markup=keyboard(rows), debrief=debrief)
 
 
 async def _ask_and_return(update: Update, context: BotContext, view: VisitView) -> bool:

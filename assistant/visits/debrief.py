@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 # A sentence ends at these; a clause at a comma (not a thousands separator) or an enumeration
 # comma. Plans and hearsay reach to the end of their sentence, a cue only within its clause.
-SENTENCE_END = re.compile(r"[。！？!?；;\n]+|(?<!\d)\.(?!\d)")
+SENTENCE_END = re.compile(r"[。！？!?；;\n]+|(?<!\d)\.(?!\d)|\.(?=\s+[A-Z])")
 CLAUSE_END = re.compile(r"[，、]|,(?!\d{3}(?!\d))|\s+-\s+|\bbut\b|但是?|不过")
 # What someone intends or has heard is not a fact about this client now; a clause that starts
 # with "现在" or "now" speaks of the present again.
@@ -66,6 +66,8 @@ OTHER_PERIOD = re.compile(
 )
 QUESTION = re.compile(r"有没有|是否|有无|\bwhether\b")
 NEGATION_ZH = re.compile(r"没有|没|无|未|从未|并未|不曾|不")
+# "不需要续贷", "不能按期竣工": the negation sits before a verb of need or ability.
+NEGATED_NEED = re.compile(r"不(?:需要?|用|会|想|打算|能|可能|必要?|准备)$")
 NEGATION_EN = re.compile(r"\b(?:no|not|never|none|without|nor|nothing)\b|n't")
 NEGATION_AFTER = re.compile(
     r"^\s*(?:的)?(?:也|都|倒|基本|暂时|目前|现在|还|就)?(?:没有|没|无)|^\W*(?:none|nil|no)\b"
@@ -82,7 +84,13 @@ APPROXIMATE_BEFORE = re.compile(
     r"(?:约|大约|大概|差不多|估计|大致|\babout|\baround|\broughly|\bapproximately|\bsome)\s*$"
 )
 # A count of something else than people, area, money, percent or time: "两家店", "3台机器".
-CLASSIFIERS = set("家台辆套间次号岁倍楼层栋期笔条张户款种项批件口把只头箱吨斤瓶回遍")
+CLASSIFIERS = set("家台辆套间次号岁倍楼层栋期笔条张户款种项批件口把只头箱吨斤瓶回遍圈趟轮")
+# A number that names something rather than counts it: "身份证尾号0417", "电话138…", "第3".
+NAME_BEFORE = re.compile(
+    r"(?:尾号|编号|号码|电话|手机|身份证|卡号|账号|门牌|第|\bNo\.?|#|\bno\.)\s*$", re.IGNORECASE
+)
+# A yearly figure is not the answer to a question about a month ("租金一年大概三十万").
+YEARLY = re.compile(r"一年|每年|年租|一年下来|\b(?:a|per) year\b|\bannual(?:ly)?\b|\byearly\b")
 PERSON_AFTER_GE = re.compile(
     r"^(?:人|员|工|伙计|师傅|店员|服务员|左右|上下|的样子|在|到岗|上班|干活)"
 )
@@ -193,12 +201,14 @@ class Debriefer:
         found = _Found()
         for sentence in _sentences(text):
             clauses = _clauses(sentence)
+            waiting: list[Item] = []
             for clause in clauses:
                 clause.cues = _cues(clause.text, fillable)
                 self._numbers(clause, found)
                 self._yes_no(clause, found)
                 self._choices(clause, found)
                 self._quick(clause, found)
+                waiting = self._carried_choices(clause, waiting, found)
         _settle_follow_ups(found, fillable)
         return [found.answers[i.id] for i in fillable if i.id in found.answers]
 
@@ -243,6 +253,8 @@ class Debriefer:
                     # it cancels both.
                     if item.type not in NUMERIC or item.id in found.conflicts:
                         continue
+                    if _monthly(item) and YEARLY.search(clause.text):
+                        continue
                     quantity = _quantity(value.text, item)
                     if quantity is not None:
                         best.append(((*rank, -(cue.end - cue.start)), item, cue, quantity))
@@ -284,6 +296,26 @@ class Debriefer:
                 choice = _option_near(clause, cue, item)
                 if choice is not None:
                     found.add(item, choice, False, clause.raw)
+
+    def _carried_choices(self, clause: _Clause, waiting: list[Item], found: _Found) -> list[Item]:
+        """A choice named in one clause and answered in the next ("保证人是他弟弟，情况正常"):
+        the option words of the next clause answer it, when they point to one option only.
+        Returns the choices this clause names and leaves unanswered, for the next one."""
+        for item in waiting:
+            if found.has(item) or item.id in found.conflicts:
+                continue
+            if clause.cues and any(item not in cue.items for cue in clause.cues):
+                continue  # the clause speaks of something else
+            hits = [h for h in _option_hits(clause.text, item) if not _voided(clause, h[0], item)]
+            if len({option for _, _, option in hits}) == 1:
+                found.add(item, hits[0][2], False, clause.raw)
+        return [
+            item
+            for cue in clause.cues
+            if not _voided(clause, cue.start, None)
+            for item in cue.items
+            if item.type is AnswerType.CHOICE and not found.has(item)
+        ]
 
     # ── quick replies ("自有场地，不交租" → rent 0) ──────────────────────────────────────────
 
@@ -497,7 +529,7 @@ def _values(text: str) -> Iterator[_Value]:
         ):
             continue
         start, end = match.span()
-        if any(s < end and start < e for s, e in words):
+        if any(s < end and start < e for s, e in words) or NAME_BEFORE.search(text[:start]):
             continue
         unit = (match.group("unit") or "").strip()
         rest = text[end:]
@@ -534,11 +566,17 @@ def _stored(quantity: Quantity, item: Item) -> float | int:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+def _monthly(item: Item) -> bool:
+    return "每月" in item.prompt.zh or "month" in item.prompt.en.lower()
+
+
 def _negated(text: str, cue: _Cue) -> bool:
     if cue.negated:
         return True
     ascii_cue = text[cue.start : cue.end].isascii()
-    before = text[max(0, cue.start - (12 if ascii_cue else 5)) : cue.start]
+    before = text[max(0, cue.start - (24 if ascii_cue else 5)) : cue.start]
+    if not ascii_cue and NEGATED_NEED.search(text[max(0, cue.start - 6) : cue.start]):
+        return True
     inside = text[cue.start : cue.end]
     if ascii_cue:
         return bool(NEGATION_EN.search(before) or NEGATION_EN.search(inside)) or bool(

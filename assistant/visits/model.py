@@ -155,3 +155,14 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dphi, dlambda = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
     a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
     return 2 * radius * math.asin(math.sqrt(a))
+
+
+@dataclass(frozen=True)
+class Debrief:
+    """What a free-form paragraph filled: each question with the value recorded, and where
+    the officer had answered otherwise before, the question with both (the earlier answer
+    stays), then the view of where the visit now stands."""
+
+    view: VisitView
+    recorded: list[tuple[Item, Bilingual]]
+    kept: list[tuple[Item, Bilingual, Bilingual]]

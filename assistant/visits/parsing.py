@@ -54,7 +54,7 @@ APPROXIMATE = re.compile(
 # "五金店" is a hardware shop and "百货" a general store, words a paragraph about a business uses.
 NOT_NUMERALS = re.compile(
     r"一般|一直|一样|一些|一起|一下|一定|一向|一切|一边|统一|万一|十分|五金|百货|千万别|一点点|"
-    r"一共|一次性|一口气|一开始|一旦|一律|一概|一度"
+    r"一共|一次性|一口气|一开始|一旦|一律|一概|一度|一致|一模一样|一同|一再|一体|一带|一手|一心|一番|一阵"
 )
 # English number words, so that "about thirty" reads like "about 30".
 EN_ONES = {

@@ -8,6 +8,7 @@ is stored: going back, skipping, pausing for days or restarting the bot changes 
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 from datetime import date, tzinfo
@@ -47,6 +48,7 @@ from assistant.portfolio import ClientCard, PortfolioService
 from assistant.risk.facts import facts_for
 from assistant.visits import gaps, path
 from assistant.visits.answers import parse_answer, shown_answer, unit_label
+from assistant.visits.debrief import Debriefer
 from assistant.visits.evidence import EvidenceService
 from assistant.visits.model import (
     CHECKIN,
@@ -55,6 +57,7 @@ from assistant.visits.model import (
     PHOTOS,
     Additions,
     Brief,
+    Debrief,
     LastVisit,
     OpenVisit,
     StaleAction,
@@ -66,7 +69,13 @@ from assistant.visits.model import (
 )
 
 CARD_TTL_SECONDS = 30.0
+# A paragraph, not a one-word answer: worth reading for every question it may speak of.
+CLAUSE_BREAK = re.compile(r"[，,；;。.!！？?\n、]|\s")
 CARD_CACHE_SIZE = 2000
+
+
+def _several_clauses(text: str) -> bool:
+    return len([part for part in CLAUSE_BREAK.split(text.strip()) if part]) >= 2
 
 
 def _stored(answer: VisitAnswer) -> RecordedAnswer:
@@ -90,9 +99,11 @@ class VisitService:
         evidence: EvidenceService | None = None,
         alerts: AlertService | None = None,
         plans: PlanService | None = None,
+        debriefer: Debriefer | None = None,
     ) -> None:
         self.database = database
         self.plans = plans
+        self.debriefer = debriefer
         self.tz = tz
         self.alerts = alerts
         self.checklist_path = checklist_path
@@ -237,9 +248,16 @@ class VisitService:
             raise StaleAction("visit.stale")
 
     def _next_stop(self, visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]) -> str:
-        ids = [s.id for s in self._plan(visit, card, answers)]
+        """The stop after the current one that still needs the officer: a question already
+        answered (by a paragraph, or before going back) is not asked again."""
+        stops = self._plan(visit, card, answers)
+        ids = [s.id for s in stops]
         index = ids.index(visit.current) if visit.current in ids else -1
-        return ids[min(index + 1, len(ids) - 1)]
+        for stop in stops[index + 1 :]:
+            given = answers.get(stop.item.id) if stop.item is not None else None
+            if given is None or given.status is not AnswerStatus.ANSWERED:
+                return stop.id
+        return ids[-1]
 
     # ----------------------------------------------------------------- starting and resuming
     async def start(
@@ -467,11 +485,17 @@ class VisitService:
             dict(visit.findings),
             {**answers, item.id: recorded},
         )
-        next_stop = self._next_stop(visit, card, answers)
-        # The answer and the move to the next stop commit together: a crash between them can
-        # neither lose the answer nor skip a question. The visit row is locked and its stop
-        # checked again inside the transaction: two replicas handling the same tap (a double
-        # press the proxy spread over both) cannot both record it.
+        await self._store(visit, [recorded], self._next_stop(visit, card, answers))
+        view = await self._watched(visit, card, answers)
+        if status is not AnswerStatus.ANSWERED:
+            return view
+        return replace(view, recorded=shown_answer(item, answers[item.id]))
+
+    async def _store(self, visit: Visit, recorded: list[RecordedAnswer], next_stop: str) -> None:
+        """Write answers and the move to ``next_stop`` in one transaction: a crash between them
+        can neither lose an answer nor skip a question. The visit row is locked and its stop
+        checked again inside the transaction: two replicas handling the same tap (a double
+        press the proxy spread over both) cannot both record it."""
         async with self.database.session() as session:
             locked = await session.scalar(
                 select(Visit)
@@ -481,26 +505,131 @@ class VisitService:
             )
             if locked is None or locked.current != visit.current:
                 raise StaleAction("visit.stale")
-            row = await session.scalar(
-                select(VisitAnswer).where(
-                    VisitAnswer.visit_id == visit.id, VisitAnswer.item_id == item.id
+            rows = {
+                row.item_id: row
+                for row in await session.scalars(
+                    select(VisitAnswer).where(
+                        VisitAnswer.visit_id == visit.id,
+                        VisitAnswer.item_id.in_([r.item_id for r in recorded]),
+                    )
                 )
-            )
-            if row is None:
-                row = VisitAnswer(visit_id=visit.id, item_id=item.id)
-                session.add(row)
-            row.status, row.value, row.raw_text, row.approximate = (
-                status,
-                {"v": value},
-                raw,
-                approximate,
-            )
+            }
+            for answer in recorded:
+                row = rows.get(answer.item_id)
+                if row is None:
+                    row = VisitAnswer(visit_id=visit.id, item_id=answer.item_id)
+                    session.add(row)
+                row.status, row.value, row.raw_text, row.approximate = (
+                    answer.status,
+                    {"v": answer.value},
+                    answer.raw_text,
+                    answer.approximate,
+                )
             locked.current = next_stop
         visit.current = next_stop
+
+    async def debrief(
+        self,
+        viewer: Viewer,
+        visit_id: int,
+        text: str,
+        *,
+        today: date,
+        lang: str,
+        stop_id: str | None = None,
+    ) -> Debrief | None:
+        """Fill every question a free-form paragraph speaks of ("员工30，在岗26，月租两万二…").
+
+        ``None`` when the text is an answer to the current question alone (or to nothing):
+        the usual path takes it. Otherwise every value found is recorded at once, except where
+        the officer answered differently before: that answer stays, and both are shown, since
+        nothing said in passing overwrites what was answered on purpose.
+
+        Raises:
+            StaleAction: the visit is closed, or the text was for another stop.
+        """
+        if self.debriefer is None or not _several_clauses(text):
+            return None
+        visit, card, answers = await self._load(viewer, visit_id, today)
+        self._guard(visit, stop_id)
+        current = self._view(visit, card, answers).stop.item
+        items = path.with_follow_ups(
+            path.applicable(self.checklist, card, visit.check_type, dict(visit.findings))
+        )
+        found = await self.debriefer.extract(text, items, lang=lang)
+        if not [f for f in found if current is None or f.item_id != current.id]:
+            return None
+        heard = {f.item_id: f for f in found}
+        recorded: list[RecordedAnswer] = []
+        kept: list[tuple[Item, Bilingual, Bilingual]] = []
+        for extracted in found:
+            item = self.checklist.item(extracted.item_id)
+            if item.parent is not None and not self._triggered(item, answers, heard):
+                continue  # a follow-up stands only with the parent's answer that asks it
+            answer = RecordedAnswer(
+                item.id,
+                AnswerStatus.ANSWERED,
+                extracted.value,
+                extracted.text,
+                extracted.approximate,
+            )
+            earlier = answers.get(item.id)
+            if earlier is not None and earlier.status is AnswerStatus.ANSWERED:
+                if earlier.value != extracted.value:
+                    kept.append((item, shown_answer(item, earlier), shown_answer(item, answer)))
+                continue
+            recorded.append(answer)
+        answers = path.reused(
+            self.checklist,
+            card,
+            visit.check_type,
+            dict(visit.findings),
+            {**answers, **{r.item_id: r for r in recorded}},
+        )
+        answered_here = current is not None and any(r.item_id == current.id for r in recorded)
+        next_stop = self._next_stop(visit, card, answers) if answered_here else visit.current
+        if recorded:
+            await self._store(visit, recorded, next_stop)
         view = await self._watched(visit, card, answers)
-        if status is not AnswerStatus.ANSWERED:
-            return view
-        return replace(view, recorded=shown_answer(item, answers[item.id]))
+        return Debrief(
+            view,
+            [
+                (self.checklist.item(r.item_id), shown_answer(self.checklist.item(r.item_id), r))
+                for r in recorded
+            ],
+            kept,
+        )
+
+    def _triggered(
+        self, item: Item, answers: dict[str, RecordedAnswer], heard: dict[str, Any]
+    ) -> bool:
+        parent = item.parent or ""
+        given = heard.get(parent)
+        value = given.value if given is not None else None
+        if value is None and parent in answers and answers[parent].status is AnswerStatus.ANSWERED:
+            value = answers[parent].value
+        return item in self.checklist.follow_ups(parent, value)
+
+    async def correct(
+        self, viewer: Viewer, visit_id: int, item_token: str, *, today: date
+    ) -> VisitView:
+        """Go to a question the paragraph filled, to put its answer right (the stored value is
+        shown with it, and the next answer goes on to the next question not answered yet).
+
+        Raises:
+            StaleAction: no such question in this visit any more.
+        """
+        visit, card, answers = await self._load(viewer, visit_id, today)
+        self._guard(visit, None)
+        stops = self.plan(card, visit.check_type, dict(visit.findings), answers)
+        target = next((s.id for s in stops if stop_token(s.id) == item_token), None)
+        if target is None:
+            raise StaleAction("visit.stale")
+        if target not in {s.id for s in self._plan(visit, card, answers)}:
+            # Recorded all the same, but the short visit has no step to show it at.
+            raise StaleAction("visit.not_in_short")
+        await self._move(visit, target)
+        return self._view(visit, card, answers)
 
     async def _watched(
         self, visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]
@@ -856,7 +985,7 @@ class VisitService:
         first stop when resuming): what was answered at the client's is not walked again."""
         if visit.status not in COMPLETING_LATER:
             return
-        stops = self.plan(card, visit.check_type, dict(visit.findings), answers)
+        stops = self._plan(visit, card, answers)
         ids = [s.id for s in stops]
         start = 0 if from_start or visit.current not in ids else ids.index(visit.current)
         counts = await self.evidence.counts(visit.id) if self.evidence else {}
