@@ -10,8 +10,18 @@ import pytest
 
 from assistant.data.checklist import AnswerType, Checklist, load_checklist
 
-SET = Path(__file__).resolve().parent.parent / "benchmarks" / "debrief" / "narratives.jsonl"
-CASES = [json.loads(line) for line in SET.read_text(encoding="utf-8").splitlines() if line]
+SETS = Path(__file__).resolve().parent.parent / "benchmarks" / "debrief"
+CASES = [
+    json.loads(line)
+    for line in (SETS / "narratives.jsonl").read_text(encoding="utf-8").splitlines()
+    if line
+]
+# The development set: also checkpoint questions and follow-ups.
+DEV = [
+    json.loads(line)
+    for line in (SETS / "dev.jsonl").read_text(encoding="utf-8").splitlines()
+    if line
+]
 
 
 def test_the_set_is_large_and_mixed_enough():
@@ -26,12 +36,12 @@ def checklist() -> Checklist:
     return load_checklist()
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+@pytest.mark.parametrize("case", CASES + DEV, ids=[case["id"] for case in CASES + DEV])
 def test_every_expected_answer_fits_its_question(checklist, case):
     for expected in case["expected"]:
         item = checklist.item(expected["id"])
         value = expected["value"]
-        assert item.step == "interview"
+        assert item.step == "interview" or case in DEV
         match item.type:
             case AnswerType.YES_NO:
                 assert isinstance(value, bool)

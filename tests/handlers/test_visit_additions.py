@@ -7,9 +7,9 @@ from assistant.db.models import Client, Report, ReportStatus, Visit, VisitStatus
 from assistant.demo import DEMO_PEOPLE
 from botapi.chat import Chat, polling, settle_in_process
 from botapi.standin import FakeUser
-from tests.conftest import submit_visit
+from tests.conftest import DemoBank, submit_visit
 from tests.handlers.test_visit import skip_until
-from tests.handlers.test_visit_complete import Bank, answer_current, bank  # noqa: F401
+from tests.handlers.test_visit_complete import answer_current
 
 OFFICER = next(p for p in DEMO_PEOPLE if p.alias == "officer")
 SUPERVISOR = next(p for p in DEMO_PEOPLE if p.alias == "supervisor")
@@ -28,7 +28,8 @@ async def counts(application) -> tuple[int, int]:
     return visits or 0, reports or 0
 
 
-async def test_a_returned_report_is_completed_in_the_same_visit(bank: Bank):  # noqa: F811
+async def test_a_returned_report_is_completed_in_the_same_visit(demo_bank: DemoBank):
+    bank = demo_bank
     application = bank.application()
     async with polling(application):
         settle = settle_in_process(bank.api, application)
