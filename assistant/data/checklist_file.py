@@ -287,8 +287,31 @@ class ChecklistFile(DataModel):
             for finding in findings:
                 _check_finding(finding, checks, place)
         self._check_same_as(places)
+        self._check_ratio_of(places)
         self._check_short_visit()
         return self
+
+    def _check_ratio_of(self, places: Mapping[str, str]) -> None:
+        """A worked-out share needs a % question and two figures to work it out from."""
+        questions = {
+            f"{group.id}.{question.id}": question
+            for step in self.steps
+            if isinstance(step, QuestionsStep)
+            for group in step.groups
+            for question in group.items
+        }
+        for question_id, question in questions.items():
+            if question.ratio_of is None:
+                continue
+            place = places[question_id]
+            if question.type != AnswerType.NUMBER or getattr(question, "unit", None) != "%":
+                raise problem("'ratio_of' belongs only on a number question in %", place)
+            for source in question.ratio_of:
+                given = questions.get(source)
+                if given is None or given.type not in (AnswerType.NUMBER, AnswerType.MONEY):
+                    raise problem(
+                        f"'ratio_of' must name number or money questions, got {source!r}", place
+                    )
 
     def _check_short_visit(self) -> None:
         """The short visit names questions that can stand on their own: not follow-ups (they

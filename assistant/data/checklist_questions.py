@@ -281,6 +281,15 @@ class QuestionEntry(DataModel):
             "the same fact: its answer is reused and this question is not asked again"
         ),
     ] = None
+    ratio_of: Annotated[
+        list[str] | None,
+        Field(
+            min_length=2,
+            max_length=2,
+            description="on a % question: the full ids of two number or money questions; once "
+            "both are answered, this one is 100 × the first ÷ the second and is not asked",
+        ),
+    ] = None
 
     cues: Annotated[
         CueWords | None,
@@ -322,6 +331,7 @@ class QuestionEntry(DataModel):
             when=self.when.condition() if self.when else Condition(),
             parent=parent,
             same_as=self.same_as,
+            ratio_of=tuple(self.ratio_of) if self.ratio_of else None,
             cues=self.cues.cues() if self.cues else Cues(),
         )
         item = self.typed(item)

@@ -177,6 +177,9 @@ class Item:
     # Another question asking the same fact: once that one is answered, its answer is this one's
     # and this one is not asked again.
     same_as: str | None = None
+    # Two questions whose answers give this one (100 × the first ÷ the second, a %): asked only
+    # when they cannot, after them.
+    ratio_of: tuple[str, str] | None = None
     # What a free-form paragraph says when it speaks of this question (assistant.visits.debrief).
     cues: Cues = Cues()
 

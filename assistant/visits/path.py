@@ -63,7 +63,21 @@ def applicable(
     items = checklist.items_for(kind, products, check, findings, on_file(card))
     if depth == SHORT and checklist.short_visit:
         items = [i for i in items if i.id in checklist.short_visit or i.when.findings]
-    return items
+    return _after_its_sources(items)
+
+
+def _after_its_sources(items: list[Item]) -> list[Item]:
+    """A share worked out from two answers comes after both, so that by the time it is
+    reached it can be worked out instead of asked."""
+    ordered = list(items)
+    for item in items:
+        if item.ratio_of is None:
+            continue
+        places = [i for i, other in enumerate(ordered) if other.id in item.ratio_of]
+        if places and max(places) > ordered.index(item):
+            ordered.remove(item)
+            ordered.insert(max(places), item)
+    return ordered
 
 
 def sections(checklist: Checklist, card: ClientCard, check: str, depth: str) -> list[Group]:
@@ -122,8 +136,8 @@ def questions(
         kept = {s.item.id for s in short if s.item}
         items = [i for i in every if i.id in kept or i.id in answers]
     asked = {item.id for item in items}
-    repeated = applicable(checklist, card, check, findings)
-    return items + [i for i in repeated if i.same_as and i.id not in asked]
+    derived = applicable(checklist, card, check, findings)
+    return items + [i for i in derived if (i.same_as or i.ratio_of) and i.id not in asked]
 
 
 def evidence_needs(checklist: Checklist, card: ClientCard, stop_id: str) -> list[EvidenceNeed]:
@@ -153,7 +167,29 @@ def reused(
         source = answers.get(item.same_as) if item.same_as else None
         if source is not None and source.status is AnswerStatus.ANSWERED:
             with_reused.setdefault(item.id, replace(source, item_id=item.id))
+        worked_out = ratio(item, answers)
+        if worked_out is not None:
+            with_reused.setdefault(item.id, worked_out)
     return with_reused
+
+
+def ratio(item: Item, answers: dict[str, RecordedAnswer]) -> RecordedAnswer | None:
+    """A share worked out from the two answers it is the ratio of ("应收款占营业额几成" from
+    the receivables and last year's turnover); ``None`` while either is missing, or when the
+    result is not an answer the question takes."""
+    if item.ratio_of is None:
+        return None
+    parts = [answers.get(source) for source in item.ratio_of]
+    if any(p is None or p.status is not AnswerStatus.ANSWERED for p in parts):
+        return None
+    top, bottom = (float(p.value) for p in parts)  # type: ignore[union-attr]
+    if bottom <= 0:
+        return None
+    share = round(100 * top / bottom, 1)
+    if not item.accepts(share):
+        return None
+    approximate = any(p.approximate for p in parts)  # type: ignore[union-attr]
+    return RecordedAnswer(item.id, AnswerStatus.ANSWERED, share, None, approximate)
 
 
 def _with_follow_ups(
@@ -164,6 +200,12 @@ def _with_follow_ups(
         source = answers.get(item.same_as) if item.same_as else None
         if source is not None and source.status is AnswerStatus.ANSWERED:
             continue  # asked already, in other words: the answer is reused
+        worked_out = ratio(item, answers)
+        if worked_out is not None:
+            # Not asked, but what its value asks next still is (large receivables).
+            children = checklist.follow_ups(item.id, worked_out.value)
+            path += _with_follow_ups(checklist, children, answers)
+            continue
         path.append(Stop(f"item:{item.id}", item=item))
         answer = answers.get(item.id)
         if answer is not None and answer.status is AnswerStatus.ANSWERED:

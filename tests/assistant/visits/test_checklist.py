@@ -660,6 +660,11 @@ BROKEN = [
         id="missing-step",
     ),
     pytest.param(
+        (lambda d: staff(d)[1].update(ratio_of=["flow.interview.staff.headcount_total"] * 2)),
+        f"{STAFF}/other_sites: 'ratio_of' belongs only on a number question in %",
+        id="ratio-of-on-yes-no",
+    ),
+    pytest.param(
         (lambda d: d.update(short_visit=["flow.interview.staff.headcount_total", "flow.x.y"])),
         "short_visit[2]: 'flow.x.y' is not a question of the interview or the checkpoints",
         id="short-visit-unknown-question",
