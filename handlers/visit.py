@@ -230,7 +230,7 @@ async def visit_button(update: Update, context: BotContext) -> None:
             case "h":
                 # The explanation, with the step's buttons under it: the result is tapped there.
                 view = await visits.view(viewer, visit_id, today=today)
-                if view.token != token:
+                if view.token != token or not _explained(view):
                     await say(update, context, "visit.stale")
                     return
                 markup = keyboard(_buttons(context, view, more=False))

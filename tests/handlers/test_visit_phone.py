@@ -171,3 +171,9 @@ async def test_a_long_explanation_waits_behind_a_button(demo):
     assert "⬅ 返回" in chat.last.button_labels
     await chat.press(1)  # the result, tapped under the explanation
     assert chat.last_text.startswith("✓ 已记录：") and chat.last_text != step
+
+    while "📎" not in chat.last_text:  # on to the check-in, which has nothing to explain
+        await chat.press(1)
+    back = next(b for b in chat.last.buttons[-1] if action(b) == "b")["callback_data"]
+    await chat.press_data(back.replace(":b:", ":h:"))
+    assert "已过期" in chat.last_text, "a forged ℹ 说明 where there is nothing to explain"
