@@ -5,8 +5,11 @@ Each TOML file holds one area (``core.toml``, ``import.toml`` ...); keys are dot
 
 from __future__ import annotations
 
+import html
+import math
 import re
 import tomllib
+import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime, tzinfo
 from pathlib import Path
@@ -70,7 +73,7 @@ class Texts:
             self._sources[lang] = merged
         # One environment for both forms: a message for Telegram is compiled inside an
         # autoescape block, so what users typed is escaped there and nowhere else.
-        self._env = environment(filters={"money": format_money, "local": self._local})
+        self._env = environment(filters={"money": format_money, "local": self._local, "clip": clip})
         self._cache: dict[tuple[bool, str, str], Template] = {}
 
     def _local(self, value: date | datetime, pattern: str) -> str:
@@ -108,6 +111,45 @@ class Texts:
             return self.plain(lang, inner, **inner_params)
 
         return self._template(False, lang, key).render(lang=lang, t=nested, **params).strip()
+
+
+# A phone in portrait shows about 20 Chinese characters on a line, or 36 Latin ones.
+PHONE_LINE = 20.0
+_NARROW = PHONE_LINE / 36
+
+
+def display_width(text: str) -> float:
+    """How wide ``text`` is on a phone, in Chinese characters: a Latin letter is about half one,
+    an emoji (outside the basic plane) a whole one."""
+    return sum(
+        1.0 if unicodedata.east_asian_width(c) in "WF" or ord(c) > 0xFFFF else _NARROW for c in text
+    )
+
+
+# A visit step fits a phone's screen without scrolling: about this many lines.
+PHONE_SCREEN_LINES = 8
+
+
+def phone_lines(text_html: str) -> int:
+    """How many lines a message takes on a phone: each line wraps at the screen's width."""
+    shown = html.unescape(MARKUP_TAG.sub("", text_html))
+    return sum(
+        max(1, math.ceil(display_width(line) / PHONE_LINE - 1e-9)) for line in shown.split("\n")
+    )
+
+
+def clip(text: str, width: float) -> str:
+    """``text`` cut to ``width`` Chinese characters wide, with "…" when cut: an answer said back
+    ("✓ 已记录：…") stays on its line of a phone's screen however long the answer was."""
+    if display_width(text) <= width:
+        return text
+    kept, used = [], display_width("…")
+    for c in text:
+        used += display_width(c)
+        if used > width:
+            break
+        kept.append(c)
+    return "".join(kept).rstrip() + "…"
 
 
 def format_money(value: Any) -> str:

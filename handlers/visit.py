@@ -17,8 +17,10 @@ from assistant.data.checklist import AnswerType
 from assistant.data.vocabulary import FULL, SHORT
 from assistant.db.models import COMPLETING_LATER, VisitStatus
 from assistant.errors import AssistantError, NotFound
+from assistant.i18n import PHONE_SCREEN_LINES, phone_lines
 from assistant.visits.answers import (
     QUESTION_ENDINGS,
+    named_evidence,
     precheck_result,
     sounds_like_a_question,
     typed_move,
@@ -44,7 +46,7 @@ from handlers.callbacks import (
     StartPrechecks,
     VisitAction,
 )
-from handlers.common import keyboard, say
+from handlers.common import keyboard, say, send_html
 from handlers.context import BotContext
 from handlers.reading import start_reading
 from handlers.report import deliver_submission, notify_alerts
@@ -57,7 +59,19 @@ def _data(view: VisitView, action: str, value: str = "") -> str:
     return VisitAction(view.visit_id, view.token, action, value).encode()
 
 
-def _buttons(context: BotContext, view: VisitView) -> list[list[tuple[str, str]]]:
+def _explained(view: VisitView) -> bool:
+    """Whether the step has an explanation that may go behind ℹ 说明: a look-up's what to check
+    and what to note, or a question's hint."""
+    check, item = view.stop.precheck, view.stop.item
+    if check is not None:
+        return check.hint is not None or check.note is not None
+    return item is not None and item.hint is not None
+
+
+def _buttons(
+    context: BotContext, view: VisitView, *, more: bool = False
+) -> list[list[tuple[str, str]]]:
+    """The step's answer buttons, then its navigation in one row (a phone shows it whole)."""
     lang = context.lang
     stop = view.stop
     rows: list[list[tuple[str, str]]] = []
@@ -83,19 +97,28 @@ def _buttons(context: BotContext, view: VisitView) -> list[list[tuple[str, str]]
     if stop.id == FINISH:
         rows.append([(context.text("visit.button.complete"), _data(view, "f"))])
         rows.append([(context.text("visit.button.later"), _data(view, "l"))])
-    navigation = [(context.text("visit.button.back"), _data(view, "b"))]
+    navigation = []
     if stop.item is not None or stop.id == CHECKIN:
-        navigation.insert(0, (context.text("visit.button.skip"), _data(view, "s")))
+        navigation.append((context.text("visit.button.skip"), _data(view, "s")))
     if stop.item is not None:
-        navigation.insert(1, (context.text("visit.button.not_applicable"), _data(view, "n")))
+        navigation.append((context.text("visit.button.not_applicable"), _data(view, "n")))
+    navigation += [
+        (context.text("visit.button.back"), _data(view, "b")),
+        (context.text("visit.button.sections"), _data(view, "j")),
+        (context.text("visit.button.pause"), _data(view, "p")),
+    ]
+    if more:
+        navigation.append((context.text("visit.button.more"), _data(view, "h")))
     rows.append(navigation)
-    rows.append(
-        [
-            (context.text("visit.button.sections"), _data(view, "j")),
-            (context.text("visit.button.pause"), _data(view, "p")),
-        ]
-    )
     return rows
+
+
+def _continue_row(context: BotContext, view: VisitView) -> list[list[tuple[str, str]]]:
+    """继续 ▶ under a reply at the documents or photos step: after a few photos the step's own
+    message is far up the chat, and the way on belongs on the newest message."""
+    if view.stop.id not in (DOCUMENTS, PHOTOS):
+        return []
+    return [[(context.text("visit.button.continue"), _data(view, "s"))]]
 
 
 async def show_stop(update: Update, context: BotContext, view: VisitView, **extra: Any) -> None:
@@ -113,7 +136,12 @@ async def show_stop(update: Update, context: BotContext, view: VisitView, **extr
         else f"visit.stop.{view.stop.id}"
     )
     params = {"started": False, "returning": False, "summary": None, **extra}
-    await say(update, context, key, markup=keyboard(_buttons(context, view)), view=view, **params)
+    text = context.text(key, view=view, brief=False, **params)
+    more = _explained(view) and phone_lines(text) > PHONE_SCREEN_LINES
+    if more:
+        # Too long for a phone's screen: the explanation waits behind ℹ 说明.
+        text = context.text(key, view=view, brief=True, **params)
+    await send_html(update, context, text, keyboard(_buttons(context, view, more=more)))
 
 
 async def start_visit(update: Update, context: BotContext) -> None:
@@ -291,6 +319,15 @@ async def visit_button(update: Update, context: BotContext) -> None:
                 view = await visits.view(viewer, visit_id, today=today)
             case "e":
                 view = await visits.correct(viewer, visit_id, value, today=today)
+            case "h":
+                # The explanation, with the step's buttons under it: the result is tapped there.
+                view = await visits.view(viewer, visit_id, today=today)
+                if view.token != token or not _explained(view):
+                    await say(update, context, "visit.stale")
+                    return
+                markup = keyboard(_buttons(context, view, more=False))
+                await say(update, context, "visit.more", markup=markup, view=view)
+                return
             case _:
                 raise BadButton(button.action)
     except AssistantError as exc:
@@ -543,6 +580,12 @@ async def visit_file(update: Update, context: BotContext, visit_id: int) -> None
         return
     try:
         view = await services.visits.view(context.viewer, visit_id, today=services.today())
+        # "营业执照" or "门头" as the caption says which one it is: filed without asking.
+        named = named_evidence(message.caption, view.evidence)
+        if named is not None:
+            category: str | None = named.id
+        else:
+            category = view.stop.item.id if view.stop.item is not None else None
         telegram_file = await source.get_file()
         content = bytes(await telegram_file.download_as_bytearray())
         saved = await services.evidence.save(
@@ -550,7 +593,7 @@ async def visit_file(update: Update, context: BotContext, visit_id: int) -> None
             visit_id,
             content,
             kind=kind,
-            category=view.stop.item.id if view.stop.item is not None else None,
+            category=category,
             file_name=message.document.file_name if message.document else None,
             mime_type=message.document.mime_type if message.document else "image/jpeg",
             file_unique_id=source.file_unique_id,
@@ -570,7 +613,9 @@ async def visit_file(update: Update, context: BotContext, visit_id: int) -> None
         )
         return
     reads = services.readings.reads(saved.category)
-    rows = _file_category_rows(context, view, saved.id) if view.evidence and not reads else []
+    ask = bool(view.evidence) and named is None and not reads
+    rows = _file_category_rows(context, view, saved.id) if ask else []
+    rows += _continue_row(context, view)
     await say(
         update,
         context,
@@ -578,6 +623,8 @@ async def visit_file(update: Update, context: BotContext, visit_id: int) -> None
         markup=keyboard(rows) if rows else None,
         saved=saved,
         view=view,
+        ask=ask,
+        filed=named.title.get(context.lang) if named is not None else None,
     )
     if reads:
         await start_reading(update, context, saved.id)
@@ -628,6 +675,7 @@ async def _album_done(context: BotContext) -> None:
         [(need.title.get(context.lang)[:40], AlbumCategory(view.visit_id, group_id, i).encode())]
         for i, need in enumerate(view.evidence)
     ]
+    rows += _continue_row(context, view)
     await context.bot.send_message(
         job.chat_id,
         context.text(
@@ -665,9 +713,16 @@ async def tag_pressed(update: Update, context: BotContext) -> None:
     except (AssistantError, BadButton, IndexError):
         await say(update, context, "visit.stale")
         return
-    # Filed: the category buttons go, so the step's own buttons are the ones left to tap.
+    # Filed: the category buttons go, and the way on is under the newest message.
     await query.edit_message_reply_markup(None)
-    await say(update, context, "visit.evidence.tagged", title=need.title.get(context.lang))
+    rows = _continue_row(context, view)
+    await say(
+        update,
+        context,
+        "visit.evidence.tagged",
+        markup=keyboard(rows) if rows else None,
+        title=need.title.get(context.lang),
+    )
     for index, evidence_id in enumerate(filed):
         await start_reading(update, context, evidence_id, quiet=index > 0)
 

@@ -57,6 +57,8 @@ EXPECTED = {
     "v: sections": "RANNNN",
     "v: pause": "RDNNNN",
     "v: complete": "RDNNNN",
+    # A look-up's explanation: checklist text, none of C001's data.
+    "v: more": "RANNNN",
     # The handler answers any failure to resume as an expired button: nothing is revealed.
     "vr: resume": "RDRRRR",
     # Only the officer whose report came back reopens its visit; to anyone else it is not found.

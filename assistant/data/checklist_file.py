@@ -51,7 +51,7 @@ from assistant.data.checklist_types import (
     Step,
 )
 from assistant.data.files import DataFileError
-from assistant.data.schema import PROBLEM, DataModel, Loc, problem, shown, validate
+from assistant.data.schema import PROBLEM, DataModel, Loc, Text, problem, shown, validate
 from assistant.data.vocabulary import CHECKS, KINDS, PRODUCTS
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "knowledge" / "checklist.yaml"
@@ -173,6 +173,13 @@ class EvidenceEntry(DataModel):
         Literal[READABLE] | None,
         Field(description="the bot reads each photo filed here (offline OCR) and checks it"),
     ] = None
+    also: Annotated[
+        list[Text],
+        Field(
+            description="other words officers caption it with (门头, 执照, licence): a photo "
+            "captioned so is filed here without asking"
+        ),
+    ] = Field(default_factory=list)
 
     def evidence(self, step: str) -> dict[str, Any]:
         return {
@@ -183,6 +190,7 @@ class EvidenceEntry(DataModel):
             "when": self.when.condition() if self.when else Condition(),
             "required_when": self.required.condition() if self.required else None,
             "reads": self.reads,
+            "also": tuple(self.also),
         }
 
 

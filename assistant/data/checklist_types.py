@@ -308,6 +308,8 @@ class Evidence:
     # The kind of document OCR should read in it (licence, statement, invoice, utility_bill,
     # signboard), or None for photos that are only kept.
     reads: str | None = None
+    # Other words officers caption it with ("门头", "licence"): a caption that names it files it.
+    also: tuple[str, ...] = ()
 
     def is_required(self, kind: str, products: Collection[str]) -> bool:
         """Whether a visit to this client is incomplete without it."""

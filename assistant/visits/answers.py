@@ -21,6 +21,7 @@ from assistant.data.checklist import AnswerType, Item, PreCheck, RecordedAnswer
 from assistant.data.vocabulary import Bilingual
 from assistant.db.models import AnswerStatus
 from assistant.risk import display
+from assistant.visits.model import EvidenceNeed
 from assistant.visits.parsing import ParseError, parse_date, parse_quantity, parse_yes_no
 
 K = TypeVar("K", bound=Hashable)
@@ -207,6 +208,16 @@ def precheck_result(check: PreCheck, text: str) -> str | None:
     if typed_move(text) == "skip":
         return NOT_CHECKED if NOT_CHECKED in ids else None
     return pick(text, [(r.id, (r.id, r.label.zh, r.label.en, *r.also)) for r in check.results])
+
+
+def named_evidence(caption: str | None, needs: Sequence[EvidenceNeed]) -> EvidenceNeed | None:
+    """The document or photo category that a file's caption names ("门头", "营业执照",
+    "licence"), by its title or its other words; ``None`` when the caption names none of
+    ``needs`` or more than one, and the officer is asked which it is."""
+    if not caption:
+        return None
+    chosen = pick(caption, [(n.id, (n.title.zh, n.title.en, *n.also)) for n in needs])
+    return next((n for n in needs if n.id == chosen), None)
 
 
 NOT_CHECKED = "not_checked"

@@ -47,6 +47,8 @@ class EvidenceNeed:
     id: str
     title: Bilingual
     required: bool
+    # Other words for it, from the checklist's ``also:`` (a photo's caption is matched on them).
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -149,7 +149,7 @@ def evidence_needs(checklist: Checklist, card: ClientCard, stop_id: str) -> list
         needs = list(checklist.documents_for(kind, products))
     elif stop_id == PHOTOS:
         needs = list(checklist.photo_categories_for(kind, products))
-    return [EvidenceNeed(n.id, n.title, n.is_required(kind, products)) for n in needs]
+    return [EvidenceNeed(n.id, n.title, n.is_required(kind, products), n.also) for n in needs]
 
 
 def reused(

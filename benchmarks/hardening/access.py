@@ -355,7 +355,12 @@ async def _start_with_a_valid_code(bank: Bank) -> Action:
 
 def _visit_button(action: str, where: str = "yes_no") -> Make:
     async def make(bank: Bank) -> Action:
-        stop_id = FINISH if where == "finish" else bank.stop(AnswerType.YES_NO)
+        if where == "finish":
+            stop_id = FINISH
+        elif where == "precheck":
+            stop_id = next(s.id for s in bank.stops if s.precheck is not None)
+        else:
+            stop_id = bank.stop(AnswerType.YES_NO)
         visit_id, token = await bank.open_visit(stop_id)
         value = "yes" if action == "c" else ""
         return Action(data=f"v:{visit_id}:{token}:{action}:{value}")
@@ -470,6 +475,7 @@ PROBES: tuple[tuple[str, Make], ...] = (
     ("v: sections", _visit_button("j")),
     ("v: pause", _visit_button("p")),
     ("v: complete", _visit_button("f", where="finish")),
+    ("v: more", _visit_button("h", where="precheck")),
     ("vr: resume", _resume),
     ("va: reopen for additions", _reopen),
     ("ve: file category", _tag_file),

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from assistant.i18n import Texts, language_from_code
+from assistant.i18n import Texts, clip, language_from_code, phone_lines
 
 PROMPTS = Path(__file__).resolve().parents[2] / "prompts" / "messages"
 
@@ -52,3 +52,15 @@ def test_nested_labels_render_in_the_chosen_language(texts: Texts):
 def test_a_missing_key_is_an_error_not_a_blank(texts: Texts):
     with pytest.raises(KeyError):
         texts.render("zh", "no.such.message")
+
+
+def test_a_text_is_clipped_to_a_phone_line_and_measured_as_one_wraps():
+    assert clip("约 30 人", 14) == "约 30 人"
+    assert (
+        clip("经营正常，与上次看到的一致，老板说下个月还要进货", 14)
+        == "经营正常，与上次看到的一致…"
+    )
+    assert clip("a" * 22, 13) == "a" * 22, "Latin letters are narrow"
+    assert clip("a" * 40, 13).endswith("…") and len(clip("a" * 40, 13)) < 40
+    assert phone_lines("<b>二</b>" * 20) == 1
+    assert phone_lines("二" * 21 + "\n" + "a" * 36) == 3

@@ -11,6 +11,7 @@ import pytest
 from assistant.data.checklist import Checklist, RecordedAnswer, load_checklist
 from assistant.db.models import AnswerStatus
 from assistant.visits.answers import (
+    named_evidence,
     parse_answer,
     pick,
     precheck_result,
@@ -19,6 +20,7 @@ from assistant.visits.answers import (
     typed_move,
     unit_label,
 )
+from assistant.visits.model import EvidenceNeed
 from assistant.visits.parsing import ParseError
 
 TODAY = date(2026, 6, 15)
@@ -158,3 +160,42 @@ def test_a_look_up_without_a_not_checked_result_is_not_skipped_by_typing(checkli
     check = checklist.precheck("records.enforcement")
     only_two = type(check)(**{**check.__dict__, "results": check.results[:2]})
     assert precheck_result(only_two, "跳过") is None
+
+
+def needs(checklist: Checklist, step: str) -> list[EvidenceNeed]:
+    shop = ("individual", ["personal_business"])
+    found = (
+        checklist.documents_for(*shop)
+        if step == "documents"
+        else checklist.photo_categories_for(*shop)
+    )
+    return [EvidenceNeed(n.id, n.title, False, n.also) for n in found]
+
+
+@pytest.mark.parametrize(
+    ("step", "caption", "named"),
+    [
+        ("photos", "门头", "photo.signboard"),
+        ("photos", "门头照", "photo.signboard"),
+        ("photos", "招牌拍清楚了", "photo.signboard"),
+        ("photos", "Shop front", "photo.signboard"),
+        ("photos", "仓库", "photo.inventory"),
+        ("documents", "营业执照", "doc.business_licence"),
+        ("documents", "执照", "doc.business_licence"),
+        ("documents", "licence", "doc.business_licence"),
+        ("documents", "流水", "doc.personal_statements"),
+        ("documents", "电费", "doc.utility_bills"),
+        # Two at once, or none: asked.
+        ("documents", "单据", None),
+        ("documents", "bills", None),
+        ("photos", "门头和库存", None),
+        ("photos", "今天拍的", None),
+        ("photos", "", None),
+        ("photos", None, None),
+    ],
+)
+def test_a_caption_names_a_document_or_photo_category(
+    checklist: Checklist, step: str, caption: str | None, named: str | None
+):
+    need = named_evidence(caption, needs(checklist, step))
+    assert (need.id if need else None) == named
