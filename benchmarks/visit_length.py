@@ -9,8 +9,10 @@ continued past, a figure typed, yes/no and choices tapped (the answer that needs
 normal path), a sentence for a text question, one photo filed, and the submit. Every message and
 every tap the officer sends is an input, the opening /visit included, and so are the two taps
 (📑, then ⇄) that switch a visit from the depth it starts at. Each client is visited at both
-depths. It ends with the line
+depths, once answering question by question and once with the officer telling the facts in one
+paragraph at the first interview question (then ✓, and the rest one by one). It ends with
 
+    visit length with one paragraph: C1001 short N full N; C1002 short N full N
     visit length: C1001 short N full N; C1002 short N full N
 
 ``--trace`` prints the first lines of every step on the way.
@@ -40,6 +42,27 @@ from botapi.console import standin_builder
 from botapi.standin import FakeBotApi, FakeUser
 
 MAX_INPUTS = 400
+# What an officer tells at the first question of the interview, in one go, when the visit is
+# answered with a paragraph: the figures and facts of a normal visit, as spoken.
+PARAGRAPHS = {
+    "C1001": (
+        "老板本人接待，主营没变，地址没搬，现场和档案登记的地址一致，员工8个，在岗6个，人均工资五千，"
+        "店面120平，月租八千，没有别的经营地点，账上能动用的钱大概20万，应收大概30万，给客户的账期"
+        "30天，应付大概25万，供货商给的账期45天，库存大概值60万，周转一次大概60天，去年营业额三百万，"
+        "今年到现在两百二十万，毛利率大概两成，按合同约定用途用的，已经用掉28万，没有别的贷款，"
+        "没有拿钱做别的投资，没给别人担保，资产负债率大概三成，没有官司纠纷，还款靠经营收入，"
+        "半年内到期要还的一共30万，还款压力不大，到期后要续贷"
+    ),
+    "C1002": (
+        "实控人接待，主营没变，地址没搬，现场和档案登记的地址一致，员工一共26个，在岗22个，"
+        "人均工资六千，仓库加门面800平，月租三万，没有别的经营地点，账上能动用的钱大概150万，"
+        "应收大概600万，给客户的账期60天，应付大概300万，供货商给的账期30天，库存大概值900万，"
+        "周转一次大概45天，最大的客户大约占销售额两成，最近上下游没有变化，去年营业额四千万，"
+        "今年到现在三千一百万，毛利率大概12%，按合同约定用途用的，已经用掉380万，没有别的贷款，"
+        "没有拿钱做别的投资，没给别人担保，资产负债率大概五成，没有官司纠纷，还款靠经营收入，"
+        "半年内到期要还的一共500万，还款压力不大，到期后要续贷"
+    ),
+}
 # The questions by their Chinese prompt, to find the answer that triggers no follow-up.
 QUESTIONS: dict[str, Item] = {item.prompt.zh: item for item in load_checklist().all_items()}
 
@@ -55,10 +78,18 @@ def normal_answer(text: str, labels: list[str]) -> str | None:
     return next(o.label.zh for o in item.options if o.id not in triggering)
 
 
-async def one_input(chat: Chat) -> int:
+async def one_input(chat: Chat, paragraph: str | None = None) -> int:
     """Answer the current step as an officer would; the number of inputs it took."""
     last = chat.message_with_buttons()
     text, labels = last.text, last.button_labels
+    if paragraph is not None and "今天接待您的是谁" in text:
+        await chat.send(paragraph)
+        await chat.press("✓ 都对，继续")
+        return 2
+    if "✓ 都对，继续" in labels:
+        # A sentence filled more than its own question: the officer looks and agrees.
+        await chat.press("✓ 都对，继续")
+        return 1
     if "请记录查询结果" in text:
         await chat.press(1)  # all clear, when more than one look-up is left
         return 1
@@ -76,7 +107,9 @@ async def one_input(chat: Chat) -> int:
     if "回访小结" in text:
         return await submit(chat)
     unit = re.search(r"（单位：(.+?)）", text)
-    if unit and unit.group(1) in SPOKEN:
+    if "营业额大概多少" in text:
+        await chat.send("三百万左右")  # a shop's year, not the 25万 said of everything else
+    elif unit and unit.group(1) in SPOKEN:
         await chat.send(SPOKEN[unit.group(1)])
     elif answer := normal_answer(text, labels):
         await chat.press(answer)
@@ -89,7 +122,9 @@ async def one_input(chat: Chat) -> int:
     return 1
 
 
-async def visit_length(chat: Chat, client: str, depth: str, trace: bool = False) -> int:
+async def visit_length(
+    chat: Chat, client: str, depth: str, trace: bool = False, told: bool = False
+) -> int:
     await chat.send(f"/visit {client}")
     inputs = 1
     switch = "⇄ 改为完整回访" if depth == "full" else "⇄ 改为简版回访"
@@ -106,7 +141,7 @@ async def visit_length(chat: Chat, client: str, depth: str, trace: bool = False)
         if trace:
             step = chat.message_with_buttons().text.splitlines()
             print(f"{client} {inputs:3d}", " | ".join(line for line in step[:3] if line))
-        inputs += await one_input(chat)
+        inputs += await one_input(chat, PARAGRAPHS[client] if told else None)
     return inputs
 
 
@@ -134,24 +169,27 @@ async def main() -> None:
         officer = next(p for p in DEMO_PEOPLE if p.alias == "officer")
         api = FakeBotApi()
         application = build_application(settings, standin_builder(api), services=services)
-        lengths: dict[tuple[str, str], int] = {}
+        lengths: dict[tuple[str, str, bool], int] = {}
         async with polling(application):
             chat = Chat(
                 api,
                 FakeUser(officer.telegram_id, officer.first_name),
                 settle_in_process(api, application),
             )
-            for client in ("C1001", "C1002"):
-                for depth in ("short", "full"):
-                    trace = "--trace" in sys.argv
-                    lengths[client, depth] = await visit_length(chat, client, depth, trace)
-    print(
-        "visit length: "
-        + "; ".join(
-            f"{client} short {lengths[client, 'short']} full {lengths[client, 'full']}"
-            for client in ("C1001", "C1002")
+            trace = "--trace" in sys.argv
+            for told in (False, True):
+                for client in ("C1001", "C1002"):
+                    for depth in ("short", "full"):
+                        length = await visit_length(chat, client, depth, trace, told)
+                        lengths[client, depth, told] = length
+    for told, label in ((True, "visit length with one paragraph"), (False, "visit length")):
+        print(
+            f"{label}: "
+            + "; ".join(
+                f"{c} short {lengths[c, 'short', told]} full {lengths[c, 'full', told]}"
+                for c in ("C1001", "C1002")
+            )
         )
-    )
 
 
 if __name__ == "__main__":

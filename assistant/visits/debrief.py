@@ -66,6 +66,8 @@ OTHER_PERIOD = re.compile(
 )
 QUESTION = re.compile(r"有没有|是否|有无|\bwhether\b")
 NEGATION_ZH = re.compile(r"没有|没|无|未|从未|并未|不曾|不")
+# A clause that opens with a denial denies what it goes on to name.
+CLAUSE_NEGATED = re.compile(r"^\s*(?:也|都|还|并|从来)?(?:没有|没|无|未曾|未|从没)(?!多久|几天|过多久)")
 # "不需要续贷", "不能按期竣工": the negation sits before a verb of need or ability.
 NEGATED_NEED = re.compile(r"不(?:需要?|用|会|想|打算|能|可能|必要?|准备)$")
 NEGATION_EN = re.compile(r"\b(?:no|not|never|none|without|nor|nothing)\b|n't")
@@ -577,6 +579,8 @@ def _negated(text: str, cue: _Cue) -> bool:
     before = text[max(0, cue.start - (24 if ascii_cue else 5)) : cue.start]
     if not ascii_cue and NEGATED_NEED.search(text[max(0, cue.start - 6) : cue.start]):
         return True
+    if not ascii_cue and CLAUSE_NEGATED.match(text[: cue.start]):
+        return True  # "没有拿钱做别的投资": the clause is denied from its first word
     inside = text[cue.start : cue.end]
     if ascii_cue:
         return bool(NEGATION_EN.search(before) or NEGATION_EN.search(inside)) or bool(

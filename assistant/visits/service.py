@@ -562,6 +562,11 @@ class VisitService:
         heard = {f.item_id: f for f in found}
         recorded: list[RecordedAnswer] = []
         kept: list[tuple[Item, Bilingual, Bilingual]] = []
+        if current is not None and current.type is AnswerType.TEXT:
+            # Typed at a free-text question, the paragraph is its answer first of all.
+            recorded.append(
+                RecordedAnswer(current.id, AnswerStatus.ANSWERED, text.strip(), text, False)
+            )
         for extracted in found:
             item = self.checklist.item(extracted.item_id)
             if item.parent is not None and not self._triggered(item, answers, heard):
@@ -579,6 +584,8 @@ class VisitService:
                     kept.append((item, shown_answer(item, earlier), shown_answer(item, answer)))
                 continue
             recorded.append(answer)
+        if not kept and all(current is not None and r.item_id == current.id for r in recorded):
+            return None  # nothing new beyond the current question: the usual answer
         answers = path.reused(
             self.checklist,
             card,
