@@ -710,6 +710,10 @@ class OfficerSim(Person):
                 raise Surprise("a question mid-visit was not answered with the step again")
             self.ctx.result.activities["questions answered"] += 1
             return None
+        if "✓ 都对，继续" in labels:
+            # A typed sentence filled more than its own question: the officer looks and agrees.
+            await self.press_label("visit.button", message, "✓ 都对，继续")
+            return None
         if "⬅ 返回" in labels and rng.random() < 0.02 and "第 1/" not in body:
             await self.press_label("visit.skip", message, "⬅ 返回")
             return None

@@ -55,7 +55,7 @@ async def answer_current(chat: Chat) -> str:
     if options:
         await chat.press(options[0])
         return "choice"
-    await chat.send("经营正常，与上次看到的一致")
+    await chat.send("和上次看到的情况一样")
     return "text"
 
 
