@@ -281,6 +281,13 @@ class QuestionEntry(DataModel):
             "the same fact: its answer is reused and this question is not asked again"
         ),
     ] = None
+    shows: Annotated[
+        Literal["collateral", "guarantors"] | None,
+        Field(
+            description="what the loan file records to show under the question, so that a "
+            "fact on file is confirmed with one tap"
+        ),
+    ] = None
     ratio_of: Annotated[
         list[str] | None,
         Field(
@@ -332,6 +339,7 @@ class QuestionEntry(DataModel):
             parent=parent,
             same_as=self.same_as,
             ratio_of=tuple(self.ratio_of) if self.ratio_of else None,
+            shows=self.shows,
             cues=self.cues.cues() if self.cues else Cues(),
         )
         item = self.typed(item)

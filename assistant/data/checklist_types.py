@@ -180,6 +180,8 @@ class Item:
     # Two questions whose answers give this one (100 × the first ÷ the second, a %): asked only
     # when they cannot, after them.
     ratio_of: tuple[str, str] | None = None
+    # What the loan file records to show with the question: "collateral" or "guarantors".
+    shows: str | None = None
     # What a free-form paragraph says when it speaks of this question (assistant.visits.debrief).
     cues: Cues = Cues()
 

@@ -64,3 +64,36 @@ def test_a_text_is_clipped_to_a_phone_line_and_measured_as_one_wraps():
     assert clip("a" * 40, 13).endswith("…") and len(clip("a" * 40, 13)) < 40
     assert phone_lines("<b>二</b>" * 20) == 1
     assert phone_lines("二" * 21 + "\n" + "a" * 36) == 3
+
+
+def test_a_question_that_confirms_the_file_shows_what_it_records(texts: Texts):
+    from datetime import date
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    collateral = SimpleNamespace(
+        type="商铺",
+        area_sqm=Decimal("45.00"),
+        location="解放路 12 号",
+        registration_no="沪(2021)第0012345号",
+        appraised_value=None,
+        appraised_on=date(2021, 3, 1),
+    )
+    guarantor = SimpleNamespace(name="刘美兰", relationship="配偶", amount=Decimal(300000))
+    client = SimpleNamespace(
+        loans=[SimpleNamespace(collateral=[collateral], guarantors=[guarantor])]
+    )
+
+    def on_file(shows: str, lang: str) -> str:
+        view = SimpleNamespace(
+            client=client, stop=SimpleNamespace(item=SimpleNamespace(shows=shows))
+        )
+        return texts.render(lang, "visit.on_file", view=view)
+
+    assert (
+        on_file("collateral", "zh")
+        == "档案：商铺 · 45 平方米 · 解放路 12 号 · 权证 沪(2021)第0012345号"
+    )
+    assert on_file("guarantors", "zh") == "档案：保证人 刘美兰（配偶） 30 万元"
+    assert on_file("guarantors", "en") == "On file: guarantor 刘美兰 (配偶), 300,000 yuan"
+    assert on_file(None, "zh") == ""
