@@ -67,7 +67,9 @@ OTHER_PERIOD = re.compile(
 QUESTION = re.compile(r"有没有|是否|有无|\bwhether\b")
 NEGATION_ZH = re.compile(r"没有|没|无|未|从未|并未|不曾|不")
 # A clause that opens with a denial denies what it goes on to name.
-CLAUSE_NEGATED = re.compile(r"^\s*(?:也|都|还|并|从来)?(?:没有|没|无|未曾|未|从没)(?!多久|几天|过多久)")
+CLAUSE_NEGATED = re.compile(
+    r"^\s*(?:也|都|还|并|从来)?(?:没有|没|无|未曾|未|从没)(?!多久|几天|过多久)"
+)
 # "不需要续贷", "不能按期竣工": the negation sits before a verb of need or ability.
 NEGATED_NEED = re.compile(r"不(?:需要?|用|会|想|打算|能|可能|必要?|准备)$")
 NEGATION_EN = re.compile(r"\b(?:no|not|never|none|without|nor|nothing)\b|n't")
