@@ -344,6 +344,22 @@ async def _finish(update: Update, context: BotContext, visit_id: int, *, anyway:
     assert context.viewer is not None
     visits, today = context.services.visits, context.services.today()
     summary = await visits.summary(context.viewer, visit_id, today=today)
+    if summary.contradictions:
+        # Never submitted with both sides: the officer puts one of them right first.
+        involved = list(
+            dict.fromkeys(item for _, items in summary.contradictions for item in items)
+        )
+        rows = [
+            [
+                (
+                    context.text("visit.button.fix", prompt=item.prompt.get(context.lang)),
+                    _data(summary.view, "e", stop_token(f"item:{item.id}")),
+                )
+            ]
+            for item in involved
+        ]
+        await say(update, context, "visit.contradictions", markup=keyboard(rows), summary=summary)
+        return
     if not anyway and (summary.required_gaps or summary.missing_evidence):
         rows = [
             [(context.text("visit.button.submit_anyway"), _data(summary.view, "f", "anyway"))],

@@ -44,6 +44,7 @@ from assistant.data.checklist_types import (
     AnswerType,
     Checklist,
     Condition,
+    Contradiction,
     Document,
     Group,
     PhotoCategory,
@@ -254,6 +255,26 @@ class PhotosStep(StepEntry):
 StepModels = PlainStep | PrepareStep | DocumentsStep | QuestionsStep | PhotosStep
 
 
+class ContradictionEntry(DataModel):
+    """Answers that cannot all be true, and what to tell the officer when they are given."""
+
+    answers: Annotated[
+        dict[Annotated[str, Field(pattern=ID.pattern)], list[bool | str]],
+        Field(
+            min_length=2,
+            description="question id → the answers (option ids, or true/false) that, given "
+            "together with the others listed, contradict each other",
+        ),
+    ]
+    says: Label
+
+    def contradiction(self) -> Contradiction:
+        return Contradiction(
+            tuple((item_id, frozenset(values)) for item_id, values in self.answers.items()),
+            self.says.text(),
+        )
+
+
 class ChecklistFile(DataModel):
     """``knowledge/checklist.yaml``: the visit, step by step."""
 
@@ -263,6 +284,14 @@ class ChecklistFile(DataModel):
         Field(
             min_length=1,
             description="every step once, prepare first and finish last: " + ", ".join(STEPS),
+        ),
+    ]
+    contradictions: Annotated[
+        list[ContradictionEntry],
+        Field(
+            default_factory=list,
+            description="answers that cannot all be true: put to the officer to resolve before "
+            "the visit is submitted",
         ),
     ]
     short_visit: Annotated[
@@ -297,6 +326,7 @@ class ChecklistFile(DataModel):
         self._check_same_as(places)
         self._check_ratio_of(places)
         self._check_short_visit()
+        self._check_contradictions()
         return self
 
     def _check_ratio_of(self, places: Mapping[str, str]) -> None:
@@ -320,6 +350,41 @@ class ChecklistFile(DataModel):
                     raise problem(
                         f"'ratio_of' must name number or money questions, got {source!r}", place
                     )
+
+    def _check_contradictions(self) -> None:
+        """Each answer named must be one the question can be given."""
+        questions = {
+            question_id: question
+            for question_id, question in self._all_questions()
+        }
+        for index, entry in enumerate(self.contradictions):
+            place = f"contradictions[{index + 1}]"
+            for question_id, values in entry.answers.items():
+                question = questions.get(question_id)
+                if question is None:
+                    raise problem(f"no question {question_id!r}", place)
+                if question.type == AnswerType.YES_NO:
+                    wrong = [v for v in values if not isinstance(v, bool)]
+                elif question.type == AnswerType.CHOICE:
+                    wrong = [v for v in values if v not in _option_ids(question)]
+                else:
+                    raise problem(f"{question_id!r} is not a yes/no or choice question", place)
+                if wrong or not values:
+                    raise problem(f"{question_id!r} cannot be answered {wrong or values!r}", place)
+
+    def _all_questions(self) -> Iterator[tuple[str, Any]]:
+        """Every question with its full id, follow-ups included."""
+
+        def walk(group: str, questions: Sequence[Any]) -> Iterator[tuple[str, Any]]:
+            for question in questions:
+                yield f"{group}.{question.id}", question
+                for follow_up in question.follow_up_entries():
+                    yield from walk(group, follow_up.ask)
+
+        for step in self.steps:
+            if isinstance(step, QuestionsStep):
+                for group in step.groups:
+                    yield from walk(group.id, group.items)
 
     def _check_short_visit(self) -> None:
         """The short visit names questions that can stand on their own: not follow-ups (they
@@ -401,6 +466,7 @@ class ChecklistFile(DataModel):
             documents=tuple(documents),
             photo_categories=tuple(photos),
             short_visit=frozenset(self.short_visit),
+            contradictions=tuple(c.contradiction() for c in self.contradictions),
         )
 
 
@@ -459,6 +525,8 @@ def _place(loc: Loc, raw: Any) -> str:
     """``step/entry id/question id[/follow-up id]``, then ``options[2]``, ``quick[1]`` or
     ``follow_ups[1]`` when the error is in one of those; an entry whose id is wrong is placed at
     what holds it, a step whose id is wrong at ``steps[n]``."""
+    if loc[:1] == ("contradictions",):
+        return f"contradictions[{int(loc[1]) + 1}]" if len(loc) > 1 else "contradictions"
     if loc[:1] == ("short_visit",):
         return f"short_visit[{int(loc[1]) + 1}]" if len(loc) > 1 else "short_visit"
     if not loc or loc[0] != "steps":

@@ -327,6 +327,27 @@ class PhotoCategory(Evidence):
 
 
 @dataclass(frozen=True)
+class Contradiction:
+    """Answers that cannot all be true: each question id with the answers (option ids, or
+    true/false) that, all given together, contradict each other."""
+
+    answers: tuple[tuple[str, frozenset[Any]], ...]
+    says: Bilingual
+
+    def holds(self, given: Mapping[str, Any]) -> bool:
+        """Whether the answers ``given`` (question id → typed value) contradict each other."""
+        return all(
+            item_id in given and any(_same(given[item_id], v) for v in values)
+            for item_id, values in self.answers
+        )
+
+
+def _same(value: Any, wanted: Any) -> bool:
+    # bool first: True == 1 would otherwise let a number match a yes/no answer.
+    return type(value) is type(wanted) and value == wanted
+
+
+@dataclass(frozen=True)
 class Checklist:
     """The whole visit definition, in step order."""
 
@@ -340,6 +361,8 @@ class Checklist:
     # The questions a short visit asks (their follow-ups come with them); empty when the bank
     # offers no short visit.
     short_visit: frozenset[str] = frozenset()
+    # Answers that cannot all be true; put to the officer before the visit is submitted.
+    contradictions: tuple[Contradiction, ...] = ()
     _items: Mapping[str, Item] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

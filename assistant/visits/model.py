@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
 from assistant.alerts import AlertNotice
-from assistant.data.checklist import Item, PreCheck, RecordedAnswer
+from assistant.data.checklist import Contradiction, Item, PreCheck, RecordedAnswer
 from assistant.data.vocabulary import Bilingual
 from assistant.db.models import VisitStatus
 from assistant.errors import AssistantError
@@ -124,6 +124,8 @@ class VisitSummary:
     missing_evidence: list[EvidenceNeed]
     files: int
     untagged_files: int
+    # Answers that cannot all be true, each with its questions: resolved before submitting.
+    contradictions: list[tuple[Contradiction, list[Item]]] = field(default_factory=list)
 
     @property
     def required_gaps(self) -> list[Item]:

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from assistant.data.checklist import Checklist, Evidence, Group, Item, RecordedAnswer
+from assistant.data.checklist import (
+    Checklist,
+    Contradiction,
+    Evidence,
+    Group,
+    Item,
+    RecordedAnswer,
+)
 from assistant.data.vocabulary import FULL, SHORT, combine_checks
 from assistant.db.models import AnswerStatus
 from assistant.portfolio import ClientCard
@@ -137,7 +144,9 @@ def questions(
         items = [i for i in every if i.id in kept or i.id in answers]
     asked = {item.id for item in items}
     derived = applicable(checklist, card, check, findings)
-    return items + [i for i in derived if (i.same_as or i.ratio_of) and i.id not in asked]
+    return items + [
+        i for i in derived if (i.same_as or i.ratio_of) and i.id not in asked and i.id in answers
+    ]
 
 
 def evidence_needs(checklist: Checklist, card: ClientCard, stop_id: str) -> list[EvidenceNeed]:
@@ -171,6 +180,22 @@ def reused(
         if worked_out is not None:
             with_reused.setdefault(item.id, worked_out)
     return with_reused
+
+
+def contradictions(
+    checklist: Checklist, answers: dict[str, RecordedAnswer]
+) -> list[tuple[Contradiction, list[Item]]]:
+    """The answers given that cannot all be true, each with the questions involved."""
+    given = {
+        item_id: answer.value
+        for item_id, answer in answers.items()
+        if answer.status is AnswerStatus.ANSWERED
+    }
+    return [
+        (c, [checklist.item(item_id) for item_id, _ in c.answers])
+        for c in checklist.contradictions
+        if c.holds(given)
+    ]
 
 
 def ratio(item: Item, answers: dict[str, RecordedAnswer]) -> RecordedAnswer | None:

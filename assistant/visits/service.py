@@ -820,6 +820,7 @@ class VisitService:
             missing_evidence,
             sum(counts.values()),
             counts.get(None, 0),
+            path.contradictions(self.checklist, answers),
         )
 
     async def discard(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitView:

@@ -777,6 +777,10 @@ class OfficerSim(Person):
             await self.send("visit.typed", answer)
         else:
             await self.press_label("visit.skip", message, "⏭ 跳过")
+        listed = self.current_stop()[0]
+        if "✓ 都对，继续" in listed.button_labels:
+            # The sentence filled other questions too: the officer agrees to the list.
+            await self.press_label("visit.button", listed, "✓ 都对，继续")
         if self.current_stop()[1] == token and "⏭ 跳过" in labels:
             # The answer was not taken (an unreadable figure): the question is asked again.
             self.ctx.result.activities["typed answers asked again"] += 1

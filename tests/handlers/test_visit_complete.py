@@ -78,7 +78,8 @@ async def test_a_complete_visit(bank: DemoBank, client: str):
         # Look-ups: enforcement is adverse, the rest clear.
         while "访前准备 ·" in officer.last_text:
             adverse = "执行" in officer.last_text
-            await officer.press(2 if adverse else 1)
+            results = [b for b in officer.last.button_labels if not b.startswith("✓ 这")]
+            await officer.press("发现问题" if adverse else results[0])
         assert "实时位置" in officer.last_text
         await officer.send("到了")
         assert "这一步需要签到" in officer.text, "text where a location is expected"

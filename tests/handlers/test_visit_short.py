@@ -10,6 +10,7 @@ from benchmarks.visits import NAVIGATION, photo
 from botapi.chat import Chat, polling, settle_in_process
 from botapi.standin import FakeUser
 from tests.conftest import DemoBank, submit_visit
+from tests.handlers.test_visit import skip_until
 
 OFFICER = next(p for p in DEMO_PEOPLE if p.alias == "officer")
 
@@ -30,11 +31,11 @@ async def test_a_shop_visit_is_short_and_switches_to_full_and_back(demo_bank: De
         )
         await officer.send("/visit C1001")
         started = officer.last_text
-        assert "定期检查 · 简版，共 24 步" in started, started
+        assert "定期检查 · 简版，📑 可切换" in started and "第 1/24 步" in started, started
         assert officer.last.button_labels[0] == "✓ 这 4 项都没查到问题"
 
         await officer.press("✓ 这 4 项都没查到问题")
-        assert officer.last_text.startswith("✓ 已记录：访前准备（4）：未发现问题、未查询到")
+        assert officer.last_text.startswith("✓ 已记录：访前准备（4）：未发现问题")
         assert "实时位置" in officer.last_text
         await officer.send_location(31.2304, 121.4737)
         await officer.press("继续 ▶")
@@ -175,3 +176,43 @@ async def test_a_paragraph_never_overwrites_an_earlier_answer(demo_bank: DemoBan
         told = officer.last_text
         assert told.startswith("Recorded 1:\n1. "), told
         assert "Answered before, not overwritten" in told and "kept 8" in told
+
+
+async def test_answers_that_contradict_each_other_are_put_right_before_submitting(
+    demo_bank: DemoBank,
+):
+    app = demo_bank.application()
+    async with polling(app):
+        officer = Chat(
+            demo_bank.api,
+            FakeUser(OFFICER.telegram_id, OFFICER.first_name),
+            settle_in_process(demo_bank.api, app),
+        )
+        await officer.send("/visit C1001")
+        await officer.press("📑 跳转")
+        await officer.press("⇄ 改为完整回访")
+        await officer.press("📑 跳转")
+        await officer.press("抵押担保物")
+        assert "档案：房产" in officer.last_text, "the file's record, to confirm in one tap"
+        await officer.press("是")
+        await officer.send("八十万")
+        assert "有没有损毁" in officer.last_text
+        await officer.press("是")
+        await officer.send("有一间被租客占用了")
+
+        await skip_until(officer, "抵（质）押物是否完好")
+        await officer.press("完好")
+        await skip_until(officer, "回访小结")
+        await officer.press("✅ 确认提交")
+        told = officer.last_text
+        assert told.startswith("有回答相互矛盾，改好一处才能提交")
+        assert "问询里说抵押物有损毁或权属问题，检查要点却记为完好。" in told
+        assert "✅ 仍然提交" not in officer.last.button_labels, "no way around it"
+
+        await officer.press(next(b for b in officer.last.button_labels if "完好" in b))
+        assert "当前记录：完好" in officer.last_text
+        await officer.press("有问题")
+        await officer.send("一间被占用")
+        await skip_until(officer, "回访小结")
+        await officer.press("✅ 确认提交")
+        assert "有回答相互矛盾" not in officer.last_text
