@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -64,14 +65,14 @@ def main(argv: list[str] | None = None) -> int:
         if line.strip()
     ]
     tallies: dict[str, Counter[str]] = {}
+    spent = 0.0
     errors: dict[str, Counter[str]] = {}
     for case in cases:
-        found = {
-            a.item_id: a.value
-            for a in debriefer.extract_rules(
-                case["text"], offered(checklist, case["kind"]), lang=case["lang"]
-            )
-        }
+        items = offered(checklist, case["kind"])
+        started = time.perf_counter()
+        extracted = debriefer.extract_rules(case["text"], items, lang=case["lang"])
+        spent += time.perf_counter() - started
+        found = {a.item_id: a.value for a in extracted}
         # A question that repeats another (same_as) is the same fact: the visit stores one
         # answer for both, so either id counts.
         expected = {_fact(checklist, p["id"]): p["value"] for p in case["expected"]}
@@ -99,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         for item_id in sorted(errors):
             counts = ", ".join(f"{k} {n}" for k, n in sorted(errors[item_id].items()))
             print(f"  {item_id}: {counts}")
+    print(f"time: {1000 * spent / max(1, len(cases)):.2f} ms a narrative (rules only, one core)")
     print(_line("debrief", tallies.get("all", Counter())))
     return 0
 

@@ -16,6 +16,7 @@ quote is in the paragraph and the question accepts it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
@@ -305,21 +306,41 @@ class Debriefer:
         """A choice named in one clause and answered in the next ("保证人是他弟弟，情况正常"):
         the option words of the next clause answer it, when they point to one option only.
         Returns the choices this clause names and leaves unanswered, for the next one."""
+        numbers = [i for i in waiting if i.type in NUMERIC and not found.has(i)]
+        if len(numbers) > 1:
+            # Two questions wait for a figure: the next one answers neither for sure.
+            waiting = [i for i in waiting if i not in numbers]
         for item in waiting:
             if found.has(item) or item.id in found.conflicts:
                 continue
             if clause.cues and any(item not in cue.items for cue in clause.cues):
                 continue  # the clause speaks of something else
-            hits = [h for h in _option_hits(clause.text, item) if not _voided(clause, h[0], item)]
-            if len({option for _, _, option in hits}) == 1:
-                found.add(item, hits[0][2], False, clause.raw)
-        return [
+            if item.type is AnswerType.CHOICE:
+                hits = [
+                    h for h in _option_hits(clause.text, item) if not _voided(clause, h[0], item)
+                ]
+                if len({option for _, _, option in hits}) == 1:
+                    found.add(item, hits[0][2], False, clause.raw)
+            elif not clause.other_period:
+                # "最大的客户是一家电商仓，大约占销售额四成": the figure follows in the next clause.
+                values = [v for v in _values(clause.text) if not _voided(clause, v.start, None)]
+                quantities = [_quantity(v.text, item) for v in values]
+                if len(values) == 1 and not values[0].vague and quantities[0] is not None:
+                    approximate = quantities[0].approximate or bool(
+                        APPROXIMATE_BEFORE.search(clause.text[: values[0].start])
+                    )
+                    found.add(item, _stored(quantities[0], item), approximate, clause.raw)
+        named = [
             item
             for cue in clause.cues
             if not _voided(clause, cue.start, None)
             for item in cue.items
-            if item.type is AnswerType.CHOICE and not found.has(item)
+            if item.type in (AnswerType.CHOICE, *NUMERIC) and not found.has(item)
         ]
+        # A cue with no value of its own in this clause waits for the next one; so does a choice
+        # still unanswered from earlier in the sentence.
+        still = [i for i in waiting if i.type is AnswerType.CHOICE and not found.has(i)]
+        return list(dict.fromkeys([*named, *still]))
 
     # ── quick replies ("自有场地，不交租" → rent 0) ──────────────────────────────────────────
 
@@ -472,8 +493,11 @@ def _asks_intention(item: Item) -> bool:
     return any(w in item.prompt.zh for w in ("打算", "计划")) or "plan" in item.prompt.en.lower()
 
 
+@functools.cache
 def _cue_pattern(cue: str) -> tuple[re.Pattern[str], bool]:
-    """The pattern of one cue word, and whether it is one run of text (not "A…B")."""
+    """The pattern of one cue word, and whether it is one run of text (not "A…B"). Kept once
+    made: the checklist has more cues than the re module caches, and a paragraph is read
+    while the officer waits."""
     # Split before normalising: NFKC turns "…" into "...".
     parts = [unicodedata.normalize("NFKC", p).strip().lower() for p in cue.split("…")]
     ascii_cue = cue.isascii()

@@ -46,8 +46,8 @@ async def test_a_shop_visit_is_short_and_switches_to_full_and_back(demo_bank: De
         await officer.press("📑 跳转")
         assert "现在是简版回访" in officer.last_text
         await officer.press("⇄ 改为完整回访")
-        assert "已改为完整回访：共 6" in officer.text, officer.text
-        assert "第 8/6" in officer.last_text and "主营业务" in officer.last_text
+        assert "已改为完整回访：共 59 步" in officer.text, officer.text
+        assert "第 8/59 步" in officer.last_text and "主营业务" in officer.last_text
         await officer.press("否")
         await officer.press("否")  # the full visit's own question: has the address changed?
         assert "✓ 已记录：否" in officer.last_text

@@ -322,6 +322,44 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
         "月租两万二，员工三十来个",
         {STAFF + "monthly_rent": 22_000, STAFF + "headcount_total": 30},
     ),
+    # A need denied, a whole clause denied, and a yearly rent for a monthly question.
+    (
+        "individual",
+        "zh",
+        "到期不需要续贷，没有拿钱做别的投资，厂房租金一年大概三十万",
+        {
+            "flow.interview.repayment.renewal_needed": False,
+            DEBT + "investments": False,
+        },
+    ),
+    # Numbers that name something are not figures: an ID, a shop number, a phone number.
+    (
+        "individual",
+        "zh",
+        "借款人：张某某 身份证尾号0417 店名：老张烟酒 地址：和平路166号 电话13905718842",
+        {},
+    ),
+    # The answer comes in the clause after the one that names the question.
+    (
+        "corporate",
+        "zh",
+        "保证人是老板的哥哥，情况正常。最大的客户是一家电商仓，大约占销售额四成。",
+        {
+            "check.corporate.periodic.guarantor": "normal",
+            "flow.interview.supply_chain.top_customer_share": 40,
+        },
+    ),
+    (
+        "individual",
+        "en",
+        "Staff 5, on duty 4. Rent 9.5k a month. Nothing went into property.",
+        {
+            STAFF + "headcount_total": 5,
+            STAFF + "headcount_present": 4,
+            STAFF + "monthly_rent": 9500,
+            "check.individual.purpose.real_estate": False,
+        },
+    ),
 ]
 
 
