@@ -54,6 +54,15 @@ class VoiceAnswer:
 
 
 @dataclass
+class Fixing:
+    """A question a paragraph filled, being put right: once answered, the visit goes back to
+    ``back_to`` (the stop token where the officer was), not on from the corrected question."""
+
+    visit_id: int
+    back_to: str
+
+
+@dataclass
 class PendingImport:
     """A portfolio file received and previewed, waiting for the admin's decision."""
 
@@ -70,6 +79,7 @@ class Session:
     report_input: ReportInput | None = None
     correction: Correction | None = None
     voice_answer: VoiceAnswer | None = None
+    fixing: Fixing | None = None
     pending_import: PendingImport | None = None
     # Buttons last offered with a question; typed text gets them again instead of being lost.
     buttons: Buttons | None = field(default=None)
@@ -90,6 +100,7 @@ class Session:
         """The visit is paused, finished or gone: text is no longer its answer."""
         self.visit_id = None
         self.voice_answer = None
+        self.fixing = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON document of the fields that are set."""
@@ -126,5 +137,6 @@ _PARTS: dict[str, type[Any]] = {
     "report_input": ReportInput,
     "correction": Correction,
     "voice_answer": VoiceAnswer,
+    "fixing": Fixing,
     "pending_import": PendingImport,
 }

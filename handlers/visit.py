@@ -9,6 +9,7 @@ question.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from telegram import Update
@@ -50,6 +51,7 @@ from handlers.common import keyboard, say, send_html
 from handlers.context import BotContext
 from handlers.reading import start_reading
 from handlers.report import deliver_submission, notify_alerts
+from handlers.session import Fixing
 
 # Stops other than questions that ⏭ (or 继续) moves past.
 SKIPPABLE = (CHECKIN, DOCUMENTS, PHOTOS)
@@ -319,6 +321,7 @@ async def visit_button(update: Update, context: BotContext) -> None:
                 view = await visits.view(viewer, visit_id, today=today)
             case "e":
                 view = await visits.correct(viewer, visit_id, value, today=today)
+                context.user_data.fixing = Fixing(visit_id, token)
             case "h":
                 # The explanation, with the step's buttons under it: the result is tapped there.
                 view = await visits.view(viewer, visit_id, today=today)
@@ -417,6 +420,15 @@ async def ask_to_discard(update: Update, context: BotContext) -> bool:
 
 
 async def after_answer(update: Update, context: BotContext, view: VisitView) -> None:
+    fixing = context.user_data.fixing
+    if fixing is not None and fixing.visit_id == view.visit_id and view.recorded is not None:
+        # The corrected answer is in: back to where the officer was when the list came.
+        context.user_data.fixing = None
+        assert context.viewer is not None
+        back = await context.services.visits.return_to(
+            context.viewer, view.visit_id, fixing.back_to, today=context.services.today()
+        )
+        view = replace(back, recorded=view.recorded, alerts=view.alerts)
     if view.alerts:
         # A critical finding reaches the supervisor now, not when the report is submitted.
         await notify_alerts(context, view.alerts)

@@ -638,6 +638,35 @@ class VisitService:
         await self._move(visit, target)
         return self._view(visit, card, answers)
 
+    async def return_to(
+        self, viewer: Viewer, visit_id: int, stop_token_: str, *, today: date
+    ) -> VisitView:
+        """Back to the stop the officer was at before putting a question right (or, if that
+        one is answered now, the next that is not).
+
+        Raises:
+            StaleAction: the visit is closed.
+        """
+        visit, card, answers = await self._load(viewer, visit_id, today)
+        self._guard(visit, None)
+        stops = self._plan(visit, card, answers)
+        here = next((i for i, s in enumerate(stops) if stop_token(s.id) == stop_token_), None)
+        if here is None:
+            return self._view(visit, card, answers)
+        target = next(
+            (
+                s.id
+                for s in stops[here:]
+                if s.item is None
+                or answers.get(s.item.id) is None
+                or answers[s.item.id].status is not AnswerStatus.ANSWERED
+            ),
+            stops[-1].id,
+        )
+        if target != visit.current:
+            await self._move(visit, target)
+        return self._view(visit, card, answers)
+
     async def _watched(
         self, visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]
     ) -> VisitView:

@@ -216,3 +216,26 @@ async def test_answers_that_contradict_each_other_are_put_right_before_submittin
         await skip_until(officer, "回访小结")
         await officer.press("✅ 确认提交")
         assert "有回答相互矛盾" not in officer.last_text
+
+
+async def test_putting_a_heard_figure_right_returns_to_where_the_officer_was(
+    demo_bank: DemoBank,
+):
+    app = demo_bank.application()
+    async with polling(app):
+        officer = Chat(
+            demo_bank.api,
+            FakeUser(OFFICER.telegram_id, OFFICER.first_name),
+            settle_in_process(demo_bank.api, app),
+        )
+        await officer.send("/visit C1001")
+        await officer.press("✓ 这 4 项都没查到问题")
+        await officer.send_location(31.2304, 121.4737)
+        await officer.press("继续 ▶")
+        await officer.send("员工8个，去年营业额三百万，隔壁说他打算扩到20个人")
+        assert officer.last_text.startswith("已记录 2 项：\n1. 现在一共有多少员工？ 8 人")
+        assert "20" not in officer.last_text, "a plan told by the neighbour is not a fact"
+        await officer.press("✎ 1")
+        await officer.send("9个")
+        assert officer.last_text.startswith("✓ 已记录：9 人")
+        assert "今天接待您的是谁" in officer.last_text, "back where the list came"
