@@ -492,9 +492,12 @@ async def visit_text(update: Update, context: BotContext) -> bool:
         await after_answer(update, context, view)
         return True
     if not sounds_like_a_question(text):
-        debrief = await visits.debrief(
-            context.viewer, visit_id, text, today=today, lang=context.lang, stop_id=view.token
-        )
+        try:
+            debrief = await visits.debrief(
+                context.viewer, visit_id, text, today=today, lang=context.lang, stop_id=view.token
+            )
+        except AssistantError:
+            debrief = None  # the answer below meets the same trouble and says what it is
         if debrief is not None:
             await show_debrief(update, context, debrief)
             return True

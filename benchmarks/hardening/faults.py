@@ -179,6 +179,8 @@ class Rig:
             chroma_url=OFFLINE_CHROMA,
             ocr_engine="none",
             reminder_check_seconds=reminder_seconds,
+            # The scenarios walk the whole interview (the head count, then who is present).
+            visit_depth_individual="full",
             # A scripted officer taps faster than a person: no flood protection in the way.
             **({"flood_rate": 0} if "flood_rate" in Settings.model_fields else {}),
         )

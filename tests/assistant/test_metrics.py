@@ -60,7 +60,14 @@ def test_the_exposition_parses_and_names_every_metric_with_its_known_labels_at_z
         for s in families["loan_visit_reminders_sent"].samples
         if s.name.endswith("_total")
     }
-    assert kinds == {"monthly_plan", "due_soon", "overdue", "escalation", "unattended"}
+    assert kinds == {
+        "monthly_plan",
+        "due_soon",
+        "overdue",
+        "escalation",
+        "unattended",
+        "additions",
+    }
 
 
 def test_an_update_is_counted_and_timed_even_when_its_handler_raises():

@@ -12,10 +12,12 @@ import pytest
 from PIL import Image
 
 from assistant.access import AccessService
+from assistant.config import Settings
 from assistant.data.checklist import AnswerType, Item
 from assistant.db.database import Database
 from assistant.demo import seed_demo
 from assistant.services import build_services
+from assistant.visits import path
 from assistant.visits.parsing import parse_quantity
 from tests.conftest import REPO
 from tests.test_bot import clean_env
@@ -92,8 +94,9 @@ async def first_session_script(settings, knowledge, tmp_path: Path, code: str) -
     findings = {}
     for check in visits.checklist.prechecks_for(kind, products):
         adverse = check.id == "records.enforcement"
-        findings[check.id] = "adverse" if adverse else check.results[0].id
-        lines.append(":press 2" if adverse else ":press 1")
+        result = check.result("adverse") if adverse else check.results[0]
+        findings[check.id] = result.id
+        lines.append(f":press {result.label.zh}")
     lines += [
         "到了",
         ":loc 31.2304 121.4737",
@@ -101,7 +104,10 @@ async def first_session_script(settings, knowledge, tmp_path: Path, code: str) -
         ":press 1",
         ":press 继续 ▶",
     ]
-    items = visits.checklist.items_for(kind, products, visits.default_check(card), findings)
+    # The console runs with the default settings: the depth they give this client.
+    check = visits.default_check(card)
+    depth = path.depth_for(card, check, Settings(_env_file=None).visit_depths)
+    items = path.applicable(visits.checklist, card, check, findings, depth)
     state = {"followed": False}
     for item in [i for i in items if i.step == "interview"][:8]:
         lines += script_for(visits.checklist, item, state)

@@ -24,7 +24,7 @@ async def skip_until(
 async def test_a_visit_walks_prechecks_checkin_and_typed_answers(bot: BotHarness, team: Team):
     officer = bot.chat(team.officer)
     await officer.send("/visit C001")
-    assert "开始回访（首次用途检查 · 完整，📑 可切换）" in officer.last_text
+    assert "开始回访（首次用途检查）" in officer.last_text
     assert "访前" in officer.last_text
     first_buttons = officer.last.button_labels
     first_message = officer.last

@@ -31,7 +31,7 @@ async def test_a_shop_visit_is_short_and_switches_to_full_and_back(demo_bank: De
         )
         await officer.send("/visit C1001")
         started = officer.last_text
-        assert "定期检查 · 简版，📑 可切换" in started and "第 1/24 步" in started, started
+        assert "定期检查 · 简版，📑 可改完整" in started and "第 1/24 步" in started, started
         assert officer.last.button_labels[0] == "✓ 这 4 项都没查到问题"
 
         await officer.press("✓ 这 4 项都没查到问题")
