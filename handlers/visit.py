@@ -33,6 +33,7 @@ from assistant.visits.model import (
     PHOTOS,
     Additions,
     Debrief,
+    StaleAction,
     VisitView,
     stop_token,
 )
@@ -488,7 +489,11 @@ async def visit_text(update: Update, context: BotContext) -> bool:
     result = precheck_result(view.stop.precheck, text) if view.stop.precheck else None
     if result is not None:
         # A look-up's result typed ("没问题") instead of tapped.
-        view = await visits.choose(context.viewer, visit_id, view.token, result, today=today)
+        try:
+            view = await visits.choose(context.viewer, visit_id, view.token, result, today=today)
+        except StaleAction as exc:
+            await say(update, context, exc.key, **exc.params)
+            return True
         await after_answer(update, context, view)
         return True
     if not sounds_like_a_question(text):

@@ -599,7 +599,8 @@ async def fuzz_bot(
         bot_token=None,
         database_url=None,
         timezone="Asia/Shanghai",
-        **options,
+        # The fuzzer puts the visit at every question of the checklist: the full visit.
+        **{"visit_depth_individual": "full", **options},
     )
     database = Database(f"sqlite+aiosqlite:///{data_dir / 'fuzz.db'}")
     await database.start()
