@@ -331,13 +331,7 @@ class ChecklistFile(DataModel):
 
     def _check_ratio_of(self, places: Mapping[str, str]) -> None:
         """A worked-out share needs a % question and two figures to work it out from."""
-        questions = {
-            f"{group.id}.{question.id}": question
-            for step in self.steps
-            if isinstance(step, QuestionsStep)
-            for group in step.groups
-            for question in group.items
-        }
+        questions = self._top_questions()
         for question_id, question in questions.items():
             if question.ratio_of is None:
                 continue
@@ -389,13 +383,7 @@ class ChecklistFile(DataModel):
     def _check_short_visit(self) -> None:
         """The short visit names questions that can stand on their own: not follow-ups (they
         come with their parent), not free text alone, each once."""
-        top = {
-            f"{group.id}.{question.id}"
-            for step in self.steps
-            if isinstance(step, QuestionsStep)
-            for group in step.groups
-            for question in group.items
-        }
+        top = self._top_questions()
         seen: set[str] = set()
         for index, question_id in enumerate(self.short_visit):
             place = f"short_visit[{index + 1}]"
@@ -409,15 +397,19 @@ class ChecklistFile(DataModel):
                 raise problem(f"{question_id!r} is listed twice", place)
             seen.add(question_id)
 
-    def _check_same_as(self, places: Mapping[str, str]) -> None:
-        """A reused answer must fit: the question named exists, with the same type and options."""
-        questions = {
+    def _top_questions(self) -> dict[str, Any]:
+        """The interview's and checkpoints' questions (follow-ups aside) by full id."""
+        return {
             f"{group.id}.{question.id}": question
             for step in self.steps
             if isinstance(step, QuestionsStep)
             for group in step.groups
             for question in group.items
         }
+
+    def _check_same_as(self, places: Mapping[str, str]) -> None:
+        """A reused answer must fit: the question named exists, with the same type and options."""
+        questions = self._top_questions()
         for question_id, question in questions.items():
             if question.same_as is None:
                 continue
