@@ -34,7 +34,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from assistant.access import AccessService
 from assistant.config import Settings
-from assistant.data.checklist import AnswerType, Item
+from assistant.data.checklist import AnswerType, Item, walk
 from assistant.db.models import Role
 from assistant.demo import seed_demo
 from assistant.errors import DatabaseUnavailable, InvalidInput, NotFound
@@ -45,7 +45,7 @@ from assistant.knowledge.entries import KnowledgeError
 from assistant.portfolio import ClientCard
 from assistant.services import Services, build_knowledge, build_services
 from assistant.visits.debrief import Extracted
-from assistant.visits.path import applicable, loan_checks, with_follow_ups
+from assistant.visits.path import applicable, loan_checks
 from handlers import ADMIN_COMMANDS, OFFICER_COMMANDS, register_handlers
 from handlers.context import SERVICES_KEY, BotContext
 from handlers.ordering import PerUserUpdateProcessor
@@ -529,7 +529,7 @@ def cmd_debrief(settings: Settings, args: argparse.Namespace) -> int:
             card = cards[code]
             check = loan_checks(card, settings.first_check_days)
             asked = applicable(checklist, card, check, {})
-            answers = await services.debrief.extract(text, with_follow_ups(asked), lang=args.lang)
+            answers = await services.debrief.extract(text, list(walk(asked)), lang=args.lang)
             filled = {a.item_id for a in answers}
             asked_ids = {item.id for item in asked}
             left = [

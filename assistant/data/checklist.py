@@ -42,6 +42,7 @@ from assistant.data.checklist_types import (
     QuickReply,
     RecordedAnswer,
     Step,
+    walk,
 )
 from assistant.data.vocabulary import CHECKS, KINDS, PRODUCTS
 
@@ -73,6 +74,7 @@ __all__ = [
     "RecordedAnswer",
     "Step",
     "load_checklist",
+    "walk",
 ]
 
 

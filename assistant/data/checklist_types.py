@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -366,7 +366,7 @@ class Checklist:
     _items: Mapping[str, Item] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        index = {item.id: item for group in self.groups for item in _walk(group.items)}
+        index = {item.id: item for group in self.groups for item in walk(group.items)}
         object.__setattr__(self, "_items", MappingProxyType(index))
 
     def all_items(self) -> Iterator[Item]:
@@ -524,11 +524,12 @@ class Checklist:
         return [i for i in group.items if i.when.matches(kind, products, check, findings, on_file)]
 
 
-def _walk(items: tuple[Item, ...]) -> Iterator[Item]:
+def walk(items: Iterable[Item]) -> Iterator[Item]:
+    """``items`` and, after each, every follow-up it may bring, whatever the answer."""
     for item in items:
         yield item
         for follow_up in item.follow_ups:
-            yield from _walk(follow_up.items)
+            yield from walk(follow_up.items)
 
 
 _Entry = TypeVar("_Entry", Step, Group, PreCheck)

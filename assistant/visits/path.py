@@ -93,17 +93,6 @@ def sections(checklist: Checklist, card: ClientCard, check: str, depth: str) -> 
     return [group for group in checklist.groups if group.id in groups]
 
 
-def with_follow_ups(items: list[Item]) -> list[Item]:
-    """``items`` and, after each, every follow-up it may bring, whatever the answer: what a
-    paragraph about the visit may fill ("工行还有500万贷款" is the other debts and their amount)."""
-    out: list[Item] = []
-    for item in items:
-        out.append(item)
-        for follow_up in item.follow_ups:
-            out += with_follow_ups(list(follow_up.items))
-    return out
-
-
 def stops(
     checklist: Checklist,
     card: ClientCard,

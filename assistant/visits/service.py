@@ -27,6 +27,7 @@ from assistant.data.checklist import (
     Item,
     RecordedAnswer,
     load_checklist,
+    walk,
 )
 from assistant.data.vocabulary import DEPTHS, FULL, Bilingual, checks_of, combine_checks
 from assistant.db.database import Database
@@ -553,8 +554,10 @@ class VisitService:
         visit, card, answers = await self._load(viewer, visit_id, today)
         self._guard(visit, stop_id)
         current = self._view(visit, card, answers).stop.item
-        items = path.with_follow_ups(
-            path.applicable(self.checklist, card, visit.check_type, dict(visit.findings))
+        # Follow-ups too, whatever the answer: "工行还有500万贷款" is the other debts and
+        # their amount.
+        items = list(
+            walk(path.applicable(self.checklist, card, visit.check_type, dict(visit.findings)))
         )
         found = await self.debriefer.extract(text, items, lang=lang)
         if not [f for f in found if current is None or f.item_id != current.id]:
