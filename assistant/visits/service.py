@@ -229,6 +229,20 @@ class VisitService:
             ),
         )
 
+    async def _audit(
+        self, viewer: Viewer, action: str, target: str, detail: dict[str, Any]
+    ) -> None:
+        """Record in the audit trail that ``viewer`` did ``action`` to ``target``."""
+        async with self.database.session() as session:
+            session.add(
+                AuditEntry(
+                    actor_officer_id=viewer.officer_id,
+                    action=action,
+                    target=target,
+                    detail=detail,
+                )
+            )
+
     async def _move(self, visit: Visit, stop_id: str, **changes: Any) -> None:
         async with self.database.session() as session:
             stored = await session.get(Visit, visit.id)
@@ -777,15 +791,7 @@ class VisitService:
             ]
             current = gaps[0] if gaps else current
         await self._move(visit, current, depth=depth)
-        async with self.database.session() as session:
-            session.add(
-                AuditEntry(
-                    actor_officer_id=viewer.officer_id,
-                    action="visit.depth",
-                    target=str(visit_id),
-                    detail={"depth": depth},
-                )
-            )
+        await self._audit(viewer, "visit.depth", str(visit_id), {"depth": depth})
         return self._view(visit, card, answers)
 
     async def pause(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitView:
@@ -869,15 +875,7 @@ class VisitService:
             # Its report was sent and is on record: only the additions can be left undone.
             raise StaleAction("visit.reopened_not_discarded")
         await self._move(visit, visit.current, status=VisitStatus.DISCARDED)
-        async with self.database.session() as session:
-            session.add(
-                AuditEntry(
-                    actor_officer_id=viewer.officer_id,
-                    action="visit.discard",
-                    target=str(visit_id),
-                    detail={"answers": len(answers)},
-                )
-            )
+        await self._audit(viewer, "visit.discard", str(visit_id), {"answers": len(answers)})
         return self._view(visit, card, answers)
 
     async def complete(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitSummary:
@@ -888,15 +886,7 @@ class VisitService:
         # A reopened visit keeps the day it was made: the report shows the client as then.
         finished_at = visit.finished_at or now
         await self._move(visit, FINISH, status=VisitStatus.FINISHED, finished_at=finished_at)
-        async with self.database.session() as session:
-            session.add(
-                AuditEntry(
-                    actor_officer_id=viewer.officer_id,
-                    action="visit.finish",
-                    target=str(visit_id),
-                    detail={},
-                )
-            )
+        await self._audit(viewer, "visit.finish", str(visit_id), {})
         return await self.summary(viewer, visit_id, today=today)
 
     # ----------------------------------------------------------------- finishing later, additions
@@ -912,15 +902,7 @@ class VisitService:
         self._guard(visit, None)
         if visit.status is not VisitStatus.REOPENED:
             await self._move(visit, visit.current, status=VisitStatus.TO_COMPLETE)
-            async with self.database.session() as session:
-                session.add(
-                    AuditEntry(
-                        actor_officer_id=viewer.officer_id,
-                        action="visit.later",
-                        target=str(visit_id),
-                        detail={"answers": len(answers)},
-                    )
-                )
+            await self._audit(viewer, "visit.later", str(visit_id), {"answers": len(answers)})
         return await self.summary(viewer, visit_id, today=today)
 
     async def reopen(self, viewer: Viewer, visit_id: int, *, today: date) -> Additions:
