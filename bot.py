@@ -23,9 +23,9 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from telegram import Update
@@ -57,6 +57,7 @@ from handlers.session import Session
 from handlers.webhook import serve_webhook
 
 log = logging.getLogger("bot")
+T = TypeVar("T")
 
 # Their INFO lines would bury ours; httpx would also log request URLs, and with them the token.
 _CHATTY_LOGGERS = (
@@ -476,23 +477,28 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_batch(path: Path) -> list[tuple[str, str | None]]:
-    rows: list[tuple[str, str | None]] = []
+def _read_jsonl(path: Path, read: Callable[[Any], T], expected: str) -> list[T]:
+    """Each non-blank line of ``path`` read by ``read``; a line it cannot read (ValueError,
+    KeyError, TypeError) stops with its number and what was ``expected``."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise SystemExit(f"Cannot read {path}: {exc}") from None
+    rows: list[T] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-            rows.append((str(row["q"]), row.get("client")))
+            rows.append(read(json.loads(line)))
         except (ValueError, KeyError, TypeError):
-            raise SystemExit(
-                f'{path}, line {number}: expected {{"q": ..., "client": ...}}'
-            ) from None
+            raise SystemExit(f"{path}, line {number}: expected {expected}") from None
     return rows
+
+
+def _read_batch(path: Path) -> list[tuple[str, str | None]]:
+    return _read_jsonl(
+        path, lambda row: (str(row["q"]), row.get("client")), '{"q": ..., "client": ...}'
+    )
 
 
 def answer_json(answer: Answer, text: str) -> dict[str, Any]:
@@ -565,25 +571,13 @@ def cmd_debrief(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _read_debrief_batch(path: Path) -> list[tuple[str, str]]:
-    rows: list[tuple[str, str]] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SystemExit(f"Cannot read {path}: {exc}") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            code, text = row["client"], row["text"]
-            if not isinstance(code, str) or not isinstance(text, str) or not code:
-                raise TypeError(number)
-        except (ValueError, KeyError, TypeError):
-            raise SystemExit(
-                f'{path}, line {number}: expected {{"client": CODE, "text": ...}}'
-            ) from None
-        rows.append((code, text))
-    return rows
+    def read(row: Any) -> tuple[str, str]:
+        code, text = row["client"], row["text"]
+        if not isinstance(code, str) or not isinstance(text, str) or not code:
+            raise TypeError("client and text must be text")
+        return code, text
+
+    return _read_jsonl(path, read, '{"client": CODE, "text": ...}')
 
 
 def debrief_json(item: Item, answer: Extracted) -> dict[str, Any]:
