@@ -1,6 +1,10 @@
 """The short visit, as an officer in a small shop meets it: the core questions only, the
 look-ups in one tap, and the full visit one switch away with nothing lost."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
@@ -21,14 +25,25 @@ def settings(settings):
     return settings.model_copy(update={"visit_depth_individual": "short"})
 
 
-async def test_a_shop_visit_is_short_and_switches_to_full_and_back(demo_bank: DemoBank):
-    app = demo_bank.application()
+@asynccontextmanager
+async def shop_officer(bank: DemoBank) -> AsyncIterator[tuple[Any, Chat]]:
+    """The demo bank running, and its officer's chat."""
+    app = bank.application()
     async with polling(app):
-        officer = Chat(
-            demo_bank.api,
-            FakeUser(OFFICER.telegram_id, OFFICER.first_name),
-            settle_in_process(demo_bank.api, app),
-        )
+        user = FakeUser(OFFICER.telegram_id, OFFICER.first_name)
+        yield app, Chat(bank.api, user, settle_in_process(bank.api, app))
+
+
+async def arrive(officer: Chat) -> None:
+    """At the shop: /visit C1001, the look-ups in one tap, the check-in, past the documents."""
+    await officer.send("/visit C1001")
+    await officer.press("✓ 这 4 项都没查到问题")
+    await officer.send_location(31.2304, 121.4737)
+    await officer.press("继续 ▶")
+
+
+async def test_a_shop_visit_is_short_and_switches_to_full_and_back(demo_bank: DemoBank):
+    async with shop_officer(demo_bank) as (_app, officer):
         await officer.send("/visit C1001")
         started = officer.last_text
         assert "定期检查 · 简版，📑 可改完整" in started and "第 1/24 步" in started, started
@@ -98,17 +113,8 @@ async def finish_the_rest(officer: Chat) -> int:
 
 
 async def test_a_shop_visit_told_in_one_paragraph(demo_bank: DemoBank):
-    app = demo_bank.application()
-    async with polling(app):
-        officer = Chat(
-            demo_bank.api,
-            FakeUser(OFFICER.telegram_id, OFFICER.first_name),
-            settle_in_process(demo_bank.api, app),
-        )
-        await officer.send("/visit C1001")
-        await officer.press("✓ 这 4 项都没查到问题")
-        await officer.send_location(31.2304, 121.4737)
-        await officer.press("继续 ▶")
+    async with shop_officer(demo_bank) as (app, officer):
+        await arrive(officer)
         assert "今天接待您的是谁" in officer.last_text
 
         await officer.send(PARAGRAPH)
@@ -148,17 +154,8 @@ async def test_a_shop_visit_told_in_one_paragraph(demo_bank: DemoBank):
 
 
 async def test_a_paragraph_never_overwrites_an_earlier_answer(demo_bank: DemoBank):
-    app = demo_bank.application()
-    async with polling(app):
-        officer = Chat(
-            demo_bank.api,
-            FakeUser(OFFICER.telegram_id, OFFICER.first_name),
-            settle_in_process(demo_bank.api, app),
-        )
-        await officer.send("/visit C1001")
-        await officer.press("✓ 这 4 项都没查到问题")
-        await officer.send_location(31.2304, 121.4737)
-        await officer.press("继续 ▶")
+    async with shop_officer(demo_bank) as (_app, officer):
+        await arrive(officer)
         await officer.send("员工8个，去年营业额三百二十万")
         await officer.press("✓ 都对，继续")
         assert "今天接待您的是谁" in officer.last_text
@@ -181,13 +178,7 @@ async def test_a_paragraph_never_overwrites_an_earlier_answer(demo_bank: DemoBan
 async def test_answers_that_contradict_each_other_are_put_right_before_submitting(
     demo_bank: DemoBank,
 ):
-    app = demo_bank.application()
-    async with polling(app):
-        officer = Chat(
-            demo_bank.api,
-            FakeUser(OFFICER.telegram_id, OFFICER.first_name),
-            settle_in_process(demo_bank.api, app),
-        )
+    async with shop_officer(demo_bank) as (_app, officer):
         await officer.send("/visit C1001")
         await officer.press("📑 跳转")
         await officer.press("⇄ 改为完整回访")
@@ -221,17 +212,8 @@ async def test_answers_that_contradict_each_other_are_put_right_before_submittin
 async def test_putting_a_heard_figure_right_returns_to_where_the_officer_was(
     demo_bank: DemoBank,
 ):
-    app = demo_bank.application()
-    async with polling(app):
-        officer = Chat(
-            demo_bank.api,
-            FakeUser(OFFICER.telegram_id, OFFICER.first_name),
-            settle_in_process(demo_bank.api, app),
-        )
-        await officer.send("/visit C1001")
-        await officer.press("✓ 这 4 项都没查到问题")
-        await officer.send_location(31.2304, 121.4737)
-        await officer.press("继续 ▶")
+    async with shop_officer(demo_bank) as (_app, officer):
+        await arrive(officer)
         await officer.send("员工8个，去年营业额三百万，隔壁说他打算扩到20个人")
         assert officer.last_text.startswith("已记录 2 项：\n1. 现在一共有多少员工？ 8 人")
         assert "20" not in officer.last_text, "a plan told by the neighbour is not a fact"
