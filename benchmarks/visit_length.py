@@ -5,9 +5,10 @@
 Drives the demo clients C1001 (a shop with one loan) and C1002 (a trading company with a new loan
 and an older one) through the real Application, the way an officer answers a visit where all is
 in order: the look-ups recorded (one tap when nothing was found), the location shared, documents
-continued past, a figure typed, yes/no and choices tapped (the answer that needs no follow-up: the
-normal path), a sentence for a text question, one photo filed, and the submit. Every message and
-every tap the officer sends is an input, the opening /visit included, and so are the two taps
+continued past, a figure typed, a run of usual answers confirmed in one tap ("✓ 这 N 项都如常"),
+yes/no and choices tapped (the answer that needs no follow-up: the normal path), a sentence for
+a text question, one photo filed, and the submit. Every message and every tap the officer sends
+is an input, the opening /visit included, and so are the two taps
 (📑, then ⇄) that switch a visit from the depth it starts at. Each client is visited at both
 depths, once answering question by question and once with the officer telling the facts in one
 paragraph at the first interview question (then ✓, and the rest one by one). It ends with
@@ -89,6 +90,10 @@ async def one_input(chat: Chat, paragraph: str | None = None) -> int:
     if "✓ 都对，继续" in labels:
         # A sentence filled more than its own question: the officer looks and agrees.
         await chat.press("✓ 都对，继续")
+        return 1
+    if usual := next((label for label in labels if label.endswith("项都如常")), None):
+        # Everything in order: the run of usual answers the step lists, in one tap.
+        await chat.press(usual)
         return 1
     if "请记录查询结果" in text:
         await chat.press(1)  # all clear, when more than one look-up is left

@@ -95,6 +95,9 @@ def _buttons(
         elif item.type is AnswerType.CHOICE:
             rows += [[(o.label.get(lang), _data(view, "c", o.id))] for o in item.options]
         rows += [[(q.label.get(lang), _data(view, "c", f"{q.value:g}"))] for q in item.quick]
+        if view.usual:
+            label = context.text("visit.button.usual", n=len(view.usual))
+            rows.append([(label, _data(view, "u", str(len(view.usual))))])
     if stop.id in (DOCUMENTS, PHOTOS):
         rows.append([(context.text("visit.button.continue"), _data(view, "s"))])
     if stop.id == FINISH:
@@ -144,6 +147,11 @@ async def show_stop(update: Update, context: BotContext, view: VisitView, **extr
     if more:
         # Too long for a phone's screen: the explanation waits behind ℹ 说明.
         text = context.text(key, view=view, brief=True, **params)
+    while phone_lines(text) > PHONE_SCREEN_LINES and view.usual:
+        # Then the run of usual answers offered in one tap grows shorter (the button says how
+        # many it records, and records just those the officer read).
+        view = replace(view, usual=view.usual[:-1] if len(view.usual) > 2 else ())
+        text = context.text(key, view=view, brief=more, **params)
     await send_html(update, context, text, keyboard(_buttons(context, view, more=more)))
 
 
@@ -277,6 +285,8 @@ async def visit_button(update: Update, context: BotContext) -> None:
                 view = await visits.choose(viewer, visit_id, token, value, today=today)
             case "a":
                 view = await visits.all_clear(viewer, visit_id, token, today=today)
+            case "u":
+                view = await visits.usual(viewer, visit_id, token, int(value), today=today)
             case "s":
                 view = await visits.skip(viewer, visit_id, token, today=today)
             case "n":

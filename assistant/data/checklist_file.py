@@ -34,7 +34,9 @@ from assistant.data.checklist_questions import (
     QuestionApplies,
     QuestionEntry,
     Questions,
+    answers_of,
     finding_parts,
+    takes,
     unique_options,
 )
 from assistant.data.checklist_types import (
@@ -324,6 +326,7 @@ class ChecklistFile(DataModel):
             for finding in findings:
                 _check_finding(finding, checks, place)
         self._check_same_as(places)
+        self._check_implied_by(places)
         self._check_ratio_of(places)
         self._check_short_visit()
         self._check_contradictions()
@@ -423,6 +426,39 @@ class ChecklistFile(DataModel):
                 )
             if source.type != question.type or _option_ids(source) != _option_ids(question):
                 raise problem(f"'same_as' names {question.same_as!r} of another type", place)
+
+    def _check_implied_by(self, places: Mapping[str, str]) -> None:
+        """A table of answers must read: the question named exists and is answered by itself,
+        and each row pairs one of its answers with one of this question's."""
+        questions = self._top_questions()
+        for question_id, question in questions.items():
+            implied = question.implied_by
+            if implied is None:
+                continue
+            place = places[question_id]
+            source = questions.get(implied.question)
+            if (
+                source is None
+                or source.same_as is not None
+                or source.implied_by is not None
+                or answers_of(source) is None
+            ):
+                raise problem(
+                    "'implied_by' must name a yes/no or choice question answered by itself, "
+                    f"got {implied.question!r}",
+                    place,
+                )
+            if question.same_as is not None or answers_of(question) is None:
+                raise problem(
+                    "'implied_by' belongs on a yes/no or choice question without 'same_as'", place
+                )
+            for row, answer in enumerate(implied.answers, start=1):
+                for value, asked in ((answer.if_, source), (answer.then, question)):
+                    if not takes(asked, value):
+                        raise problem(
+                            f"{value!r} is not an answer of {asked.id!r}",
+                            f"{place}/implied_by/answers[{row}]",
+                        )
 
     def _entries(self) -> Iterator[tuple[str, str, Sequence[str]]]:
         """Every id below the steps, in file order, with its place and the findings it names."""

@@ -23,9 +23,11 @@ from assistant.data.checklist_types import (
     Condition,
     Cues,
     FollowUp,
+    Implied,
     Item,
     Option,
     QuickReply,
+    Usual,
 )
 from assistant.data.schema import DataModel, Text, problem
 from assistant.data.vocabulary import CHECKS, KINDS, PRODUCTS, Bilingual
@@ -252,6 +254,54 @@ class ChoiceFollowUp(FollowUpEntry[ChoiceAnswer]):
     pass
 
 
+# ── what other answers say ──────────────────────────────────────────────────────────────────
+
+Answer = Annotated[
+    bool | str,
+    Field(description="yes/no as yes or no, a choice as its option id"),
+]
+
+
+class UsualEntry(DataModel):
+    """The answer most visits record, offered with its neighbours' as one tap."""
+
+    answer: Answer
+    says: Annotated[
+        Label,
+        Field(description="how it reads in a list of usual answers: 地址未变, no other loans"),
+    ]
+
+
+class ImpliedAnswer(DataModel):
+    if_: Annotated[Answer, Field(alias="if", description="the other question's answer")]
+    then: Annotated[Answer, Field(description="this question's answer")]
+
+
+class ImpliedEntry(DataModel):
+    """Another question whose answer gives this one's through a table of answers."""
+
+    question: Annotated[str, Field(description="the full id of a yes/no or choice question")]
+    answers: Annotated[list[ImpliedAnswer], Field(min_length=1)]
+
+    def implied(self) -> Implied:
+        return Implied(self.question, tuple((a.if_, a.then) for a in self.answers))
+
+
+def answers_of(question: QuestionEntry) -> set[bool | str] | None:
+    """Every answer a yes/no or choice question takes; ``None`` for other types."""
+    if question.type is AnswerType.YES_NO:
+        return {True, False}
+    if question.type is AnswerType.CHOICE:
+        return {option.id for option in getattr(question, "options", ())}
+    return None
+
+
+def takes(question: QuestionEntry, value: bool | str) -> bool:
+    """Whether ``value`` answers a yes/no (a bool) or choice (an option id) question."""
+    known = answers_of(question) or set()
+    return isinstance(value, bool) == (question.type is AnswerType.YES_NO) and value in known
+
+
 # ── questions ────────────────────────────────────────────────────────────────────────────────
 
 
@@ -298,6 +348,21 @@ class QuestionEntry(DataModel):
         ),
     ] = None
 
+    usual: Annotated[
+        UsualEntry | None,
+        Field(
+            description="on a yes/no or choice question: the answer most visits record; a run "
+            "of such questions is offered as one tap, each listed as its 'says'"
+        ),
+    ] = None
+    implied_by: Annotated[
+        ImpliedEntry | None,
+        Field(
+            description="another question whose answer gives this one's, by a table of "
+            "answers; when its answer is in the table, this question is not asked"
+        ),
+    ] = None
+
     cues: Annotated[
         CueWords | None,
         Field(
@@ -314,6 +379,19 @@ class QuestionEntry(DataModel):
     def _cues_fill_typed_answers(self) -> QuestionEntry:
         if self.cues is not None and self.type is AnswerType.TEXT:
             raise problem("'cues' belongs only on questions with a typed answer, not on text")
+        return self
+
+    @model_validator(mode="after")
+    def _usual_is_an_answer(self) -> QuestionEntry:
+        if self.usual is None:
+            return self
+        if answers_of(self) is None:
+            raise problem("'usual' belongs only on yes/no and choice questions")
+        if not takes(self, self.usual.answer):
+            raise problem(f"'usual' answer {self.usual.answer!r} is not an answer of {self.id!r}")
+        for entry in self.follow_up_entries():
+            if self.usual.answer in getattr(entry.if_, "answer", ()):
+                raise problem("the 'usual' answer must not ask follow-ups: it is recorded unasked")
         return self
 
     @model_validator(mode="after")
@@ -341,6 +419,8 @@ class QuestionEntry(DataModel):
             ratio_of=tuple(self.ratio_of) if self.ratio_of else None,
             shows=self.shows,
             cues=self.cues.cues() if self.cues else Cues(),
+            usual=Usual(self.usual.answer, self.usual.says.text()) if self.usual else None,
+            implied_by=self.implied_by.implied() if self.implied_by else None,
         )
         item = self.typed(item)
         return replace(item, follow_ups=tuple(f.follow_up(item) for f in self.follow_up_entries()))

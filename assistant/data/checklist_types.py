@@ -155,6 +155,30 @@ class FollowUp:
 
 
 @dataclass(frozen=True)
+class Usual:
+    """The answer most visits record, and how it reads in a list of such answers ("地址未变"):
+    a run of questions at their usual answer is offered as one tap, each shown as ``says``."""
+
+    answer: bool | str
+    says: Bilingual
+
+
+@dataclass(frozen=True)
+class Implied:
+    """A question answered by another's answer through a table of answers ("抵押物有损毁？否"
+    → "抵押物完好"): when the other's answer is in the table this one is not asked."""
+
+    source: str
+    answers: tuple[tuple[bool | str, bool | str], ...]
+
+    def answer_for(self, given: object) -> bool | str | None:
+        return next(
+            (mine for theirs, mine in self.answers if type(theirs) is type(given) and theirs == given),
+            None,
+        )
+
+
+@dataclass(frozen=True)
 class Item:
     """One question. ``minimum``, ``maximum`` and quick-reply values are in the stored unit."""
 
@@ -184,6 +208,11 @@ class Item:
     shows: str | None = None
     # What a free-form paragraph says when it speaks of this question (assistant.visits.debrief).
     cues: Cues = Cues()
+    # The answer most visits give, offered together with its neighbours' as one tap.
+    usual: Usual | None = None
+    # Another question whose answer gives this one's through a table (the checkpoints reuse
+    # what the interview heard).
+    implied_by: Implied | None = None
 
     @property
     def scale(self) -> int:

@@ -79,6 +79,9 @@ class VisitView:
     can_switch: bool = False
     # Look-ups with no result yet, this one included (one tap records them all as clear).
     prechecks_left: int = 0
+    # The questions from this one on that one tap records at their usual answer (主营未变、
+    # 地址未变、与档案一致…); empty when fewer than two are in a row.
+    usual: tuple[Item, ...] = ()
 
     @property
     def far_from_client(self) -> bool:

@@ -23,6 +23,10 @@ from assistant.db.models import AnswerStatus
 from assistant.portfolio import ClientCard
 from assistant.visits.model import CHECKIN, DOCUMENTS, FINISH, PHOTOS, EvidenceNeed, Stop
 
+# The most questions one tap records at their usual answers: their list still fits the step's
+# message on a phone's screen, and the officer can still read what they confirm.
+USUAL_RUN = 6
+
 
 def borrower_facts(card: ClientCard) -> tuple[str, set[str]]:
     """The borrower kind and the products of its loans, as the checklist's ``when`` reads them."""
@@ -134,7 +138,9 @@ def questions(
     asked = {item.id for item in items}
     derived = applicable(checklist, card, check, findings)
     return items + [
-        i for i in derived if (i.same_as or i.ratio_of) and i.id not in asked and i.id in answers
+        i
+        for i in derived
+        if (i.same_as or i.ratio_of or i.implied_by) and i.id not in asked and i.id in answers
     ]
 
 
@@ -157,18 +163,62 @@ def reused(
     findings: dict[str, str],
     answers: dict[str, RecordedAnswer],
 ) -> dict[str, RecordedAnswer]:
-    """The answers with each of this visit's ``same_as`` questions answered by the question it
-    repeats: the checkpoint "贷款是否按约定用途使用" takes what the interview recorded, and the
-    report and the risk rules read it there too."""
+    """The answers with each of this visit's ``same_as`` and ``implied_by`` questions answered
+    by the question they draw on: the checkpoint "贷款是否按约定用途使用" takes what the
+    interview recorded, and the report and the risk rules read it there too."""
     with_reused = dict(answers)
     for item in applicable(checklist, card, check, findings):
-        source = answers.get(item.same_as) if item.same_as else None
-        if source is not None and source.status is AnswerStatus.ANSWERED:
-            with_reused.setdefault(item.id, replace(source, item_id=item.id))
+        carried_over = carried(item, answers)
+        if carried_over is not None:
+            with_reused.setdefault(item.id, carried_over)
         worked_out = ratio(item, answers)
         if worked_out is not None:
             with_reused.setdefault(item.id, worked_out)
     return with_reused
+
+
+def carried(item: Item, answers: dict[str, RecordedAnswer]) -> RecordedAnswer | None:
+    """This question's answer as another question gave it: the same fact (``same_as``), or
+    one its table of answers reads (``implied_by``: "抵押物有损毁？否" → 完好); ``None`` when
+    that one is not answered, or not with an answer in the table."""
+    source_id = item.same_as or (item.implied_by.source if item.implied_by else None)
+    source = answers.get(source_id) if source_id else None
+    if source is None or source.status is not AnswerStatus.ANSWERED:
+        return None
+    if item.implied_by is None:
+        return replace(source, item_id=item.id)
+    value = item.implied_by.answer_for(source.value)
+    if value is None:
+        return None
+    return RecordedAnswer(item.id, AnswerStatus.ANSWERED, value, None, source.approximate)
+
+
+def usual_run(stops: list[Stop], answers: dict[str, RecordedAnswer]) -> tuple[Item, ...]:
+    """The questions that one tap records at their usual answer, from the first of ``stops``:
+    those in a row within one step that have a usual answer and none yet (answered ones are
+    passed over), at most :data:`USUAL_RUN`; empty unless there are two, since one is
+    just the question's own button."""
+    first = stops[0].item if stops else None
+    if first is None or first.usual is None or _answered(first, answers):
+        return ()
+    run: list[Item] = []
+    for stop in stops:
+        item = stop.item
+        if item is None:
+            break
+        if _answered(item, answers):
+            continue
+        if item.usual is None or item.step != first.step:
+            break
+        run.append(item)
+        if len(run) == USUAL_RUN:
+            break
+    return tuple(run) if len(run) > 1 else ()
+
+
+def _answered(item: Item, answers: dict[str, RecordedAnswer]) -> bool:
+    given = answers.get(item.id)
+    return given is not None and given.status is AnswerStatus.ANSWERED
 
 
 def contradictions(
@@ -211,9 +261,11 @@ def _with_follow_ups(
 ) -> list[Stop]:
     path: list[Stop] = []
     for item in items:
-        source = answers.get(item.same_as) if item.same_as else None
-        if source is not None and source.status is AnswerStatus.ANSWERED:
-            continue  # asked already, in other words: the answer is reused
+        carried_over, own = carried(item, answers), answers.get(item.id)
+        if carried_over is not None and (own is None or own.value == carried_over.value):
+            # Asked already, in other words: the answer is reused. One given here before its
+            # source was asked, and at odds with it, stays a step: it is put right there.
+            continue
         worked_out = ratio(item, answers)
         if worked_out is not None:
             # Not asked, but what its value asks next still is (large receivables).

@@ -75,13 +75,14 @@ def test_the_interview_has_the_articles_nine_groups_with_at_least_three_question
 
 def test_the_staff_questions_have_stable_ids_units_and_ranges(checklist):
     staff = checklist.group("flow.interview.staff")
+    # Other sites first: it follows the address questions, and their usual answers go in one tap.
     assert ids(staff.items) == [
+        "flow.interview.staff.other_sites",
         "flow.interview.staff.headcount_total",
         "flow.interview.staff.headcount_present",
         "flow.interview.staff.avg_monthly_wage",
         "flow.interview.staff.office_area",
         "flow.interview.staff.monthly_rent",
-        "flow.interview.staff.other_sites",
     ]
     headcount = checklist.item("flow.interview.staff.headcount_total")
     assert (headcount.type, headcount.unit, headcount.integer) == (AnswerType.NUMBER, "人", True)
@@ -418,6 +419,10 @@ def label(zh: str = "标签", en: str = "label") -> dict[str, str]:
     return {"zh": zh, "en": en}
 
 
+# A table row of implied_by: "no other sites" means "no effect".
+implies = {"if": False, "then": "no_effect"}
+
+
 def minimal() -> dict[str, Any]:
     """The smallest valid file: one check, one document, one group, one photo category."""
     return {
@@ -680,11 +685,77 @@ BROKEN = [
         id="short-visit-twice",
     ),
     pytest.param(
+        (lambda d: staff(d)[0].update(usual={"answer": False, "says": label()})),
+        f"{STAFF}/headcount_total: 'usual' belongs only on yes/no and choice questions",
+        id="usual-on-a-number",
+    ),
+    pytest.param(
+        (lambda d: staff(d)[2].update(usual={"answer": "mild", "says": label()})),
+        f"{STAFF}/impact: 'usual' answer 'mild' is not an answer of 'impact'",
+        id="usual-not-an-option",
+    ),
+    pytest.param(
+        (lambda d: staff(d)[1].update(usual={"answer": True, "says": label()})),
+        f"{STAFF}/other_sites: the 'usual' answer must not ask follow-ups",
+        id="usual-asks-follow-ups",
+    ),
+    pytest.param(
+        (
+            lambda d: staff(d)[2].update(
+                implied_by={"question": "flow.interview.staff.nowhere", "answers": [implies]}
+            )
+        ),
+        f"{STAFF}/impact: 'implied_by' must name a yes/no or choice question answered by itself",
+        id="implied-by-unknown-question",
+    ),
+    pytest.param(
+        (
+            lambda d: staff(d)[2].update(
+                implied_by={
+                    "question": "flow.interview.staff.other_sites",
+                    "answers": [{"if": False, "then": "mild"}],
+                }
+            )
+        ),
+        f"{STAFF}/impact/implied_by/answers[1]: 'mild' is not an answer of 'impact'",
+        id="implied-by-wrong-answer",
+    ),
+    pytest.param(
+        (
+            lambda d: staff(d)[2].update(
+                implied_by={
+                    "question": "flow.interview.staff.headcount_total",
+                    "answers": [implies],
+                }
+            )
+        ),
+        f"{STAFF}/impact: 'implied_by' must name a yes/no or choice question answered by itself",
+        id="implied-by-a-number",
+    ),
+    pytest.param(
         (lambda d: d["steps"][1].update(groups=[])),
         "checkin: 'groups' belongs only in step interview or checkpoints",
         id="section-in-wrong-step",
     ),
 ]
+
+
+def test_usual_answers_and_answers_implied_by_another_are_carried_on_the_question(tmp_path):
+    data = minimal()
+    staff(data)[1]["usual"] = {"answer": False, "says": label("无其他经营地点", "no other sites")}
+    staff(data)[2]["implied_by"] = {
+        "question": "flow.interview.staff.other_sites",
+        "answers": [implies],
+    }
+    checklist = load_checklist(write(tmp_path, data))
+    sites = checklist.item("flow.interview.staff.other_sites")
+    assert sites.usual is not None and sites.usual.answer is False
+    assert sites.usual.says.zh == "无其他经营地点"
+    impact = checklist.item("flow.interview.staff.impact").implied_by
+    assert impact is not None and impact.source == sites.id
+    assert impact.answer_for(False) == "no_effect"
+    assert impact.answer_for(True) is None, "outside the table: the question is asked"
+    assert impact.answer_for(0) is None, "0 is not no"
 
 
 def test_the_minimal_file_used_below_is_valid(tmp_path):

@@ -1,6 +1,7 @@
 """The visit's path worked out from the checklist, the card and the answers: the short visit,
 and a share worked out from two answers instead of asked."""
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -8,7 +9,7 @@ import pytest
 
 from assistant.data.checklist import Checklist, RecordedAnswer, load_checklist
 from assistant.db.models import AnswerStatus, ClientKind
-from assistant.portfolio import ClientCard, LoanView
+from assistant.portfolio import ClientCard, CollateralView, LoanView
 from assistant.visits import path
 
 SHARE = "flow.interview.liquidity.receivables_share"
@@ -99,3 +100,74 @@ def test_the_short_visit_keeps_the_banks_list_and_what_a_finding_brings_in(check
     )
     added = [i.id for i in adverse if i.id not in short]
     assert added and all(checklist.item(i).when.findings for i in added)
+
+
+# ── the checkpoints reuse the interview, and what is in order takes one tap ──────────────────
+
+PROBLEM = "flow.interview.collateral.problem"
+INTACT = "check.individual.periodic.collateral_intact"
+USED = "flow.interview.loan_use.used_as_agreed"
+DAILY = "check.individual.periodic.working_capital.daily_operations"
+
+
+def with_collateral() -> ClientCard:
+    card = shop()
+    pledge = CollateralView(
+        type="商铺",
+        location="建设路 12 号",
+        area_sqm=Decimal(45),
+        appraised_value=Decimal(900000),
+        appraised_on=date(2024, 12, 1),
+        registration_no="X1",
+    )
+    return replace(card, loans=[replace(card.loans[0], collateral=[pledge])])
+
+
+def given(**values: object) -> dict[str, RecordedAnswer]:
+    return {
+        item_id: RecordedAnswer(item_id, AnswerStatus.ANSWERED, value, None, False)
+        for item_id, value in values.items()
+    }
+
+
+def test_a_checkpoint_the_interview_answered_is_not_asked_and_reads_its_answer(checklist):
+    card = with_collateral()
+    stops = path.stops(checklist, card, "periodic", {}, {})
+    assert INTACT in [s.item.id for s in stops if s.item], "asked while the interview is not"
+
+    heard = given(**{PROBLEM: False, USED: "as_agreed"})
+    asked_now = [s.item.id for s in path.stops(checklist, card, "periodic", {}, heard) if s.item]
+    assert INTACT not in asked_now and DAILY not in asked_now
+    reused = path.reused(checklist, card, "periodic", {}, heard)
+    assert reused[INTACT].value == "intact" and reused[DAILY].value == "all"
+
+    damaged = given(**{PROBLEM: True, USED: "partly"})
+    reused = path.reused(checklist, card, "periodic", {}, damaged)
+    assert reused[INTACT].value == "impaired"
+    asked_now = [s.item.id for s in path.stops(checklist, card, "periodic", {}, damaged) if s.item]
+    assert DAILY in asked_now, "partly used as agreed says nothing of day-to-day operations"
+
+
+def test_questions_in_order_are_offered_as_one_run_from_the_first_unanswered(checklist):
+    stops = path.stops(checklist, shop(), "periodic", {}, {})
+    ids = [s.item.id if s.item else s.id for s in stops]
+    first = ids.index("flow.interview.business.main_business_changed")
+    run = path.usual_run(stops[first:], {})
+    assert [i.id for i in run] == [
+        "flow.interview.business.main_business_changed",
+        "flow.interview.business.address_changed",
+        "flow.interview.business.site_matches_record",
+        "flow.interview.staff.other_sites",
+    ]
+    assert all(i.usual is not None for i in run)
+
+    # One answered on its own: the run passes over it; the first answered: no run at all.
+    address = given(**{"flow.interview.business.address_changed": True})
+    assert "flow.interview.business.address_changed" not in [
+        i.id for i in path.usual_run(stops[first:], address)
+    ]
+    changed = given(**{"flow.interview.business.main_business_changed": True})
+    assert path.usual_run(stops[first:], changed) == ()
+    # A figure ends a run: a lone question is offered its own buttons only.
+    last = ids.index("flow.interview.staff.other_sites")
+    assert path.usual_run(stops[last:], {}) == ()

@@ -105,6 +105,16 @@ async def test_typed_answers_are_parsed_and_follow_ups_triggered(setup):
     service, officer, _ = setup
     view = await service.start(officer, "C1", today=TODAY)
     view = await walk_to(
+        service, officer, view, lambda s: s.item is not None and s.item.id.endswith("other_sites")
+    )
+    total = view.total
+    view = await service.answer(officer, view.visit_id, "有", today=TODAY)
+    assert view.total == total + len(
+        service.checklist.follow_ups("flow.interview.staff.other_sites", True)
+    )
+    assert view.stop.item.parent == "flow.interview.staff.other_sites"
+
+    view = await walk_to(
         service, officer, view, lambda s: s.item is not None and s.item.unit == "人"
     )
     item = view.stop.item
@@ -117,16 +127,6 @@ async def test_typed_answers_are_parsed_and_follow_ups_triggered(setup):
     recorded = dict((i.id, a) for i, a in summary.answers)[item.id]
     assert recorded.value == 35 and recorded.raw_text == "三十五个人"
     assert after.stop.id != still.stop.id
-
-    view = await walk_to(
-        service, officer, after, lambda s: s.item is not None and s.item.id.endswith("other_sites")
-    )
-    total = view.total
-    view = await service.answer(officer, view.visit_id, "有", today=TODAY)
-    assert view.total == total + len(
-        service.checklist.follow_ups("flow.interview.staff.other_sites", True)
-    )
-    assert view.stop.item.parent == "flow.interview.staff.other_sites"
 
 
 async def test_back_pause_and_resume_keep_the_place(setup):
