@@ -62,6 +62,10 @@ class ClassSuggestion:
     label: Bilingual
     reason: Bilingual
     max_days_overdue: int
+    # The floors (of the rules file) that set the tier, and the bank's signals left to the
+    # officer's judgement, by rule id.
+    floors: tuple[str, ...] = ()
+    signals: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

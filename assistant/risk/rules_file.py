@@ -25,7 +25,7 @@ from pydantic_core import PydanticCustomError
 
 from assistant.data.schema import PROBLEM, DataModel, Loc, Text, problem, shown
 from assistant.data.vocabulary import Bilingual
-from assistant.risk.classification import REASONS, TIERS, ClassificationTexts
+from assistant.risk.classification import REASONS, TIERS, ClassificationTexts, Floor
 from assistant.risk.condition_specs import CONDITIONS, ConditionSpec, Refs
 from assistant.risk.conditions import COMPARISONS, LOAN_FIELDS, local_name
 from assistant.risk.model import Severity
@@ -229,8 +229,10 @@ class Reasons(DataModel):
     overdue_beyond: Annotated[Words, Field(description="{days}, {line}, {rulebook}, {tier}")]
     overdue_loss: Annotated[Words, Field(description="{days}, {line}, {rulebook}, {tier}")]
     clean: Annotated[Words, Field(description="no values")]
-    adverse: Annotated[Words, Field(description="{findings}, {tier}")]
+    floor: Annotated[Words, Field(description="{findings}, {rule}, {rulebook}, {tier}")]
+    signals: Annotated[Words, Field(description="{findings}, {tier}")]
     also_found: Annotated[Words, Field(description="{findings}")]
+    consider: Annotated[Words, Field(description="{findings}, {rule}, {tier}")]
     worse_on_file: Annotated[Words, Field(description="{on_file}, {tier}")]
 
     @field_validator(*REASONS)
@@ -241,12 +243,56 @@ class Reasons(DataModel):
         return text
 
 
+FindingRef = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+(/(info|attention|warning|critical))?$",
+        description="a rule id, or rule id/severity for one of its cases (use.not_as_agreed, "
+        "operations.declining/critical)",
+    ),
+]
+
+
+class FloorSpec(DataModel):
+    """A situation the classification rules put at least at ``tier`` (under ``floors``), or one
+    that should make the officer weigh ``tier`` (under ``consider``)."""
+
+    id: Annotated[str, Field(pattern=MEASURE_ID.pattern)]
+    tier: Literal["special_mention", "substandard", "doubtful", "loss"]
+    findings: Annotated[list[FindingRef], Field(min_length=1)]
+    rule: Annotated[Words, Field(description="plain text naming the situation and its rule")]
+    kinds: Annotated[
+        list[Literal["corporate", "individual"]],
+        Field(description="the borrowers it applies to; all when left out"),
+    ] = Field(default_factory=list)
+
+    @field_validator("rule")
+    @classmethod
+    def _plain_rule(cls, rule: Words) -> Words:
+        return _plain(rule, "a rule is plain text, without { or }")
+
+    def floor(self) -> Floor:
+        refs = tuple(
+            (ref.split("/")[0], ref.split("/")[1] if "/" in ref else None) for ref in self.findings
+        )
+        return Floor(self.id, self.tier, refs, self.rule.text(), frozenset(self.kinds))
+
+
 class ClassificationSpec(DataModel):
-    """The words of the suggested five-tier class; the overdue lines themselves are in the code."""
+    """The words of the suggested five-tier class, its floors and what to consider; the overdue
+    lines themselves are in the code."""
 
     labels: Labels
     rulebook: Annotated[Words, Field(description="plain text: the rules the overdue reasons cite")]
     reasons: Reasons
+    floors: Annotated[
+        list[FloorSpec],
+        Field(description="what puts a loan at least at a tier by itself; nothing else does"),
+    ] = Field(default_factory=list)
+    consider: Annotated[
+        list[FloorSpec],
+        Field(description="what asks the officer to weigh a worse tier, without setting it"),
+    ] = Field(default_factory=list)
 
     @field_validator("rulebook")
     @classmethod
@@ -257,7 +303,11 @@ class ClassificationSpec(DataModel):
         labels = {tier: getattr(self.labels, tier).text() for tier in TIERS}
         reasons = {name: getattr(self.reasons, name).text() for name in REASONS}
         return ClassificationTexts(
-            MappingProxyType(labels), self.rulebook.text(), MappingProxyType(reasons)
+            MappingProxyType(labels),
+            self.rulebook.text(),
+            MappingProxyType(reasons),
+            tuple(f.floor() for f in self.floors),
+            tuple(f.floor() for f in self.consider),
         )
 
 
@@ -275,6 +325,25 @@ class RulesFile(DataModel):
     ] = None
     classification: ClassificationSpec
     rules: Annotated[list[RuleSpec], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _floors_name_rules(self) -> RulesFile:
+        """A floor names findings these rules can make: a rule, and a severity it can have."""
+        severities = {
+            rule.id: {case.severity.value for _, case in rule.cases_in_effect()}
+            for rule in self.rules
+        }
+        for key in ("floors", "consider"):
+            for index, entry in enumerate(getattr(self.classification, key), start=1):
+                for number, ref in enumerate(entry.findings, start=1):
+                    rule, _, severity = ref.partition("/")
+                    known = severities.get(rule)
+                    if known is None or (severity and severity not in known):
+                        raise problem(
+                            f"no rule makes the finding {ref!r}",
+                            f"classification/{key}[{index}] {entry.id}/findings[{number}]",
+                        )
+        return self
 
     @model_validator(mode="after")
     def _rules_fit_the_file(self) -> RulesFile:

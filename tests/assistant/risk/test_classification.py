@@ -21,9 +21,11 @@ from .builders import make_facts, make_loan
 STAFF = Bilingual("员工在岗人数偏少", "Few staff on site")
 
 
-def finding(severity: Severity, title: str = STAFF.zh, kind: str = "answer") -> Finding:
+def finding(
+    severity: Severity, title: str = STAFF.zh, kind: str = "answer", rule_id: str = "test.rule"
+) -> Finding:
     return Finding(
-        rule_id="test.rule",
+        rule_id=rule_id,
         severity=severity,
         title=Bilingual(title, STAFF.en),
         detail=Bilingual("…", "…"),
@@ -112,23 +114,22 @@ def test_nothing_found_reads_the_clean_sentence(texts):
 
 
 @pytest.mark.parametrize("severity", [Severity.WARNING, Severity.CRITICAL])
-def test_an_alerting_finding_without_overdue_suggests_special_mention(texts, severity):
+def test_a_banks_signal_alone_leaves_the_suggestion_normal_and_asks_for_judgement(texts, severity):
     suggestion = suggest_class(make_facts(), [finding(severity)], texts)
 
-    assert suggestion.tier == "special_mention"
-    assert suggestion.reason == texts.say(
-        "adverse", findings=STAFF, tier=texts.labels["special_mention"]
-    )
-    assert STAFF.zh in suggestion.reason.zh
-    assert STAFF.en in suggestion.reason.en
+    assert suggestion.tier == "normal"
+    assert suggestion.reason == texts.say("signals", findings=STAFF, tier=texts.labels["normal"])
+    assert suggestion.signals == ("test.rule",) and suggestion.floors == ()
+    assert f"请您判断：{STAFF.zh}" in suggestion.reason.zh
+    assert "for you to judge" in suggestion.reason.en and STAFF.en in suggestion.reason.en
 
 
-def test_several_findings_are_listed_in_each_language(texts):
-    findings = [finding(Severity.WARNING), finding(Severity.CRITICAL, "贷款被挪用")]
+def test_several_signals_are_listed_in_each_language(texts):
+    findings = [finding(Severity.WARNING), finding(Severity.CRITICAL, "应收账款偏高")]
 
     suggestion = suggest_class(make_facts(), findings, texts)
 
-    assert f"{STAFF.zh}；贷款被挪用" in suggestion.reason.zh
+    assert f"{STAFF.zh}；应收账款偏高" in suggestion.reason.zh
     assert f"{STAFF.en}; {STAFF.en}" in suggestion.reason.en
 
 
@@ -231,3 +232,85 @@ def test_say_fills_both_languages_and_ignores_values_a_sentence_does_not_quote()
     said = texts.say("overdue_any", days=5, line=0, tier=Bilingual("关注", "special mention"))
 
     assert said == Bilingual("5 天，{注}", "5 days, {note}")
+
+
+# ── floors, signals and what to consider, as the shipped rules file has them ────────────────────
+
+
+def test_only_heuristic_signals_keep_a_company_normal_and_list_them_for_judgement(engine, texts):
+    """C1002's case: other debts above our loan, few staff on site, turnover falling. None is a
+    situation the classification rules name; each is the bank's own line."""
+    facts = make_facts(
+        {
+            "flow.interview.debt.other_debts": True,
+            "flow.interview.debt.other_debts_amount": 9_000_000.0,
+            "flow.interview.staff.headcount_present": 5,
+            "flow.interview.staff.headcount_total": 26,
+        }
+    )
+    findings = engine.evaluate(facts)
+    assert {"debt.other_debts", "staff.low_presence"} <= {f.rule_id for f in findings}
+
+    suggestion = engine.suggest_class(facts, findings)
+
+    assert suggestion.tier == "normal" and suggestion.floors == ()
+    assert {"debt.other_debts", "staff.low_presence"} <= set(suggestion.signals)
+    assert "未见分类办法规定须归为关注的情形" in suggestion.reason.zh
+    assert "请您判断" in suggestion.reason.zh
+
+
+def test_a_use_changed_without_consent_is_a_floor_named_with_its_rule(engine, texts):
+    facts = make_facts({"flow.interview.loan_use.used_as_agreed": "not_as_agreed"})
+    findings = engine.evaluate(facts)
+
+    suggestion = engine.suggest_class(facts, findings)
+
+    assert suggestion.tier == "special_mention" and suggestion.floors == ("use_changed",)
+    assert "未经银行同意擅自改变资金用途的，至少归为关注" in suggestion.reason.zh
+    assert texts.rulebook.zh in suggestion.reason.zh
+    assert "use.not_as_agreed" not in suggestion.signals, "a floor is not also a signal"
+
+
+def test_an_individuals_diverted_loan_is_weighed_not_floored(engine):
+    """Retail loans are classed by days overdue and security: a diversion asks the officer to
+    weigh 关注 rather than setting it."""
+    facts = dataclasses.replace(
+        make_facts({"flow.interview.loan_use.used_as_agreed": "not_as_agreed"}),
+        kind="individual",
+    )
+
+    suggestion = engine.suggest_class(facts, engine.evaluate(facts))
+
+    assert suggestion.tier == "normal"
+    assert "请考虑是否归为关注" in suggestion.reason.zh
+
+
+def test_a_borrower_that_cannot_pay_in_full_prompts_substandard(engine):
+    """终本 with a serious effect on the business: not only 关注 — 次级 is to be considered."""
+    facts = make_facts(
+        {"flow.interview.debt.enforcement_impact": "serious"},
+        {"records.enforcement": "adverse"},
+    )
+    findings = engine.evaluate(facts)
+    assert any(
+        f.rule_id == "records.enforcement" and f.severity is Severity.CRITICAL for f in findings
+    )
+
+    suggestion = engine.suggest_class(facts, findings)
+
+    assert suggestion.tier == "normal", "the prompt does not decide"
+    assert "借款人可能无法足额偿还本息，请考虑是否归为次级" in suggestion.reason.zh
+    assert "consider whether the loan should be substandard" in suggestion.reason.en
+
+
+def test_the_prompt_to_consider_is_left_out_when_the_suggestion_is_already_worse(engine):
+    facts = make_facts(
+        {"flow.interview.debt.enforcement_impact": "serious"},
+        {"records.enforcement": "adverse"},
+        loans=overdue(100),
+    )
+
+    suggestion = engine.suggest_class(facts, engine.evaluate(facts))
+
+    assert suggestion.tier == "substandard"
+    assert "请考虑是否归为次级" not in suggestion.reason.zh

@@ -604,8 +604,9 @@ def test_suggest_class_on_the_engine_reads_the_findings(engine):
 
     suggestion = engine.suggest_class(visit, engine.evaluate(visit))
 
-    assert suggestion.tier == "special_mention"
-    assert suggestion.label == engine.rules.classification.labels["special_mention"]
+    # Few staff on site is the bank's own signal: listed for judgement, the class left alone.
+    assert suggestion.tier == "normal" and suggestion.signals == ("staff.low_presence",)
+    assert suggestion.label == engine.rules.classification.labels["normal"]
     assert "在岗人数远少于所称员工数" in suggestion.reason.zh
 
 
@@ -682,8 +683,10 @@ GOOD_RULE: dict[str, Any] = {
 
 
 def shipped_classification() -> dict[str, Any]:
-    """The shipped file's classification block, to change one thing in."""
-    return yaml.safe_load(RULES.read_text("utf-8"))["classification"]
+    """The shipped file's classification block, to change one thing in: its words, without the
+    floors and what to consider, which name the shipped rules that these small files lack."""
+    block = yaml.safe_load(RULES.read_text("utf-8"))["classification"]
+    return {k: v for k, v in block.items() if k not in ("floors", "consider")}
 
 
 def write_rules(tmp_path: Path, rules: list[dict[str, Any]], **top: Any) -> Path:
@@ -929,6 +932,28 @@ def test_the_shipped_file_has_every_reason_in_both_languages(rules):
     assert "2023" in texts.rulebook.zh and "2023" in texts.rulebook.en
 
 
+# A floor the small test files can have: their one rule, at its one severity.
+FLOOR: dict[str, Any] = {
+    "id": "use_changed",
+    "tier": "special_mention",
+    "findings": ["test.rule/warning"],
+    "rule": {"zh": "擅自改变资金用途", "en": "a changed use"},
+}
+
+
+def test_a_floor_names_a_rule_of_the_file_and_comes_with_the_texts(tmp_path, checklist):
+    classification = classification_with("floors", [{**FLOOR, "kinds": ["corporate"]}])
+    rules = load_rules(write_rules(tmp_path, [GOOD_RULE], classification=classification), checklist)
+
+    (floor,) = rules.classification.floors
+    assert (floor.id, floor.tier, floor.findings) == (
+        "use_changed",
+        "special_mention",
+        (("test.rule", "warning"),),
+    )
+    assert floor.kinds == frozenset({"corporate"}) and floor.rule.zh == "擅自改变资金用途"
+
+
 def classification_with(path: str, value: Any) -> dict[str, Any]:
     """The shipped classification block with the entry at ``path`` (a/b/c) set, or removed when
     ``value`` is None."""
@@ -970,9 +995,9 @@ def classification_with(path: str, value: Any) -> dict[str, Any]:
             id="line-where-it-is-zero",
         ),
         pytest.param(
-            "reasons/adverse/zh",
-            "不利因素：{findings|tier}",
-            "classification/reasons/adverse",
+            "reasons/signals/zh",
+            "预警信号：{findings|tier}",
+            "classification/reasons/signals",
             "quotes {findings|tier}",
             id="no-alternatives",
         ),
@@ -1031,6 +1056,27 @@ def classification_with(path: str, value: Any) -> dict[str, Any]:
             "classification",
             "missing the field 'rulebook'",
             id="missing-rulebook",
+        ),
+        pytest.param(
+            "floors",
+            [{**FLOOR, "findings": ["use.nowhere"]}],
+            "classification/floors[1] use_changed/findings[1]",
+            "no rule makes the finding 'use.nowhere'",
+            id="floor-names-no-rule",
+        ),
+        pytest.param(
+            "consider",
+            [{**FLOOR, "findings": ["test.rule/critical"]}],
+            "classification/consider[1] use_changed/findings[1]",
+            "no rule makes the finding 'test.rule/critical'",
+            id="consider-names-a-severity-the-rule-lacks",
+        ),
+        pytest.param(
+            "floors",
+            [{**FLOOR, "tier": "normal"}],
+            "classification/floors",
+            "unknown tier 'normal'",
+            id="floor-at-normal",
         ),
     ],
 )
