@@ -597,7 +597,7 @@ def _debrief_shown(item: Item, answer: Extracted, lang: Lang) -> dict[str, Any]:
     else:
         shown = str(answer.value)
     return {
-        "prompt": item.prompt.get(lang),
+        "label": item.label.get(lang),
         "value": answer.value,
         "approximate": answer.approximate,
         "shown": shown,

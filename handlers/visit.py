@@ -366,7 +366,7 @@ async def _finish(update: Update, context: BotContext, visit_id: int, *, anyway:
         rows = [
             [
                 (
-                    context.text("visit.button.fix", prompt=item.prompt.get(context.lang)),
+                    context.text("visit.button.fix", prompt=item.label.get(context.lang)),
                     _data(summary.view, "e", stop_token(f"item:{item.id}")),
                 )
             ]

@@ -316,6 +316,13 @@ class QuestionEntry(DataModel):
         ),
     ]
     prompt: Label
+    label: Annotated[
+        Label,
+        Field(
+            description="what the report and lists call it: a noun as on the bank's form "
+            "(接待人, 在岗人数, 未决诉讼), never the question"
+        ),
+    ]
     type: AnswerType
     required: Annotated[
         bool, Field(description="false: may be left empty without being listed as a gap")
@@ -381,6 +388,13 @@ class QuestionEntry(DataModel):
             raise problem("'cues' belongs only on questions with a typed answer, not on text")
         return self
 
+    @field_validator("label")
+    @classmethod
+    def _label_is_no_question(cls, label: Label) -> Label:
+        if any(mark in label.zh + label.en for mark in "?？"):
+            raise problem("a label names the fact (接待人, Person received): no question mark")
+        return label
+
     @model_validator(mode="after")
     def _usual_is_an_answer(self) -> QuestionEntry:
         if self.usual is None:
@@ -410,6 +424,7 @@ class QuestionEntry(DataModel):
             group=group,
             step=step,
             prompt=self.prompt.text(),
+            label=self.label.text(),
             type=self.type,
             required=self.required,
             hint=self.hint.text() if self.hint else None,

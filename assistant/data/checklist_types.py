@@ -186,6 +186,8 @@ class Item:
     group: str
     step: str
     prompt: Bilingual
+    # What the report and lists call it: a noun (接待人, 在岗人数), never the question.
+    label: Bilingual
     type: AnswerType
     required: bool = True
     unit: str | None = None

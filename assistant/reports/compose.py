@@ -237,7 +237,7 @@ class ReportComposer:
         for item, answer in summary.answers:
             shown = display_value(item, answer.value, labels, answer.approximate)
             fact = ReportFact(
-                label=item.prompt,
+                label=item.label,
                 value=shown,
                 source=item.id,
                 raw_text=answer.raw_text,
@@ -245,7 +245,7 @@ class ReportComposer:
             )
             view = FactView(
                 item.id,
-                item.prompt.get(lang),
+                item.label.get(lang),
                 shown,
                 answer.value,
                 answer.approximate,
@@ -258,12 +258,12 @@ class ReportComposer:
     def _skipped(summary: VisitSummary) -> tuple[Bilingual, ...]:
         # Skipped and never-reached required questions are both gaps an auditor asks about.
         seen: set[str] = set()
-        prompts: list[Bilingual] = []
+        labels: list[Bilingual] = []
         for item in (*summary.skipped, *summary.unanswered_required):
             if item.id not in seen:
                 seen.add(item.id)
-                prompts.append(item.prompt)
-        return tuple(prompts)
+                labels.append(item.label)
+        return tuple(labels)
 
     # ── narratives ──────────────────────────────────────────────────────────────────────────
 

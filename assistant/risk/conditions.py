@@ -117,7 +117,7 @@ def _all_hold(limits: tuple[Limit, ...], value: float, thresholds: RiskThreshold
 
 
 def answer_ref(item: Item, value: Bilingual) -> EvidenceRef:
-    return EvidenceRef("answer", item.id, item.prompt, value)
+    return EvidenceRef("answer", item.id, item.label, value)
 
 
 def read_answer(item: Item, facts: RiskFacts) -> tuple[Any, Bilingual] | None:

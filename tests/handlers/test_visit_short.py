@@ -162,9 +162,9 @@ async def test_a_paragraph_never_overwrites_an_earlier_answer(demo_bank: DemoBan
 
         await officer.send("员工十个，今年到现在两百一十万")
         told = officer.last_text
-        assert told.startswith("已记录 1 项：\n1. 今年从年初到今天的营业额大概多少？ 210 万元")
+        assert told.startswith("已记录 1 项：\n1. 本年累计营业收入：210 万元")
         assert "之前已有回答，没有覆盖" in told
-        assert "2. 现在一共有多少员工？ 保留 8 人，这次说的是 10 人" in told
+        assert "2. 员工总数：保留 8 人，这次说的是 10 人" in told
 
         # English: the same, in the officer's language.
         await officer.send("/lang en")
@@ -201,7 +201,7 @@ async def test_answers_that_contradict_each_other_are_put_right_before_submittin
         assert "问询里说抵押物有损毁或权属问题，检查要点却记为完好。" in told
         assert "✅ 仍然提交" not in officer.last.button_labels, "no way around it"
 
-        await officer.press(next(b for b in officer.last.button_labels if "完好" in b))
+        await officer.press(next(b for b in officer.last.button_labels if "抵质押物状况" in b))
         assert "当前记录：完好" in officer.last_text
         await officer.press("有问题")
         await officer.send("一间被占用")
@@ -216,7 +216,7 @@ async def test_putting_a_heard_figure_right_returns_to_where_the_officer_was(
     async with shop_officer(demo_bank) as (_app, officer):
         await arrive(officer)
         await officer.send("员工8个，去年营业额三百万，隔壁说他打算扩到20个人")
-        assert officer.last_text.startswith("已记录 2 项：\n1. 现在一共有多少员工？ 8 人")
+        assert officer.last_text.startswith("已记录 2 项：\n1. 员工总数：8 人")
         assert "20" not in officer.last_text, "a plan told by the neighbour is not a fact"
         await officer.press("✎ 1")
         await officer.send("9个")

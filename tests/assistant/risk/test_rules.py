@@ -501,7 +501,7 @@ def test_findings_come_most_severe_first_then_in_file_order(engine, rules):
     assert warnings == sorted(warnings, key=order.index)
 
 
-def test_evidence_carries_the_question_and_the_value_in_both_languages(engine, checklist):
+def test_evidence_carries_the_facts_label_and_the_value_in_both_languages(engine, checklist):
     visit = make_facts(
         {
             "flow.interview.staff.headcount_present": 3.0,
@@ -516,7 +516,7 @@ def test_evidence_carries_the_question_and_the_value_in_both_languages(engine, c
     staff = findings["staff.low_presence"]
     present = next(e for e in staff.evidence if e.ref == "flow.interview.staff.headcount_present")
     assert present.kind == "answer"
-    assert present.label == checklist.item("flow.interview.staff.headcount_present").prompt
+    assert present.label == checklist.item("flow.interview.staff.headcount_present").label
     assert (present.value.zh, present.value.en) == ("3 人", "3 people")
     assert "在岗 3 人" in staff.detail.zh and "35 人" in staff.detail.zh
     assert "8.6%" in staff.detail.zh and "8.6%" in staff.detail.en

@@ -19,6 +19,7 @@ from assistant.data.checklist import (
     Checklist,
     ChecklistError,
     load_checklist,
+    walk,
 )
 from assistant.data.vocabulary import Bilingual
 from assistant.errors import AssistantError
@@ -457,6 +458,7 @@ def minimal() -> dict[str, Any]:
                             {
                                 "id": "headcount_total",
                                 "prompt": label(),
+                                "label": label(),
                                 "type": "number",
                                 "unit": "人",
                                 "max": 100000,
@@ -464,6 +466,7 @@ def minimal() -> dict[str, Any]:
                             {
                                 "id": "other_sites",
                                 "prompt": label(),
+                                "label": label(),
                                 "type": "yes_no",
                                 "follow_ups": [
                                     {
@@ -472,6 +475,7 @@ def minimal() -> dict[str, Any]:
                                             {
                                                 "id": "site_details",
                                                 "prompt": label(),
+                                                "label": label(),
                                                 "type": "text",
                                             }
                                         ],
@@ -481,6 +485,7 @@ def minimal() -> dict[str, Any]:
                             {
                                 "id": "impact",
                                 "prompt": label(),
+                                "label": label(),
                                 "type": "choice",
                                 "when": {"finding": ["records.enforcement=adverse"]},
                                 "options": [
@@ -514,7 +519,9 @@ def staff(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def follow_up(condition: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"if": condition, "ask": [{"id": "x", "prompt": label(), "type": "text"}]}]
+    return [
+        {"if": condition, "ask": [{"id": "x", "prompt": label(), "label": label(), "type": "text"}]}
+    ]
 
 
 STAFF = "interview/flow.interview.staff"
@@ -685,6 +692,16 @@ BROKEN = [
         id="short-visit-twice",
     ),
     pytest.param(
+        (lambda d: staff(d)[0].update(label=label("员工多少？", "Staff"))),
+        f"{STAFF}/headcount_total: a label names the fact",
+        id="label-is-a-question",
+    ),
+    pytest.param(
+        (lambda d: staff(d)[0].pop("label")),
+        f"{STAFF}/headcount_total: this entry is missing the field 'label'",
+        id="label-missing",
+    ),
+    pytest.param(
         (lambda d: staff(d)[0].update(usual={"answer": False, "says": label()})),
         f"{STAFF}/headcount_total: 'usual' belongs only on yes/no and choice questions",
         id="usual-on-a-number",
@@ -756,6 +773,20 @@ def test_usual_answers_and_answers_implied_by_another_are_carried_on_the_questio
     assert impact.answer_for(False) == "no_effect"
     assert impact.answer_for(True) is None, "outside the table: the question is asked"
     assert impact.answer_for(0) is None, "0 is not no"
+
+
+def test_every_question_has_a_noun_for_the_report_not_the_question(checklist):
+    """The report and lists say 接待人, 在岗人数, 未决诉讼: never 今天接待您的是谁？"""
+    asking = re.compile(r"[?？吗您]|有没有|是否|多少|什么|怎么|哪")
+    for item in checklist.all_items():
+        for lang in ("zh", "en"):
+            label = item.label.get(lang)
+            assert label and label != item.prompt.get(lang), item.id
+        assert not asking.search(item.label.zh), (item.id, item.label.zh)
+        assert not re.match(r"(Is|Has|How|What|Whether|Are|Do|Does)\b", item.label.en), item.id
+    for group in checklist.groups:
+        labels = [i.label.zh for i in walk(group.items)]
+        assert len(labels) == len(set(labels)), group.id
 
 
 def test_the_minimal_file_used_below_is_valid(tmp_path):
