@@ -19,7 +19,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError
 from telegram.ext import ContextTypes
 
-from assistant.charts import team_progress_chart
+from assistant.charts import ChartWords, team_progress_chart
 from assistant.errors import AssistantError
 from assistant.i18n import Lang, language_from_code
 from assistant.planning.model import MonthPlan, PlannedVisit
@@ -163,8 +163,22 @@ async def team_command(update: Update, context: BotContext) -> None:
         await say(update, context, "team.only_supervisors")
         return
     await say(update, context, "team.summary", progress=progress)
-    label = f"Team {context.viewer.staff_no}" if context.viewer.staff_no else "Team"
-    chart = await asyncio.to_thread(team_progress_chart, progress, label)
+    team = context.text("team.chart.team")
+    if context.viewer.staff_no:
+        team = f"{team} {context.viewer.staff_no}"
+    words = ChartWords(
+        title=context.text("team.chart.title", team=team, progress=progress),
+        plan=context.text("team.chart.plan"),
+        done=context.text("team.chart.done"),
+        overdue=context.text("team.chart.overdue"),
+        risk=context.text("team.chart.risk"),
+        empty=context.text("team.chart.empty"),
+        more=context.text("team.chart.more"),
+        tiers={
+            tier.value: context.text(f"risk.{tier.value}") for tier in progress.risk_distribution
+        },
+    )
+    chart = await asyncio.to_thread(team_progress_chart, progress, words)
     await context.bot.send_photo(
         chat_id=update.effective_chat.id if update.effective_chat else context.user_id,
         photo=chart,

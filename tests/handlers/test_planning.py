@@ -135,7 +135,7 @@ async def test_the_plan_reminders_and_escalation_across_national_day(bot, team: 
     plan = next(m for m in to_officer if "2026年10月回访计划" in m.text)
     assert "新放款商行" in plan.text and "城西市场" in plan.text
     assert "📋 N100 访前" in plan.button_labels
-    overdue = next(m for m in to_officer if "回访已逾期" in m.text)
+    overdue = next(m for m in to_officer if "回访已超期" in m.text)
     assert "首次用途检查" in overdue.text
     assert overdue.button_labels == ["▶ 开始回访", "😴 3天后再提醒", "📅 推迟一周"]
     escalations = [m for m in bot.api.events_since(mark, team.supervisor) if "🔺" in m.text]
@@ -161,7 +161,7 @@ async def test_the_plan_reminders_and_escalation_across_national_day(bot, team: 
     assert not [m for m in bot.api.events_since(mark, team.officer) if "N100" in m.text]
     clock.travel_to(datetime(2026, 10, 12, 9, 30, tzinfo=SHANGHAI))
     await tick(bot)
-    assert [m for m in bot.api.events_since(mark, team.officer) if "回访已逾期" in m.text]
+    assert [m for m in bot.api.events_since(mark, team.officer) if "回访已超期" in m.text]
 
     # The plan button opens the brief.
     await officer.send("/plan")
@@ -207,7 +207,7 @@ async def test_team_shows_progress_and_a_chart(bot, team: Team, clock):
     supervisor = bot.chat(team.supervisor)
     await supervisor.send("/team")
     summary = next(m for m in supervisor.replies if "团队回访进度" in m.text)
-    assert "张伟" in summary.text and "逾期" in summary.text
+    assert "张伟" in summary.text and "超期未访" in summary.text
     photo = next(m for m in supervisor.replies if m.photo is not None)
     assert photo.photo.content.startswith(b"\x89PNG")
     officer = bot.chat(team.officer)
@@ -242,7 +242,7 @@ async def test_a_deadline_missed_before_the_import_is_not_escalated(bot, team: T
     clock.travel_to(datetime(2026, 10, 8, 9, 30, tzinfo=SHANGHAI))
     await bot.api.wait_for_messages(team.officer, since=mark)
     await tick(bot)
-    assert any("回访已逾期" in m.text for m in bot.api.events_since(mark, team.officer))
+    assert any("回访已超期" in m.text for m in bot.api.events_since(mark, team.officer))
     assert not [m for m in bot.api.events_since(mark, team.supervisor) if "🔺" in m.text]
     assert officer.user.id != supervisor.user.id
 
