@@ -297,6 +297,7 @@ def build_services(
         alerts=alerts,
         plans=plans,
         debriefer=debriefer,
+        thresholds=thresholds_from_settings(settings),
     )
     metrics = Metrics()
     readings = ReadingService(

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.data import checklist as checklist_module
-from assistant.data.checklist import Checklist, Item, PreCheck
+from assistant.data.checklist import Checklist, ChecklistError, Item, PreCheck
 from assistant.data.files import DataFileError
 from assistant.data.schema import validate
 from assistant.data.vocabulary import Bilingual
@@ -38,7 +38,7 @@ from assistant.risk.conditions import (
 )
 from assistant.risk.model import ClassSuggestion, EvidenceRef, Finding, RiskFacts, Severity
 from assistant.risk.rules_file import Refs, RulesFile, RuleSpec, place, wording
-from assistant.risk.thresholds import RiskThresholds
+from assistant.risk.thresholds import RiskThresholds, quoted_settings
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "knowledge" / "risk_rules.yaml"
 
@@ -192,6 +192,7 @@ def load_rules(path: Path | str, checklist: Checklist) -> RuleSet:
             line and column for bad YAML) and the problem.
     """
     path = Path(path)
+    _check_quoted_settings(checklist)
     spec = validate(
         RulesFile, path, RiskRulesError, place, wording=wording, context={"checklist": checklist}
     )
@@ -203,6 +204,25 @@ def load_rules(path: Path | str, checklist: Checklist) -> RuleSet:
         classification=spec.classification.texts(),
         thresholds=frozenset(refs.used),
     )
+
+
+def _check_quoted_settings(checklist: Checklist) -> None:
+    """A hint may quote the bank's settings ("超过{debt_ratio_max_pct}列为风险点"); the rules,
+    which own the settings, refuse a checklist that quotes one that does not exist.
+
+    Raises:
+        ChecklistError: naming the checklist, the question and the unknown setting.
+    """
+    known = RiskThresholds.names()
+    for item in checklist.all_items():
+        for text in (item.hint.zh, item.hint.en) if item.hint else ():
+            for name in quoted_settings(text):
+                if name not in known:
+                    raise ChecklistError(
+                        checklist.path,
+                        f"{item.id}/hint",
+                        f"quotes {{{name}}}, which is no setting; known: {', '.join(known)}",
+                    )
 
 
 def _rule(entry: RuleSpec, spec: RulesFile, refs: Refs) -> Rule:

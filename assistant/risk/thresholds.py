@@ -15,12 +15,19 @@ value in the same unit:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from assistant.data.vocabulary import Bilingual
+
 UNIT_SUFFIXES = ("_pct", "_ratio", "_days")
 SETTINGS_PREFIX = "risk_"
+# A setting quoted in a text the officer reads: "超过{debt_ratio_max_pct}列为风险点".
+QUOTED = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+# Said after every quoted value: the line is the bank's own, never a national rule.
+OWN = Bilingual("（本行设定）", " (the bank's setting)")
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,38 @@ class RiskThresholds:
         if name not in self.names():
             raise KeyError(f"no risk threshold {name!r}")
         return float(getattr(self, name))
+
+
+def quoted_settings(text: str) -> list[str]:
+    """The settings a text quotes, by name."""
+    return QUOTED.findall(text)
+
+
+def quote_settings(text: Bilingual, thresholds: RiskThresholds) -> Bilingual:
+    """``text`` with each ``{name}`` replaced by that setting's value and a word that it is the
+    bank's own: "超过{debt_ratio_max_pct}列为风险点" → "超过90%（本行设定）列为风险点". A hint
+    thus follows the setting, and never passes a bank's line off as law.
+
+    Raises:
+        KeyError: ``text`` quotes no such setting (the rules loader refuses such a checklist).
+    """
+
+    def shown(lang: str) -> str:
+        def value(match: re.Match[str]) -> str:
+            return _shown(match.group(1), thresholds.value(match.group(1)), lang) + OWN.get(lang)
+
+        return QUOTED.sub(value, text.get(lang))
+
+    return Bilingual(shown("zh"), shown("en"))
+
+
+def _shown(name: str, value: float, lang: str) -> str:
+    if name.endswith("_days"):
+        return f"{value:g} 天" if lang == "zh" else f"{value:g} days"
+    if name.endswith("_ratio") and value >= 1:
+        return f"{value:g} 倍" if lang == "zh" else f"{value:g}×"
+    percent = value * 100 if name.endswith("_ratio") else value
+    return f"{percent:g}%"
 
 
 def thresholds_from_settings(settings: Any) -> RiskThresholds:

@@ -82,6 +82,8 @@ class VisitView:
     # The questions from this one on that one tap records at their usual answer (主营未变、
     # 地址未变、与档案一致…); empty when fewer than two are in a row.
     usual: tuple[Item, ...] = ()
+    # The question's hint, with the bank's settings it quotes filled in.
+    hint: Bilingual | None = None
 
     @property
     def far_from_client(self) -> bool:

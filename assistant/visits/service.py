@@ -47,6 +47,7 @@ from assistant.errors import NotFound
 from assistant.planning.plan import PlanService
 from assistant.portfolio import ClientCard, PortfolioService
 from assistant.risk.facts import facts_for
+from assistant.risk.thresholds import RiskThresholds, quote_settings
 from assistant.visits import gaps, path
 from assistant.visits.answers import parse_answer, shown_answer, unit_label
 from assistant.visits.debrief import Debriefer
@@ -101,8 +102,11 @@ class VisitService:
         alerts: AlertService | None = None,
         plans: PlanService | None = None,
         debriefer: Debriefer | None = None,
+        thresholds: RiskThresholds | None = None,
     ) -> None:
         self.database = database
+        # The bank's settings that hints quote ("超过{debt_ratio_max_pct}列为风险点").
+        self.thresholds = thresholds or RiskThresholds()
         self.plans = plans
         self.debriefer = debriefer
         self.tz = tz
@@ -228,6 +232,9 @@ class VisitService:
                 1 for s in stops if s.precheck and s.precheck.id not in visit.findings
             ),
             usual=path.usual_run(stops[position:], answers),
+            hint=quote_settings(stop.item.hint, self.thresholds)
+            if stop.item is not None and stop.item.hint is not None
+            else None,
         )
 
     async def _audit(

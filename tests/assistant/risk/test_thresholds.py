@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from pydantic import ValidationError
 
 from assistant.config import Settings
-from assistant.risk.thresholds import UNIT_SUFFIXES, RiskThresholds, thresholds_from_settings
+from assistant.data.vocabulary import Bilingual
+from assistant.risk.thresholds import (
+    UNIT_SUFFIXES,
+    RiskThresholds,
+    quote_settings,
+    quoted_settings,
+    thresholds_from_settings,
+)
 
 
 def test_every_threshold_name_ends_in_its_unit():
@@ -95,3 +103,41 @@ def test_settings_out_of_step_with_the_thresholds_are_refused():
     with pytest.raises(ValueError, match="debt_ratio_max_pct"):
         thresholds_from_settings(short)
     assert thresholds_from_settings(SimpleNamespace(**defaults)) == RiskThresholds()
+
+
+# ── settings quoted in a hint ──────────────────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "zh", "en"),
+    [
+        ("debt_ratio_max_pct", 80, "80%", "80%"),
+        ("staff_present_min_ratio", 0.4, "40%", "40%"),
+        ("due_soon_max_funds_ratio", 2.0, "2 倍", "2×"),
+        ("revenue_min_elapsed_days", 60, "60 天", "60 days"),
+    ],
+)
+def test_a_hint_quotes_the_setting_as_the_banks_own(name, value, zh, en):
+    thresholds = RiskThresholds.from_mapping({name: value})
+    text = Bilingual(f"超过{{{name}}}列为风险点。", f"Above {{{name}}} is a finding.")
+
+    quoted = quote_settings(text, thresholds)
+
+    assert quoted == Bilingual(
+        f"超过{zh}（本行设定）列为风险点。", f"Above {en} (the bank's setting) is a finding."
+    )
+    assert quoted_settings(text.zh) == [name]
+
+
+def test_a_hint_quoting_no_setting_refuses_the_checklist(tmp_path):
+    from assistant.data.checklist import ChecklistError, load_checklist
+    from assistant.risk.rules import DEFAULT_PATH, load_rules
+
+    source = Path(__file__).resolve().parents[3] / "knowledge" / "checklist.yaml"
+    broken = tmp_path / "checklist.yaml"
+    text = source.read_text("utf-8")
+    assert "{debt_ratio_max_pct}" in text, "the shipped hint quotes the setting"
+    broken.write_text(text.replace("{debt_ratio_max_pct}", "{debt_ratio_max}"), "utf-8")
+
+    with pytest.raises(ChecklistError, match=r"debt_ratio/hint: quotes \{debt_ratio_max\}"):
+        load_rules(DEFAULT_PATH, load_checklist(broken))

@@ -24,6 +24,7 @@ from assistant.db.models import (
     VisitStatus,
 )
 from assistant.portfolio import PortfolioService
+from assistant.risk.thresholds import RiskThresholds
 from assistant.services import KNOWLEDGE_DIR
 from assistant.visits.model import CHECKIN, DOCUMENTS, StaleAction
 from assistant.visits.parsing import ParseError
@@ -339,3 +340,17 @@ async def test_a_focused_check_is_always_full(setup):
     service.depths = {"individual": "short"}
     view = await service.start(officer, "C1", today=TODAY, check="focused")
     assert view.depth == "full"
+
+
+async def test_a_hint_shows_the_banks_own_setting_not_a_number_written_in(setup):
+    service, officer, _ = setup
+    view = await service.start(officer, "C1", today=TODAY)
+    view = await walk_to(
+        service, officer, view, lambda s: s.item is not None and s.item.id.endswith("debt_ratio")
+    )
+    assert view.hint is not None and view.hint.zh == "超过90%（本行设定）列为风险点。"
+
+    service.thresholds = RiskThresholds(debt_ratio_max_pct=80)
+    moved = await service.view(officer, view.visit_id, today=TODAY)
+    assert moved.hint.zh == "超过80%（本行设定）列为风险点。"
+    assert moved.hint.en == "Above 80% (the bank's setting) is a risk finding."
