@@ -222,3 +222,18 @@ async def test_putting_a_heard_figure_right_returns_to_where_the_officer_was(
         await officer.send("9个")
         assert officer.last_text.startswith("✓ 已记录：9 人")
         assert "今天接待您的是谁" in officer.last_text, "back where the list came"
+
+
+async def test_the_cover_story_is_for_small_clients_not_for_companies(demo_bank: DemoBank):
+    """The article keeps the check quiet with small businesses and individuals; with a company
+    an openly stated routine check is normal."""
+    async with shop_officer(demo_bank) as (_app, officer):
+        await officer.send("/prep C1001")
+        assert "开场话术（别说是来做贷后检查）" in officer.last_text
+        await officer.send("/prep C1002")
+        assert "企业客户可直说是例行贷后检查" in officer.last_text
+        assert "别说是来做贷后检查" not in officer.last_text
+        await officer.send("/phrase C1002")
+        assert "对企业客户可以直说是例行贷后检查" in officer.last_text
+        await officer.send("/phrase C1001")
+        assert "别说是来做贷后检查" in officer.last_text
