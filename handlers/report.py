@@ -64,7 +64,9 @@ def _lang(recipient: Recipient) -> Lang:
     return language_from_code(recipient.language)
 
 
-def _actions(context: BotContext, view: ReportView, lang: Lang | None = None) -> Any:
+def _actions(
+    context: BotContext, view: ReportView, lang: Lang | None = None, *, files: bool = True
+) -> Any:
     lang = lang or context.lang
     texts = context.services.texts
 
@@ -85,7 +87,8 @@ def _actions(context: BotContext, view: ReportView, lang: Lang | None = None) ->
         rows.append([(label("regenerate"), act("g")), (label("submit"), act("s"))])
     if view.reviewable:
         rows.append([(label("approve"), decide(True)), (label("return"), decide(False))])
-    rows.append([(label("word"), act("w")), (label("html"), act("h"))])
+    if files:
+        rows.append([(label("word"), act("w")), (label("html"), act("h"))])
     return keyboard(rows)
 
 
@@ -262,33 +265,61 @@ async def deliver_submission(update: Update, context: BotContext, submission: Su
         view=submission.view,
         alerts=len(submission.alerts),
     )
-    if submission.supervisor is not None:
-        to = submission.supervisor
-        lang = _lang(to)
+    to = submission.supervisor
+    folded: list[AlertNotice] = []
+    if to is not None:
+        # The reviewer reads the alerts in the review message, not as messages of their own.
+        folded = [n for n in submission.alerts if n.to and n.to.telegram_id == to.telegram_id]
         async with _to_someone_else():
-            await _send_for_review(context, submission, to, lang)
-    await notify_alerts(context, submission.alerts)
+            await _send_for_review(context, submission, to, _lang(to))
+    await notify_alerts(context, [n for n in submission.alerts if n not in folded])
+
+
+# Telegram's limit on a document's caption.
+CAPTION_LIMIT = 1024
 
 
 async def _send_for_review(
     context: BotContext, submission: Submission, to: Recipient, lang: Lang
 ) -> None:
+    """One review message: the report as HTML (read on the phone) and Word (kept), then the
+    summary with the findings, the alerts folded in, and the decision buttons, on the last."""
     assert context.viewer is not None
-    await context.bot.send_message(
-        chat_id=to.telegram_id,
-        text=context.services.texts.render(
-            lang,
-            "report.for_review",
-            view=submission.supervisor_view,
-            officer=context.viewer.name,
-        ),
-        parse_mode=ParseMode.HTML,
-        link_preview_options=NO_PREVIEW,
+    view = submission.supervisor_view
+    card = context.services.texts.render(
+        lang,
+        "report.for_review",
+        view=view,
+        officer=context.viewer.name,
+        # Every warning and critical finding has alerted the supervisor by now: mid-visit, or
+        # with this submission (those are folded in here instead of sent on their own).
+        alerted={f.rule_id for f in view.data.findings if f.severity.alerts},
     )
+    if submission.html:
+        await context.bot.send_document(
+            chat_id=to.telegram_id, document=submission.html, filename=submission.html_name
+        )
+    markup = _actions(context, view, lang, files=False)
+    if len(card) <= CAPTION_LIMIT:
+        await context.bot.send_document(
+            chat_id=to.telegram_id,
+            document=submission.document,
+            filename=submission.file_name,
+            caption=card,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+        )
+        return
     await context.bot.send_document(
         chat_id=to.telegram_id, document=submission.document, filename=submission.file_name
     )
-    await _send_preview(context, to.telegram_id, submission.supervisor_view, lang)
+    await context.bot.send_message(
+        chat_id=to.telegram_id,
+        text=card,
+        parse_mode=ParseMode.HTML,
+        reply_markup=markup,
+        link_preview_options=NO_PREVIEW,
+    )
 
 
 async def review_button(update: Update, context: BotContext) -> None:

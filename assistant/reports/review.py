@@ -59,6 +59,7 @@ class Reviewing(ReportCore):
         )
         # The file is built before anything changes: if it fails, the draft stays as it was.
         document, file_name = await self._build(supervisor_view.data, "docx")
+        html, html_name = await self._build(supervisor_view.data, "html")
         own = self._render(viewer, report, basis, lang, **upcoming)
         findings = own.data.findings
         async with self.database.session() as session:
@@ -95,6 +96,8 @@ class Reviewing(ReportCore):
             document,
             file_name,
             notices,
+            html,
+            html_name,
         )
 
     async def resubmit_visit(self, viewer: Viewer, visit_id: int, lang: str) -> Submission:

@@ -101,6 +101,9 @@ class Submission:
     document: bytes
     file_name: str
     alerts: list[AlertNotice]
+    # The same report as one HTML page, which a phone opens inside Telegram.
+    html: bytes = b""
+    html_name: str = ""
 
 
 @dataclass(frozen=True)

@@ -63,15 +63,21 @@ async def test_the_report_loop_from_visit_to_approved_archive(bot: BotHarness, t
     assert "段落已更新" in officer.last_text
     assert "已要求三日内归还" in officer.text
 
-    # Submitted: the supervisor gets the summary, the Word file and the report with buttons.
+    # Submitted: the supervisor decides in one message: the report as HTML to read on the
+    # phone, then the Word file carrying the summary, the findings with the alerts folded in,
+    # and the decision buttons. No preview pages, no alert messages of their own.
     mark = len(bot.api.events)
     await officer.press("📤 提交审批")
     assert "已提交主管审批" in officer.last_text
     to_supervisor = messages_to(bot, team.supervisor, mark)
-    assert any("待审批" in m.text for m in to_supervisor)
-    word = next(m for m in to_supervisor if m.document is not None)
+    html, word = to_supervisor
+    assert html.document.file_name.endswith(".html") and b"<html" in html.document.content
     assert word.document.file_name.endswith(".docx")
-    assert [m for m in to_supervisor if m.buttons][-1].button_labels[:2] == ["✅ 批准", "↩️ 退回"]
+    assert word.text.startswith("待审批：贷后检查报告")
+    assert "🔴" in word.text and "建议分类" in word.text
+    assert "🔔" in word.text, "the diversion's alert, folded into the review"
+    assert len(word.text) <= 1024 and len(word.text.splitlines()) <= 25
+    assert word.button_labels == ["✅ 批准", "↩️ 退回"]
 
     # Returned with a comment; the officer hears of it and sees the report again.
     mark = len(bot.api.events)
