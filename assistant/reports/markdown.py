@@ -77,12 +77,36 @@ def split_markdown_v2(text: str, limit: int = CHUNK_LIMIT) -> list[str]:
             line, length = pieces[-1], utf16_len(pieces[-1])
         extra = length + (1 if current else 0)
         if current and size + extra > limit:
-            flush()
-            extra = length
+            # A heading goes with the text under it, never last in a message of its own.
+            carried = _trailing_headings(current)
+            moved = utf16_len("\n".join(carried)) + 1 + length
+            if carried and len(carried) < len(current) and moved <= limit:
+                del current[-len(carried) :]
+                flush()
+                current, size = carried, utf16_len("\n".join(carried))
+                extra = length + 1
+            else:
+                flush()
+                extra = length
         current.append(line)
         size += extra
     flush()
     return chunks
+
+
+# A whole line in bold: a heading of the chat preview ("*风险信号*").
+HEADING = re.compile(r"^\*[^*\n]+\*$")
+
+
+def _trailing_headings(lines: list[str]) -> list[str]:
+    """The heading lines (and blank lines after them) that end ``lines``."""
+    end = len(lines)
+    while end and not lines[end - 1].strip():
+        end -= 1
+    start = end
+    while start and HEADING.match(lines[start - 1]):
+        start -= 1
+    return lines[start:] if start < end else []
 
 
 def _cut_line(line: str, limit: int) -> list[str]:

@@ -78,3 +78,10 @@ def test_a_flag_and_a_combining_mark_stay_whole():
 def test_a_tiny_limit_is_refused():
     with pytest.raises(ValueError, match="cannot hold"):
         split_markdown_v2("text", 2)
+
+
+def test_a_heading_goes_with_its_text_never_last_in_a_message():
+    text = "a" * 30 + "\n*备注*\n\n" + "b" * 30
+    assert split_markdown_v2(text, 40) == ["a" * 30, "*备注*\n\n" + "b" * 30]
+    # A heading that is all the chunk holds stays: nothing else could carry it.
+    assert split_markdown_v2("*备注*\n" + "b" * 38, 40) == ["*备注*", "b" * 38]

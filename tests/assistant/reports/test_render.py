@@ -247,3 +247,9 @@ def test_libreoffice_converts_the_word_file_to_pdf(make_report, tmp_path: Path):
     )
     pdf = (tmp_path / "report.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+
+
+def test_every_heading_of_the_preview_stands_on_its_own_line(make_report):
+    text = render_chat_text(make_report("zh"), tz=SHANGHAI)
+    after = text[text.index("*跳过或未回答的问题*") :].split("\n")
+    assert after[0] == "*跳过或未回答的问题*" and after[1].startswith("•"), after[:2]
