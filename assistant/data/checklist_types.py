@@ -184,6 +184,9 @@ class Item:
     shows: str | None = None
     # What a free-form paragraph says when it speaks of this question (assistant.visits.debrief).
     cues: Cues = Cues()
+    # What the question is about when not the client's own business (the collateral, the
+    # guarantor): a paragraph that turns to it fills only its questions.
+    topic: Cues = Cues()
 
     @property
     def scale(self) -> int:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from assistant.data.checklist import NUMERIC, AnswerType, Item
+from assistant.data.checklist import NUMERIC, AnswerType, Cues, Item
 from assistant.llm import LlmComponent
 from assistant.visits.parsing import (
     CN_DIGITS,
@@ -156,6 +156,7 @@ class _Clause:
     void_from: int | None = None  # plans and hearsay from here on
     hearsay: bool = False
     other_period: bool = False
+    topic: Cues | None = None  # what the clause speaks of when not the client's own business
     cues: list[_Cue] = field(default_factory=list)
 
 
@@ -204,11 +205,16 @@ class Debriefer:
         """
         fillable = _fillable(items)
         found = _Found()
+        topics = _topics(tuple(fillable))
+        topic: Cues | None = None
         for sentence in _sentences(text):
             clauses = _clauses(sentence)
+            topic = _carried_topic(topic, clauses, topics, fillable)
             waiting: list[Item] = []
             for clause in clauses:
-                clause.cues = _cues(clause.text, fillable)
+                topic = _named_topic(clause.text, topics) or topic
+                clause.topic = topic
+                clause.cues = _cues(clause.text, fillable, topic)
                 self._numbers(clause, found)
                 self._yes_no(clause, found)
                 self._choices(clause, found)
@@ -311,7 +317,7 @@ class Debriefer:
             # Two questions wait for a figure: the next one answers neither for sure.
             waiting = [i for i in waiting if i not in numbers]
         for item in waiting:
-            if found.has(item) or item.id in found.conflicts:
+            if found.has(item) or item.id in found.conflicts or _topic(item) != clause.topic:
                 continue
             if clause.cues and any(item not in cue.items for cue in clause.cues):
                 continue  # the clause speaks of something else
@@ -507,10 +513,73 @@ def _cue_pattern(cue: str) -> tuple[re.Pattern[str], bool]:
     return re.compile(rf"(?<![a-z]){body}" if ascii_cue else body), len(parts) == 1
 
 
-def _cues(text: str, items: Sequence[Item]) -> list[_Cue]:
+def _topic(item: Item) -> Cues | None:
+    return item.topic if item.topic.all() else None
+
+
+def _topics(items: tuple[Item, ...]) -> list[tuple[re.Pattern[str], Cues]]:
+    """The pattern of each word that names a topic of ``items``, with that topic."""
+    topics = dict.fromkeys(t for t in map(_topic, items) if t is not None)
+    return [(_cue_pattern(word)[0], topic) for topic in topics for word in topic.all()]
+
+
+def _named_topic(text: str, topics: list[tuple[re.Pattern[str], Cues]]) -> Cues | None:
+    """The topic ``text`` names first: the subject of a clause comes before what it says."""
+    named = [(m.start(), topic) for pattern, topic in topics if (m := pattern.search(text))]
+    return min(named, key=lambda n: n[0])[1] if named else None
+
+
+def _carried_topic(
+    topic: Cues | None,
+    clauses: list[_Clause],
+    topics: list[tuple[re.Pattern[str], Cues]],
+    items: Sequence[Item],
+) -> Cues | None:
+    """The topic a new sentence starts with. The last one goes on ("抵押物是仓库。现在市值…")
+    until the sentence speaks of the business again: of a question that no question of the
+    topic could stand for ("场里请了5个工人")."""
+    if topic is None:
+        return None
+    for clause in clauses:
+        if _named_topic(clause.text, topics) is not None:
+            break
+        held = [i for cue in _cues(clause.text, items, topic) for i in cue.items]
+        for cue in _cues(clause.text, items, None):
+            if any(not _stands_for(held, item) for item in cue.items):
+                return None
+    return topic
+
+
+def _stands_for(held: list[Item], item: Item) -> bool:
+    return any(h.type is item.type and h.unit == item.unit for h in held)
+
+
+@functools.cache
+def _within_topic(cues: Cues, topic: Cues) -> tuple[str, ...]:
+    """The cues of a question of ``topic`` once a paragraph speaks of it: "抵押…面积" is then
+    "面积", since the subject was named before."""
+    names = [unicodedata.normalize("NFKC", w).lower() for w in topic.all()]
+    shorter = []
+    for cue in cues.all():
+        parts = cue.split("…")
+        rest = [
+            p
+            for p in parts
+            if not any(n in unicodedata.normalize("NFKC", p).lower() for n in names)
+        ]
+        if rest and len(rest) < len(parts):
+            shorter.append("…".join(rest))
+    return tuple(shorter)
+
+
+def _cues(text: str, items: Sequence[Item], topic: Cues | None) -> list[_Cue]:
+    """The cues in ``text`` of the questions of ``topic`` (``None``: the client's business)."""
     by_word: dict[str, list[Item]] = {}
     for item in items:
-        for word in item.cues.all():
+        if _topic(item) != topic:
+            continue
+        words = item.cues.all() + (_within_topic(item.cues, topic) if topic else ())
+        for word in words:
             by_word.setdefault(word, []).append(item)
     matches: list[_Cue] = []
     for word, owners in by_word.items():

@@ -765,6 +765,16 @@ def test_cues_are_carried_on_the_question_and_refused_on_text(tmp_path):
         load_checklist(write(tmp_path, data))
 
 
+def test_a_topic_is_carried_on_the_question_and_shared_by_its_follow_ups(tmp_path):
+    data = minimal()
+    staff(data)[1]["topic"] = {"zh": ["分店"], "en": ["branch"]}
+    checklist = load_checklist(write(tmp_path, data))
+    topic = checklist.item("flow.interview.staff.other_sites").topic
+    assert (topic.zh, topic.en) == (("分店",), ("branch",))
+    assert checklist.item("flow.interview.staff.site_details").topic == topic
+    assert checklist.item("flow.interview.staff.headcount_total").topic.all() == ()
+
+
 def test_the_repo_checklist_has_cues_for_every_typed_interview_question(checklist):
     missing = [
         item.id

@@ -339,6 +339,27 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
         "借款人：张某某 身份证尾号0417 店名：老张烟酒 地址：和平路166号 电话13905718842",
         {},
     ),
+    # A topic named once goes on: the collateral's size and value are not the premises', the
+    # guarantor's business is not the borrower's, until the paragraph turns back to the shop.
+    (
+        "corporate",
+        "zh",
+        "押品是一间仓库，面积300平，现在市价大概80万。保证人是老板的表弟，经营正常。"
+        "店里员工8个，面积200平。",
+        {
+            COL + "area": 300,
+            COL + "market_value": 800_000,
+            "check.corporate.periodic.guarantor": "normal",
+            STAFF + "headcount_total": 8,
+            STAFF + "office_area": 200,
+        },
+    ),
+    (
+        "individual",
+        "zh",
+        "抵押物是一套厂房。现在估值大概500万，位置和档案对得上。",
+        {COL + "market_value": 5_000_000, COL + "location_matches": True},
+    ),
     # The answer comes in the clause after the one that names the question.
     (
         "corporate",
