@@ -37,14 +37,21 @@ from assistant.visits.parsing import (
     Quantity,
     parse_quantity,
     parse_yes_no,
+    spoken_percent,
 )
 
 log = logging.getLogger(__name__)
 
-# A sentence ends at these; a clause at a comma (not a thousands separator) or an enumeration
-# comma. Plans and hearsay reach to the end of their sentence, a cue only within its clause.
+# A sentence ends at these; a clause at a comma (not a thousands separator), an enumeration
+# comma, a bracket, or a space before Chinese words: notes and transcribed speech run on
+# unpunctuated ("员工18 在岗15", "今年到现在六十来万 毛利三成左右"), though not between a cue and
+# its figure ("月租 一万二"). Plans and hearsay reach to the end of their sentence, a cue only
+# within its clause.
 SENTENCE_END = re.compile(r"[。！？!?；;\n]+|(?<!\d)\.(?!\d)|\.(?=\s+[A-Z])")
-CLAUSE_END = re.compile(r"[，、]|,(?!\d{3}(?!\d))|\s+-\s+|\bbut\b|但是?|不过")
+CLAUSE_END = re.compile(
+    rf"[，、（）()]|,(?!\d{{3}}(?!\d))|\s+-\s+|\bbut\b|但是?|不过|"
+    rf"(?<=[\w%㎡])\s+(?=[^\x00-\x7f\s])(?![{NUMERAL_CHARS}])"
+)
 # What someone intends or has heard is not a fact about this client now; a clause that starts
 # with "现在" or "now" speaks of the present again.
 PLAN = re.compile(
@@ -109,6 +116,11 @@ VALUE = re.compile(
     r"(?P<after>左右|上下)?"
 )
 VAGUE_SUFFIX = {"多", "余", "出头", "几"}
+# Two neighbouring digits say a range: "七八个", "一百二三十万", "一万二三".
+NEIGHBOURS = re.compile(
+    "|".join(f"{a}{b}" for a, b in zip("一二三四五六七八", "二三四五六七八九", strict=True))
+    + "|两三"
+)
 # Words between the parts of a "去年…营业额" cue, at most.
 GAP_ZH, GAP_EN = 8, 40
 
@@ -244,44 +256,64 @@ class Debriefer:
     # ── numbers ──────────────────────────────────────────────────────────────────────────────
 
     def _numbers(self, clause: _Clause, found: _Found) -> None:
+        """Each figure, in order, goes to its nearest cue; but not to a cue after it that a
+        figure right after that cue is nearer: in "贷款30万已经用了25万" "用了" is the 25万's."""
         if clause.other_period:
             return
-        for value in _values(clause.text):
-            if value.vague or _voided(clause, value.start, None):
-                continue
-            best: list[tuple[tuple[int, int, int], Item, _Cue, Quantity]] = []
-            for cue in clause.cues:
-                if cue.used or _voided(clause, cue.start, None):
-                    continue
-                if cue.end <= value.start:
-                    rank = (value.start - cue.end, 0)
-                elif cue.start >= value.end or cue.start >= value.start:
-                    rank = (max(0, cue.start - value.end), 1)
-                else:
-                    rank = (0, 0)
-                for item in cue.items:
-                    # An item found already stays a candidate: a second, different figure for
-                    # it cancels both.
-                    if item.type not in NUMERIC or item.id in found.conflicts:
-                        continue
-                    if _monthly(item) and YEARLY.search(clause.text):
-                        continue
-                    quantity = _quantity(value.text, item)
-                    if quantity is not None:
-                        best.append(((*rank, -(cue.end - cue.start)), item, cue, quantity))
+        values = [
+            v for v in _values(clause.text) if not v.vague and not _voided(clause, v.start, None)
+        ]
+        claims = {
+            v.start: sorted(self._claims(clause, v, found), key=lambda c: c[0]) for v in values
+        }
+        followed: dict[int, int] = {}  # a cue → the distance to the nearest figure after it
+        for (distance, after, _), _, cue, _, _ in (c for each in claims.values() for c in each):
+            if not after:
+                followed[id(cue)] = min(distance, followed.get(id(cue), distance))
+
+        def yields(claim: tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]) -> bool:
+            (distance, after, _), _, cue, _, _ = claim
+            return bool(after) and followed.get(id(cue), distance + 1) <= distance
+
+        for value in values:
+            best = [c for c in claims[value.start] if not c[2].used and not yields(c)]
             if not best:
                 continue
-            best.sort(key=lambda b: b[0])
-            top = [b for b in best if b[0] == best[0][0]]
-            if len({b[1].id for b in top}) > 1:
+            top = [c for c in best if c[0] == best[0][0]]
+            if len({c[1].id for c in top}) > 1:
                 continue  # two questions with the same claim on this number: ask, do not guess
-            _, item, cue, quantity = top[0]
+            _, item, cue, quantity, _ = top[0]
             cue.used = True
-            stored = _stored(quantity, item)
             approximate = quantity.approximate or bool(
                 APPROXIMATE_BEFORE.search(clause.text[: value.start])
             )
-            found.add(item, stored, approximate, clause.raw)
+            found.add(item, _stored(quantity, item), approximate, clause.raw)
+
+    def _claims(
+        self, clause: _Clause, value: _Value, found: _Found
+    ) -> Iterator[tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]]:
+        """The questions that may take ``value``, ranked by their cue's distance from it."""
+        for cue in clause.cues:
+            if cue.used or _voided(clause, cue.start, None):
+                continue
+            if cue.end <= value.start:
+                rank = (value.start - cue.end, 0)
+            elif cue.start >= value.end or cue.start >= value.start:
+                rank = (max(0, cue.start - value.end), 1)
+            else:
+                rank = (0, 0)
+            for item in cue.items:
+                # An item found already stays a candidate: a second, different figure for it
+                # cancels both.
+                if item.type not in NUMERIC or item.id in found.conflicts:
+                    continue
+                if _monthly(item) and YEARLY.search(clause.text):
+                    continue
+                if "亩" in value.text and not any("亩" in c for c in item.cues.all()):
+                    continue  # farmland in 亩 is not the premises, unless the question says so
+                quantity = _quantity(value.text, item)
+                if quantity is not None:
+                    yield (*rank, -(cue.end - cue.start)), item, cue, quantity, value
 
     # ── yes / no ─────────────────────────────────────────────────────────────────────────────
 
@@ -451,7 +483,7 @@ def _fillable(items: Sequence[Item]) -> list[Item]:
 
 
 def _normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).lower().replace("％", "%")
+    text = spoken_percent(unicodedata.normalize("NFKC", text).lower().replace("％", "%"))
     return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
 
 
@@ -639,6 +671,7 @@ def _values(text: str) -> Iterator[_Value]:
             or BOUND_BEFORE.search(text[:start]) is not None
             or BOUND_AFTER.match(rest) is not None
             or re.search(r"(?:到|至|-|~|～|\bto\b|\bor\b)", number) is not None
+            or NEIGHBOURS.search(number) is not None
             or (not unit and rest[:1] in CN_DIGITS)
         )
         yield _Value(start, end, match.group(0), vague)
@@ -646,7 +679,9 @@ def _values(text: str) -> Iterator[_Value]:
 
 def _quantity(text: str, item: Item) -> Quantity | None:
     assert item.unit is not None
-    if item.type is AnswerType.NUMBER and re.search(r"[万萬亿億]|\d\s*(?:k|w|million)\b", text):
+    if item.type is AnswerType.NUMBER and re.search(
+        r"[万萬亿億]|\d\s*(?:k|w|m|mn|mln|million)\b", text
+    ):
         return None  # "3万" is money, not 30,000 people or days
     low, high = item.typed_range()
     try:

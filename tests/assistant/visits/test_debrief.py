@@ -360,6 +360,31 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
         "抵押物是一套厂房。现在估值大概500万，位置和档案对得上。",
         {COL + "market_value": 5_000_000, COL + "location_matches": True},
     ),
+    # Unpunctuated notes: a space before Chinese words ends a clause, not one between a cue and
+    # its figure; neighbouring digits are a range; a figure right after a cue takes it first.
+    (
+        "individual",
+        "zh",
+        "小吃店 员工9 在岗七八个 月租 九千 毛利两成五 贷款40万已经用了36万",
+        {
+            STAFF + "headcount_total": 9,
+            STAFF + "monthly_rent": 9000,
+            REV + "gross_margin": 25,
+            USE + "amount_used": 360_000,
+        },
+    ),
+    # Farmland in 亩 is not the premises.
+    ("individual", "zh", "果园承包了两百亩，雇了工人6个", {STAFF + "headcount_total": 6}),
+    (
+        "corporate",
+        "en",
+        "Turnover last year was RMB 3.4m; 12 staff, 10 on site.",
+        {
+            REV + "last_year": 3_400_000,
+            STAFF + "headcount_total": 12,
+            STAFF + "headcount_present": 10,
+        },
+    ),
     # The answer comes in the clause after the one that names the question.
     (
         "corporate",
