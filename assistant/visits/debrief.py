@@ -42,20 +42,24 @@ from assistant.visits.parsing import (
 
 log = logging.getLogger(__name__)
 
-# A sentence ends at these; a clause at a comma (not a thousands separator), an enumeration
-# comma, a bracket, or a space before Chinese words: notes and transcribed speech run on
-# unpunctuated ("员工18 在岗15", "今年到现在六十来万 毛利三成左右"), though not between a cue and
-# its figure ("月租 一万二"). Plans and hearsay reach to the end of their sentence, a cue only
-# within its clause.
-SENTENCE_END = re.compile(r"[。！？!?；;\n]+|(?<!\d)\.(?!\d)|\.(?=\s+[A-Z])")
-CLAUSE_END = re.compile(
-    rf"[，、（）()]|,(?!\d{{3}}(?!\d))|\s+-\s+|\bbut\b|但是?|不过|"
+# A sentence ends at these (not at the point of "Mr." or "No."), and at a space before Chinese
+# words: notes and transcribed speech run on unpunctuated ("员工18 在岗15", "今年到现在六十来万
+# 毛利三成左右"), though not between a cue and its figure ("月租 一万二"). A clause ends at a comma
+# (not a thousands separator), an enumeration comma, a bracket or a dash. Plans and hearsay reach
+# to the end of their sentence, a cue only within its clause.
+_ABBREVIATION = "".join(
+    rf"(?<!\b{a})" for a in ("Mr", "Mrs", "Ms", "Dr", "No", "no", "Co", "St", "Rd", "Ltd", "vs")
+)
+SENTENCE_END = re.compile(
+    rf"[。！？!?；;\n]+|(?<!\d){_ABBREVIATION}\.(?!\d)|{_ABBREVIATION}\.(?=\s+[A-Z])|"
     rf"(?<=[\w%㎡])\s+(?=[^\x00-\x7f\s])(?![{NUMERAL_CHARS}])"
 )
+CLAUSE_END = re.compile(r"[，、（）()]|,(?!\d{3}(?!\d))|\s+-\s+|——|\bbut\b|但是?|不过")
 # What someone intends or has heard is not a fact about this client now; a clause that starts
 # with "现在" or "now" speaks of the present again.
 PLAN = re.compile(
     r"打算|准备|计划|想要|想|争取|目标|有望|希望|明年|下半年|将来|以后|能做到|能到|冲到|扩到|"
+    r"预计|应该能|应该会|可能要|可能会|能过|"
     r"\b(?:plan|planning|plans|going to|intend|intends|hope|hopes|aim|aims|target|next year|"
     r"will|would like|wants? to|expects? to)\b"
 )
@@ -72,7 +76,35 @@ OTHER_PERIOD = re.compile(
     r"上个月|上月|去年同期|同期|前年|上季度|上半年|同比|环比|"
     r"\b(?:last month|same period|the year before|previous year|last quarter|a year ago)\b"
 )
-QUESTION = re.compile(r"有没有|是否|有无|\bwhether\b")
+# Figures that were so once or on paper ("员工原来四个", "档案登记3000平"), or that the officer
+# found untrue ("他说的库存三十万对不上"), are not the client's figures now.
+NOT_NOW = re.compile(
+    r"原来|原先|以前|之前|过去|档案登记|档案上是|对不上|不相符|不符|"
+    r"\b(?:originally|previously|used to|formerly|on file|on record|does not match|"
+    r"doesn't match|did not match|didn't match)\b"
+)
+BESIDES = re.compile(
+    r"除此之外|除此以外|此外|除了这笔|除了这个|\b(?:other than that|apart from that|besides that)\b"
+)
+QUESTION = re.compile(
+    r"有没有|是否|有无|能不能|会不会|是不是|没准|说不准|不一定|\bwhether\b|\bnot sure\b"
+)
+# A clause about another business (a relative's shop, the company the client guaranteed) says
+# nothing about this client's; it reaches to the end of its sentence.
+ELSEWHERE = re.compile(
+    r"(?:弟弟|哥哥|姐姐|妹妹|表哥|表弟|表姐|表妹|堂哥|堂弟|亲戚|朋友|儿子|女儿|老公|老婆|爱人|丈夫|"
+    r"妻子|父母|连襟)(?:在\S{0,6}?)?(?:另外|自己)?开(?:了|的)|"
+    r"(?:弟弟|哥哥|姐姐|妹妹|亲戚|朋友|儿子|女儿|老公|老婆|爱人|丈夫|公司|厂|店|企业)那边|"
+    r"\b(?:his|her|their) (?:brother|sister|cousin|son|daughter|wife|husband|friend|relative)'s "
+    r"(?:shop|store|company|business|firm|factory)"
+)
+# Words no question has as a topic: the clause speaks of nothing that can be filled.
+ELSEWHERE_TOPIC = Cues(zh=("\x00elsewhere",))
+# "员工十个，哦不对，是十二个": the figure that follows replaces the one just given.
+CORRECTION = re.compile(
+    rf"^(?:[哦噢呃啊嗯]\s*)?(?:不对|不是|说错了|我说错了|更正一下|更正|纠正一下|纠正)(?=\s*(?:是|$|\d|[{NUMERAL_CHARS}]))|"
+    r"^(?:sorry|i mean|correction|no wait)\b"
+)
 NEGATION_ZH = re.compile(r"没有|没|无|未|从未|并未|不曾|不")
 # A clause that opens with a denial denies what it goes on to name.
 CLAUSE_NEGATED = re.compile(
@@ -95,7 +127,8 @@ BOUND_AFTER = re.compile(r"^\s*(?:以上|以下|以内|开外|\+|plus\b|or more\
 APPROXIMATE_BEFORE = re.compile(
     r"(?:约|大约|大概|差不多|估计|大致|\babout|\baround|\broughly|\bapproximately|\bsome)\s*$"
 )
-# A count of something else than people, area, money, percent or time: "两家店", "3台机器".
+# A count of something else than people, area, money, percent or time: "两家店", "3台机器"; and
+# a half ("一半") is no count.
 CLASSIFIERS = set("家台辆套间次号岁倍楼层栋期笔条张户款种项批件口把只头箱吨斤瓶回遍圈趟轮")
 # A number that names something rather than counts it: "身份证尾号0417", "电话138…", "第3".
 NAME_BEFORE = re.compile(
@@ -167,7 +200,7 @@ class _Clause:
     text: str  # normalised for reading
     void_from: int | None = None  # plans and hearsay from here on
     hearsay: bool = False
-    other_period: bool = False
+    other_period: bool = False  # another period's figures, or no longer or never true ones
     topic: Cues | None = None  # what the clause speaks of when not the client's own business
     cues: list[_Cue] = field(default_factory=list)
 
@@ -178,6 +211,7 @@ class _Found:
     def __init__(self) -> None:
         self.answers: dict[str, Extracted] = {}
         self.conflicts: set[str] = set()
+        self.added: list[Item] = []  # in the order found
 
     def add(self, item: Item, value: bool | str | float | int, approximate: bool, text: str):
         if item.id in self.conflicts or not item.accepts(value):
@@ -189,6 +223,7 @@ class _Found:
                 self.conflicts.add(item.id)
             return
         self.answers[item.id] = Extracted(item.id, value, approximate, text)
+        self.added.append(item)
 
     def has(self, item: Item) -> bool:
         return item.id in self.answers or item.id in self.conflicts
@@ -219,19 +254,28 @@ class Debriefer:
         found = _Found()
         topics = _topics(tuple(fillable))
         topic: Cues | None = None
-        for sentence in _sentences(text):
-            clauses = _clauses(sentence)
-            topic = _carried_topic(topic, clauses, topics, fillable)
+        sentences = [_clauses(sentence) for sentence in _sentences(text)]
+        clauses = [clause for sentence in sentences for clause in sentence]
+        before: list[Item] = []  # what the clause before found
+        for sentence in sentences:
+            topic = _carried_topic(topic, sentence, topics, fillable)
             waiting: list[Item] = []
-            for clause in clauses:
+            for clause in sentence:
                 topic = _named_topic(clause.text, topics) or topic
+                if ELSEWHERE.search(clause.text):
+                    topic = ELSEWHERE_TOPIC
                 clause.topic = topic
                 clause.cues = _cues(clause.text, fillable, topic)
+                start = len(found.added)
+                _correct(
+                    clauses, next(n for n, c in enumerate(clauses) if c is clause), before, found
+                )
                 self._numbers(clause, found)
                 self._yes_no(clause, found)
                 self._choices(clause, found)
                 self._quick(clause, found)
                 waiting = self._carried_choices(clause, waiting, found)
+                before = found.added[start:]
         _settle_follow_ups(found, fillable)
         return [found.answers[i.id] for i in fillable if i.id in found.answers]
 
@@ -327,7 +371,10 @@ class Debriefer:
             for item in items:
                 if _voided(clause, cue.start, item):
                     continue
-                found.add(item, not _negated(clause.text, cue), False, clause.raw)
+                negated = _negated(clause.text, cue)
+                if negated and BESIDES.search(clause.text[: cue.start]):
+                    continue  # "除此之外没有别的借款": nothing more than the one just named
+                found.add(item, not negated, False, clause.raw)
 
     # ── choices ──────────────────────────────────────────────────────────────────────────────
 
@@ -373,7 +420,10 @@ class Debriefer:
             for cue in clause.cues
             if not _voided(clause, cue.start, None)
             for item in cue.items
-            if item.type in (AnswerType.CHOICE, *NUMERIC) and not found.has(item)
+            if (
+                item.type is AnswerType.CHOICE or (item.type in NUMERIC and not clause.other_period)
+            )
+            and not found.has(item)
         ]
         # A cue with no value of its own in this clause waits for the next one; so does a choice
         # still unanswered from earlier in the sentence.
@@ -487,6 +537,23 @@ def _normalise(text: str) -> str:
     return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
 
 
+def _correct(clauses: list[_Clause], index: int, before: list[Item], found: _Found) -> None:
+    """ "员工十个，哦不对，是十二个": the first figure of the correction or the clause after it
+    replaces the one the clause before gave."""
+    figures = [i for i in before if i.type in NUMERIC and i.id in found.answers]
+    if not figures or not CORRECTION.search(clauses[index].text):
+        return
+    item = figures[-1]
+    del found.answers[item.id]
+    for clause in clauses[index : index + 2]:
+        values = list(_values(clause.text))
+        if values:
+            quantity = None if values[0].vague else _quantity(values[0].text, item)
+            if quantity is not None:
+                found.add(item, _stored(quantity, item), quantity.approximate, clause.raw)
+            return
+
+
 def _sentences(text: str) -> Iterator[str]:
     for sentence in SENTENCE_END.split(text):
         if sentence.strip():
@@ -514,7 +581,7 @@ def _clauses(sentence: str) -> list[_Clause]:
             elif marker is not None and kind == "hearsay":
                 clause.hearsay = True
                 void = "hearsay"
-        clause.other_period = OTHER_PERIOD.search(clause.text) is not None
+        clause.other_period = bool(OTHER_PERIOD.search(clause.text) or NOT_NOW.search(clause.text))
         clauses.append(clause)
     return clauses
 
@@ -528,7 +595,10 @@ def _voided(clause: _Clause, position: int, item: Item | None) -> bool:
 
 
 def _asks_intention(item: Item) -> bool:
-    return any(w in item.prompt.zh for w in ("打算", "计划")) or "plan" in item.prompt.en.lower()
+    """Whether the question asks what is planned or expected ("预计能收回几成？")."""
+    return any(w in item.prompt.zh for w in ("打算", "计划", "预计")) or any(
+        w in item.prompt.en.lower() for w in ("plan", "expect")
+    )
 
 
 @functools.cache
@@ -570,7 +640,7 @@ def _carried_topic(
     """The topic a new sentence starts with. The last one goes on ("抵押物是仓库。现在市值…")
     until the sentence speaks of the business again: of a question that no question of the
     topic could stand for ("场里请了5个工人")."""
-    if topic is None:
+    if topic is None or topic == ELSEWHERE_TOPIC:
         return None
     for clause in clauses:
         if _named_topic(clause.text, topics) is not None:
@@ -662,7 +732,7 @@ def _values(text: str) -> Iterator[_Value]:
             continue
         unit = (match.group("unit") or "").strip()
         rest = text[end:]
-        if not unit and rest[:1] in CLASSIFIERS:
+        if not unit and (rest[:1] in CLASSIFIERS or rest[:1] == "半"):
             continue
         if unit == "个" and rest[:1] and not rest[:1].isascii() and not PERSON_AFTER_GE.match(rest):
             continue

@@ -101,7 +101,7 @@ def test_money_is_stored_in_yuan_whatever_unit_the_officer_types_in(checklist):
     assert receivables.typed_range() == (0, 1e7)
     assert receivables.accepts(1_250_000) and not receivables.accepts(-1)
     wage = checklist.item("flow.interview.staff.avg_monthly_wage")
-    assert (wage.unit, wage.scale, wage.maximum) == ("元", 1, 1_000_000)
+    assert (wage.unit, wage.scale, wage.maximum) == ("元", 1, 100_000)
 
 
 def test_every_range_is_sensible_and_every_unit_is_one_the_answer_parser_reads(checklist):

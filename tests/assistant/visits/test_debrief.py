@@ -373,6 +373,26 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
             USE + "amount_used": 360_000,
         },
     ),
+    # A correction replaces the figure just given; a relative's business is not the client's.
+    (
+        "individual",
+        "zh",
+        "店里员工七个，哦不对，是九个。老板的表哥在城南另外开了一家饭店，员工二十个，月租三万。",
+        {STAFF + "headcount_total": 9},
+    ),
+    # Figures once so, on paper or found untrue are not today's; what is expected or in doubt
+    # is no fact; "除此之外没有" denies only more of the same.
+    (
+        "individual",
+        "zh",
+        "以前月租八千，现在月租一万。他说的存货四十万对不上。今年应该能过两百万，能不能续贷还没准。"
+        "在建行还有一笔30万的经营贷，除此之外没有别的借款。",
+        {
+            STAFF + "monthly_rent": 10_000,
+            DEBT + "other_debts": True,
+            DEBT + "other_debts_amount": 300_000,
+        },
+    ),
     # Farmland in 亩 is not the premises.
     ("individual", "zh", "果园承包了两百亩，雇了工人6个", {STAFF + "headcount_total": 6}),
     (
