@@ -112,7 +112,7 @@ CLAUSE_NEGATED = re.compile(
 )
 # "不需要续贷", "不能按期竣工": the negation sits before a verb of need or ability.
 NEGATED_NEED = re.compile(r"不(?:需要?|用|会|想|打算|能|可能|必要?|准备)$")
-NEGATION_EN = re.compile(r"\b(?:no|not|never|none|without|nor|nothing)\b|n't")
+NEGATION_EN = re.compile(r"\b(?:no|not|never|none|without|nor|nothing)\b|n't|\bunchang")
 NEGATION_AFTER = re.compile(
     r"^\s*(?:的)?(?:也|都|倒|基本|暂时|目前|现在|还|就)?(?:没有|没|无)|^\W*(?:none|nil|no)\b"
 )
@@ -301,23 +301,29 @@ class Debriefer:
 
     def _numbers(self, clause: _Clause, found: _Found) -> None:
         """Each figure, in order, goes to its nearest cue; but not to a cue after it that a
-        figure right after that cue is nearer: in "贷款30万已经用了25万" "用了" is the 25万's."""
+        figure right after that cue is nearer: in "贷款30万已经用了25万" "用了" is the 25万's. A
+        cue after several figures and before none ("300万…200万…100万…理财") is no one's."""
         if clause.other_period:
             return
-        values = [
-            v for v in _values(clause.text) if not v.vague and not _voided(clause, v.start, None)
-        ]
+        values = [v for v in _values(clause.text) if not v.vague]
         claims = {
             v.start: sorted(self._claims(clause, v, found), key=lambda c: c[0]) for v in values
         }
         followed: dict[int, int] = {}  # a cue → the distance to the nearest figure after it
-        for (distance, after, _), _, cue, _, _ in (c for each in claims.values() for c in each):
+        preceded: dict[int, set[int]] = {}  # a cue → the figures before it
+        for (distance, after, _), _, cue, _, value in (c for e in claims.values() for c in e):
             if not after:
                 followed[id(cue)] = min(distance, followed.get(id(cue), distance))
+            else:
+                preceded.setdefault(id(cue), set()).add(value.start)
 
         def yields(claim: tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]) -> bool:
             (distance, after, _), _, cue, _, _ = claim
-            return bool(after) and followed.get(id(cue), distance + 1) <= distance
+            if not after:
+                return False
+            if id(cue) not in followed:
+                return len(preceded[id(cue)]) > 1
+            return followed[id(cue)] <= distance
 
         for value in values:
             best = [c for c in claims[value.start] if not c[2].used and not yields(c)]
@@ -338,7 +344,7 @@ class Debriefer:
     ) -> Iterator[tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]]:
         """The questions that may take ``value``, ranked by their cue's distance from it."""
         for cue in clause.cues:
-            if cue.used or _voided(clause, cue.start, None):
+            if cue.used:
                 continue
             if cue.end <= value.start:
                 rank = (value.start - cue.end, 0)
@@ -351,10 +357,10 @@ class Debriefer:
                 # cancels both.
                 if item.type not in NUMERIC or item.id in found.conflicts:
                     continue
+                if _voided(clause, max(cue.start, value.start), item):
+                    continue
                 if _monthly(item) and YEARLY.search(clause.text):
                     continue
-                if "亩" in value.text and not any("亩" in c for c in item.cues.all()):
-                    continue  # farmland in 亩 is not the premises, unless the question says so
                 quantity = _quantity(value.text, item)
                 if quantity is not None:
                     yield (*rank, -(cue.end - cue.start)), item, cue, quantity, value
@@ -608,7 +614,7 @@ def _cue_pattern(cue: str) -> tuple[re.Pattern[str], bool]:
     while the officer waits."""
     # Split before normalising: NFKC turns "…" into "...".
     parts = [unicodedata.normalize("NFKC", p).strip().lower() for p in cue.split("…")]
-    ascii_cue = cue.isascii()
+    ascii_cue = all(p.isascii() for p in parts)
     gap = GAP_EN if ascii_cue else GAP_ZH
     body = f".{{0,{gap}}}?".join(re.escape(p) for p in parts if p)
     # An English cue starts a word, and may end inside one: "guarantee" finds "guaranteed".
@@ -749,6 +755,8 @@ def _values(text: str) -> Iterator[_Value]:
 
 def _quantity(text: str, item: Item) -> Quantity | None:
     assert item.unit is not None
+    if "亩" in text and not any("亩" in c for c in item.cues.all()):
+        return None  # farmland in 亩 is not the premises, unless the question says so
     if item.type is AnswerType.NUMBER and re.search(
         r"[万萬亿億]|\d\s*(?:k|w|m|mn|mln|million)\b", text
     ):
@@ -829,10 +837,12 @@ def _option_hits(text: str, item: Item) -> list[tuple[int, int, str]]:
             before = text[max(0, start - 4) : start]
             starts_negative = bool(re.match(r"没|不|无|no\b|not\b", word))
             if not starts_negative and (
-                re.search(r"(?:不|没|没有|没那么|并不)\s*$", before)
+                re.search(r"(?:不|没|没有|没那么|并不|没被|未被|未|无)\s*$", before)
                 or re.search(r"\b(?:not|no)\s+$", before)
             ):
                 continue
+            if re.match(r"的[^\x00-\x7f]", text[end : end + 2]) and not word.endswith("的"):
+                continue  # "借款人的爱人": the borrower's wife, not the borrower
             taken.append((start, end, option))
     return taken
 

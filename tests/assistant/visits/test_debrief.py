@@ -393,6 +393,48 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
             DEBT + "other_debts_amount": 300_000,
         },
     ),
+    # English notes: who received the officer, counts before their cue, units as cues, an
+    # expectation the question asks for, "unchanged" as a denial.
+    (
+        "corporate",
+        "en",
+        "Met the CFO, Ms. Li. 30 staff, 25 in the office today. Plant about 1,500 sqm. Market "
+        "stable; the guarantor is doing fine. Main business unchanged. Customers usually pay in "
+        "45 days, and she expects to collect about 90% of receivables.",
+        {
+            BIZ + "interviewee": "finance_head",
+            BIZ + "main_business_changed": False,
+            STAFF + "headcount_total": 30,
+            STAFF + "headcount_present": 25,
+            STAFF + "office_area": 1500,
+            LIQ + "receivables_terms": 45,
+            LIQ + "expected_recovery": 90,
+            "check.corporate.periodic.market": "stable",
+            "check.corporate.periodic.guarantor": "normal",
+        },
+    ),
+    (
+        "individual",
+        "en",
+        "Payables around RMB 1.5m. He sold his car last month. No family events.",
+        {
+            LIQ + "payables": 1_500_000,
+            "check.individual.periodic.asset_changes": True,
+            "check.individual.periodic.family_changes": False,
+        },
+    ),
+    # "借款人的丈夫" is not the borrower; "没被查封" denies the seizure; a cue after several
+    # figures and before none is no one's.
+    (
+        "individual",
+        "zh",
+        "今天是借款人的丈夫接待的。抵押物没被查封，完好。贷款50万其中30万进货20万买了理财。",
+        {
+            DEBT + "investments": True,
+            COL + "problem": False,
+            "check.individual.periodic.collateral_intact": "intact",
+        },
+    ),
     # Farmland in 亩 is not the premises.
     ("individual", "zh", "果园承包了两百亩，雇了工人6个", {STAFF + "headcount_total": 6}),
     (
