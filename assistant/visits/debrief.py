@@ -86,6 +86,7 @@ NOT_NOW = re.compile(
 BESIDES = re.compile(
     r"除此之外|除此以外|此外|除了这笔|除了这个|\b(?:other than that|apart from that|besides that)\b"
 )
+OTHER = re.compile(r"别的|其他|其它|任何|\b(?:other|any other|anything else)\b")
 QUESTION = re.compile(
     r"有没有|是否|有无|能不能|会不会|是不是|没准|说不准|不一定|\bwhether\b|\bnot sure\b"
 )
@@ -129,7 +130,9 @@ APPROXIMATE_BEFORE = re.compile(
 )
 # A count of something else than people, area, money, percent or time: "两家店", "3台机器"; and
 # a half ("一半") is no count.
-CLASSIFIERS = set("家台辆套间次号岁倍楼层栋期笔条张户款种项批件口把只头箱吨斤瓶回遍圈趟轮")
+CLASSIFIERS = set(
+    "家台辆套间次号岁倍楼层栋期笔条张户款种项批件口把只头箱吨斤瓶回遍圈趟轮处座幢所份"
+)
 # A number that names something rather than counts it: "身份证尾号0417", "电话138…", "第3".
 NAME_BEFORE = re.compile(
     r"(?:尾号|编号|号码|电话|手机|身份证|卡号|账号|门牌|第|\bNo\.?|#|\bno\.)\s*$", re.IGNORECASE
@@ -149,6 +152,9 @@ VALUE = re.compile(
     r"(?P<after>左右|上下)?"
 )
 VAGUE_SUFFIX = {"多", "余", "出头", "几"}
+PERCENT = re.compile(r"%|成|个点|百分之|percent|per cent")
+# A figure given as the sum of what came before.
+TOTAL = re.compile(r"(?:合计|总计|共计|加起来|\bin total|\baltogether|\ball told)\W{0,3}\w{0,4}$")
 # Two neighbouring digits say a range: "七八个", "一百二三十万", "一万二三".
 NEIGHBOURS = re.compile(
     "|".join(f"{a}{b}" for a, b in zip("一二三四五六七八", "二三四五六七八九", strict=True))
@@ -198,6 +204,7 @@ class _Value:
 class _Clause:
     raw: str  # as written
     text: str  # normalised for reading
+    before: str = ""  # the clauses just before it, normalised
     void_from: int | None = None  # plans and hearsay from here on
     hearsay: bool = False
     other_period: bool = False  # another period's figures, or no longer or never true ones
@@ -224,6 +231,13 @@ class _Found:
             return
         self.answers[item.id] = Extracted(item.id, value, approximate, text)
         self.added.append(item)
+
+    def total(self, item: Item, value: float | int, approximate: bool, text: str) -> None:
+        """A sum ("其他负债合计250万") stands over the parts given before it."""
+        if item.accepts(value):
+            self.conflicts.discard(item.id)
+            self.answers.pop(item.id, None)
+            self.add(item, value, approximate, text)
 
     def has(self, item: Item) -> bool:
         return item.id in self.answers or item.id in self.conflicts
@@ -261,15 +275,15 @@ class Debriefer:
             topic = _carried_topic(topic, sentence, topics, fillable)
             waiting: list[Item] = []
             for clause in sentence:
+                index = next(n for n, c in enumerate(clauses) if c is clause)
                 topic = _named_topic(clause.text, topics) or topic
                 if ELSEWHERE.search(clause.text):
                     topic = ELSEWHERE_TOPIC
                 clause.topic = topic
                 clause.cues = _cues(clause.text, fillable, topic)
+                clause.before = "".join(c.text for c in clauses[max(0, index - 2) : index])
                 start = len(found.added)
-                _correct(
-                    clauses, next(n for n, c in enumerate(clauses) if c is clause), before, found
-                )
+                _correct(clauses, index, before, found)
                 self._numbers(clause, found)
                 self._yes_no(clause, found)
                 self._choices(clause, found)
@@ -329,7 +343,7 @@ class Debriefer:
             best = [c for c in claims[value.start] if not c[2].used and not yields(c)]
             if not best:
                 continue
-            top = [c for c in best if c[0] == best[0][0]]
+            top = _last_named([c for c in best if c[0] == best[0][0]], clause, value)
             if len({c[1].id for c in top}) > 1:
                 continue  # two questions with the same claim on this number: ask, do not guess
             _, item, cue, quantity, _ = top[0]
@@ -337,7 +351,11 @@ class Debriefer:
             approximate = quantity.approximate or bool(
                 APPROXIMATE_BEFORE.search(clause.text[: value.start])
             )
-            found.add(item, _stored(quantity, item), approximate, clause.raw)
+            stored = _stored(quantity, item)
+            if TOTAL.search(clause.text[: value.start]):
+                found.total(item, stored, approximate, clause.raw)
+            else:
+                found.add(item, stored, approximate, clause.raw)
 
     def _claims(
         self, clause: _Clause, value: _Value, found: _Found
@@ -355,13 +373,15 @@ class Debriefer:
             for item in cue.items:
                 # An item found already stays a candidate: a second, different figure for it
                 # cancels both.
-                if item.type not in NUMERIC or item.id in found.conflicts:
+                if item.type not in NUMERIC:
+                    continue
+                if item.id in found.conflicts and not TOTAL.search(clause.text[: value.start]):
                     continue
                 if _voided(clause, max(cue.start, value.start), item):
                     continue
                 if _monthly(item) and YEARLY.search(clause.text):
                     continue
-                quantity = _quantity(value.text, item)
+                quantity = _quantity(value.text, item) if _says_unit(value, item) else None
                 if quantity is not None:
                     yield (*rank, -(cue.end - cue.start)), item, cue, quantity, value
 
@@ -378,7 +398,7 @@ class Debriefer:
                 if _voided(clause, cue.start, item):
                     continue
                 negated = _negated(clause.text, cue)
-                if negated and BESIDES.search(clause.text[: cue.start]):
+                if negated and _only_that(clause, cue, item, found):
                     continue  # "除此之外没有别的借款": nothing more than the one just named
                 found.add(item, not negated, False, clause.raw)
 
@@ -415,7 +435,9 @@ class Debriefer:
             elif not clause.other_period:
                 # "最大的客户是一家电商仓，大约占销售额四成": the figure follows in the next clause.
                 values = [v for v in _values(clause.text) if not _voided(clause, v.start, None)]
-                quantities = [_quantity(v.text, item) for v in values]
+                quantities = [
+                    _quantity(v.text, item) if _says_unit(v, item) else None for v in values
+                ]
                 if len(values) == 1 and not values[0].vague and quantities[0] is not None:
                     approximate = quantities[0].approximate or bool(
                         APPROXIMATE_BEFORE.search(clause.text[: values[0].start])
@@ -543,6 +565,15 @@ def _normalise(text: str) -> str:
     return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
 
 
+def _only_that(clause: _Clause, cue: _Cue, item: Item, found: _Found) -> bool:
+    """Whether a denial says only that there is nothing more: "除此之外没有", or "没有别的" once
+    the question was answered yes ("还在信用社贷了三十万，没有别的借款")."""
+    if BESIDES.search(clause.text[: cue.start]):
+        return True
+    earlier = found.answers.get(item.id)
+    return bool(earlier and earlier.value is True and OTHER.search(clause.text))
+
+
 def _correct(clauses: list[_Clause], index: int, before: list[Item], found: _Found) -> None:
     """ "员工十个，哦不对，是十二个": the first figure of the correction or the clause after it
     replaces the one the clause before gave."""
@@ -633,8 +664,12 @@ def _topics(items: tuple[Item, ...]) -> list[tuple[re.Pattern[str], Cues]]:
 
 def _named_topic(text: str, topics: list[tuple[re.Pattern[str], Cues]]) -> Cues | None:
     """The topic ``text`` names first: the subject of a clause comes before what it says."""
-    named = [(m.start(), topic) for pattern, topic in topics if (m := pattern.search(text))]
-    return min(named, key=lambda n: n[0])[1] if named else None
+    named = [
+        (m.start(), -len(m.group()), topic)
+        for pattern, topic in topics
+        if (m := pattern.search(text))
+    ]
+    return min(named, key=lambda n: n[:2])[2] if named else None
 
 
 def _carried_topic(
@@ -673,7 +708,11 @@ def _within_topic(cues: Cues, topic: Cues) -> tuple[str, ...]:
         rest = [
             p
             for p in parts
-            if not any(n in unicodedata.normalize("NFKC", p).lower() for n in names)
+            if not any(
+                n in unicodedata.normalize("NFKC", p).lower()
+                or unicodedata.normalize("NFKC", p).lower() in n
+                for n in names
+            )
         ]
         if rest and len(rest) < len(parts):
             shorter.append("…".join(rest))
@@ -742,6 +781,8 @@ def _values(text: str) -> Iterator[_Value]:
             continue
         if unit == "个" and rest[:1] and not rest[:1].isascii() and not PERSON_AFTER_GE.match(rest):
             continue
+        if unit == "块" and rest[:1] and not rest[:1].isascii() and rest[:1] not in "钱左上多":
+            continue  # "一块土地": a piece of land, not one yuan
         vague = (
             match.group("suffix") in VAGUE_SUFFIX
             or BOUND_BEFORE.search(text[:start]) is not None
@@ -751,6 +792,34 @@ def _values(text: str) -> Iterator[_Value]:
             or (not unit and rest[:1] in CN_DIGITS)
         )
         yield _Value(start, end, match.group(0), vague)
+
+
+def _last_named(
+    claims: list[tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]],
+    clause: _Clause,
+    value: _Value,
+) -> list[tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]]:
+    """Of questions with the same claim on a figure ("账期30天": the customers' or the
+    suppliers'?), the one whose other words ("应收", "应付") were named last before it, in its
+    clause or the two before; all of them when none was."""
+    if len({c[1].id for c in claims}) < 2:
+        return claims
+    text = clause.before + clause.text[: value.start]
+    words = {c[1].id: {p for w in c[1].cues.all() for p in w.split("…")} for c in claims}
+    shared = set.intersection(*words.values())
+    last = {
+        item_id: max((text.rfind(w.lower()) for w in own - shared), default=-1)
+        for item_id, own in words.items()
+    }
+    latest = max(last.values())
+    if latest < 0 or list(last.values()).count(latest) > 1:
+        return claims
+    return [c for c in claims if last[c[1].id] == latest]
+
+
+def _says_unit(value: _Value, item: Item) -> bool:
+    """A share is said as one ("四成", "35%"): a bare "two" in a paragraph is no percentage."""
+    return item.unit != "%" or PERCENT.search(value.text) is not None
 
 
 def _quantity(text: str, item: Item) -> Quantity | None:

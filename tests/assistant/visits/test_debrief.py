@@ -435,6 +435,36 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
             "check.individual.periodic.collateral_intact": "intact",
         },
     ),
+    # "账期" alone is the terms of the side named last; a sum stands over its parts; "没有别的"
+    # after a yes denies only more of it.
+    (
+        "corporate",
+        "zh",
+        "应付货款大概80万 账期40天 应收大概120万 账期一般60天。在工行有一笔100万的贷款，"
+        "另外找亲戚借了30万，其他负债合计130万，没有别的借款。",
+        {
+            LIQ + "payables": 800_000,
+            LIQ + "payables_terms": 40,
+            LIQ + "receivables": 1_200_000,
+            LIQ + "receivables_terms": 60,
+            DEBT + "other_debts": True,
+            DEBT + "other_debts_amount": 1_300_000,
+        },
+    ),
+    # A bare count is no share; assets pledged to another lender are not a loan of their own.
+    (
+        "corporate",
+        "en",
+        "Repayment will come from collecting receivables from three customers. The largest "
+        "customer takes 30% of sales.",
+        {PAY + "repayment_source": "receivables", SUP + "top_customer_share": 30},
+    ),
+    (
+        "corporate",
+        "zh",
+        "另一处仓库抵押给了农行，抵押金额300万。员工20个。",
+        {LIQ + "pledged_amount": 3_000_000, STAFF + "headcount_total": 20},
+    ),
     # Farmland in 亩 is not the premises.
     ("individual", "zh", "果园承包了两百亩，雇了工人6个", {STAFF + "headcount_total": 6}),
     (
