@@ -205,6 +205,7 @@ class _Clause:
     raw: str  # as written
     text: str  # normalised for reading
     before: str = ""  # the clauses just before it, normalised
+    found: list[Item] = field(default_factory=list)  # what it filled
     void_from: int | None = None  # plans and hearsay from here on
     hearsay: bool = False
     other_period: bool = False  # another period's figures, or no longer or never true ones
@@ -270,28 +271,40 @@ class Debriefer:
         topic: Cues | None = None
         sentences = [_clauses(sentence) for sentence in _sentences(text)]
         clauses = [clause for sentence in sentences for clause in sentence]
-        before: list[Item] = []  # what the clause before found
+        index = 0
+        said = ""  # the paragraph so far, normalised
         for sentence in sentences:
             topic = _carried_topic(topic, sentence, topics, fillable)
             waiting: list[Item] = []
+            # What the clauses before it said: this sentence's and the one before.
+            context = said[-200:] if said else ""
             for clause in sentence:
-                index = next(n for n, c in enumerate(clauses) if c is clause)
                 topic = _named_topic(clause.text, topics) or topic
                 if ELSEWHERE.search(clause.text):
                     topic = ELSEWHERE_TOPIC
-                clause.topic = topic
-                clause.cues = _cues(clause.text, fillable, topic)
-                clause.before = "".join(c.text for c in clauses[max(0, index - 2) : index])
-                start = len(found.added)
-                _correct(clauses, index, before, found)
-                self._numbers(clause, found)
-                self._yes_no(clause, found)
-                self._choices(clause, found)
-                self._quick(clause, found)
-                waiting = self._carried_choices(clause, waiting, found)
-                before = found.added[start:]
+                clause.topic, clause.before = topic, context
+                clause.cues = _cues(clause.text, fillable, topic, context)
+                waiting = self._read(clauses, index, waiting, found)
+                context += clause.text
+                index += 1
+            said = "".join(c.text for c in sentence)
         _settle_follow_ups(found, fillable)
         return [found.answers[i.id] for i in fillable if i.id in found.answers]
+
+    def _read(
+        self, clauses: list[_Clause], index: int, waiting: list[Item], found: _Found
+    ) -> list[Item]:
+        """Fills what clause ``index`` states; returns the questions it leaves waiting for the
+        next clause."""
+        clause = clauses[index]
+        start = len(found.added)
+        _correct(clauses, index, found)
+        self._numbers(clause, found)
+        self._yes_no(clause, found)
+        self._choices(clause, found)
+        self._quick(clause, found)
+        clause.found = found.added[start:]
+        return self._carried_choices(clause, waiting, found)
 
     async def extract(self, text: str, items: Sequence[Item], *, lang: str) -> list[Extracted]:
         """The rules' answers, then (only when a chat model is configured) what the model adds
@@ -574,9 +587,10 @@ def _only_that(clause: _Clause, cue: _Cue, item: Item, found: _Found) -> bool:
     return bool(earlier and earlier.value is True and OTHER.search(clause.text))
 
 
-def _correct(clauses: list[_Clause], index: int, before: list[Item], found: _Found) -> None:
+def _correct(clauses: list[_Clause], index: int, found: _Found) -> None:
     """ "员工十个，哦不对，是十二个": the first figure of the correction or the clause after it
     replaces the one the clause before gave."""
+    before = clauses[index - 1].found if index else []
     figures = [i for i in before if i.type in NUMERIC and i.id in found.answers]
     if not figures or not CORRECTION.search(clauses[index].text):
         return
@@ -636,6 +650,30 @@ def _asks_intention(item: Item) -> bool:
     return any(w in item.prompt.zh for w in ("打算", "计划", "预计")) or any(
         w in item.prompt.en.lower() for w in ("plan", "expect")
     )
+
+
+def _named_before(items: Sequence[Item], topic: Cues | None, before: str) -> list[tuple[str, Item]]:
+    """A choice whose "A…B" cue began just before ("经营异常名录里…，说对经营没有影响"): B alone
+    is its cue. Of choices that share B, the one whose A came last."""
+    latest: dict[str, tuple[int, list[Item]]] = {}
+    for item in items:
+        if item.type is not AnswerType.CHOICE or _topic(item) != topic or not before:
+            continue
+        for cue in item.cues.all():
+            *lead, last = cue.split("…")
+            found = (
+                [m.start() for m in _cue_pattern("…".join(lead))[0].finditer(before)]
+                if lead
+                else []
+            )
+            if not found:
+                continue
+            at, owners = latest.get(last, (-1, []))
+            if max(found) > at:
+                latest[last] = (max(found), [item])
+            elif max(found) == at and item not in owners:
+                owners.append(item)
+    return [(word, item) for word, (_, owners) in latest.items() for item in owners]
 
 
 @functools.cache
@@ -719,8 +757,9 @@ def _within_topic(cues: Cues, topic: Cues) -> tuple[str, ...]:
     return tuple(shorter)
 
 
-def _cues(text: str, items: Sequence[Item], topic: Cues | None) -> list[_Cue]:
-    """The cues in ``text`` of the questions of ``topic`` (``None``: the client's business)."""
+def _cues(text: str, items: Sequence[Item], topic: Cues | None, before: str = "") -> list[_Cue]:
+    """The cues in ``text`` of the questions of ``topic`` (``None``: the client's business);
+    ``before``: what the paragraph said just before."""
     by_word: dict[str, list[Item]] = {}
     for item in items:
         if _topic(item) != topic:
@@ -728,6 +767,8 @@ def _cues(text: str, items: Sequence[Item], topic: Cues | None) -> list[_Cue]:
         words = item.cues.all() + (_within_topic(item.cues, topic) if topic else ())
         for word in words:
             by_word.setdefault(word, []).append(item)
+    for word, owner in _named_before(items, topic, before):
+        by_word.setdefault(word, []).append(owner)
     matches: list[_Cue] = []
     for word, owners in by_word.items():
         pattern, contiguous = _cue_pattern(word)

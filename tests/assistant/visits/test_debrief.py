@@ -465,6 +465,19 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
         "另一处仓库抵押给了农行，抵押金额300万。员工20个。",
         {LIQ + "pledged_amount": 3_000_000, STAFF + "headcount_total": 20},
     ),
+    # A choice named in an earlier clause or sentence ("经营异常…", "案子…") and answered later:
+    # the effect belongs to the matter named last.
+    (
+        "corporate",
+        "zh",
+        "公示系统里这家公司被列入了经营异常名录，原因是去年的年报没按时报送，老板说对生意没什么影响。"
+        "裁判文书网上查到一起买卖合同的案子，已经判了，对经营有一点影响。",
+        {
+            BIZ + "registry_reason": "no_annual_report",
+            BIZ + "registry_impact": "no_effect",
+            DEBT + "litigation_impact": "minor",
+        },
+    ),
     # Farmland in 亩 is not the premises.
     ("individual", "zh", "果园承包了两百亩，雇了工人6个", {STAFF + "headcount_total": 6}),
     (
