@@ -113,9 +113,10 @@ CLAUSE_NEGATED = re.compile(
 )
 # "不需要续贷", "不能按期竣工": the negation sits before a verb of need or ability.
 NEGATED_NEED = re.compile(r"不(?:需要?|用|会|想|打算|能|可能|必要?|准备)$")
-NEGATION_EN = re.compile(r"\b(?:no|not|never|none|without|nor|nothing)\b|n't|\bunchang")
+# "no." before a figure numbers something ("warehouse no. 3").
+NEGATION_EN = re.compile(r"\b(?:no(?!\.?\s*\d)|not|never|none|without|nor|nothing)\b|n't|\bunchang")
 NEGATION_AFTER = re.compile(
-    r"^\s*(?:的)?(?:也|都|倒|基本|暂时|目前|现在|还|就)?(?:没有|没|无)|^\W*(?:none|nil|no)\b"
+    r"^\s*(?:的)?(?:也|都|倒|基本|暂时|目前|现在|还|就)?(?:没有|没|无)|^\W*(?:none|nil|no(?!\.?\s*\d))\b"
 )
 # Bounds and vague counts: "不到三成", "三十多", "十几个", "over 50".
 BOUND_BEFORE = re.compile(
@@ -140,8 +141,10 @@ NAME_BEFORE = re.compile(
 # A yearly figure is not the answer to a question about a month ("租金一年大概三十万").
 YEARLY = re.compile(r"一年|每年|年租|一年下来|\b(?:a|per) year\b|\bannual(?:ly)?\b|\byearly\b")
 PERSON_AFTER_GE = re.compile(
-    r"^(?:人|员|工|伙计|师傅|店员|服务员|左右|上下|的样子|在|到岗|上班|干活)"
+    r"^(?:人|员|工|伙计|师傅|店员|服务员|司机|厨师|护士|医生|老师|销售|业务员|保安|保洁|学徒|帮工|"
+    r"左右|上下|的样子|在|到岗|上班|干活|都在|全在)"
 )
+HAN = re.compile(r"[\u4e00-\u9fff]")
 _UNITS = sorted({word for words in UNIT_WORDS.values() for word, _ in words}, key=len, reverse=True)
 _NUMBER = rf"(?:\d+(?:\.\d+)?|[{NUMERAL_CHARS}点])+|{EN_NUMBER_RUN.pattern}"
 VALUE = re.compile(
@@ -205,6 +208,7 @@ class _Clause:
     raw: str  # as written
     text: str  # normalised for reading
     before: str = ""  # the clauses just before it, normalised
+    sentence: int = 0  # its sentence's place in the paragraph
     found: list[Item] = field(default_factory=list)  # what it filled
     void_from: int | None = None  # plans and hearsay from here on
     hearsay: bool = False
@@ -273,7 +277,7 @@ class Debriefer:
         clauses = [clause for sentence in sentences for clause in sentence]
         index = 0
         said = ""  # the paragraph so far, normalised
-        for sentence in sentences:
+        for number, sentence in enumerate(sentences):
             topic = _carried_topic(topic, sentence, topics, fillable)
             waiting: list[Item] = []
             # What the clauses before it said: this sentence's and the one before.
@@ -282,7 +286,7 @@ class Debriefer:
                 topic = _named_topic(clause.text, topics) or topic
                 if ELSEWHERE.search(clause.text):
                     topic = ELSEWHERE_TOPIC
-                clause.topic, clause.before = topic, context
+                clause.topic, clause.before, clause.sentence = topic, context, number
                 clause.cues = _cues(clause.text, fillable, topic, context)
                 waiting = self._read(clauses, index, waiting, found)
                 context += clause.text
@@ -301,7 +305,8 @@ class Debriefer:
         _correct(clauses, index, found)
         self._numbers(clause, found)
         self._yes_no(clause, found)
-        self._choices(clause, found)
+        sentence = [c for c in clauses[:index] if c.sentence == clause.sentence]
+        self._choices(clause, found, sentence[-2:])
         self._quick(clause, found)
         clause.found = found.added[start:]
         return self._carried_choices(clause, waiting, found)
@@ -417,12 +422,18 @@ class Debriefer:
 
     # ── choices ──────────────────────────────────────────────────────────────────────────────
 
-    def _choices(self, clause: _Clause, found: _Found) -> None:
+    def _choices(self, clause: _Clause, found: _Found, earlier: list[_Clause]) -> None:
+        """A choice's option near its cue, or in the clauses just before that name nothing else
+        ("the borrower, Ms. He, received me")."""
         for cue in clause.cues:
             for item in (i for i in cue.items if i.type is AnswerType.CHOICE):
                 if _voided(clause, cue.start, item):
                     continue
                 choice = _option_near(clause, cue, item)
+                for before in reversed(earlier):
+                    if choice is not None or before.cues or before.void_from is not None:
+                        break
+                    choice = _option_in(before.text, item)
                 if choice is not None:
                     found.add(item, choice, False, clause.raw)
 
@@ -820,9 +831,10 @@ def _values(text: str) -> Iterator[_Value]:
         rest = text[end:]
         if not unit and (rest[:1] in CLASSIFIERS or rest[:1] == "半"):
             continue
-        if unit == "个" and rest[:1] and not rest[:1].isascii() and not PERSON_AFTER_GE.match(rest):
+        word_after = bool(HAN.match(rest))
+        if unit == "个" and word_after and not PERSON_AFTER_GE.match(rest):
             continue
-        if unit == "块" and rest[:1] and not rest[:1].isascii() and rest[:1] not in "钱左上多":
+        if unit == "块" and word_after and rest[:1] not in "钱左上多":
             continue  # "一块土地": a piece of land, not one yuan
         vague = (
             match.group("suffix") in VAGUE_SUFFIX
@@ -935,6 +947,10 @@ def _find_word(text: str, word: str) -> Iterator[re.Match[str]]:
     return re.finditer(pattern, text)
 
 
+# A word that says "in person" names an option alone, and stresses one named just before.
+SELF = re.compile(r"本人|亲自|himself|herself|in person")
+
+
 def _option_hits(text: str, item: Item) -> list[tuple[int, int, str]]:
     """Where option words stand in ``text``, longest first and not overlapping, without those
     negated ("没那么大")."""
@@ -953,6 +969,10 @@ def _option_hits(text: str, item: Item) -> list[tuple[int, int, str]]:
                 continue
             if re.match(r"的[^\x00-\x7f]", text[end : end + 2]) and not word.endswith("的"):
                 continue  # "借款人的爱人": the borrower's wife, not the borrower
+            if SELF.fullmatch(word) and any(
+                o != option and 0 <= start - e <= 8 for _, e, o in taken
+            ):
+                continue  # "实控人陈总本人": the controller himself
             taken.append((start, end, option))
     return taken
 

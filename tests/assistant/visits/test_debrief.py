@@ -478,6 +478,33 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
             DEBT + "litigation_impact": "minor",
         },
     ),
+    # "本人" stresses the controller named before it; "一共12个。" counts people; words for
+    # spending, stock and the agreed use.
+    (
+        "corporate",
+        "zh",
+        "接待的是实控人王总本人，店里一共12个，今天在岗10个。流贷都用于采购原材料，"
+        "仓库里有对应的原料入库。贷款用途符合合同约定。",
+        {
+            BIZ + "interviewee": "actual_controller",
+            STAFF + "headcount_total": 12,
+            STAFF + "headcount_present": 10,
+            USE + "used_as_agreed": "as_agreed",
+            "check.corporate.periodic.working_capital.raw_materials": "all",
+            "check.corporate.periodic.working_capital.materials_in_stock": True,
+        },
+    ),
+    # The option before the cue, in clauses that name nothing else; "no. 2" numbers a
+    # warehouse, it denies nothing.
+    (
+        "corporate",
+        "en",
+        "The accountant, Mr. Wu, received us. The raw materials are in warehouse no. 2.",
+        {
+            BIZ + "interviewee": "finance_head",
+            "check.corporate.periodic.working_capital.materials_in_stock": True,
+        },
+    ),
     # Farmland in 亩 is not the premises.
     ("individual", "zh", "果园承包了两百亩，雇了工人6个", {STAFF + "headcount_total": 6}),
     (
