@@ -106,6 +106,7 @@ CORRECTION = re.compile(
     rf"^(?:[哦噢呃啊嗯]\s*)?(?:不对|不是|说错了|我说错了|更正一下|更正|纠正一下|纠正)(?=\s*(?:是|$|\d|[{NUMERAL_CHARS}]))|"
     r"^(?:sorry|i mean|correction|no wait)\b"
 )
+UNRESOLVED = re.compile(r"未决|未了结|没了结|未结")
 NEGATION_ZH = re.compile(r"没有|没|无|未|从未|并未|不曾|不")
 # A clause that opens with a denial denies what it goes on to name.
 CLAUSE_NEGATED = re.compile(
@@ -732,14 +733,27 @@ def _carried_topic(
     topic could stand for ("场里请了5个工人")."""
     if topic is None or topic == ELSEWHERE_TOPIC:
         return None
+    figures = any(not v.vague for c in clauses for v in _values(c.text))
     for clause in clauses:
         if _named_topic(clause.text, topics) is not None:
             break
         held = [i for cue in _cues(clause.text, items, topic) for i in cue.items]
         for cue in _cues(clause.text, items, None):
-            if any(not _stands_for(held, item) for item in cue.items):
+            if any(
+                not _stands_for(held, item) and _answered_in(clause, cue, item, figures)
+                for item in cue.items
+            ):
                 return None
     return topic
+
+
+def _answered_in(clause: _Clause, cue: _Cue, item: Item, figures: bool) -> bool:
+    """Whether ``clause`` could answer ``item`` from ``cue``: a choice needs an option there, a
+    number a figure in the sentence ("按现在行情估值两千万" speaks of a value, not of the
+    market)."""
+    if item.type is AnswerType.CHOICE:
+        return _option_near(clause, cue, item) is not None
+    return figures or item.type not in NUMERIC
 
 
 def _stands_for(held: list[Item], item: Item) -> bool:
@@ -906,12 +920,16 @@ def _negated(text: str, cue: _Cue) -> bool:
     if cue.negated:
         return True
     ascii_cue = text[cue.start : cue.end].isascii()
-    before = text[max(0, cue.start - (24 if ascii_cue else 5)) : cue.start]
-    if not ascii_cue and NEGATED_NEED.search(text[max(0, cue.start - 6) : cue.start]):
+    # "未决", "没了结" say a case is open: they deny nothing.
+    head = UNRESOLVED.sub("", text[: cue.start])
+    before = head[-(24 if ascii_cue else 5) :]
+    if not ascii_cue and NEGATED_NEED.search(head[-6:]):
         return True
-    if not ascii_cue and CLAUSE_NEGATED.match(text[: cue.start]):
+    if not ascii_cue and CLAUSE_NEGATED.match(head):
         return True  # "没有拿钱做别的投资": the clause is denied from its first word
     inside = text[cue.start : cue.end]
+    if UNRESOLVED.match(inside):
+        inside = ""  # "未决诉讼", "没了结": a case still open, not a case denied
     if ascii_cue:
         return bool(NEGATION_EN.search(before) or NEGATION_EN.search(inside)) or bool(
             NEGATION_AFTER.match(text[cue.end :])

@@ -505,6 +505,19 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
             "check.corporate.periodic.working_capital.materials_in_stock": True,
         },
     ),
+    # "未决", "没了结" say a case is open; a market word with no option does not end the
+    # collateral's topic; the shop's trade going down.
+    (
+        "individual",
+        "zh",
+        "未决诉讼有一起，是货款纠纷。抵押物是一间商铺。按现在行情估值大概200万。今年生意比去年下滑了。",
+        {
+            DEBT + "open_disputes": True,
+            COL + "market_value": 2_000_000,
+            "check.individual.periodic.business": "declining",
+        },
+    ),
+    ("individual", "zh", "目前没有未了结的官司。", {DEBT + "open_disputes": False}),
     # Farmland in 亩 is not the premises.
     ("individual", "zh", "果园承包了两百亩，雇了工人6个", {STAFF + "headcount_total": 6}),
     (
