@@ -58,7 +58,7 @@ CLAUSE_END = re.compile(r"[，、（）()]|,(?!\d{3}(?!\d))|\s+-\s+|——|\bbut
 # What someone intends or has heard is not a fact about this client now; a clause that starts
 # with "现在" or "now" speaks of the present again.
 PLAN = re.compile(
-    r"打算|准备|计划|想要|想|争取|目标|有望|希望|明年|下半年|将来|以后|能做到|能到|冲到|扩到|"
+    r"打算|准备|计划|想要|想|争取|目标|有望|希望|明年|下半年|将来|(?<![款那此])以后|能做到|能到|冲到|扩到|"
     r"预计|应该能|应该会|可能要|可能会|能过|"
     r"\b(?:plan|planning|plans|going to|intend|intends|hope|hopes|aim|aims|target|next year|"
     r"will|would like|wants? to|expects? to)\b"
@@ -106,7 +106,9 @@ CORRECTION = re.compile(
     rf"^(?:[哦噢呃啊嗯]\s*)?(?:不对|不是|说错了|我说错了|更正一下|更正|纠正一下|纠正)(?=\s*(?:是|$|\d|[{NUMERAL_CHARS}]))|"
     r"^(?:sorry|i mean|correction|no wait)\b"
 )
-UNRESOLVED = re.compile(r"未决|未了结|没了结|未结")
+# Words with a denial in them that say something is still open or owed: "未决诉讼",
+# "车贷没还完".
+UNRESOLVED = re.compile(r"未决|未了结|没了结|未结|没还完|没还清|未还清|未结清|没结清|还没还完")
 NEGATION_ZH = re.compile(r"没有|没|无|未|从未|并未|不曾|不")
 # A clause that opens with a denial denies what it goes on to name.
 CLAUSE_NEGATED = re.compile(
@@ -664,7 +666,7 @@ def _asks_intention(item: Item) -> bool:
     )
 
 
-def _named_before(items: Sequence[Item], topic: Cues | None, before: str) -> list[tuple[str, Item]]:
+def _named_before(items: Sequence[Item], topic: Cues | None, before: str) -> dict[str, list[Item]]:
     """A choice whose "A…B" cue began just before ("经营异常名录里…，说对经营没有影响"): B alone
     is its cue. Of choices that share B, the one whose A came last."""
     latest: dict[str, tuple[int, list[Item]]] = {}
@@ -685,7 +687,7 @@ def _named_before(items: Sequence[Item], topic: Cues | None, before: str) -> lis
                 latest[last] = (max(found), [item])
             elif max(found) == at and item not in owners:
                 owners.append(item)
-    return [(word, item) for word, (_, owners) in latest.items() for item in owners]
+    return {word: owners for word, (_, owners) in latest.items()}
 
 
 @functools.cache
@@ -784,7 +786,8 @@ def _within_topic(cues: Cues, topic: Cues) -> tuple[str, ...]:
 
 def _cues(text: str, items: Sequence[Item], topic: Cues | None, before: str = "") -> list[_Cue]:
     """The cues in ``text`` of the questions of ``topic`` (``None``: the client's business);
-    ``before``: what the paragraph said just before."""
+    ``before``: what the paragraph said just before, for a clause that names nothing itself
+    ("…经营异常名录…，说对经营没有影响")."""
     by_word: dict[str, list[Item]] = {}
     for item in items:
         if _topic(item) != topic:
@@ -792,8 +795,13 @@ def _cues(text: str, items: Sequence[Item], topic: Cues | None, before: str = ""
         words = item.cues.all() + (_within_topic(item.cues, topic) if topic else ())
         for word in words:
             by_word.setdefault(word, []).append(item)
-    for word, owner in _named_before(items, topic, before):
-        by_word.setdefault(word, []).append(owner)
+    own = _matched(text, by_word)
+    if own or not before:
+        return own
+    return _matched(text, _named_before(items, topic, before))
+
+
+def _matched(text: str, by_word: dict[str, list[Item]]) -> list[_Cue]:
     matches: list[_Cue] = []
     for word, owners in by_word.items():
         pattern, contiguous = _cue_pattern(word)
@@ -932,7 +940,7 @@ def _negated(text: str, cue: _Cue) -> bool:
         inside = ""  # "未决诉讼", "没了结": a case still open, not a case denied
     if ascii_cue:
         return bool(NEGATION_EN.search(before) or NEGATION_EN.search(inside)) or bool(
-            NEGATION_AFTER.match(text[cue.end :])
+            NEGATION_AFTER.match(UNRESOLVED.sub("", text[cue.end :]))
         )
     # 不 counts only right before the cue or inside it ("不一致"); "不多" says there is some.
     zh_before = re.search(r"(?:没有|没|无|未|从未|并未|不曾)", before) or before.endswith("不")
@@ -941,7 +949,7 @@ def _negated(text: str, cue: _Cue) -> bool:
         zh_before
         or zh_inside
         or NEGATION_ZH.match(inside)
-        or NEGATION_AFTER.match(text[cue.end :])
+        or NEGATION_AFTER.match(UNRESOLVED.sub("", text[cue.end :]))
         or NEGATION_EN.search(before)
     )
 

@@ -518,6 +518,22 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
         },
     ),
     ("individual", "zh", "目前没有未了结的官司。", {DEBT + "open_disputes": False}),
+    # "没还完" says a debt is owed; "放款以后" is since the loan, no plan; "行情变差" is the
+    # market's, though "经营" was named just before.
+    (
+        "individual",
+        "zh",
+        "还有一笔车贷没还完，其他负债合计12万。放款以后地址没变，现场和档案登记的一致。经营正常。"
+        "今年菜价低，行情变差。",
+        {
+            BIZ + "address_changed": False,
+            BIZ + "site_matches_record": True,
+            DEBT + "other_debts": True,
+            DEBT + "other_debts_amount": 120_000,
+            "check.individual.periodic.business": "normal",
+            "check.individual.periodic.market": "worse",
+        },
+    ),
     # Farmland in 亩 is not the premises.
     ("individual", "zh", "果园承包了两百亩，雇了工人6个", {STAFF + "headcount_total": 6}),
     (
