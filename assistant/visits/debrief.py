@@ -80,7 +80,7 @@ OTHER_PERIOD = re.compile(
 # found untrue ("他说的库存三十万对不上"), are not the client's figures now.
 NOT_NOW = re.compile(
     r"原来|原先|以前|之前|过去|档案登记|档案上是|对不上|不相符|不符|"
-    r"\b(?:originally|previously|used to|formerly|on file|on record|does not match|"
+    r"\b(?:originally|previously|used to|formerly|former|on file|on record|does not match|"
     r"doesn't match|did not match|didn't match)\b"
 )
 BESIDES = re.compile(
@@ -276,7 +276,7 @@ class Debriefer:
         found = _Found()
         topics = _topics(tuple(fillable))
         topic: Cues | None = None
-        sentences = [_clauses(sentence) for sentence in _sentences(text)]
+        sentences = [_clauses(sentence, topics) for sentence in _sentences(text)]
         clauses = [clause for sentence in sentences for clause in sentence]
         index = 0
         said = ""  # the paragraph so far, normalised
@@ -481,8 +481,10 @@ class Debriefer:
             and not found.has(item)
         ]
         # A cue with no value of its own in this clause waits for the next one; so does a choice
-        # still unanswered from earlier in the sentence.
-        still = [i for i in waiting if i.type is AnswerType.CHOICE and not found.has(i)]
+        # still unanswered from earlier in the sentence, and a figure past an aside that names
+        # nothing ("Largest customer (a parts maker) is about 35%").
+        aside = not clause.cues and not any(True for _ in _values(clause.text))
+        still = [i for i in waiting if (i.type is AnswerType.CHOICE or aside) and not found.has(i)]
         return list(dict.fromkeys([*named, *still]))
 
     # ── quick replies ("自有场地，不交租" → rent 0) ──────────────────────────────────────────
@@ -625,10 +627,11 @@ def _sentences(text: str) -> Iterator[str]:
             yield sentence
 
 
-def _clauses(sentence: str) -> list[_Clause]:
+def _clauses(sentence: str, topics: list[tuple[re.Pattern[str], Cues]]) -> list[_Clause]:
     clauses: list[_Clause] = []
     void: str | None = None  # "plan" or "hearsay", from an earlier clause of the sentence
-    for raw in CLAUSE_END.split(sentence):
+    pieces = [p for raw in CLAUSE_END.split(sentence) for p in _by_topic(raw, topics)]
+    for raw in pieces:
         if not raw.strip():
             continue
         clause = _Clause(raw=raw.strip(), text=_normalise(raw.strip()))
@@ -649,6 +652,31 @@ def _clauses(sentence: str) -> list[_Clause]:
         clause.other_period = bool(OTHER_PERIOD.search(clause.text) or NOT_NOW.search(clause.text))
         clauses.append(clause)
     return clauses
+
+
+# A denial before a topic's name goes with it: "no collateral and | no guarantor".
+TOPIC_LEAD = re.compile(r"(?:没有|没|无|\bno\s+|\bwithout\s+)$")
+
+
+def _by_topic(raw: str, topics: list[tuple[re.Pattern[str], Cues]]) -> list[str]:
+    """``raw`` cut where it turns to another topic: "no collateral and no guarantor" is two
+    clauses, one about each."""
+    text = _normalise(raw)
+    if len(text) != len(raw):
+        return [raw]  # the positions would not match
+    named = sorted(
+        ((m.start(), m.end(), topic) for pattern, topic in topics for m in pattern.finditer(text)),
+        key=lambda n: (n[0], n[0] - n[1]),
+    )
+    cuts, end, current = [0], -1, None
+    for start, stop, topic in named:
+        if start < end:
+            continue  # inside a longer name: "押给" in "抵押给我行"
+        if current is not None and topic != current and start > 0:
+            lead = TOPIC_LEAD.search(text[:start])
+            cuts.append(lead.start() if lead else start)
+        end, current = stop, topic
+    return [raw[a:b] for a, b in zip(cuts, [*cuts[1:], len(raw)], strict=True)]
 
 
 def _voided(clause: _Clause, position: int, item: Item | None) -> bool:
@@ -853,6 +881,8 @@ def _values(text: str) -> Iterator[_Value]:
         rest = text[end:]
         if not unit and (rest[:1] in CLASSIFIERS or rest[:1] == "半"):
             continue
+        if not unit and number.strip() == "one" and re.match(r" [a-z]", rest):
+            continue  # "one lawsuit": an article, not a count
         word_after = bool(HAN.match(rest))
         if unit == "个" and word_after and not PERSON_AFTER_GE.match(rest):
             continue

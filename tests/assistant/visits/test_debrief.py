@@ -534,6 +534,35 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
             "check.individual.periodic.market": "worse",
         },
     ),
+    # A clause that names two topics is two clauses; "one dispute" counts no one and a former
+    # employee is no one on staff now; a figure waits past an aside.
+    (
+        "corporate",
+        "en",
+        "Unsecured loan with no collateral and no guarantor. 25 staff. One dispute with a former "
+        "employee is pending; it has a minor effect on the business. No guarantees given for "
+        "anyone. The site is the same as on our file. The biggest customer (a chain of bakeries) "
+        "takes about 30% of sales.",
+        {
+            BIZ + "site_matches_record": True,
+            STAFF + "headcount_total": 25,
+            SUP + "top_customer_share": 30,
+            DEBT + "guarantees": False,
+            DEBT + "open_disputes": True,
+            DEBT + "litigation_impact": "minor",
+            "check.corporate.periodic.guarantor": "no_guarantor",
+            "check.corporate.periodic.collateral_intact": "no_collateral",
+        },
+    ),
+    (
+        "individual",
+        "zh",
+        "信用贷款，无抵押无保证人。",
+        {
+            "check.individual.periodic.guarantor": "no_guarantor",
+            "check.individual.periodic.collateral_intact": "no_collateral",
+        },
+    ),
     # Farmland in 亩 is not the premises.
     ("individual", "zh", "果园承包了两百亩，雇了工人6个", {STAFF + "headcount_total": 6}),
     (
