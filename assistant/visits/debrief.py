@@ -121,12 +121,13 @@ NEGATION_EN = re.compile(r"\b(?:no(?!\.?\s*\d)|not|never|none|without|nor|nothin
 NEGATION_AFTER = re.compile(
     r"^\s*(?:的)?(?:也|都|倒|基本|暂时|目前|现在|还|就)?(?:没有|没|无)|^\W*(?:none|nil|no(?!\.?\s*\d))\b"
 )
-# Bounds and vague counts: "不到三成", "三十多", "十几个", "over 50".
+# Bounds, vague counts and guesses: "不到三成", "三十多", "十几个", "over 50", "maybe 20".
 BOUND_BEFORE = re.compile(
     r"(?:不到|不足|不超过|少于|低于|超过|多于|高于|至少|最多|最少|起码|将近|接近|几|"
     r"(?<![最附])近|(?<![很])快|"
     r"\bover|\bmore than|\bless than|\bfewer than|\bunder|\bat least|\bat most|\bup to|\babove|"
-    r"\bbelow|\bnearly|\balmost|\bupwards of|\bjust under|\bjust over|\bbetween)\s*$"
+    r"\bbelow|\bnearly|\balmost|\bupwards of|\bjust under|\bjust over|\bbetween|\bmaybe|"
+    r"\bperhaps|\bpossibly|也许|或许)\s*$"
 )
 BOUND_AFTER = re.compile(r"^\s*(?:以上|以下|以内|开外|\+|plus\b|or more\b|or less\b|and up\b)")
 APPROXIMATE_BEFORE = re.compile(

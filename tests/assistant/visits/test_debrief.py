@@ -563,6 +563,20 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
             "check.individual.periodic.collateral_intact": "no_collateral",
         },
     ),
+    # A guess ("maybe 30") is no figure; "没用在原材料上" speaks of a part, the clause before
+    # says how much.
+    (
+        "corporate",
+        "en",
+        "staff total 40 on site today maybe 30 hard to say",
+        {STAFF + "headcount_total": 40},
+    ),
+    (
+        "corporate",
+        "zh",
+        "流贷大部分买了钢材，有20万没用在原材料上。",
+        {"check.corporate.periodic.working_capital.raw_materials": "partly"},
+    ),
     # Farmland in 亩 is not the premises.
     ("individual", "zh", "果园承包了两百亩，雇了工人6个", {STAFF + "headcount_total": 6}),
     (
