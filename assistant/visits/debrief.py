@@ -58,7 +58,7 @@ CLAUSE_END = re.compile(r"[，、（）()]|,(?!\d{3}(?!\d))|\s+-\s+|——|\bbut
 # What someone intends or has heard is not a fact about this client now; a clause that starts
 # with "现在" or "now" speaks of the present again.
 PLAN = re.compile(
-    r"打算|准备|计划|想要|想|争取|目标|有望|希望|明年|下半年|将来|(?<![款那此])以后|能做到|能到|冲到|扩到|"
+    r"打算|准备|(?<!比)计划|想要|想|争取|目标|有望|希望|明年|下半年|将来|(?<![款那此])以后|能做到|能到|冲到|扩到|"
     r"预计|应该能|应该会|可能要|可能会|能过|"
     r"\b(?:plan|planning|plans|going to|intend|intends|hope|hopes|aim|aims|target|next year|"
     r"will|would like|wants? to|expects? to)\b"
@@ -79,7 +79,7 @@ OTHER_PERIOD = re.compile(
 # Figures that were so once or on paper ("员工原来四个", "档案登记3000平"), or that the officer
 # found untrue ("他说的库存三十万对不上"), are not the client's figures now.
 NOT_NOW = re.compile(
-    r"原来|原先|以前|之前|过去|档案登记|档案上是|对不上|不相符|不符|"
+    r"原来|原先|以前|之前|过去|档案登记|档案上是|(?:对不上|不相符|不符)(?!的?金额)|"
     r"\b(?:originally|previously|used to|formerly|former|on file|on record|does not match|"
     r"doesn't match|did not match|didn't match)\b"
 )
@@ -224,7 +224,8 @@ class _Clause:
 class _Found:
     """The answers so far: one value per question; two different values cancel each other."""
 
-    def __init__(self) -> None:
+    def __init__(self, items: Sequence[Item] = ()) -> None:
+        self.items = {item.id: item for item in items}
         self.answers: dict[str, Extracted] = {}
         self.conflicts: set[str] = set()
         self.added: list[Item] = []  # in the order found
@@ -247,6 +248,16 @@ class _Found:
             self.conflicts.discard(item.id)
             self.answers.pop(item.id, None)
             self.add(item, value, approximate, text)
+
+    def asks(self, item: Item) -> bool:
+        """Whether ``item`` is a follow-up of a question answered so as to ask it."""
+        parent = self.items.get(item.parent or "")
+        if parent is None:
+            return False
+        answer = self.answers.get(parent.id) or self.answers.get(parent.same_as or "")
+        return answer is not None and any(
+            f.condition.matches(answer.value) for f in parent.follow_ups if item in f.items
+        )
 
     def has(self, item: Item) -> bool:
         return item.id in self.answers or item.id in self.conflicts
@@ -274,7 +285,7 @@ class Debriefer:
                 officers mix them ("月租 22k").
         """
         fillable = _fillable(items)
-        found = _Found()
+        found = _Found(items)
         topics = _topics(tuple(fillable))
         topic: Cues | None = None
         sentences = [_clauses(sentence, topics) for sentence in _sentences(text)]
@@ -296,7 +307,7 @@ class Debriefer:
                 context += clause.text
                 index += 1
             said = "".join(c.text for c in sentence)
-        _settle_follow_ups(found, fillable)
+        _settle_follow_ups(found, fillable, items)
         return [found.answers[i.id] for i in fillable if i.id in found.answers]
 
     def _read(
@@ -366,18 +377,19 @@ class Debriefer:
             if not best:
                 continue
             top = _last_named([c for c in best if c[0] == best[0][0]], clause, value)
-            if len({c[1].id for c in top}) > 1:
+            top = _under_answer(top, found)
+            if len({c[1].id for c in top}) > 1 and not _one_word(top):
                 continue  # two questions with the same claim on this number: ask, do not guess
-            _, item, cue, quantity, _ = top[0]
-            cue.used = True
-            approximate = quantity.approximate or bool(
-                APPROXIMATE_BEFORE.search(clause.text[: value.start])
-            )
-            stored = _stored(quantity, item)
-            if TOTAL.search(clause.text[: value.start]):
-                found.total(item, stored, approximate, clause.raw)
-            else:
-                found.add(item, stored, approximate, clause.raw)
+            for _, item, cue, quantity, _ in top:
+                cue.used = True
+                approximate = quantity.approximate or bool(
+                    APPROXIMATE_BEFORE.search(clause.text[: value.start])
+                )
+                stored = _stored(quantity, item)
+                if TOTAL.search(clause.text[: value.start]):
+                    found.total(item, stored, approximate, clause.raw)
+                else:
+                    found.add(item, stored, approximate, clause.raw)
 
     def _claims(
         self, clause: _Clause, value: _Value, found: _Found
@@ -900,6 +912,21 @@ def _values(text: str) -> Iterator[_Value]:
         yield _Value(start, end, match.group(0), vague)
 
 
+def _one_word(claims: list[tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]]) -> bool:
+    """Whether the questions are one fact asked twice, the checklist giving them the same
+    words and unit: "不符的金额8万" is the amount diverted, at the interview and the check."""
+    return len({(c[1].cues, c[1].unit) for c in claims}) == 1
+
+
+def _under_answer(
+    claims: list[tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]], found: _Found
+) -> list[tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]]:
+    """Of follow-ups with the same claim, those whose question was answered so as to ask them:
+    after "属于挤占挪用", "挪用金额100万" is the misappropriated amount."""
+    asked = [c for c in claims if found.asks(c[1])]
+    return asked or claims
+
+
 def _last_named(
     claims: list[tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]],
     clause: _Clause,
@@ -911,7 +938,13 @@ def _last_named(
     if len({c[1].id for c in claims}) < 2:
         return claims
     text = clause.before + clause.text[: value.start]
-    words = {c[1].id: {p for w in c[1].cues.all() for p in w.split("…")} for c in claims}
+    # Words of two or more characters (four in English): "天", "day" name nothing.
+    words = {
+        c[1].id: {
+            p for w in c[1].cues.all() for p in w.split("…") if len(p) >= (4 if p.isascii() else 2)
+        }
+        for c in claims
+    }
     shared = set.intersection(*words.values())
     last = {
         item_id: max((text.rfind(w.lower()) for w in own - shared), default=-1)
@@ -1056,22 +1089,25 @@ def _option_in(text: str, item: Item) -> str | None:
     return options.pop() if len(options) == 1 else None
 
 
-def _settle_follow_ups(found: _Found, items: Sequence[Item]) -> None:
+def _settle_follow_ups(found: _Found, items: Sequence[Item], offered: Sequence[Item]) -> None:
     """A follow-up stands with its parent: "工行还有500万贷款" says there are other debts, and an
-    amount under a parent answered otherwise is dropped."""
-    by_id = {item.id: item for item in items}
+    amount under a parent answered otherwise is dropped; so is one under a choice left open,
+    which the paragraph did not say it asks ("这部分金额" of what part?). A parent that repeats
+    another question (``same_as``) has that one's answer."""
+    by_id = {item.id: item for item in offered}
     for item in items:
         answer = found.answers.get(item.id)
         parent = by_id.get(item.parent or "")
         if answer is None or parent is None:
             continue
         conditions = [f.condition for f in parent.follow_ups if item in f.items]
-        parent_answer = found.answers.get(parent.id)
+        parent_id = parent.same_as if parent.same_as in by_id else parent.id
+        parent_answer = found.answers.get(parent_id)
         if parent_answer is not None:
             if not any(c.matches(parent_answer.value) for c in conditions):
                 del found.answers[item.id]
             continue
-        if parent.id in found.conflicts:
+        if parent_id in found.conflicts or parent.type is AnswerType.CHOICE:
             del found.answers[item.id]
         elif parent.type is AnswerType.YES_NO and any(
             c.answers == frozenset({True}) for c in conditions

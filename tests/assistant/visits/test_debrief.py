@@ -391,6 +391,8 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
             STAFF + "monthly_rent": 10_000,
             DEBT + "other_debts": True,
             DEBT + "other_debts_amount": 300_000,
+            # The stock the officer saw is not what the owner said: that much is a fact.
+            "check.individual.periodic.working_capital.stock_seen": False,
         },
     ),
     # English notes: who received the officer, counts before their cue, units as cues, an
@@ -576,6 +578,40 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
         "zh",
         "流贷大部分买了钢材，有20万没用在原材料上。",
         {"check.corporate.periodic.working_capital.raw_materials": "partly"},
+    ),
+    # One fact asked twice takes its figure twice ("不符的金额" at the interview and the
+    # check); of follow-ups, the one whose question was answered so as to ask it; an amount
+    # under a choice left open is dropped.
+    (
+        "individual",
+        "zh",
+        "贷款用途跟合同约定部分不符，不符的金额6万。今年卖了车。",
+        {
+            USE + "used_as_agreed": "partly",
+            USE + "diverted_amount": 60_000,
+            "check.individual.purpose.diverted_amount": 60_000,
+            "check.individual.periodic.asset_changes": True,
+        },
+    ),
+    (
+        "corporate",
+        "zh",
+        "有80万被挪去炒股了，属于挤占挪用，挪用金额80万。",
+        {
+            DEBT + "investments": True,
+            "check.corporate.periodic.misappropriation": True,
+            "check.corporate.periodic.misappropriation_amount": 800_000,
+        },
+    ),
+    (
+        "individual",
+        "zh",
+        "流水里的支出都打给了供货商和房东，和进货单对得上。还款来源是卖掉一辆车。",
+        {
+            "check.individual.purpose.payees_match": True,
+            "check.individual.periodic.working_capital.payees_business": True,
+            PAY + "repayment_source": "asset_sale",
+        },
     ),
     # Farmland in 亩 is not the premises.
     ("individual", "zh", "果园承包了两百亩，雇了工人6个", {STAFF + "headcount_total": 6}),
