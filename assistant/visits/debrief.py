@@ -99,6 +99,8 @@ ELSEWHERE = re.compile(
     r"\b(?:his|her|their) (?:brother|sister|cousin|son|daughter|wife|husband|friend|relative)'s "
     r"(?:shop|store|company|business|firm|factory)"
 )
+# After a cue, these make it the name of a party: "投资方", "投资者".
+PARTY = {"方", "者"}
 # Words no question has as a topic: the clause speaks of nothing that can be filled.
 ELSEWHERE_TOPIC = Cues(zh=("\x00elsewhere",))
 # "员工十个，哦不对，是十二个": the figure that follows replaces the one just given.
@@ -112,7 +114,7 @@ UNRESOLVED = re.compile(r"未决|未了结|没了结|未结|没还完|没还清|
 NEGATION_ZH = re.compile(r"没有|没|无|未|从未|并未|不曾|不")
 # A clause that opens with a denial denies what it goes on to name.
 CLAUSE_NEGATED = re.compile(
-    r"^\s*(?:也|都|还|并|从来)?(?:没有|没|无|未曾|未|从没)(?!多久|几天|过多久)"
+    r"^\s*(?:目前|现在|暂时|其实|确实|基本上?)?(?:也|都|还|并|从来)?(?:没有|没|无|未曾|未|从没)(?!多久|几天|过多久)"
 )
 # "不需要续贷", "不能按期竣工": the negation sits before a verb of need or ability.
 NEGATED_NEED = re.compile(r"不(?:需要?|用|会|想|打算|能|可能|必要?|准备)$")
@@ -847,6 +849,8 @@ def _matched(text: str, by_word: dict[str, list[Item]]) -> list[_Cue]:
     for word, owners in by_word.items():
         pattern, contiguous = _cue_pattern(word)
         for match in pattern.finditer(text):
+            if text[match.end() : match.end() + 1] in PARTY:
+                continue  # "投资方": the party that invests, not an investment
             matches.append(_Cue(match.start(), match.end(), owners, contiguous))
         if "得" in word:
             # 对得上 / 对不上, 收得回 / 收不回: the negative form of the same words.

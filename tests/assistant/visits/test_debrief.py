@@ -613,6 +613,19 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
             PAY + "repayment_source": "asset_sale",
         },
     ),
+    # An enforcement record is a topic: its debt is not the payables; "目前没有…官司或纠纷"
+    # denies both; "投资方" is an investor, not an investment.
+    (
+        "individual",
+        "zh",
+        "执行信息网上有一条被执行记录，欠供货商5万没还，对进货有点影响。目前没有未了结的官司或纠纷。"
+        "公司在找新的投资方。应付货款大概20万。",
+        {
+            LIQ + "payables": 200_000,
+            DEBT + "open_disputes": False,
+            DEBT + "enforcement_impact": "minor",
+        },
+    ),
     # Farmland in 亩 is not the premises.
     ("individual", "zh", "果园承包了两百亩，雇了工人6个", {STAFF + "headcount_total": 6}),
     (
