@@ -20,7 +20,7 @@ import functools
 import logging
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -226,8 +226,9 @@ class _Clause:
 class _Found:
     """The answers so far: one value per question; two different values cancel each other."""
 
-    def __init__(self, items: Sequence[Item] = ()) -> None:
+    def __init__(self, items: Sequence[Item] = (), answered: Mapping[str, Any] | None = None):
         self.items = {item.id: item for item in items}
+        self.answered = answered or {}  # recorded before this paragraph
         self.answers: dict[str, Extracted] = {}
         self.conflicts: set[str] = set()
         self.added: list[Item] = []  # in the order found
@@ -256,10 +257,20 @@ class _Found:
         parent = self.items.get(item.parent or "")
         if parent is None:
             return False
-        answer = self.answers.get(parent.id) or self.answers.get(parent.same_as or "")
-        return answer is not None and any(
-            f.condition.matches(answer.value) for f in parent.follow_ups if item in f.items
+        value = self.value_of(parent)
+        return value is not None and any(
+            f.condition.matches(value) for f in parent.follow_ups if item in f.items
         )
+
+    def value_of(self, item: Item) -> Any:
+        """``item``'s answer from this paragraph or recorded before; through ``same_as``."""
+        for item_id in (item.id, item.same_as):
+            if item_id in self.answers:
+                return self.answers[item_id].value
+        for item_id in (item.id, item.same_as):
+            if item_id in self.answered:
+                return self.answered[item_id]
+        return None
 
     def has(self, item: Item) -> bool:
         return item.id in self.answers or item.id in self.conflicts
@@ -275,7 +286,14 @@ class Debriefer:
     def __init__(self, llm: LlmComponent | None = None) -> None:
         self.llm = llm
 
-    def extract_rules(self, text: str, items: Sequence[Item], *, lang: str) -> list[Extracted]:
+    def extract_rules(
+        self,
+        text: str,
+        items: Sequence[Item],
+        *,
+        lang: str,
+        answered: Mapping[str, Any] | None = None,
+    ) -> list[Extracted]:
         """The answers the rules find in ``text``, in the order of ``items``.
 
         Args:
@@ -285,9 +303,11 @@ class Debriefer:
                 (``same_as``) only when that one is not.
             lang: the paragraph's language (``zh`` or ``en``); cues of both are read, since
                 officers mix them ("月租 22k").
+            answered: values recorded before, by question id: a follow-up the paragraph
+                fills stands when its question was answered so as to ask it, here or before.
         """
         fillable = _fillable(items)
-        found = _Found(items)
+        found = _Found(items, answered)
         topics = _topics(tuple(fillable))
         topic: Cues | None = None
         sentences = [_clauses(sentence, topics) for sentence in _sentences(text)]
@@ -328,11 +348,18 @@ class Debriefer:
         clause.found = found.added[start:]
         return self._carried_choices(clause, waiting, found)
 
-    async def extract(self, text: str, items: Sequence[Item], *, lang: str) -> list[Extracted]:
+    async def extract(
+        self,
+        text: str,
+        items: Sequence[Item],
+        *,
+        lang: str,
+        answered: Mapping[str, Any] | None = None,
+    ) -> list[Extracted]:
         """The rules' answers, then (only when a chat model is configured) what the model adds
         for the questions the rules left, each checked against the paragraph and the question.
         """
-        answers = self.extract_rules(text, items, lang=lang)
+        answers = self.extract_rules(text, items, lang=lang, answered=answered)
         if self.llm is None:
             return answers
         filled = {a.item_id for a in answers}
@@ -1106,9 +1133,9 @@ def _settle_follow_ups(found: _Found, items: Sequence[Item], offered: Sequence[I
             continue
         conditions = [f.condition for f in parent.follow_ups if item in f.items]
         parent_id = parent.same_as if parent.same_as in by_id else parent.id
-        parent_answer = found.answers.get(parent_id)
-        if parent_answer is not None:
-            if not any(c.matches(parent_answer.value) for c in conditions):
+        parent_value = found.value_of(parent)
+        if parent_value is not None:
+            if not any(c.matches(parent_value) for c in conditions):
                 del found.answers[item.id]
             continue
         if parent_id in found.conflicts or parent.type is AnswerType.CHOICE:

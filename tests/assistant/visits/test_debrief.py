@@ -710,6 +710,20 @@ def test_two_different_values_for_one_question_cancel(checklist):
     assert found == []
 
 
+def test_an_amount_under_a_choice_stands_when_the_choice_was_answered_before(checklist):
+    items = offered(checklist, "individual")
+    text = "不符的金额6万，其余的付了货款。员工5个。"
+    diverted = {USE + "diverted_amount", "check.individual.purpose.diverted_amount"}
+
+    def filled(answered: dict[str, Any] | None) -> set[str]:
+        found = Debriefer().extract_rules(text, items, lang="zh", answered=answered)
+        return {a.item_id for a in found}
+
+    assert filled(None) == {STAFF + "headcount_total"}
+    assert filled({USE + "used_as_agreed": "partly"}) == {STAFF + "headcount_total", *diverted}
+    assert filled({USE + "used_as_agreed": "as_agreed"}) == {STAFF + "headcount_total"}
+
+
 def test_a_repeated_question_is_left_to_the_one_it_repeats(checklist):
     items = offered(checklist, "corporate")
     found = Debriefer().extract_rules("贷款用途和合同一致", items, lang="zh")
