@@ -307,6 +307,7 @@ class Debriefer:
                 fills stands when its question was answered so as to ask it, here or before.
         """
         fillable = _fillable(items)
+        vocabulary = _Vocabulary(fillable)
         found = _Found(items, answered)
         topics = _topics(tuple(fillable))
         topic: Cues | None = None
@@ -315,7 +316,7 @@ class Debriefer:
         index = 0
         said = ""  # the paragraph so far, normalised
         for number, sentence in enumerate(sentences):
-            topic = _carried_topic(topic, sentence, topics, fillable)
+            topic = _carried_topic(topic, sentence, topics, vocabulary)
             waiting: list[Item] = []
             # What the clauses before it said: this sentence's and the one before.
             context = said[-200:] if said else ""
@@ -324,7 +325,7 @@ class Debriefer:
                 if ELSEWHERE.search(clause.text):
                     topic = ELSEWHERE_TOPIC
                 clause.topic, clause.before, clause.sentence = topic, context, number
-                clause.cues = _cues(clause.text, fillable, topic, context)
+                clause.cues = _cues(clause.text, vocabulary, topic, context)
                 waiting = self._read(clauses, index, waiting, found)
                 context += clause.text
                 index += 1
@@ -798,7 +799,7 @@ def _carried_topic(
     topic: Cues | None,
     clauses: list[_Clause],
     topics: list[tuple[re.Pattern[str], Cues]],
-    items: Sequence[Item],
+    vocabulary: _Vocabulary,
 ) -> Cues | None:
     """The topic a new sentence starts with. The last one goes on ("抵押物是仓库。现在市值…")
     until the sentence speaks of the business again: of a question that no question of the
@@ -809,8 +810,8 @@ def _carried_topic(
     for clause in clauses:
         if _named_topic(clause.text, topics) is not None:
             break
-        held = [i for cue in _cues(clause.text, items, topic) for i in cue.items]
-        for cue in _cues(clause.text, items, None):
+        held = [i for cue in _cues(clause.text, vocabulary, topic) for i in cue.items]
+        for cue in _cues(clause.text, vocabulary, None):
             if any(
                 not _stands_for(held, item) and _answered_in(clause, cue, item, figures)
                 for item in cue.items
@@ -854,32 +855,55 @@ def _within_topic(cues: Cues, topic: Cues) -> tuple[str, ...]:
     return tuple(shorter)
 
 
-def _cues(text: str, items: Sequence[Item], topic: Cues | None, before: str = "") -> list[_Cue]:
+class _Vocabulary:
+    """The cue words of the questions a paragraph may fill, by topic, gathered once a paragraph
+    rather than once a clause."""
+
+    def __init__(self, items: Sequence[Item]) -> None:
+        self.items = items
+        self._words: dict[Cues | None, dict[str, list[Item]]] = {}
+
+    def words(self, topic: Cues | None) -> dict[str, list[Item]]:
+        if topic not in self._words:
+            by_word: dict[str, list[Item]] = {}
+            for item in self.items:
+                if _topic(item) != topic:
+                    continue
+                words = item.cues.all() + (_within_topic(item.cues, topic) if topic else ())
+                for word in words:
+                    by_word.setdefault(word, []).append(item)
+            self._words[topic] = by_word
+        return self._words[topic]
+
+
+def _cues(text: str, vocabulary: _Vocabulary, topic: Cues | None, before: str = "") -> list[_Cue]:
     """The cues in ``text`` of the questions of ``topic`` (``None``: the client's business);
     ``before``: what the paragraph said just before, for a clause that names nothing itself
     ("…经营异常名录…，说对经营没有影响")."""
-    by_word: dict[str, list[Item]] = {}
-    for item in items:
-        if _topic(item) != topic:
-            continue
-        words = item.cues.all() + (_within_topic(item.cues, topic) if topic else ())
-        for word in words:
-            by_word.setdefault(word, []).append(item)
-    own = _matched(text, by_word)
+    own = _matched(text, vocabulary.words(topic))
     if own or not before:
         return own
-    return _matched(text, _named_before(items, topic, before))
+    return _matched(text, _named_before(vocabulary.items, topic, before))
+
+
+@functools.cache
+def _lead(word: str) -> str:
+    """The first words of a cue, as a paragraph is normalised: no match without them."""
+    return unicodedata.normalize("NFKC", word.split("…")[0]).strip().lower()
 
 
 def _matched(text: str, by_word: dict[str, list[Item]]) -> list[_Cue]:
     matches: list[_Cue] = []
     for word, owners in by_word.items():
+        negative = "得" in word and _lead(word.replace("得", "不")) in text
+        if _lead(word) not in text and not negative:
+            continue
         pattern, contiguous = _cue_pattern(word)
         for match in pattern.finditer(text):
             if text[match.end() : match.end() + 1] in PARTY:
                 continue  # "投资方": the party that invests, not an investment
             matches.append(_Cue(match.start(), match.end(), owners, contiguous))
-        if "得" in word:
+        if negative:
             # 对得上 / 对不上, 收得回 / 收不回: the negative form of the same words.
             negative, _ = _cue_pattern(word.replace("得", "不"))
             for match in negative.finditer(text):
