@@ -142,7 +142,8 @@ CLASSIFIERS = set(
 )
 # A number that names something rather than counts it: "身份证尾号0417", "电话138…", "第3".
 NAME_BEFORE = re.compile(
-    r"(?:尾号|编号|号码|电话|手机|身份证|卡号|账号|门牌|第|\bNo\.?|#|\bno\.)\s*$", re.IGNORECASE
+    r"(?:尾号|编号|号码|电话|手机|身份证|卡号|账号|门牌|第|号[a-z]?-?|\bNo\.?|#|\bno\.)\s*$",
+    re.IGNORECASE,
 )
 # A yearly figure is not the answer to a question about a month ("租金一年大概三十万").
 YEARLY = re.compile(r"一年|每年|年租|一年下来|\b(?:a|per) year\b|\bannual(?:ly)?\b|\byearly\b")
@@ -318,8 +319,8 @@ class Debriefer:
         for number, sentence in enumerate(sentences):
             topic = _carried_topic(topic, sentence, topics, vocabulary)
             waiting: list[Item] = []
-            # What the clauses before it said: this sentence's and the one before.
-            context = said[-200:] if said else ""
+            # What the clauses before it said: this sentence's and the paragraph's last words.
+            context = said[-80:]
             for clause in sentence:
                 topic = _named_topic(clause.text, topics) or topic
                 if ELSEWHERE.search(clause.text):
@@ -329,7 +330,7 @@ class Debriefer:
                 waiting = self._read(clauses, index, waiting, found)
                 context += clause.text
                 index += 1
-            said = "".join(c.text for c in sentence)
+            said += "".join(c.text for c in sentence)
         _settle_follow_ups(found, fillable, items)
         return [found.answers[i.id] for i in fillable if i.id in found.answers]
 
@@ -489,13 +490,16 @@ class Debriefer:
         Returns the choices this clause names and leaves unanswered, for the next one."""
         numbers = [i for i in waiting if i.type in NUMERIC and not found.has(i)]
         if len(numbers) > 1:
-            # Two questions wait for a figure: the next one answers neither for sure.
-            waiting = [i for i in waiting if i not in numbers]
+            # Two questions wait for a figure: the next one answers the one its unit fits
+            # ("店面是租的，八十平"), neither when both could take it.
+            fitting = [i for i in numbers if _fits_one(clause, i)]
+            waiting = [i for i in waiting if i not in numbers or fitting == [i]]
         for item in waiting:
             if found.has(item) or item.id in found.conflicts or _topic(item) != clause.topic:
                 continue
-            if clause.cues and any(item not in cue.items for cue in clause.cues):
-                continue  # the clause speaks of something else
+            others = [i for cue in clause.cues for i in cue.items if i is not item]
+            if others and (item.topic.all() == () or any(i.topic != item.topic for i in others)):
+                continue  # the clause speaks of something else than the question or its topic
             if item.type is AnswerType.CHOICE:
                 hits = [
                     h for h in _option_hits(clause.text, item) if not _voided(clause, h[0], item)
@@ -1009,6 +1013,16 @@ def _last_named(
     if latest < 0 or list(last.values()).count(latest) > 1:
         return claims
     return [c for c in claims if last[c[1].id] == latest]
+
+
+def _fits_one(clause: _Clause, item: Item) -> bool:
+    """Whether ``clause`` holds one figure and ``item`` takes it."""
+    values = list(_values(clause.text))
+    return (
+        len(values) == 1
+        and _says_unit(values[0], item)
+        and _quantity(values[0].text, item) is not None
+    )
 
 
 def _says_unit(value: _Value, item: Item) -> bool:

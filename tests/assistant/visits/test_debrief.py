@@ -626,6 +626,30 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
             DEBT + "enforcement_impact": "minor",
         },
     ),
+    # Two questions wait for the next clause's figure: its unit says whose it is; a stall's
+    # number is no size.
+    (
+        "individual",
+        "zh",
+        "店面是租的，八十平，月租五千。摊位号C-18。本次贷款80万，已使用60万。",
+        {
+            STAFF + "office_area": 80,
+            STAFF + "monthly_rent": 5000,
+            USE + "amount_used": 600_000,
+        },
+    ),
+    # A choice about the collateral waits past clauses about the collateral.
+    (
+        "individual",
+        "zh",
+        "抵押物是一套商铺，现场看了，和档案一致，没被查封，没有损坏。今天7个都在。",
+        {
+            STAFF + "headcount_present": 7,
+            COL + "location_matches": True,
+            COL + "problem": False,
+            "check.individual.periodic.collateral_intact": "intact",
+        },
+    ),
     # Farmland in 亩 is not the premises.
     ("individual", "zh", "果园承包了两百亩，雇了工人6个", {STAFF + "headcount_total": 6}),
     (
