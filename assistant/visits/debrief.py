@@ -7,7 +7,9 @@ and its unit; numbers go through the same parser as typed answers. A wrong value
 missing one, so the rules leave out what is not a current fact about this client: plans
 ("打算扩到50个人"), hearsay ("隔壁那家说…"), other periods ("上个月", "去年同期"), ranges
 ("二三十个") and bounds ("不到三成", "over 50"). A value that the paragraph does not hold is never
-made up.
+made up. A paragraph that turns to another subject (the collateral, the guarantor, a relative's
+shop) fills only that subject's questions until it turns back to the business: the checklist
+names each question's ``topic``.
 
 With a chat model configured, :meth:`Debriefer.extract` then asks it, through structured output,
 for what the rules left: each value it names is read by the same parsers and kept only when its
@@ -378,33 +380,18 @@ class Debriefer:
     # ── numbers ──────────────────────────────────────────────────────────────────────────────
 
     def _numbers(self, clause: _Clause, found: _Found) -> None:
-        """Each figure, in order, goes to its nearest cue; but not to a cue after it that a
-        figure right after that cue is nearer: in "贷款30万已经用了25万" "用了" is the 25万's. A
-        cue after several figures and before none ("300万…200万…100万…理财") is no one's."""
+        """Each figure, in order, goes to its nearest cue (see :func:`_yields` for the cues
+        after it); two questions with the same claim on it take it only when they are one
+        fact asked twice."""
         if clause.other_period:
             return
         values = [v for v in _values(clause.text) if not v.vague]
         claims = {
             v.start: sorted(self._claims(clause, v, found), key=lambda c: c[0]) for v in values
         }
-        followed: dict[int, int] = {}  # a cue → the distance to the nearest figure after it
-        preceded: dict[int, set[int]] = {}  # a cue → the figures before it
-        for (distance, after, _), _, cue, _, value in (c for e in claims.values() for c in e):
-            if not after:
-                followed[id(cue)] = min(distance, followed.get(id(cue), distance))
-            else:
-                preceded.setdefault(id(cue), set()).add(value.start)
-
-        def yields(claim: tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]) -> bool:
-            (distance, after, _), _, cue, _, _ = claim
-            if not after:
-                return False
-            if id(cue) not in followed:
-                return len(preceded[id(cue)]) > 1
-            return followed[id(cue)] <= distance
-
+        yielded = _yields([c for each in claims.values() for c in each])
         for value in values:
-            best = [c for c in claims[value.start] if not c[2].used and not yields(c)]
+            best = [c for c in claims[value.start] if not c[2].used and id(c) not in yielded]
             if not best:
                 continue
             top = _last_named([c for c in best if c[0] == best[0][0]], clause, value)
@@ -507,16 +494,7 @@ class Debriefer:
                 if len({option for _, _, option in hits}) == 1:
                     found.add(item, hits[0][2], False, clause.raw)
             elif not clause.other_period:
-                # "最大的客户是一家电商仓，大约占销售额四成": the figure follows in the next clause.
-                values = [v for v in _values(clause.text) if not _voided(clause, v.start, None)]
-                quantities = [
-                    _quantity(v.text, item) if _says_unit(v, item) else None for v in values
-                ]
-                if len(values) == 1 and not values[0].vague and quantities[0] is not None:
-                    approximate = quantities[0].approximate or bool(
-                        APPROXIMATE_BEFORE.search(clause.text[: values[0].start])
-                    )
-                    found.add(item, _stored(quantities[0], item), approximate, clause.raw)
+                _carried_figure(clause, item, found)
         named = [
             item
             for cue in clause.cues
@@ -971,6 +949,27 @@ def _values(text: str) -> Iterator[_Value]:
         yield _Value(start, end, match.group(0), vague)
 
 
+def _yields(claims: list[tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]]) -> set[int]:
+    """The claims (by ``id``) of figures on a cue after them that is not theirs: one that a
+    figure right after it is as near to ("贷款30万已经用了25万": "用了" is the 25万's), and one
+    after several figures and before none ("300万…200万…100万…理财": no one's)."""
+    followed: dict[int, int] = {}  # a cue → the distance to the nearest figure after it
+    preceded: dict[int, set[int]] = {}  # a cue → the figures before it
+    for (distance, after, _), _, cue, _, value in claims:
+        if not after:
+            followed[id(cue)] = min(distance, followed.get(id(cue), distance))
+        else:
+            preceded.setdefault(id(cue), set()).add(value.start)
+    yielded = set()
+    for claim in claims:
+        (distance, after, _), _, cue, _, _ = claim
+        if after and (
+            followed[id(cue)] <= distance if id(cue) in followed else len(preceded[id(cue)]) > 1
+        ):
+            yielded.add(id(claim))
+    return yielded
+
+
 def _one_word(claims: list[tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]]) -> bool:
     """Whether the questions are one fact asked twice, the checklist giving them the same
     words and unit: "不符的金额8万" is the amount diverted, at the interview and the check."""
@@ -1013,6 +1012,19 @@ def _last_named(
     if latest < 0 or list(last.values()).count(latest) > 1:
         return claims
     return [c for c in claims if last[c[1].id] == latest]
+
+
+def _carried_figure(clause: _Clause, item: Item, found: _Found) -> None:
+    """ "最大的客户是一家电商仓，大约占销售额四成": the figure follows in the next clause, alone."""
+    values = [v for v in _values(clause.text) if not _voided(clause, v.start, None)]
+    if len(values) != 1 or values[0].vague or not _says_unit(values[0], item):
+        return
+    quantity = _quantity(values[0].text, item)
+    if quantity is not None:
+        approximate = quantity.approximate or bool(
+            APPROXIMATE_BEFORE.search(clause.text[: values[0].start])
+        )
+        found.add(item, _stored(quantity, item), approximate, clause.raw)
 
 
 def _fits_one(clause: _Clause, item: Item) -> bool:
