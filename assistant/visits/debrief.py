@@ -65,6 +65,7 @@ PLAN = re.compile(
     r"\b(?:plan|planning|plans|going to|intend|intends|hope|hopes|aim|aims|target|next year|"
     r"will|would like|wants? to|expects? to)\b"
 )
+WISH = re.compile(r"争取|希望|有望|想要|想|目标|hope|hopes|aim|aims|target|would like|wants? to")
 HEARSAY = re.compile(
     r"听说|据说|听人说|隔壁|邻居|旁边那家|同行说|传言|别人说|好像|"
     r"\b(?:heard|rumou?r|neighbou?r|next door|supposedly|people say|they say)\b"
@@ -221,6 +222,7 @@ class _Clause:
     found: list[Item] = field(default_factory=list)  # what it filled
     void_from: int | None = None  # plans and hearsay from here on
     hearsay: bool = False
+    wish: bool = False  # the plan is a wish ("争取", "希望"), not what is expected
     other_period: bool = False  # another period's figures, or no longer or never true ones
     topic: Cues | None = None  # what the clause speaks of when not the client's own business
     cues: list[_Cue] = field(default_factory=list)
@@ -654,7 +656,7 @@ def _sentences(text: str) -> Iterator[str]:
 
 def _clauses(sentence: str, topics: list[tuple[re.Pattern[str], Cues]]) -> list[_Clause]:
     clauses: list[_Clause] = []
-    void: str | None = None  # "plan" or "hearsay", from an earlier clause of the sentence
+    void: str | None = None  # "plan", "wish" or "hearsay", from an earlier clause of the sentence
     pieces = [p for raw in CLAUSE_END.split(sentence) for p in _by_topic(raw, topics)]
     for raw in pieces:
         if not raw.strip():
@@ -663,13 +665,15 @@ def _clauses(sentence: str, topics: list[tuple[re.Pattern[str], Cues]]) -> list[
         if void is not None and PRESENT.search(clause.text):
             void = None
         if void is not None:
-            clause.void_from, clause.hearsay = 0, void == "hearsay"
+            clause.void_from, clause.hearsay, clause.wish = 0, void == "hearsay", void == "wish"
         hearsay, plan = HEARSAY.search(clause.text), PLAN.search(clause.text)
         for marker, kind in ((hearsay, "hearsay"), (plan, "plan")):
             if marker is not None and (
                 clause.void_from is None or marker.start() < clause.void_from
             ):
+                kind = "wish" if WISH.fullmatch(marker.group()) else kind
                 clause.void_from, clause.hearsay = marker.start(), kind == "hearsay"
+                clause.wish = kind == "wish"
                 void = kind
             elif marker is not None and kind == "hearsay":
                 clause.hearsay = True
@@ -706,16 +710,25 @@ def _by_topic(raw: str, topics: list[tuple[re.Pattern[str], Cues]]) -> list[str]
 
 def _voided(clause: _Clause, position: int, item: Item | None) -> bool:
     """Whether what stands at ``position`` is a plan or hearsay. A question that asks about an
-    intention ("到期后有没有续贷的打算？") takes the officer's word on plans."""
+    intention ("到期后有没有续贷的打算？") takes the officer's word on plans; one that asks what
+    is expected ("预计能收回几成？", "项目能否按期竣工？") on what is expected, not on a wish
+    ("争取按期竣工")."""
     if clause.void_from is None or position < clause.void_from:
         return False
-    return clause.hearsay or item is None or not _asks_intention(item)
+    if clause.hearsay or item is None:
+        return True
+    if _asks_intention(item):
+        return False
+    return clause.wish or not _asks_expectation(item)
 
 
 def _asks_intention(item: Item) -> bool:
-    """Whether the question asks what is planned or expected ("预计能收回几成？")."""
-    return any(w in item.prompt.zh for w in ("打算", "计划", "预计")) or any(
-        w in item.prompt.en.lower() for w in ("plan", "expect")
+    return any(w in item.prompt.zh for w in ("打算", "计划")) or "plan" in item.prompt.en.lower()
+
+
+def _asks_expectation(item: Item) -> bool:
+    return any(w in item.prompt.zh for w in ("预计", "能否")) or bool(
+        re.search(r"\b(?:expect|will)\b", item.prompt.en.lower())
     )
 
 

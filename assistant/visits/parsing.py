@@ -248,13 +248,19 @@ _DIGIT = rf"[{''.join(CN_DIGITS)}\d]"
 TENTHS = re.compile(rf"(?<![{NUMERAL_CHARS}\d])({_DIGIT})成({_DIGIT})(?![{NUMERAL_CHARS}\d])")
 
 
+# Shares said in words: "a quarter of sales", "about half".
+EN_SHARES = {"three quarters": "75%", "a quarter": "25%", "one quarter": "25%", "half": "50%"}
+EN_SHARE = re.compile(rf"\b(?:{'|'.join(EN_SHARES)})\b(?![- ]a\b|-)")
+
+
 def spoken_percent(text: str) -> str:
-    """``text`` with "三成五" written as "35%"."""
+    """``text`` with "三成五" written as "35%" and "a quarter" as "25%"."""
 
     def percent(match: re.Match[str]) -> str:
         tens, ones = (int(CN_DIGITS.get(d, d)) for d in match.groups())
         return f"{tens * 10 + ones}%"
 
+    text = EN_SHARE.sub(lambda m: EN_SHARES[m.group()], text)
     return TENTHS.sub(percent, text)
 
 

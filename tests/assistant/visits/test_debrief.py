@@ -650,6 +650,21 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
             "check.individual.periodic.collateral_intact": "intact",
         },
     ),
+    # A question about what is expected takes a prediction, not a wish; shares in words.
+    (
+        "corporate",
+        "en",
+        "Construction will be completed on time. The largest customer takes about a quarter of "
+        "sales. The guarantor is doing normally. The loan went on stock, as the contract says.",
+        {
+            SUP + "top_customer_share": 25,
+            USE + "used_as_agreed": "as_agreed",
+            "check.corporate.periodic.guarantor": "normal",
+            "check.corporate.periodic.project.on_time": True,
+        },
+    ),
+    ("corporate", "zh", "老板说争取按期竣工，但从现场看不可能了。", {}),
+    ("corporate", "zh", "预计能按期竣工。", {"check.corporate.periodic.project.on_time": True}),
     # Farmland in 亩 is not the premises.
     ("individual", "zh", "果园承包了两百亩，雇了工人6个", {STAFF + "headcount_total": 6}),
     (
