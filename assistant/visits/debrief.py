@@ -99,8 +99,8 @@ ELSEWHERE = re.compile(
     r"(?:弟弟|哥哥|姐姐|妹妹|表哥|表弟|表姐|表妹|堂哥|堂弟|亲戚|朋友|儿子|女儿|老公|老婆|爱人|丈夫|"
     r"妻子|父母|连襟)(?:在\S{0,6}?)?(?:另外|自己)?开(?:了|的)|"
     r"(?:弟弟|哥哥|姐姐|妹妹|亲戚|朋友|儿子|女儿|老公|老婆|爱人|丈夫|公司|厂|店|企业)那边|"
-    r"\b(?:his|her|their) (?:brother|sister|cousin|son|daughter|wife|husband|friend|relative)'s "
-    r"(?:shop|store|company|business|firm|factory)"
+    r"\b(?:his|her|their) (?:brother|sister|cousin|son|daughter|wife|husband|friend|relative)"
+    r"(?:'s (?:shop|store|company|business|firm|factory)| (?:runs|owns|has) (?:a|an|the)\b)"
 )
 # After a cue, these make it the name of a party: "投资方", "投资者".
 PARTY = {"方", "者"}

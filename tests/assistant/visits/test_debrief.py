@@ -665,6 +665,12 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
     ),
     ("corporate", "zh", "老板说争取按期竣工，但从现场看不可能了。", {}),
     ("corporate", "zh", "预计能按期竣工。", {"check.corporate.periodic.project.on_time": True}),
+    (
+        "individual",
+        "en",
+        "Her sister runs a salon with 10 staff. She has 6 staff. Turnover this year so far 400k.",
+        {STAFF + "headcount_total": 6, REV + "year_to_date": 400_000},
+    ),
     # Farmland in 亩 is not the premises.
     ("individual", "zh", "果园承包了两百亩，雇了工人6个", {STAFF + "headcount_total": 6}),
     (
