@@ -76,9 +76,14 @@ PRESENT = re.compile(
 )
 # Figures of another period than the question's own.
 OTHER_PERIOD = re.compile(
-    r"上个月|上月|去年同期|同期|前年|上季度|上半年|同比|环比|"
-    r"\b(?:last month|same period|the year before|previous year|last quarter|a year ago)\b"
+    r"上个月|上月|去年同期|同期|前年|上季度|上半年|同比|环比|上次|上回|"
+    r"\b(?:last month|same period|the year before|previous year|last quarter|a year ago|"
+    r"last time|last visit)\b"
 )
+# Last year is a period of its own questions ("去年营业额"), not of the others ("去年员工40个"),
+# until the paragraph names the present again ("…this year so far 41 million").
+LAST_YEAR = re.compile(r"去年|\blast year\b")
+PERIOD = re.compile(r"去年|今年|现在|目前|\b(?:last year|this year|now|currently)\b")
 # Figures that were so once or on paper ("员工原来四个", "档案登记3000平"), or that the officer
 # found untrue ("他说的库存三十万对不上"), are not the client's figures now.
 NOT_NOW = re.compile(
@@ -126,13 +131,14 @@ NEGATION_EN = re.compile(r"\b(?:no(?!\.?\s*\d)|not|never|none|without|nor|nothin
 NEGATION_AFTER = re.compile(
     r"^\s*(?:的)?(?:也|都|倒|基本|暂时|目前|现在|还|就)?(?:没有|没|无)|^\W*(?:none|nil|no(?!\.?\s*\d))\b"
 )
-# Bounds, vague counts and guesses: "不到三成", "三十多", "十几个", "over 50", "maybe 20".
+# Bounds, vague counts, guesses and where a change began: "不到三成", "三十多", "十几个",
+# "over 50", "maybe 20", "从五千涨到六千".
 BOUND_BEFORE = re.compile(
     r"(?:不到|不足|不超过|少于|低于|超过|多于|高于|至少|最多|最少|起码|将近|接近|几|"
     r"(?<![最附])近|(?<![很])快|"
     r"\bover|\bmore than|\bless than|\bfewer than|\bunder|\bat least|\bat most|\bup to|\babove|"
     r"\bbelow|\bnearly|\balmost|\bupwards of|\bjust under|\bjust over|\bbetween|\bmaybe|"
-    r"\bperhaps|\bpossibly|也许|或许)\s*$"
+    r"\bperhaps|\bpossibly|也许|或许|从|\bfrom)\s*$"
 )
 BOUND_AFTER = re.compile(r"^\s*(?:以上|以下|以内|开外|\+|plus\b|or more\b|or less\b|and up\b)")
 APPROXIMATE_BEFORE = re.compile(
@@ -432,6 +438,10 @@ class Debriefer:
                 if item.id in found.conflicts and not TOTAL.search(clause.text[: value.start]):
                     continue
                 if _voided(clause, max(cue.start, value.start), item):
+                    continue
+                if _last_year(clause.text[: value.start]) and not any(
+                    LAST_YEAR.search(c) for c in item.cues.all()
+                ):
                     continue
                 if _monthly(item) and YEARLY.search(clause.text):
                     continue
@@ -1038,6 +1048,12 @@ def _carried_figure(clause: _Clause, item: Item, found: _Found) -> None:
             APPROXIMATE_BEFORE.search(clause.text[: values[0].start])
         )
         found.add(item, _stored(quantity, item), approximate, clause.raw)
+
+
+def _last_year(before: str) -> bool:
+    """Whether the period named last in ``before`` is last year."""
+    periods = PERIOD.findall(before)
+    return bool(periods) and LAST_YEAR.fullmatch(periods[-1]) is not None
 
 
 def _fits_one(clause: _Clause, item: Item) -> bool:

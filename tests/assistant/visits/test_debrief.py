@@ -671,6 +671,25 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
         "Her sister runs a salon with 10 staff. She has 6 staff. Turnover this year so far 400k.",
         {STAFF + "headcount_total": 6, REV + "year_to_date": 400_000},
     ),
+    # Last year's or last visit's staff are not today's; a change's starting figure is not the
+    # figure now.
+    (
+        "corporate",
+        "en",
+        "Last year they had 40 staff, now 35. Rent went up to 20k a month from 15k. Turnover "
+        "last year 3 million, this year so far 1.2 million.",
+        {
+            STAFF + "headcount_total": 35,
+            REV + "last_year": 3_000_000,
+            REV + "year_to_date": 1_200_000,
+        },
+    ),
+    (
+        "individual",
+        "zh",
+        "上次来的时候员工8个。房租从五千涨到了六千。",
+        {STAFF + "monthly_rent": 6000},
+    ),
     # Farmland in 亩 is not the premises.
     ("individual", "zh", "果园承包了两百亩，雇了工人6个", {STAFF + "headcount_total": 6}),
     (
