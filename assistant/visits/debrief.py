@@ -331,13 +331,23 @@ class Debriefer:
             waiting: list[Item] = []
             # What the clauses before it said: this sentence's and the paragraph's last words.
             context = said[-80:]
+            settled = False  # the clause naming the topic answered its question
             for clause in sentence:
-                topic = _named_topic(clause.text, topics) or topic
+                named = _named_topic(clause.text, topics)
+                if named is None and settled and topic is not None:
+                    # "保证人正常，员工20个": a topic answered in its clause ends where the
+                    # business is answered again.
+                    figures = any(not v.vague for v in _values(clause.text))
+                    if _business_again(clause, topic, vocabulary, figures):
+                        topic = None
+                topic = named or topic
                 if ELSEWHERE.search(clause.text):
                     topic = ELSEWHERE_TOPIC
                 clause.topic, clause.before, clause.sentence = topic, context, number
                 clause.cues = _cues(clause.text, vocabulary, topic, context)
                 waiting = self._read(clauses, index, waiting, found)
+                if named is not None:
+                    settled = any(_topic(i) == named for i in clause.found)
                 context += clause.text
                 index += 1
             said += "".join(c.text for c in sentence)
@@ -815,14 +825,20 @@ def _carried_topic(
     for clause in clauses:
         if _named_topic(clause.text, topics) is not None:
             break
-        held = [i for cue in _cues(clause.text, vocabulary, topic) for i in cue.items]
-        for cue in _cues(clause.text, vocabulary, None):
-            if any(
-                not _stands_for(held, item) and _answered_in(clause, cue, item, figures)
-                for item in cue.items
-            ):
-                return None
+        if _business_again(clause, topic, vocabulary, figures):
+            return None
     return topic
+
+
+def _business_again(clause: _Clause, topic: Cues, vocabulary: _Vocabulary, figures: bool) -> bool:
+    """Whether ``clause`` answers a question of the business that no question of ``topic``
+    could stand for."""
+    held = [i for cue in _cues(clause.text, vocabulary, topic) for i in cue.items]
+    return any(
+        not _stands_for(held, item) and _answered_in(clause, cue, item, figures)
+        for cue in _cues(clause.text, vocabulary, None)
+        for item in cue.items
+    )
 
 
 def _answered_in(clause: _Clause, cue: _Cue, item: Item, figures: bool) -> bool:
@@ -1167,8 +1183,8 @@ def _option_hits(text: str, item: Item) -> list[tuple[int, int, str]]:
                 or re.search(r"\b(?:not|no)\s+$", before)
             ):
                 continue
-            if re.match(r"的[^\x00-\x7f]", text[end : end + 2]) and not word.endswith("的"):
-                continue  # "借款人的爱人": the borrower's wife, not the borrower
+            if re.match(r"的[^\x00-\x7f]|'s\b", text[end : end + 3]) and not word.endswith("的"):
+                continue  # "借款人的爱人", "the borrower's wife": not the borrower
             if SELF.fullmatch(word) and any(
                 o != option and 0 <= start - e <= 8 for _, e, o in taken
             ):

@@ -690,6 +690,32 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
         "上次来的时候员工8个。房租从五千涨到了六千。",
         {STAFF + "monthly_rent": 6000},
     ),
+    # Terse notes: a topic answered in its own clause ends where the business is answered
+    # again; one described over several clauses does not.
+    (
+        "individual",
+        "zh",
+        "借款人本人接待，保证人正常，员工20个，月租8000，抵押物完好，去年营业额300万",
+        {
+            BIZ + "interviewee": "borrower",
+            STAFF + "headcount_total": 20,
+            STAFF + "monthly_rent": 8000,
+            REV + "last_year": 3_000_000,
+            "check.individual.periodic.guarantor": "normal",
+            "check.individual.periodic.collateral_intact": "intact",
+        },
+    ),
+    (
+        "corporate",
+        "zh",
+        "保证人是他表哥的建材公司，员工两百多人，去年营业额一个亿，经营正常。抵押物完好，面积300平。",
+        {
+            COL + "area": 300,
+            "check.corporate.periodic.guarantor": "normal",
+            "check.corporate.periodic.collateral_intact": "intact",
+        },
+    ),
+    ("individual", "en", "We were received by the borrower's wife.", {}),
     # Farmland in 亩 is not the premises.
     ("individual", "zh", "果园承包了两百亩，雇了工人6个", {STAFF + "headcount_total": 6}),
     (
