@@ -131,6 +131,8 @@ NEGATION_EN = re.compile(r"\b(?:no(?!\.?\s*\d)|not|never|none|without|nor|nothin
 NEGATION_AFTER = re.compile(
     r"^\s*(?:的)?(?:也|都|倒|基本|暂时|目前|现在|还|就)?(?:没有|没|无)|^\W*(?:none|nil|no(?!\.?\s*\d))\b"
 )
+# Notes written as "他行贷款：无", "Guarantees: none": the value after the colon denies.
+DENIED_VALUE = re.compile(r"^[^:]{0,8}:\s*(?:无|没有|没|否|none|nil|no|n/a)(?![a-z])")
 # Bounds, vague counts, guesses and where a change began: "不到三成", "三十多", "十几个",
 # "over 50", "maybe 20", "从五千涨到六千".
 BOUND_BEFORE = re.compile(
@@ -1128,6 +1130,8 @@ def _negated(text: str, cue: _Cue) -> bool:
     inside = text[cue.start : cue.end]
     if UNRESOLVED.match(inside):
         inside = ""  # "未决诉讼", "没了结": a case still open, not a case denied
+    if DENIED_VALUE.match(text[cue.end :]):
+        return True
     if ascii_cue:
         return bool(NEGATION_EN.search(before) or NEGATION_EN.search(inside)) or bool(
             NEGATION_AFTER.match(UNRESOLVED.sub("", text[cue.end :]))

@@ -716,6 +716,36 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
         },
     ),
     ("individual", "en", "We were received by the borrower's wife.", {}),
+    # Notes as "key: value": the value after the colon denies or answers.
+    (
+        "individual",
+        "zh",
+        "接待人：借款人本人；员工：7人；月租：4500元；他行贷款：无；对外担保：无；未决诉讼：无",
+        {
+            BIZ + "interviewee": "borrower",
+            STAFF + "headcount_total": 7,
+            STAFF + "monthly_rent": 4500,
+            DEBT + "other_debts": False,
+            DEBT + "guarantees": False,
+            DEBT + "open_disputes": False,
+        },
+    ),
+    (
+        "corporate",
+        "en",
+        "Interviewee: CFO. Receivables: RMB 6m, terms 60 days. Payables: RMB 4m, terms 45 days. "
+        "Guarantees: none. Litigation: none.",
+        {
+            BIZ + "interviewee": "finance_head",
+            LIQ + "receivables": 6_000_000,
+            LIQ + "receivables_terms": 60,
+            LIQ + "payables": 4_000_000,
+            LIQ + "payables_terms": 45,
+            DEBT + "guarantees": False,
+            DEBT + "open_disputes": False,
+        },
+    ),
+    ("individual", "zh", "店面是自己的，不用交房租。", {STAFF + "monthly_rent": 0}),
     # Farmland in 亩 is not the premises.
     ("individual", "zh", "果园承包了两百亩，雇了工人6个", {STAFF + "headcount_total": 6}),
     (
