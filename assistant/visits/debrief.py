@@ -81,7 +81,7 @@ OTHER_PERIOD = re.compile(
     r"last time|last visit)\b"
 )
 # Last year is a period of its own questions ("去年营业额"), not of the others ("去年员工40个"),
-# until the paragraph names the present again ("…this year so far 41 million").
+# unless the clause names the present too ("…this year so far 41 million").
 LAST_YEAR = re.compile(r"去年|\blast year\b")
 PERIOD = re.compile(r"去年|今年|现在|目前|\b(?:last year|this year|now|currently)\b")
 # Figures that were so once or on paper ("员工原来四个", "档案登记3000平"), or that the officer
@@ -173,6 +173,10 @@ VALUE = re.compile(
     r"(?P<after>左右|上下)?"
 )
 VAGUE_SUFFIX = {"多", "余", "出头", "几"}
+# "20到30", "20-30", "20 or 30"; not the hyphen of "twenty-five".
+RANGE = re.compile(
+    rf"到|至|~|～|\bto\b|\bor\b|(?<=[\d{NUMERAL_CHARS}])\s*-\s*(?=[\d{NUMERAL_CHARS}])"
+)
 PERCENT = re.compile(r"%|成|个点|百分之|percent|per cent")
 # A figure given as the sum of what came before.
 TOTAL = re.compile(r"(?:合计|总计|共计|加起来|\bin total|\baltogether|\ball told)\W{0,3}\w{0,4}$")
@@ -409,7 +413,7 @@ class Debriefer:
         claims = {
             v.start: sorted(self._claims(clause, v, found), key=lambda c: c[0]) for v in values
         }
-        yielded = _yields([c for each in claims.values() for c in each])
+        yielded = _yields(list(claims.values()))
         for value in values:
             best = [c for c in claims[value.start] if not c[2].used and id(c) not in yielded]
             if not best:
@@ -451,7 +455,7 @@ class Debriefer:
                     continue
                 if _voided(clause, max(cue.start, value.start), item):
                     continue
-                if _last_year(clause.text[: value.start]) and not any(
+                if _last_year(clause.text, value.start) and not any(
                     LAST_YEAR.search(c) for c in item.cues.all()
                 ):
                     continue
@@ -983,30 +987,40 @@ def _values(text: str) -> Iterator[_Value]:
             match.group("suffix") in VAGUE_SUFFIX
             or BOUND_BEFORE.search(text[:start]) is not None
             or BOUND_AFTER.match(rest) is not None
-            or re.search(r"(?:到|至|-|~|～|\bto\b|\bor\b)", number) is not None
+            or RANGE.search(number) is not None
             or NEIGHBOURS.search(number) is not None
             or (not unit and rest[:1] in CN_DIGITS)
         )
         yield _Value(start, end, match.group(0), vague)
 
 
-def _yields(claims: list[tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]]) -> set[int]:
+def _yields(
+    by_value: list[list[tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]]],
+) -> set[int]:
     """The claims (by ``id``) of figures on a cue after them that is not theirs: one that a
-    figure right after it is as near to ("贷款30万已经用了25万": "用了" is the 25万's), and one
-    after several figures and before none ("300万…200万…100万…理财": no one's)."""
+    figure right after it is as near to ("贷款30万已经用了25万": "用了" is the 25万's), one with
+    another figure between ("40 trucks, staff total 95 on site"), and one after several figures
+    it is the nearest cue of, and before none ("300万…200万…100万…理财": no one's)."""
+    claims = [c for each in by_value for c in each]
     followed: dict[int, int] = {}  # a cue → the distance to the nearest figure after it
-    preceded: dict[int, set[int]] = {}  # a cue → the figures before it
-    for (distance, after, _), _, cue, _, value in claims:
+    preceded: dict[int, set[int]] = {}  # a cue → the figures before it whose nearest it is
+    for (distance, after, _), _, cue, _, _ in claims:
         if not after:
             followed[id(cue)] = min(distance, followed.get(id(cue), distance))
-        else:
+    for (_, after, _), _, cue, _, value in (each[0] for each in by_value if each):
+        if after:
             preceded.setdefault(id(cue), set()).add(value.start)
+    starts = {c[4].start for c in claims}
     yielded = set()
     for claim in claims:
-        (distance, after, _), _, cue, _, _ = claim
-        if after and (
-            followed[id(cue)] <= distance if id(cue) in followed else len(preceded[id(cue)]) > 1
-        ):
+        (distance, after, _), _, cue, _, value = claim
+        if id(cue) in followed:
+            gives_way = followed[id(cue)] <= distance
+        else:
+            gives_way = len(preceded.get(id(cue), ())) > 1 or any(
+                value.end <= start < cue.start for start in starts
+            )
+        if after and gives_way:
             yielded.add(id(claim))
     return yielded
 
@@ -1068,10 +1082,15 @@ def _carried_figure(clause: _Clause, item: Item, found: _Found) -> None:
         found.add(item, _stored(quantity, item), approximate, clause.raw)
 
 
-def _last_year(before: str) -> bool:
-    """Whether the period named last in ``before`` is last year."""
-    periods = PERIOD.findall(before)
-    return bool(periods) and LAST_YEAR.fullmatch(periods[-1]) is not None
+def _last_year(text: str, position: int) -> bool:
+    """Whether the figure at ``position`` is of last year: the clause names it before the
+    figure and no other period anywhere after ("last year 1.2m and 300k so far this year")."""
+    periods = list(PERIOD.finditer(text))
+    return (
+        bool(periods)
+        and periods[-1].start() < position
+        and bool(LAST_YEAR.fullmatch(periods[-1].group()))
+    )
 
 
 def _fits_one(clause: _Clause, item: Item) -> bool:

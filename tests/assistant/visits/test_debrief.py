@@ -746,6 +746,26 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
         },
     ),
     ("individual", "zh", "店面是自己的，不用交房租。", {STAFF + "monthly_rent": 0}),
+    # Number words with a hyphen are one number; a period named after its figure; a cue after
+    # a figure with another figure between is not the first one's.
+    (
+        "individual",
+        "en",
+        "He employs thirty people, about twenty-five of them were working today. Turnover last "
+        "year was 1.2 million yuan and RMB 300k so far this year.",
+        {
+            STAFF + "headcount_total": 30,
+            STAFF + "headcount_present": 25,
+            REV + "last_year": 1_200_000,
+            REV + "year_to_date": 300_000,
+        },
+    ),
+    (
+        "individual",
+        "en",
+        "They run 12 vans, staff total 15 on site today.",
+        {STAFF + "headcount_total": 15},
+    ),
     # Farmland in 亩 is not the premises.
     ("individual", "zh", "果园承包了两百亩，雇了工人6个", {STAFF + "headcount_total": 6}),
     (
