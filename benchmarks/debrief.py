@@ -17,6 +17,7 @@ import json
 import sys
 import time
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,8 @@ def offered(checklist: Checklist, kind: str) -> list[Item]:
 
 
 def same(found: Any, expected: Any) -> bool:
+    if isinstance(found, date):
+        return found.isoformat() == expected  # the sets write a date as YYYY-MM-DD
     if isinstance(found, bool) or isinstance(expected, bool | str):
         return type(found) is type(expected) and found == expected
     if not isinstance(found, int | float):

@@ -4,6 +4,7 @@ it stays usable while the bank edits the checklist."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,11 @@ CASES = [
     for line in (SETS / "narratives.jsonl").read_text(encoding="utf-8").splitlines()
     if line
 ]
-# The development set: also checkpoint questions and follow-ups.
+# The development sets: also checkpoint questions and follow-ups.
 DEV = [
     json.loads(line)
-    for line in (SETS / "dev.jsonl").read_text(encoding="utf-8").splitlines()
+    for name in ("dev.jsonl", "dev2.jsonl")
+    for line in (SETS / name).read_text(encoding="utf-8").splitlines()
     if line
 ]
 
@@ -50,5 +52,7 @@ def test_every_expected_answer_fits_its_question(checklist, case):
             case AnswerType.NUMBER | AnswerType.MONEY:
                 assert isinstance(value, int | float) and not isinstance(value, bool)
                 assert item.accepts(value), f"{expected['id']}: {value} out of range"
+            case AnswerType.DATE:
+                assert item.accepts(date.fromisoformat(value)), f"{expected['id']}: {value}"
             case _:
                 pytest.fail(f"{expected['id']} is a {item.type} question, not scored")

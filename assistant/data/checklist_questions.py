@@ -238,7 +238,7 @@ class FollowUpEntry(DataModel, Generic[If]):
     ask: Questions
 
     def follow_up(self, parent: Item) -> FollowUp:
-        items = tuple(q.item(parent.group, parent.step, parent.id) for q in self.ask)
+        items = tuple(q.item(parent.group, parent.step, parent.id, parent.topic) for q in self.ask)
         return FollowUp(self.if_.condition(parent), items)
 
 
@@ -377,6 +377,14 @@ class QuestionEntry(DataModel):
             "that it fills it; not on text questions, which are never filled from a paragraph"
         ),
     ] = None
+    topic: Annotated[
+        CueWords | None,
+        Field(
+            description="the words that name what this question is about when that is not the "
+            "client's own business (抵押物, 保证人): a paragraph's clause that names it fills only "
+            "its questions, and there '抵押…面积' needs only '面积'; follow-ups share their parent's"
+        ),
+    ] = None
 
     def follow_up_entries(self) -> Sequence[FollowUpEntry[Any]]:
         """The follow-ups, for the questions that may have them."""
@@ -418,7 +426,7 @@ class QuestionEntry(DataModel):
                     )
         return self
 
-    def item(self, group: str, step: str, parent: str | None) -> Item:
+    def item(self, group: str, step: str, parent: str | None, topic: Cues = Cues()) -> Item:
         item = Item(
             id=f"{group}.{self.id}",
             group=group,
@@ -436,6 +444,7 @@ class QuestionEntry(DataModel):
             cues=self.cues.cues() if self.cues else Cues(),
             usual=Usual(self.usual.answer, self.usual.says.text()) if self.usual else None,
             implied_by=self.implied_by.implied() if self.implied_by else None,
+            topic=self.topic.cues() if self.topic else topic,
         )
         item = self.typed(item)
         return replace(item, follow_ups=tuple(f.follow_up(item) for f in self.follow_up_entries()))

@@ -215,6 +215,9 @@ class Item:
     # Another question whose answer gives this one's through a table (the checkpoints reuse
     # what the interview heard).
     implied_by: Implied | None = None
+    # What the question is about when not the client's own business (the collateral, the
+    # guarantor): a paragraph that turns to it fills only its questions.
+    topic: Cues = Cues()
 
     @property
     def scale(self) -> int:

@@ -7,7 +7,9 @@ and its unit; numbers go through the same parser as typed answers. A wrong value
 missing one, so the rules leave out what is not a current fact about this client: plans
 ("打算扩到50个人"), hearsay ("隔壁那家说…"), other periods ("上个月", "去年同期"), ranges
 ("二三十个") and bounds ("不到三成", "over 50"). A value that the paragraph does not hold is never
-made up.
+made up. A paragraph that turns to another subject (the collateral, the guarantor, a relative's
+shop) fills only that subject's questions until it turns back to the business: the checklist
+names each question's ``topic``.
 
 With a chat model configured, :meth:`Debriefer.extract` then asks it, through structured output,
 for what the rules left: each value it names is read by the same parsers and kept only when its
@@ -20,12 +22,12 @@ import functools
 import logging
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from assistant.data.checklist import NUMERIC, AnswerType, Item
+from assistant.data.checklist import NUMERIC, AnswerType, Cues, Item
 from assistant.llm import LlmComponent
 from assistant.visits.parsing import (
     CN_DIGITS,
@@ -37,21 +39,33 @@ from assistant.visits.parsing import (
     Quantity,
     parse_quantity,
     parse_yes_no,
+    spoken_percent,
 )
 
 log = logging.getLogger(__name__)
 
-# A sentence ends at these; a clause at a comma (not a thousands separator) or an enumeration
-# comma. Plans and hearsay reach to the end of their sentence, a cue only within its clause.
-SENTENCE_END = re.compile(r"[。！？!?；;\n]+|(?<!\d)\.(?!\d)|\.(?=\s+[A-Z])")
-CLAUSE_END = re.compile(r"[，、]|,(?!\d{3}(?!\d))|\s+-\s+|\bbut\b|但是?|不过")
+# A sentence ends at these (not at the point of "Mr." or "No."), and at a space before Chinese
+# words: notes and transcribed speech run on unpunctuated ("员工18 在岗15", "今年到现在六十来万
+# 毛利三成左右"), though not between a cue and its figure ("月租 一万二"). A clause ends at a comma
+# (not a thousands separator), an enumeration comma, a bracket or a dash. Plans and hearsay reach
+# to the end of their sentence, a cue only within its clause.
+_ABBREVIATION = "".join(
+    rf"(?<!\b{a})" for a in ("Mr", "Mrs", "Ms", "Dr", "No", "no", "Co", "St", "Rd", "Ltd", "vs")
+)
+SENTENCE_END = re.compile(
+    rf"[。！？!?；;\n]+|(?<!\d){_ABBREVIATION}\.(?!\d)|{_ABBREVIATION}\.(?=\s+[A-Z])|"
+    rf"(?<=[\w%㎡])\s+(?=[^\x00-\x7f\s])(?![{NUMERAL_CHARS}])"
+)
+CLAUSE_END = re.compile(r"[，、（）()]|,(?!\d{3}(?!\d))|\s+-\s+|——|\bbut\b|但是?|不过")
 # What someone intends or has heard is not a fact about this client now; a clause that starts
 # with "现在" or "now" speaks of the present again.
 PLAN = re.compile(
-    r"打算|准备|计划|想要|想|争取|目标|有望|希望|明年|下半年|将来|以后|能做到|能到|冲到|扩到|"
+    r"打算|准备|(?<!比)计划|想要|想|争取|目标|有望|希望|明年|下半年|将来|(?<![款那此])以后|能做到|能到|冲到|扩到|"
+    r"预计|应该能|应该会|可能要|可能会|能过|"
     r"\b(?:plan|planning|plans|going to|intend|intends|hope|hopes|aim|aims|target|next year|"
     r"will|would like|wants? to|expects? to)\b"
 )
+WISH = re.compile(r"争取|希望|有望|想要|想|目标|hope|hopes|aim|aims|target|would like|wants? to")
 HEARSAY = re.compile(
     r"听说|据说|听人说|隔壁|邻居|旁边那家|同行说|传言|别人说|好像|"
     r"\b(?:heard|rumou?r|neighbou?r|next door|supposedly|people say|they say)\b"
@@ -62,43 +76,93 @@ PRESENT = re.compile(
 )
 # Figures of another period than the question's own.
 OTHER_PERIOD = re.compile(
-    r"上个月|上月|去年同期|同期|前年|上季度|上半年|同比|环比|"
-    r"\b(?:last month|same period|the year before|previous year|last quarter|a year ago)\b"
+    r"上个月|上月|去年同期|同期|前年|上季度|上半年|同比|环比|上次|上回|"
+    r"\b(?:last month|same period|the year before|previous year|last quarter|a year ago|"
+    r"last time|last visit)\b"
 )
-QUESTION = re.compile(r"有没有|是否|有无|\bwhether\b")
+# Last year is a period of its own questions ("去年营业额"), not of the others ("去年员工40个"),
+# unless the clause names the present too ("…this year so far 41 million").
+LAST_YEAR = re.compile(r"去年|\blast year\b")
+PERIOD = re.compile(r"去年|今年|现在|目前|\b(?:last year|this year|now|currently)\b")
+# Figures that were so once or on paper ("员工原来四个", "档案登记3000平"), or that the officer
+# found untrue ("他说的库存三十万对不上"), are not the client's figures now.
+NOT_NOW = re.compile(
+    r"原来|原先|以前|之前|过去|档案登记|档案上是|(?:对不上|不相符|不符)(?!的?金额)|"
+    r"\b(?:originally|previously|used to|formerly|former|on file|on record|does not match|"
+    r"doesn't match|did not match|didn't match)\b"
+)
+BESIDES = re.compile(
+    r"除此之外|除此以外|此外|除了这笔|除了这个|\b(?:other than that|apart from that|besides that)\b"
+)
+OTHER = re.compile(r"别的|其他|其它|任何|\b(?:other|any other|anything else)\b")
+QUESTION = re.compile(
+    r"有没有|是否|有无|能不能|会不会|是不是|没准|说不准|不一定|\bwhether\b|\bnot sure\b"
+)
+# A clause about another business (a relative's shop, the company the client guaranteed) says
+# nothing about this client's; it reaches to the end of its sentence.
+ELSEWHERE = re.compile(
+    r"(?:弟弟|哥哥|姐姐|妹妹|表哥|表弟|表姐|表妹|堂哥|堂弟|亲戚|朋友|儿子|女儿|老公|老婆|爱人|丈夫|"
+    r"妻子|父母|连襟)(?:在\S{0,6}?)?(?:另外|自己)?开(?:了|的)|"
+    r"(?:弟弟|哥哥|姐姐|妹妹|亲戚|朋友|儿子|女儿|老公|老婆|爱人|丈夫|公司|厂|店|企业)那边|"
+    r"\b(?:his|her|their) (?:brother|sister|cousin|son|daughter|wife|husband|friend|relative)"
+    r"(?:'s (?:shop|store|company|business|firm|factory)| (?:runs|owns|has) (?:a|an|the)\b)"
+)
+# After a cue, these make it the name of a party: "投资方", "投资者".
+PARTY = {"方", "者"}
+# Words no question has as a topic: the clause speaks of nothing that can be filled.
+ELSEWHERE_TOPIC = Cues(zh=("\x00elsewhere",))
+# "员工十个，哦不对，是十二个": the figure that follows replaces the one just given.
+CORRECTION = re.compile(
+    rf"^(?:[哦噢呃啊嗯]\s*)?(?:不对|不是|说错了|我说错了|更正一下|更正|纠正一下|纠正)(?=\s*(?:是|$|\d|[{NUMERAL_CHARS}]))|"
+    r"^(?:sorry|i mean|correction|no wait)\b"
+)
+# Words with a denial in them that say something is still open or owed: "未决诉讼",
+# "车贷没还完".
+UNRESOLVED = re.compile(r"未决|未了结|没了结|未结|没还完|没还清|未还清|未结清|没结清|还没还完")
 NEGATION_ZH = re.compile(r"没有|没|无|未|从未|并未|不曾|不")
 # A clause that opens with a denial denies what it goes on to name.
 CLAUSE_NEGATED = re.compile(
-    r"^\s*(?:也|都|还|并|从来)?(?:没有|没|无|未曾|未|从没)(?!多久|几天|过多久)"
+    r"^\s*(?:目前|现在|暂时|其实|确实|基本上?)?(?:也|都|还|并|从来)?(?:没有|没|无|未曾|未|从没)(?!多久|几天|过多久)"
 )
 # "不需要续贷", "不能按期竣工": the negation sits before a verb of need or ability.
 NEGATED_NEED = re.compile(r"不(?:需要?|用|会|想|打算|能|可能|必要?|准备)$")
-NEGATION_EN = re.compile(r"\b(?:no|not|never|none|without|nor|nothing)\b|n't")
+# "no." before a figure numbers something ("warehouse no. 3").
+NEGATION_EN = re.compile(r"\b(?:no(?!\.?\s*\d)|not|never|none|without|nor|nothing)\b|n't|\bunchang")
 NEGATION_AFTER = re.compile(
-    r"^\s*(?:的)?(?:也|都|倒|基本|暂时|目前|现在|还|就)?(?:没有|没|无)|^\W*(?:none|nil|no)\b"
+    r"^\s*(?:的)?(?:也|都|倒|基本|暂时|目前|现在|还|就)?(?:没有|没|无)|^\W*(?:none|nil|no(?!\.?\s*\d))\b"
 )
-# Bounds and vague counts: "不到三成", "三十多", "十几个", "over 50".
+# Notes written as "他行贷款：无", "Guarantees: none": the value after the colon denies.
+DENIED_VALUE = re.compile(r"^[^:]{0,8}:\s*(?:无|没有|没|否|none|nil|no|n/a)(?![a-z])")
+# Bounds, vague counts, guesses and where a change began: "不到三成", "三十多", "十几个",
+# "over 50", "maybe 20", "从五千涨到六千".
 BOUND_BEFORE = re.compile(
     r"(?:不到|不足|不超过|少于|低于|超过|多于|高于|至少|最多|最少|起码|将近|接近|几|"
     r"(?<![最附])近|(?<![很])快|"
     r"\bover|\bmore than|\bless than|\bfewer than|\bunder|\bat least|\bat most|\bup to|\babove|"
-    r"\bbelow|\bnearly|\balmost|\bupwards of|\bjust under|\bjust over|\bbetween)\s*$"
+    r"\bbelow|\bnearly|\balmost|\bupwards of|\bjust under|\bjust over|\bbetween|\bmaybe|"
+    r"\bperhaps|\bpossibly|也许|或许|从|\bfrom)\s*$"
 )
 BOUND_AFTER = re.compile(r"^\s*(?:以上|以下|以内|开外|\+|plus\b|or more\b|or less\b|and up\b)")
 APPROXIMATE_BEFORE = re.compile(
     r"(?:约|大约|大概|差不多|估计|大致|\babout|\baround|\broughly|\bapproximately|\bsome)\s*$"
 )
-# A count of something else than people, area, money, percent or time: "两家店", "3台机器".
-CLASSIFIERS = set("家台辆套间次号岁倍楼层栋期笔条张户款种项批件口把只头箱吨斤瓶回遍圈趟轮")
+# A count of something else than people, area, money, percent or time: "两家店", "3台机器"; and
+# a half ("一半") is no count.
+CLASSIFIERS = set(
+    "家台辆套间次号岁倍楼层栋期笔条张户款种项批件口把只头箱吨斤瓶回遍圈趟轮处座幢所份"
+)
 # A number that names something rather than counts it: "身份证尾号0417", "电话138…", "第3".
 NAME_BEFORE = re.compile(
-    r"(?:尾号|编号|号码|电话|手机|身份证|卡号|账号|门牌|第|\bNo\.?|#|\bno\.)\s*$", re.IGNORECASE
+    r"(?:尾号|编号|号码|电话|手机|身份证|卡号|账号|门牌|第|号[a-z]?-?|\bNo\.?|#|\bno\.)\s*$",
+    re.IGNORECASE,
 )
 # A yearly figure is not the answer to a question about a month ("租金一年大概三十万").
 YEARLY = re.compile(r"一年|每年|年租|一年下来|\b(?:a|per) year\b|\bannual(?:ly)?\b|\byearly\b")
 PERSON_AFTER_GE = re.compile(
-    r"^(?:人|员|工|伙计|师傅|店员|服务员|左右|上下|的样子|在|到岗|上班|干活)"
+    r"^(?:人|员|工|伙计|师傅|店员|服务员|司机|厨师|护士|医生|老师|销售|业务员|保安|保洁|学徒|帮工|"
+    r"左右|上下|的样子|在|到岗|上班|干活|都在|全在)"
 )
+HAN = re.compile(r"[\u4e00-\u9fff]")
 _UNITS = sorted({word for words in UNIT_WORDS.values() for word, _ in words}, key=len, reverse=True)
 _NUMBER = rf"(?:\d+(?:\.\d+)?|[{NUMERAL_CHARS}点])+|{EN_NUMBER_RUN.pattern}"
 VALUE = re.compile(
@@ -109,6 +173,18 @@ VALUE = re.compile(
     r"(?P<after>左右|上下)?"
 )
 VAGUE_SUFFIX = {"多", "余", "出头", "几"}
+# "20到30", "20-30", "20 or 30"; not the hyphen of "twenty-five".
+RANGE = re.compile(
+    rf"到|至|~|～|\bto\b|\bor\b|(?<=[\d{NUMERAL_CHARS}])\s*-\s*(?=[\d{NUMERAL_CHARS}])"
+)
+PERCENT = re.compile(r"%|成|个点|百分之|percent|per cent")
+# A figure given as the sum of what came before.
+TOTAL = re.compile(r"(?:合计|总计|共计|加起来|\bin total|\baltogether|\ball told)\W{0,3}\w{0,4}$")
+# Two neighbouring digits say a range: "七八个", "一百二三十万", "一万二三".
+NEIGHBOURS = re.compile(
+    "|".join(f"{a}{b}" for a, b in zip("一二三四五六七八", "二三四五六七八九", strict=True))
+    + "|两三"
+)
 # Words between the parts of a "去年…营业额" cue, at most.
 GAP_ZH, GAP_EN = 8, 40
 
@@ -153,18 +229,26 @@ class _Value:
 class _Clause:
     raw: str  # as written
     text: str  # normalised for reading
+    before: str = ""  # the clauses just before it, normalised
+    sentence: int = 0  # its sentence's place in the paragraph
+    found: list[Item] = field(default_factory=list)  # what it filled
     void_from: int | None = None  # plans and hearsay from here on
     hearsay: bool = False
-    other_period: bool = False
+    wish: bool = False  # the plan is a wish ("争取", "希望"), not what is expected
+    other_period: bool = False  # another period's figures, or no longer or never true ones
+    topic: Cues | None = None  # what the clause speaks of when not the client's own business
     cues: list[_Cue] = field(default_factory=list)
 
 
 class _Found:
     """The answers so far: one value per question; two different values cancel each other."""
 
-    def __init__(self) -> None:
+    def __init__(self, items: Sequence[Item] = (), answered: Mapping[str, Any] | None = None):
+        self.items = {item.id: item for item in items}
+        self.answered = answered or {}  # recorded before this paragraph
         self.answers: dict[str, Extracted] = {}
         self.conflicts: set[str] = set()
+        self.added: list[Item] = []  # in the order found
 
     def add(self, item: Item, value: bool | str | float | int, approximate: bool, text: str):
         if item.id in self.conflicts or not item.accepts(value):
@@ -176,6 +260,34 @@ class _Found:
                 self.conflicts.add(item.id)
             return
         self.answers[item.id] = Extracted(item.id, value, approximate, text)
+        self.added.append(item)
+
+    def total(self, item: Item, value: float | int, approximate: bool, text: str) -> None:
+        """A sum ("其他负债合计250万") stands over the parts given before it."""
+        if item.accepts(value):
+            self.conflicts.discard(item.id)
+            self.answers.pop(item.id, None)
+            self.add(item, value, approximate, text)
+
+    def asks(self, item: Item) -> bool:
+        """Whether ``item`` is a follow-up of a question answered so as to ask it."""
+        parent = self.items.get(item.parent or "")
+        if parent is None:
+            return False
+        value = self.value_of(parent)
+        return value is not None and any(
+            f.condition.matches(value) for f in parent.follow_ups if item in f.items
+        )
+
+    def value_of(self, item: Item) -> Any:
+        """``item``'s answer from this paragraph or recorded before; through ``same_as``."""
+        for item_id in (item.id, item.same_as):
+            if item_id in self.answers:
+                return self.answers[item_id].value
+        for item_id in (item.id, item.same_as):
+            if item_id in self.answered:
+                return self.answered[item_id]
+        return None
 
     def has(self, item: Item) -> bool:
         return item.id in self.answers or item.id in self.conflicts
@@ -191,7 +303,14 @@ class Debriefer:
     def __init__(self, llm: LlmComponent | None = None) -> None:
         self.llm = llm
 
-    def extract_rules(self, text: str, items: Sequence[Item], *, lang: str) -> list[Extracted]:
+    def extract_rules(
+        self,
+        text: str,
+        items: Sequence[Item],
+        *,
+        lang: str,
+        answered: Mapping[str, Any] | None = None,
+    ) -> list[Extracted]:
         """The answers the rules find in ``text``, in the order of ``items``.
 
         Args:
@@ -201,27 +320,74 @@ class Debriefer:
                 (``same_as``) only when that one is not.
             lang: the paragraph's language (``zh`` or ``en``); cues of both are read, since
                 officers mix them ("月租 22k").
+            answered: values recorded before, by question id: a follow-up the paragraph
+                fills stands when its question was answered so as to ask it, here or before.
         """
         fillable = _fillable(items)
-        found = _Found()
-        for sentence in _sentences(text):
-            clauses = _clauses(sentence)
+        vocabulary = _Vocabulary(fillable)
+        found = _Found(items, answered)
+        topics = _topics(tuple(fillable))
+        topic: Cues | None = None
+        sentences = [_clauses(sentence, topics) for sentence in _sentences(text)]
+        clauses = [clause for sentence in sentences for clause in sentence]
+        index = 0
+        said = ""  # the paragraph so far, normalised
+        for number, sentence in enumerate(sentences):
+            topic = _carried_topic(topic, sentence, topics, vocabulary)
             waiting: list[Item] = []
-            for clause in clauses:
-                clause.cues = _cues(clause.text, fillable)
-                self._numbers(clause, found)
-                self._yes_no(clause, found)
-                self._choices(clause, found)
-                self._quick(clause, found)
-                waiting = self._carried_choices(clause, waiting, found)
-        _settle_follow_ups(found, fillable)
+            # What the clauses before it said: this sentence's and the paragraph's last words.
+            context = said[-80:]
+            settled = False  # the clause naming the topic answered its question
+            for clause in sentence:
+                named = _named_topic(clause.text, topics)
+                if named is None and settled and topic is not None:
+                    # "保证人正常，员工20个": a topic answered in its clause ends where the
+                    # business is answered again.
+                    figures = any(not v.vague for v in _values(clause.text))
+                    if _business_again(clause, topic, vocabulary, figures):
+                        topic = None
+                topic = named or topic
+                if ELSEWHERE.search(clause.text):
+                    topic = ELSEWHERE_TOPIC
+                clause.topic, clause.before, clause.sentence = topic, context, number
+                clause.cues = _cues(clause.text, vocabulary, topic, context)
+                waiting = self._read(clauses, index, waiting, found)
+                if named is not None:
+                    settled = any(_topic(i) == named for i in clause.found)
+                context += clause.text
+                index += 1
+            said += "".join(c.text for c in sentence)
+        _settle_follow_ups(found, fillable, items)
         return [found.answers[i.id] for i in fillable if i.id in found.answers]
 
-    async def extract(self, text: str, items: Sequence[Item], *, lang: str) -> list[Extracted]:
+    def _read(
+        self, clauses: list[_Clause], index: int, waiting: list[Item], found: _Found
+    ) -> list[Item]:
+        """Fills what clause ``index`` states; returns the questions it leaves waiting for the
+        next clause."""
+        clause = clauses[index]
+        start = len(found.added)
+        _correct(clauses, index, found)
+        self._numbers(clause, found)
+        self._yes_no(clause, found)
+        sentence = [c for c in clauses[:index] if c.sentence == clause.sentence]
+        self._choices(clause, found, sentence[-2:])
+        self._quick(clause, found)
+        clause.found = found.added[start:]
+        return self._carried_choices(clause, waiting, found)
+
+    async def extract(
+        self,
+        text: str,
+        items: Sequence[Item],
+        *,
+        lang: str,
+        answered: Mapping[str, Any] | None = None,
+    ) -> list[Extracted]:
         """The rules' answers, then (only when a chat model is configured) what the model adds
         for the questions the rules left, each checked against the paragraph and the question.
         """
-        answers = self.extract_rules(text, items, lang=lang)
+        answers = self.extract_rules(text, items, lang=lang, answered=answered)
         if self.llm is None:
             return answers
         filled = {a.item_id for a in answers}
@@ -238,44 +404,66 @@ class Debriefer:
     # ── numbers ──────────────────────────────────────────────────────────────────────────────
 
     def _numbers(self, clause: _Clause, found: _Found) -> None:
+        """Each figure, in order, goes to its nearest cue (see :func:`_yields` for the cues
+        after it); two questions with the same claim on it take it only when they are one
+        fact asked twice."""
         if clause.other_period:
             return
-        for value in _values(clause.text):
-            if value.vague or _voided(clause, value.start, None):
-                continue
-            best: list[tuple[tuple[int, int, int], Item, _Cue, Quantity]] = []
-            for cue in clause.cues:
-                if cue.used or _voided(clause, cue.start, None):
-                    continue
-                if cue.end <= value.start:
-                    rank = (value.start - cue.end, 0)
-                elif cue.start >= value.end or cue.start >= value.start:
-                    rank = (max(0, cue.start - value.end), 1)
-                else:
-                    rank = (0, 0)
-                for item in cue.items:
-                    # An item found already stays a candidate: a second, different figure for
-                    # it cancels both.
-                    if item.type not in NUMERIC or item.id in found.conflicts:
-                        continue
-                    if _monthly(item) and YEARLY.search(clause.text):
-                        continue
-                    quantity = _quantity(value.text, item)
-                    if quantity is not None:
-                        best.append(((*rank, -(cue.end - cue.start)), item, cue, quantity))
+        values = [v for v in _values(clause.text) if not v.vague]
+        claims = {
+            v.start: sorted(self._claims(clause, v, found), key=lambda c: c[0]) for v in values
+        }
+        yielded = _yields(list(claims.values()))
+        for value in values:
+            best = [c for c in claims[value.start] if not c[2].used and id(c) not in yielded]
             if not best:
                 continue
-            best.sort(key=lambda b: b[0])
-            top = [b for b in best if b[0] == best[0][0]]
-            if len({b[1].id for b in top}) > 1:
+            top = _last_named([c for c in best if c[0] == best[0][0]], clause, value)
+            top = _under_answer(top, found)
+            if len({c[1].id for c in top}) > 1 and not _one_word(top):
                 continue  # two questions with the same claim on this number: ask, do not guess
-            _, item, cue, quantity = top[0]
-            cue.used = True
-            stored = _stored(quantity, item)
-            approximate = quantity.approximate or bool(
-                APPROXIMATE_BEFORE.search(clause.text[: value.start])
-            )
-            found.add(item, stored, approximate, clause.raw)
+            for _, item, cue, quantity, _ in top:
+                cue.used = True
+                approximate = quantity.approximate or bool(
+                    APPROXIMATE_BEFORE.search(clause.text[: value.start])
+                )
+                stored = _stored(quantity, item)
+                if TOTAL.search(clause.text[: value.start]):
+                    found.total(item, stored, approximate, clause.raw)
+                else:
+                    found.add(item, stored, approximate, clause.raw)
+
+    def _claims(
+        self, clause: _Clause, value: _Value, found: _Found
+    ) -> Iterator[tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]]:
+        """The questions that may take ``value``, ranked by their cue's distance from it."""
+        for cue in clause.cues:
+            if cue.used:
+                continue
+            if cue.end <= value.start:
+                rank = (value.start - cue.end, 0)
+            elif cue.start >= value.end or cue.start >= value.start:
+                rank = (max(0, cue.start - value.end), 1)
+            else:
+                rank = (0, 0)
+            for item in cue.items:
+                # An item found already stays a candidate: a second, different figure for it
+                # cancels both.
+                if item.type not in NUMERIC:
+                    continue
+                if item.id in found.conflicts and not TOTAL.search(clause.text[: value.start]):
+                    continue
+                if _voided(clause, max(cue.start, value.start), item):
+                    continue
+                if _last_year(clause.text, value.start) and not any(
+                    LAST_YEAR.search(c) for c in item.cues.all()
+                ):
+                    continue
+                if _monthly(item) and YEARLY.search(clause.text):
+                    continue
+                quantity = _quantity(value.text, item) if _says_unit(value, item) else None
+                if quantity is not None:
+                    yield (*rank, -(cue.end - cue.start)), item, cue, quantity, value
 
     # ── yes / no ─────────────────────────────────────────────────────────────────────────────
 
@@ -289,16 +477,25 @@ class Debriefer:
             for item in items:
                 if _voided(clause, cue.start, item):
                     continue
-                found.add(item, not _negated(clause.text, cue), False, clause.raw)
+                negated = _negated(clause.text, cue)
+                if negated and _only_that(clause, cue, item, found):
+                    continue  # "除此之外没有别的借款": nothing more than the one just named
+                found.add(item, not negated, False, clause.raw)
 
     # ── choices ──────────────────────────────────────────────────────────────────────────────
 
-    def _choices(self, clause: _Clause, found: _Found) -> None:
+    def _choices(self, clause: _Clause, found: _Found, earlier: list[_Clause]) -> None:
+        """A choice's option near its cue, or in the clauses just before that name nothing else
+        ("the borrower, Ms. He, received me")."""
         for cue in clause.cues:
             for item in (i for i in cue.items if i.type is AnswerType.CHOICE):
                 if _voided(clause, cue.start, item):
                     continue
                 choice = _option_near(clause, cue, item)
+                for before in reversed(earlier):
+                    if choice is not None or before.cues or before.void_from is not None:
+                        break
+                    choice = _option_in(before.text, item)
                 if choice is not None:
                     found.add(item, choice, False, clause.raw)
 
@@ -308,13 +505,16 @@ class Debriefer:
         Returns the choices this clause names and leaves unanswered, for the next one."""
         numbers = [i for i in waiting if i.type in NUMERIC and not found.has(i)]
         if len(numbers) > 1:
-            # Two questions wait for a figure: the next one answers neither for sure.
-            waiting = [i for i in waiting if i not in numbers]
+            # Two questions wait for a figure: the next one answers the one its unit fits
+            # ("店面是租的，八十平"), neither when both could take it.
+            fitting = [i for i in numbers if _fits_one(clause, i)]
+            waiting = [i for i in waiting if i not in numbers or fitting == [i]]
         for item in waiting:
-            if found.has(item) or item.id in found.conflicts:
+            if found.has(item) or item.id in found.conflicts or _topic(item) != clause.topic:
                 continue
-            if clause.cues and any(item not in cue.items for cue in clause.cues):
-                continue  # the clause speaks of something else
+            others = [i for cue in clause.cues for i in cue.items if i is not item]
+            if others and (item.topic.all() == () or any(i.topic != item.topic for i in others)):
+                continue  # the clause speaks of something else than the question or its topic
             if item.type is AnswerType.CHOICE:
                 hits = [
                     h for h in _option_hits(clause.text, item) if not _voided(clause, h[0], item)
@@ -322,24 +522,22 @@ class Debriefer:
                 if len({option for _, _, option in hits}) == 1:
                     found.add(item, hits[0][2], False, clause.raw)
             elif not clause.other_period:
-                # "最大的客户是一家电商仓，大约占销售额四成": the figure follows in the next clause.
-                values = [v for v in _values(clause.text) if not _voided(clause, v.start, None)]
-                quantities = [_quantity(v.text, item) for v in values]
-                if len(values) == 1 and not values[0].vague and quantities[0] is not None:
-                    approximate = quantities[0].approximate or bool(
-                        APPROXIMATE_BEFORE.search(clause.text[: values[0].start])
-                    )
-                    found.add(item, _stored(quantities[0], item), approximate, clause.raw)
+                _carried_figure(clause, item, found)
         named = [
             item
             for cue in clause.cues
             if not _voided(clause, cue.start, None)
             for item in cue.items
-            if item.type in (AnswerType.CHOICE, *NUMERIC) and not found.has(item)
+            if (
+                item.type is AnswerType.CHOICE or (item.type in NUMERIC and not clause.other_period)
+            )
+            and not found.has(item)
         ]
         # A cue with no value of its own in this clause waits for the next one; so does a choice
-        # still unanswered from earlier in the sentence.
-        still = [i for i in waiting if i.type is AnswerType.CHOICE and not found.has(i)]
+        # still unanswered from earlier in the sentence, and a figure past an aside that names
+        # nothing ("Largest customer (a parts maker) is about 35%").
+        aside = not clause.cues and not any(True for _ in _values(clause.text))
+        still = [i for i in waiting if (i.type is AnswerType.CHOICE or aside) and not found.has(i)]
         return list(dict.fromkeys([*named, *still]))
 
     # ── quick replies ("自有场地，不交租" → rent 0) ──────────────────────────────────────────
@@ -445,8 +643,35 @@ def _fillable(items: Sequence[Item]) -> list[Item]:
 
 
 def _normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).lower().replace("％", "%")
+    text = spoken_percent(unicodedata.normalize("NFKC", text).lower().replace("％", "%"))
     return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
+
+
+def _only_that(clause: _Clause, cue: _Cue, item: Item, found: _Found) -> bool:
+    """Whether a denial says only that there is nothing more: "除此之外没有", or "没有别的" once
+    the question was answered yes ("还在信用社贷了三十万，没有别的借款")."""
+    if BESIDES.search(clause.text[: cue.start]):
+        return True
+    earlier = found.answers.get(item.id)
+    return bool(earlier and earlier.value is True and OTHER.search(clause.text))
+
+
+def _correct(clauses: list[_Clause], index: int, found: _Found) -> None:
+    """ "员工十个，哦不对，是十二个": the first figure of the correction or the clause after it
+    replaces the one the clause before gave."""
+    before = clauses[index - 1].found if index else []
+    figures = [i for i in before if i.type in NUMERIC and i.id in found.answers]
+    if not figures or not CORRECTION.search(clauses[index].text):
+        return
+    item = figures[-1]
+    del found.answers[item.id]
+    for clause in clauses[index : index + 2]:
+        values = list(_values(clause.text))
+        if values:
+            quantity = None if values[0].vague else _quantity(values[0].text, item)
+            if quantity is not None:
+                found.add(item, _stored(quantity, item), quantity.approximate, clause.raw)
+            return
 
 
 def _sentences(text: str) -> Iterator[str]:
@@ -455,42 +680,106 @@ def _sentences(text: str) -> Iterator[str]:
             yield sentence
 
 
-def _clauses(sentence: str) -> list[_Clause]:
+def _clauses(sentence: str, topics: list[tuple[re.Pattern[str], Cues]]) -> list[_Clause]:
     clauses: list[_Clause] = []
-    void: str | None = None  # "plan" or "hearsay", from an earlier clause of the sentence
-    for raw in CLAUSE_END.split(sentence):
+    void: str | None = None  # "plan", "wish" or "hearsay", from an earlier clause of the sentence
+    pieces = [p for raw in CLAUSE_END.split(sentence) for p in _by_topic(raw, topics)]
+    for raw in pieces:
         if not raw.strip():
             continue
         clause = _Clause(raw=raw.strip(), text=_normalise(raw.strip()))
         if void is not None and PRESENT.search(clause.text):
             void = None
         if void is not None:
-            clause.void_from, clause.hearsay = 0, void == "hearsay"
+            clause.void_from, clause.hearsay, clause.wish = 0, void == "hearsay", void == "wish"
         hearsay, plan = HEARSAY.search(clause.text), PLAN.search(clause.text)
         for marker, kind in ((hearsay, "hearsay"), (plan, "plan")):
             if marker is not None and (
                 clause.void_from is None or marker.start() < clause.void_from
             ):
+                kind = "wish" if WISH.fullmatch(marker.group()) else kind
                 clause.void_from, clause.hearsay = marker.start(), kind == "hearsay"
+                clause.wish = kind == "wish"
                 void = kind
             elif marker is not None and kind == "hearsay":
                 clause.hearsay = True
                 void = "hearsay"
-        clause.other_period = OTHER_PERIOD.search(clause.text) is not None
+        clause.other_period = bool(OTHER_PERIOD.search(clause.text) or NOT_NOW.search(clause.text))
         clauses.append(clause)
     return clauses
 
 
+# A denial before a topic's name goes with it: "no collateral and | no guarantor".
+TOPIC_LEAD = re.compile(r"(?:没有|没|无|\bno\s+|\bwithout\s+)$")
+
+
+def _by_topic(raw: str, topics: list[tuple[re.Pattern[str], Cues]]) -> list[str]:
+    """``raw`` cut where it turns to another topic: "no collateral and no guarantor" is two
+    clauses, one about each."""
+    text = _normalise(raw)
+    if len(text) != len(raw):
+        return [raw]  # the positions would not match
+    named = sorted(
+        ((m.start(), m.end(), topic) for pattern, topic in topics for m in pattern.finditer(text)),
+        key=lambda n: (n[0], n[0] - n[1]),
+    )
+    cuts, end, current = [0], -1, None
+    for start, stop, topic in named:
+        if start < end:
+            continue  # inside a longer name: "押给" in "抵押给我行"
+        if current is not None and topic != current and start > 0:
+            lead = TOPIC_LEAD.search(text[:start])
+            cuts.append(lead.start() if lead else start)
+        end, current = stop, topic
+    return [raw[a:b] for a, b in zip(cuts, [*cuts[1:], len(raw)], strict=True)]
+
+
 def _voided(clause: _Clause, position: int, item: Item | None) -> bool:
     """Whether what stands at ``position`` is a plan or hearsay. A question that asks about an
-    intention ("到期后有没有续贷的打算？") takes the officer's word on plans."""
+    intention ("到期后有没有续贷的打算？") takes the officer's word on plans; one that asks what
+    is expected ("预计能收回几成？", "项目能否按期竣工？") on what is expected, not on a wish
+    ("争取按期竣工")."""
     if clause.void_from is None or position < clause.void_from:
         return False
-    return clause.hearsay or item is None or not _asks_intention(item)
+    if clause.hearsay or item is None:
+        return True
+    if _asks_intention(item):
+        return False
+    return clause.wish or not _asks_expectation(item)
 
 
 def _asks_intention(item: Item) -> bool:
     return any(w in item.prompt.zh for w in ("打算", "计划")) or "plan" in item.prompt.en.lower()
+
+
+def _asks_expectation(item: Item) -> bool:
+    return any(w in item.prompt.zh for w in ("预计", "能否")) or bool(
+        re.search(r"\b(?:expect|will)\b", item.prompt.en.lower())
+    )
+
+
+def _named_before(items: Sequence[Item], topic: Cues | None, before: str) -> dict[str, list[Item]]:
+    """A choice whose "A…B" cue began just before ("经营异常名录里…，说对经营没有影响"): B alone
+    is its cue. Of choices that share B, the one whose A came last."""
+    latest: dict[str, tuple[int, list[Item]]] = {}
+    for item in items:
+        if item.type is not AnswerType.CHOICE or _topic(item) != topic or not before:
+            continue
+        for cue in item.cues.all():
+            *lead, last = cue.split("…")
+            found = (
+                [m.start() for m in _cue_pattern("…".join(lead))[0].finditer(before)]
+                if lead
+                else []
+            )
+            if not found:
+                continue
+            at, owners = latest.get(last, (-1, []))
+            if max(found) > at:
+                latest[last] = (max(found), [item])
+            elif max(found) == at and item not in owners:
+                owners.append(item)
+    return {word: owners for word, (_, owners) in latest.items()}
 
 
 @functools.cache
@@ -500,24 +789,148 @@ def _cue_pattern(cue: str) -> tuple[re.Pattern[str], bool]:
     while the officer waits."""
     # Split before normalising: NFKC turns "…" into "...".
     parts = [unicodedata.normalize("NFKC", p).strip().lower() for p in cue.split("…")]
-    ascii_cue = cue.isascii()
+    ascii_cue = all(p.isascii() for p in parts)
     gap = GAP_EN if ascii_cue else GAP_ZH
     body = f".{{0,{gap}}}?".join(re.escape(p) for p in parts if p)
     # An English cue starts a word, and may end inside one: "guarantee" finds "guaranteed".
     return re.compile(rf"(?<![a-z]){body}" if ascii_cue else body), len(parts) == 1
 
 
-def _cues(text: str, items: Sequence[Item]) -> list[_Cue]:
-    by_word: dict[str, list[Item]] = {}
-    for item in items:
-        for word in item.cues.all():
-            by_word.setdefault(word, []).append(item)
+def _topic(item: Item) -> Cues | None:
+    return item.topic if item.topic.all() else None
+
+
+def _topics(items: tuple[Item, ...]) -> list[tuple[re.Pattern[str], Cues]]:
+    """The pattern of each word that names a topic of ``items``, with that topic."""
+    topics = dict.fromkeys(t for t in map(_topic, items) if t is not None)
+    return [(_cue_pattern(word)[0], topic) for topic in topics for word in topic.all()]
+
+
+def _named_topic(text: str, topics: list[tuple[re.Pattern[str], Cues]]) -> Cues | None:
+    """The topic ``text`` names first: the subject of a clause comes before what it says."""
+    named = [
+        (m.start(), -len(m.group()), topic)
+        for pattern, topic in topics
+        if (m := pattern.search(text))
+    ]
+    return min(named, key=lambda n: n[:2])[2] if named else None
+
+
+def _carried_topic(
+    topic: Cues | None,
+    clauses: list[_Clause],
+    topics: list[tuple[re.Pattern[str], Cues]],
+    vocabulary: _Vocabulary,
+) -> Cues | None:
+    """The topic a new sentence starts with. The last one goes on ("抵押物是仓库。现在市值…")
+    until the sentence speaks of the business again: of a question that no question of the
+    topic could stand for ("场里请了5个工人")."""
+    if topic is None or topic == ELSEWHERE_TOPIC:
+        return None
+    figures = any(not v.vague for c in clauses for v in _values(c.text))
+    for clause in clauses:
+        if _named_topic(clause.text, topics) is not None:
+            break
+        if _business_again(clause, topic, vocabulary, figures):
+            return None
+    return topic
+
+
+def _business_again(clause: _Clause, topic: Cues, vocabulary: _Vocabulary, figures: bool) -> bool:
+    """Whether ``clause`` answers a question of the business that no question of ``topic``
+    could stand for."""
+    held = [i for cue in _cues(clause.text, vocabulary, topic) for i in cue.items]
+    return any(
+        not _stands_for(held, item) and _answered_in(clause, cue, item, figures)
+        for cue in _cues(clause.text, vocabulary, None)
+        for item in cue.items
+    )
+
+
+def _answered_in(clause: _Clause, cue: _Cue, item: Item, figures: bool) -> bool:
+    """Whether ``clause`` could answer ``item`` from ``cue``: a choice needs an option there, a
+    number a figure in the sentence ("按现在行情估值两千万" speaks of a value, not of the
+    market)."""
+    if item.type is AnswerType.CHOICE:
+        return _option_near(clause, cue, item) is not None
+    return figures or item.type not in NUMERIC
+
+
+def _stands_for(held: list[Item], item: Item) -> bool:
+    return any(h.type is item.type and h.unit == item.unit for h in held)
+
+
+@functools.cache
+def _within_topic(cues: Cues, topic: Cues) -> tuple[str, ...]:
+    """The cues of a question of ``topic`` once a paragraph speaks of it: "抵押…面积" is then
+    "面积", since the subject was named before."""
+    names = [unicodedata.normalize("NFKC", w).lower() for w in topic.all()]
+    shorter = []
+    for cue in cues.all():
+        parts = cue.split("…")
+        rest = [
+            p
+            for p in parts
+            if not any(
+                n in unicodedata.normalize("NFKC", p).lower()
+                or unicodedata.normalize("NFKC", p).lower() in n
+                for n in names
+            )
+        ]
+        if rest and len(rest) < len(parts):
+            shorter.append("…".join(rest))
+    return tuple(shorter)
+
+
+class _Vocabulary:
+    """The cue words of the questions a paragraph may fill, by topic, gathered once a paragraph
+    rather than once a clause."""
+
+    def __init__(self, items: Sequence[Item]) -> None:
+        self.items = items
+        self._words: dict[Cues | None, dict[str, list[Item]]] = {}
+
+    def words(self, topic: Cues | None) -> dict[str, list[Item]]:
+        if topic not in self._words:
+            by_word: dict[str, list[Item]] = {}
+            for item in self.items:
+                if _topic(item) != topic:
+                    continue
+                words = item.cues.all() + (_within_topic(item.cues, topic) if topic else ())
+                for word in words:
+                    by_word.setdefault(word, []).append(item)
+            self._words[topic] = by_word
+        return self._words[topic]
+
+
+def _cues(text: str, vocabulary: _Vocabulary, topic: Cues | None, before: str = "") -> list[_Cue]:
+    """The cues in ``text`` of the questions of ``topic`` (``None``: the client's business);
+    ``before``: what the paragraph said just before, for a clause that names nothing itself
+    ("…经营异常名录…，说对经营没有影响")."""
+    own = _matched(text, vocabulary.words(topic))
+    if own or not before:
+        return own
+    return _matched(text, _named_before(vocabulary.items, topic, before))
+
+
+@functools.cache
+def _lead(word: str) -> str:
+    """The first words of a cue, as a paragraph is normalised: no match without them."""
+    return unicodedata.normalize("NFKC", word.split("…")[0]).strip().lower()
+
+
+def _matched(text: str, by_word: dict[str, list[Item]]) -> list[_Cue]:
     matches: list[_Cue] = []
     for word, owners in by_word.items():
+        negative = "得" in word and _lead(word.replace("得", "不")) in text
+        if _lead(word) not in text and not negative:
+            continue
         pattern, contiguous = _cue_pattern(word)
         for match in pattern.finditer(text):
+            if text[match.end() : match.end() + 1] in PARTY:
+                continue  # "投资方": the party that invests, not an investment
             matches.append(_Cue(match.start(), match.end(), owners, contiguous))
-        if "得" in word:
+        if negative:
             # 对得上 / 对不上, 收得回 / 收不回: the negative form of the same words.
             negative, _ = _cue_pattern(word.replace("得", "不"))
             for match in negative.finditer(text):
@@ -561,23 +974,147 @@ def _values(text: str) -> Iterator[_Value]:
             continue
         unit = (match.group("unit") or "").strip()
         rest = text[end:]
-        if not unit and rest[:1] in CLASSIFIERS:
+        if not unit and (rest[:1] in CLASSIFIERS or rest[:1] == "半"):
             continue
-        if unit == "个" and rest[:1] and not rest[:1].isascii() and not PERSON_AFTER_GE.match(rest):
+        if not unit and number.strip() == "one" and re.match(r" [a-z]", rest):
+            continue  # "one lawsuit": an article, not a count
+        word_after = bool(HAN.match(rest))
+        if unit == "个" and word_after and not PERSON_AFTER_GE.match(rest):
             continue
+        if unit == "块" and word_after and rest[:1] not in "钱左上多":
+            continue  # "一块土地": a piece of land, not one yuan
         vague = (
             match.group("suffix") in VAGUE_SUFFIX
             or BOUND_BEFORE.search(text[:start]) is not None
             or BOUND_AFTER.match(rest) is not None
-            or re.search(r"(?:到|至|-|~|～|\bto\b|\bor\b)", number) is not None
+            or RANGE.search(number) is not None
+            or NEIGHBOURS.search(number) is not None
             or (not unit and rest[:1] in CN_DIGITS)
         )
         yield _Value(start, end, match.group(0), vague)
 
 
+def _yields(
+    by_value: list[list[tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]]],
+) -> set[int]:
+    """The claims (by ``id``) of figures on a cue after them that is not theirs: one that a
+    figure right after it is as near to ("贷款30万已经用了25万": "用了" is the 25万's), one with
+    another figure between ("40 trucks, staff total 95 on site"), and one after several figures
+    it is the nearest cue of, and before none ("300万…200万…100万…理财": no one's)."""
+    claims = [c for each in by_value for c in each]
+    followed: dict[int, int] = {}  # a cue → the distance to the nearest figure after it
+    preceded: dict[int, set[int]] = {}  # a cue → the figures before it whose nearest it is
+    for (distance, after, _), _, cue, _, _ in claims:
+        if not after:
+            followed[id(cue)] = min(distance, followed.get(id(cue), distance))
+    for (_, after, _), _, cue, _, value in (each[0] for each in by_value if each):
+        if after:
+            preceded.setdefault(id(cue), set()).add(value.start)
+    starts = {c[4].start for c in claims}
+    yielded = set()
+    for claim in claims:
+        (distance, after, _), _, cue, _, value = claim
+        if id(cue) in followed:
+            gives_way = followed[id(cue)] <= distance
+        else:
+            gives_way = len(preceded.get(id(cue), ())) > 1 or any(
+                value.end <= start < cue.start for start in starts
+            )
+        if after and gives_way:
+            yielded.add(id(claim))
+    return yielded
+
+
+def _one_word(claims: list[tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]]) -> bool:
+    """Whether the questions are one fact asked twice, the checklist giving them the same
+    words and unit: "不符的金额8万" is the amount diverted, at the interview and the check."""
+    return len({(c[1].cues, c[1].unit) for c in claims}) == 1
+
+
+def _under_answer(
+    claims: list[tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]], found: _Found
+) -> list[tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]]:
+    """Of follow-ups with the same claim, those whose question was answered so as to ask them:
+    after "属于挤占挪用", "挪用金额100万" is the misappropriated amount."""
+    asked = [c for c in claims if found.asks(c[1])]
+    return asked or claims
+
+
+def _last_named(
+    claims: list[tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]],
+    clause: _Clause,
+    value: _Value,
+) -> list[tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]]:
+    """Of questions with the same claim on a figure ("账期30天": the customers' or the
+    suppliers'?), the one whose other words ("应收", "应付") were named last before it, in its
+    clause or the two before; all of them when none was."""
+    if len({c[1].id for c in claims}) < 2:
+        return claims
+    text = clause.before + clause.text[: value.start]
+    # Words of two or more characters (four in English): "天", "day" name nothing.
+    words = {
+        c[1].id: {
+            p for w in c[1].cues.all() for p in w.split("…") if len(p) >= (4 if p.isascii() else 2)
+        }
+        for c in claims
+    }
+    shared = set.intersection(*words.values())
+    last = {
+        item_id: max((text.rfind(w.lower()) for w in own - shared), default=-1)
+        for item_id, own in words.items()
+    }
+    latest = max(last.values())
+    if latest < 0 or list(last.values()).count(latest) > 1:
+        return claims
+    return [c for c in claims if last[c[1].id] == latest]
+
+
+def _carried_figure(clause: _Clause, item: Item, found: _Found) -> None:
+    """ "最大的客户是一家电商仓，大约占销售额四成": the figure follows in the next clause, alone."""
+    values = [v for v in _values(clause.text) if not _voided(clause, v.start, None)]
+    if len(values) != 1 or values[0].vague or not _says_unit(values[0], item):
+        return
+    quantity = _quantity(values[0].text, item)
+    if quantity is not None:
+        approximate = quantity.approximate or bool(
+            APPROXIMATE_BEFORE.search(clause.text[: values[0].start])
+        )
+        found.add(item, _stored(quantity, item), approximate, clause.raw)
+
+
+def _last_year(text: str, position: int) -> bool:
+    """Whether the figure at ``position`` is of last year: the clause names it before the
+    figure and no other period anywhere after ("last year 1.2m and 300k so far this year")."""
+    periods = list(PERIOD.finditer(text))
+    return (
+        bool(periods)
+        and periods[-1].start() < position
+        and bool(LAST_YEAR.fullmatch(periods[-1].group()))
+    )
+
+
+def _fits_one(clause: _Clause, item: Item) -> bool:
+    """Whether ``clause`` holds one figure and ``item`` takes it."""
+    values = list(_values(clause.text))
+    return (
+        len(values) == 1
+        and _says_unit(values[0], item)
+        and _quantity(values[0].text, item) is not None
+    )
+
+
+def _says_unit(value: _Value, item: Item) -> bool:
+    """A share is said as one ("四成", "35%"): a bare "two" in a paragraph is no percentage."""
+    return item.unit != "%" or PERCENT.search(value.text) is not None
+
+
 def _quantity(text: str, item: Item) -> Quantity | None:
     assert item.unit is not None
-    if item.type is AnswerType.NUMBER and re.search(r"[万萬亿億]|\d\s*(?:k|w|million)\b", text):
+    if "亩" in text and not any("亩" in c for c in item.cues.all()):
+        return None  # farmland in 亩 is not the premises, unless the question says so
+    if item.type is AnswerType.NUMBER and re.search(
+        r"[万萬亿億]|\d\s*(?:k|w|m|mn|mln|million)\b", text
+    ):
         return None  # "3万" is money, not 30,000 people or days
     low, high = item.typed_range()
     try:
@@ -602,15 +1139,21 @@ def _negated(text: str, cue: _Cue) -> bool:
     if cue.negated:
         return True
     ascii_cue = text[cue.start : cue.end].isascii()
-    before = text[max(0, cue.start - (24 if ascii_cue else 5)) : cue.start]
-    if not ascii_cue and NEGATED_NEED.search(text[max(0, cue.start - 6) : cue.start]):
+    # "未决", "没了结" say a case is open: they deny nothing.
+    head = UNRESOLVED.sub("", text[: cue.start])
+    before = head[-(24 if ascii_cue else 5) :]
+    if not ascii_cue and NEGATED_NEED.search(head[-6:]):
         return True
-    if not ascii_cue and CLAUSE_NEGATED.match(text[: cue.start]):
+    if not ascii_cue and CLAUSE_NEGATED.match(head):
         return True  # "没有拿钱做别的投资": the clause is denied from its first word
     inside = text[cue.start : cue.end]
+    if UNRESOLVED.match(inside):
+        inside = ""  # "未决诉讼", "没了结": a case still open, not a case denied
+    if DENIED_VALUE.match(text[cue.end :]):
+        return True
     if ascii_cue:
         return bool(NEGATION_EN.search(before) or NEGATION_EN.search(inside)) or bool(
-            NEGATION_AFTER.match(text[cue.end :])
+            NEGATION_AFTER.match(UNRESOLVED.sub("", text[cue.end :]))
         )
     # 不 counts only right before the cue or inside it ("不一致"); "不多" says there is some.
     zh_before = re.search(r"(?:没有|没|无|未|从未|并未|不曾)", before) or before.endswith("不")
@@ -619,7 +1162,7 @@ def _negated(text: str, cue: _Cue) -> bool:
         zh_before
         or zh_inside
         or NEGATION_ZH.match(inside)
-        or NEGATION_AFTER.match(text[cue.end :])
+        or NEGATION_AFTER.match(UNRESOLVED.sub("", text[cue.end :]))
         or NEGATION_EN.search(before)
     )
 
@@ -643,6 +1186,10 @@ def _find_word(text: str, word: str) -> Iterator[re.Match[str]]:
     return re.finditer(pattern, text)
 
 
+# A word that says "in person" names an option alone, and stresses one named just before.
+SELF = re.compile(r"本人|亲自|himself|herself|in person")
+
+
 def _option_hits(text: str, item: Item) -> list[tuple[int, int, str]]:
     """Where option words stand in ``text``, longest first and not overlapping, without those
     negated ("没那么大")."""
@@ -655,10 +1202,16 @@ def _option_hits(text: str, item: Item) -> list[tuple[int, int, str]]:
             before = text[max(0, start - 4) : start]
             starts_negative = bool(re.match(r"没|不|无|no\b|not\b", word))
             if not starts_negative and (
-                re.search(r"(?:不|没|没有|没那么|并不)\s*$", before)
+                re.search(r"(?:不|没|没有|没那么|并不|没被|未被|未|无)\s*$", before)
                 or re.search(r"\b(?:not|no)\s+$", before)
             ):
                 continue
+            if re.match(r"的[^\x00-\x7f]|'s\b", text[end : end + 3]) and not word.endswith("的"):
+                continue  # "借款人的爱人", "the borrower's wife": not the borrower
+            if SELF.fullmatch(word) and any(
+                o != option and 0 <= start - e <= 8 for _, e, o in taken
+            ):
+                continue  # "实控人陈总本人": the controller himself
             taken.append((start, end, option))
     return taken
 
@@ -685,22 +1238,25 @@ def _option_in(text: str, item: Item) -> str | None:
     return options.pop() if len(options) == 1 else None
 
 
-def _settle_follow_ups(found: _Found, items: Sequence[Item]) -> None:
+def _settle_follow_ups(found: _Found, items: Sequence[Item], offered: Sequence[Item]) -> None:
     """A follow-up stands with its parent: "工行还有500万贷款" says there are other debts, and an
-    amount under a parent answered otherwise is dropped."""
-    by_id = {item.id: item for item in items}
+    amount under a parent answered otherwise is dropped; so is one under a choice left open,
+    which the paragraph did not say it asks ("这部分金额" of what part?). A parent that repeats
+    another question (``same_as``) has that one's answer."""
+    by_id = {item.id: item for item in offered}
     for item in items:
         answer = found.answers.get(item.id)
         parent = by_id.get(item.parent or "")
         if answer is None or parent is None:
             continue
         conditions = [f.condition for f in parent.follow_ups if item in f.items]
-        parent_answer = found.answers.get(parent.id)
-        if parent_answer is not None:
-            if not any(c.matches(parent_answer.value) for c in conditions):
+        parent_id = parent.same_as if parent.same_as in by_id else parent.id
+        parent_value = found.value_of(parent)
+        if parent_value is not None:
+            if not any(c.matches(parent_value) for c in conditions):
                 del found.answers[item.id]
             continue
-        if parent.id in found.conflicts:
+        if parent_id in found.conflicts or parent.type is AnswerType.CHOICE:
             del found.answers[item.id]
         elif parent.type is AnswerType.YES_NO and any(
             c.answers == frozenset({True}) for c in conditions

@@ -132,6 +132,9 @@ UNIT_WORDS: dict[str, list[tuple[str, Decimal]]] = {
         ("cny", Decimal(1)),
         ("yuan", Decimal(1)),
         ("million", Decimal(10**6)),
+        ("mln", Decimal(10**6)),
+        ("mn", Decimal(10**6)),
+        ("m", Decimal(10**6)),
         ("k", Decimal(1000)),
         ("w", Decimal(10**4)),
     ],
@@ -240,8 +243,29 @@ class Quantity:
     high: Decimal | None = None
 
 
+# "三成五" is 35 %: a digit after 成 counts in per cent.
+_DIGIT = rf"[{''.join(CN_DIGITS)}\d]"
+TENTHS = re.compile(rf"(?<![{NUMERAL_CHARS}\d])({_DIGIT})成({_DIGIT})(?![{NUMERAL_CHARS}\d])")
+
+
+# Shares said in words: "a quarter of sales", "about half".
+EN_SHARES = {"three quarters": "75%", "a quarter": "25%", "one quarter": "25%", "half": "50%"}
+EN_SHARE = re.compile(rf"\b(?:{'|'.join(EN_SHARES)})\b(?![- ]a\b|-)")
+
+
+def spoken_percent(text: str) -> str:
+    """``text`` with "三成五" written as "35%" and "a quarter" as "25%"."""
+
+    def percent(match: re.Match[str]) -> str:
+        tens, ones = (int(CN_DIGITS.get(d, d)) for d in match.groups())
+        return f"{tens * 10 + ones}%"
+
+    text = EN_SHARE.sub(lambda m: EN_SHARES[m.group()], text)
+    return TENTHS.sub(percent, text)
+
+
 def _normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).strip().lower()
+    text = spoken_percent(unicodedata.normalize("NFKC", text).strip().lower())
     text = re.sub(r"(?<=\d)[,，](?=\d{3})", "", text)
     text = NOT_NUMERALS.sub(" ", text)
     text = EN_NUMBER_RUN.sub(_english_number, text)

@@ -610,7 +610,12 @@ class VisitService:
         items = list(
             walk(path.applicable(self.checklist, card, visit.check_type, dict(visit.findings)))
         )
-        found = await self.debriefer.extract(text, items, lang=lang)
+        answered = {
+            item_id: answer.value
+            for item_id, answer in answers.items()
+            if answer.status is AnswerStatus.ANSWERED
+        }
+        found = await self.debriefer.extract(text, items, lang=lang, answered=answered)
         if not [f for f in found if current is None or f.item_id != current.id]:
             return None
         heard = {f.item_id: f for f in found}

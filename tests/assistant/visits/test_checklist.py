@@ -103,7 +103,7 @@ def test_money_is_stored_in_yuan_whatever_unit_the_officer_types_in(checklist):
     assert receivables.typed_range() == (0, 1e7)
     assert receivables.accepts(1_250_000) and not receivables.accepts(-1)
     wage = checklist.item("flow.interview.staff.avg_monthly_wage")
-    assert (wage.unit, wage.scale, wage.maximum) == ("元", 1, 1_000_000)
+    assert (wage.unit, wage.scale, wage.maximum) == ("元", 1, 100_000)
 
 
 def test_every_range_is_sensible_and_every_unit_is_one_the_answer_parser_reads(checklist):
@@ -865,6 +865,16 @@ def test_cues_are_carried_on_the_question_and_refused_on_text(tmp_path):
     staff(data)[1]["follow_ups"][0]["ask"][0]["cues"] = {"zh": ["地址"]}
     with pytest.raises(ChecklistError, match="'cues' belongs only on questions with a typed"):
         load_checklist(write(tmp_path, data))
+
+
+def test_a_topic_is_carried_on_the_question_and_shared_by_its_follow_ups(tmp_path):
+    data = minimal()
+    staff(data)[1]["topic"] = {"zh": ["分店"], "en": ["branch"]}
+    checklist = load_checklist(write(tmp_path, data))
+    topic = checklist.item("flow.interview.staff.other_sites").topic
+    assert (topic.zh, topic.en) == (("分店",), ("branch",))
+    assert checklist.item("flow.interview.staff.site_details").topic == topic
+    assert checklist.item("flow.interview.staff.headcount_total").topic.all() == ()
 
 
 def test_the_repo_checklist_has_cues_for_every_typed_interview_question(checklist):

@@ -339,6 +339,445 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
         "借款人：张某某 身份证尾号0417 店名：老张烟酒 地址：和平路166号 电话13905718842",
         {},
     ),
+    # A topic named once goes on: the collateral's size and value are not the premises', the
+    # guarantor's business is not the borrower's, until the paragraph turns back to the shop.
+    (
+        "corporate",
+        "zh",
+        "押品是一间仓库，面积300平，现在市价大概80万。保证人是老板的表弟，经营正常。"
+        "店里员工8个，面积200平。",
+        {
+            COL + "area": 300,
+            COL + "market_value": 800_000,
+            "check.corporate.periodic.guarantor": "normal",
+            STAFF + "headcount_total": 8,
+            STAFF + "office_area": 200,
+        },
+    ),
+    (
+        "individual",
+        "zh",
+        "抵押物是一套厂房。现在估值大概500万，位置和档案对得上。",
+        {COL + "market_value": 5_000_000, COL + "location_matches": True},
+    ),
+    # Unpunctuated notes: a space before Chinese words ends a clause, not one between a cue and
+    # its figure; neighbouring digits are a range; a figure right after a cue takes it first.
+    (
+        "individual",
+        "zh",
+        "小吃店 员工9 在岗七八个 月租 九千 毛利两成五 贷款40万已经用了36万",
+        {
+            STAFF + "headcount_total": 9,
+            STAFF + "monthly_rent": 9000,
+            REV + "gross_margin": 25,
+            USE + "amount_used": 360_000,
+        },
+    ),
+    # A correction replaces the figure just given; a relative's business is not the client's.
+    (
+        "individual",
+        "zh",
+        "店里员工七个，哦不对，是九个。老板的表哥在城南另外开了一家饭店，员工二十个，月租三万。",
+        {STAFF + "headcount_total": 9},
+    ),
+    # Figures once so, on paper or found untrue are not today's; what is expected or in doubt
+    # is no fact; "除此之外没有" denies only more of the same.
+    (
+        "individual",
+        "zh",
+        "以前月租八千，现在月租一万。他说的存货四十万对不上。今年应该能过两百万，能不能续贷还没准。"
+        "在建行还有一笔30万的经营贷，除此之外没有别的借款。",
+        {
+            STAFF + "monthly_rent": 10_000,
+            DEBT + "other_debts": True,
+            DEBT + "other_debts_amount": 300_000,
+            # The stock the officer saw is not what the owner said: that much is a fact.
+            "check.individual.periodic.working_capital.stock_seen": False,
+        },
+    ),
+    # English notes: who received the officer, counts before their cue, units as cues, an
+    # expectation the question asks for, "unchanged" as a denial.
+    (
+        "corporate",
+        "en",
+        "Met the CFO, Ms. Li. 30 staff, 25 in the office today. Plant about 1,500 sqm. Market "
+        "stable; the guarantor is doing fine. Main business unchanged. Customers usually pay in "
+        "45 days, and she expects to collect about 90% of receivables.",
+        {
+            BIZ + "interviewee": "finance_head",
+            BIZ + "main_business_changed": False,
+            STAFF + "headcount_total": 30,
+            STAFF + "headcount_present": 25,
+            STAFF + "office_area": 1500,
+            LIQ + "receivables_terms": 45,
+            LIQ + "expected_recovery": 90,
+            "check.corporate.periodic.market": "stable",
+            "check.corporate.periodic.guarantor": "normal",
+        },
+    ),
+    (
+        "individual",
+        "en",
+        "Payables around RMB 1.5m. He sold his car last month. No family events.",
+        {
+            LIQ + "payables": 1_500_000,
+            "check.individual.periodic.asset_changes": True,
+            "check.individual.periodic.family_changes": False,
+        },
+    ),
+    # "借款人的丈夫" is not the borrower; "没被查封" denies the seizure; a cue after several
+    # figures and before none is no one's.
+    (
+        "individual",
+        "zh",
+        "今天是借款人的丈夫接待的。抵押物没被查封，完好。贷款50万其中30万进货20万买了理财。",
+        {
+            DEBT + "investments": True,
+            COL + "problem": False,
+            "check.individual.periodic.collateral_intact": "intact",
+        },
+    ),
+    # "账期" alone is the terms of the side named last; a sum stands over its parts; "没有别的"
+    # after a yes denies only more of it.
+    (
+        "corporate",
+        "zh",
+        "应付货款大概80万 账期40天 应收大概120万 账期一般60天。在工行有一笔100万的贷款，"
+        "另外找亲戚借了30万，其他负债合计130万，没有别的借款。",
+        {
+            LIQ + "payables": 800_000,
+            LIQ + "payables_terms": 40,
+            LIQ + "receivables": 1_200_000,
+            LIQ + "receivables_terms": 60,
+            DEBT + "other_debts": True,
+            DEBT + "other_debts_amount": 1_300_000,
+        },
+    ),
+    # A bare count is no share; assets pledged to another lender are not a loan of their own.
+    (
+        "corporate",
+        "en",
+        "Repayment will come from collecting receivables from three customers. The largest "
+        "customer takes 30% of sales.",
+        {PAY + "repayment_source": "receivables", SUP + "top_customer_share": 30},
+    ),
+    (
+        "corporate",
+        "zh",
+        "另一处仓库抵押给了农行，抵押金额300万。员工20个。",
+        {LIQ + "pledged_amount": 3_000_000, STAFF + "headcount_total": 20},
+    ),
+    # A choice named in an earlier clause or sentence ("经营异常…", "案子…") and answered later:
+    # the effect belongs to the matter named last.
+    (
+        "corporate",
+        "zh",
+        "公示系统里这家公司被列入了经营异常名录，原因是去年的年报没按时报送，老板说对生意没什么影响。"
+        "裁判文书网上查到一起买卖合同的案子，已经判了，对经营有一点影响。",
+        {
+            BIZ + "registry_reason": "no_annual_report",
+            BIZ + "registry_impact": "no_effect",
+            DEBT + "litigation_impact": "minor",
+        },
+    ),
+    # "本人" stresses the controller named before it; "一共12个。" counts people; words for
+    # spending, stock and the agreed use.
+    (
+        "corporate",
+        "zh",
+        "接待的是实控人王总本人，店里一共12个，今天在岗10个。流贷都用于采购原材料，"
+        "仓库里有对应的原料入库。贷款用途符合合同约定。",
+        {
+            BIZ + "interviewee": "actual_controller",
+            STAFF + "headcount_total": 12,
+            STAFF + "headcount_present": 10,
+            USE + "used_as_agreed": "as_agreed",
+            "check.corporate.periodic.working_capital.raw_materials": "all",
+            "check.corporate.periodic.working_capital.materials_in_stock": True,
+        },
+    ),
+    # The option before the cue, in clauses that name nothing else; "no. 2" numbers a
+    # warehouse, it denies nothing.
+    (
+        "corporate",
+        "en",
+        "The accountant, Mr. Wu, received us. The raw materials are in warehouse no. 2.",
+        {
+            BIZ + "interviewee": "finance_head",
+            "check.corporate.periodic.working_capital.materials_in_stock": True,
+        },
+    ),
+    # "未决", "没了结" say a case is open; a market word with no option does not end the
+    # collateral's topic; the shop's trade going down.
+    (
+        "individual",
+        "zh",
+        "未决诉讼有一起，是货款纠纷。抵押物是一间商铺。按现在行情估值大概200万。今年生意比去年下滑了。",
+        {
+            DEBT + "open_disputes": True,
+            COL + "market_value": 2_000_000,
+            "check.individual.periodic.business": "declining",
+        },
+    ),
+    ("individual", "zh", "目前没有未了结的官司。", {DEBT + "open_disputes": False}),
+    # "没还完" says a debt is owed; "放款以后" is since the loan, no plan; "行情变差" is the
+    # market's, though "经营" was named just before.
+    (
+        "individual",
+        "zh",
+        "还有一笔车贷没还完，其他负债合计12万。放款以后地址没变，现场和档案登记的一致。经营正常。"
+        "今年菜价低，行情变差。",
+        {
+            BIZ + "address_changed": False,
+            BIZ + "site_matches_record": True,
+            DEBT + "other_debts": True,
+            DEBT + "other_debts_amount": 120_000,
+            "check.individual.periodic.business": "normal",
+            "check.individual.periodic.market": "worse",
+        },
+    ),
+    # A clause that names two topics is two clauses; "one dispute" counts no one and a former
+    # employee is no one on staff now; a figure waits past an aside.
+    (
+        "corporate",
+        "en",
+        "Unsecured loan with no collateral and no guarantor. 25 staff. One dispute with a former "
+        "employee is pending; it has a minor effect on the business. No guarantees given for "
+        "anyone. The site is the same as on our file. The biggest customer (a chain of bakeries) "
+        "takes about 30% of sales.",
+        {
+            BIZ + "site_matches_record": True,
+            STAFF + "headcount_total": 25,
+            SUP + "top_customer_share": 30,
+            DEBT + "guarantees": False,
+            DEBT + "open_disputes": True,
+            DEBT + "litigation_impact": "minor",
+            "check.corporate.periodic.guarantor": "no_guarantor",
+            "check.corporate.periodic.collateral_intact": "no_collateral",
+        },
+    ),
+    (
+        "individual",
+        "zh",
+        "信用贷款，无抵押无保证人。",
+        {
+            "check.individual.periodic.guarantor": "no_guarantor",
+            "check.individual.periodic.collateral_intact": "no_collateral",
+        },
+    ),
+    # A guess ("maybe 30") is no figure; "没用在原材料上" speaks of a part, the clause before
+    # says how much.
+    (
+        "corporate",
+        "en",
+        "staff total 40 on site today maybe 30 hard to say",
+        {STAFF + "headcount_total": 40},
+    ),
+    (
+        "corporate",
+        "zh",
+        "流贷大部分买了钢材，有20万没用在原材料上。",
+        {"check.corporate.periodic.working_capital.raw_materials": "partly"},
+    ),
+    # One fact asked twice takes its figure twice ("不符的金额" at the interview and the
+    # check); of follow-ups, the one whose question was answered so as to ask it; an amount
+    # under a choice left open is dropped.
+    (
+        "individual",
+        "zh",
+        "贷款用途跟合同约定部分不符，不符的金额6万。今年卖了车。",
+        {
+            USE + "used_as_agreed": "partly",
+            USE + "diverted_amount": 60_000,
+            "check.individual.purpose.diverted_amount": 60_000,
+            "check.individual.periodic.asset_changes": True,
+        },
+    ),
+    (
+        "corporate",
+        "zh",
+        "有80万被挪去炒股了，属于挤占挪用，挪用金额80万。",
+        {
+            DEBT + "investments": True,
+            "check.corporate.periodic.misappropriation": True,
+            "check.corporate.periodic.misappropriation_amount": 800_000,
+        },
+    ),
+    (
+        "individual",
+        "zh",
+        "流水里的支出都打给了供货商和房东，和进货单对得上。还款来源是卖掉一辆车。",
+        {
+            "check.individual.purpose.payees_match": True,
+            "check.individual.periodic.working_capital.payees_business": True,
+            PAY + "repayment_source": "asset_sale",
+        },
+    ),
+    # An enforcement record is a topic: its debt is not the payables; "目前没有…官司或纠纷"
+    # denies both; "投资方" is an investor, not an investment.
+    (
+        "individual",
+        "zh",
+        "执行信息网上有一条被执行记录，欠供货商5万没还，对进货有点影响。目前没有未了结的官司或纠纷。"
+        "公司在找新的投资方。应付货款大概20万。",
+        {
+            LIQ + "payables": 200_000,
+            DEBT + "open_disputes": False,
+            DEBT + "enforcement_impact": "minor",
+        },
+    ),
+    # Two questions wait for the next clause's figure: its unit says whose it is; a stall's
+    # number is no size.
+    (
+        "individual",
+        "zh",
+        "店面是租的，八十平，月租五千。摊位号C-18。本次贷款80万，已使用60万。",
+        {
+            STAFF + "office_area": 80,
+            STAFF + "monthly_rent": 5000,
+            USE + "amount_used": 600_000,
+        },
+    ),
+    # A choice about the collateral waits past clauses about the collateral.
+    (
+        "individual",
+        "zh",
+        "抵押物是一套商铺，现场看了，和档案一致，没被查封，没有损坏。今天7个都在。",
+        {
+            STAFF + "headcount_present": 7,
+            COL + "location_matches": True,
+            COL + "problem": False,
+            "check.individual.periodic.collateral_intact": "intact",
+        },
+    ),
+    # A question about what is expected takes a prediction, not a wish; shares in words.
+    (
+        "corporate",
+        "en",
+        "Construction will be completed on time. The largest customer takes about a quarter of "
+        "sales. The guarantor is doing normally. The loan went on stock, as the contract says.",
+        {
+            SUP + "top_customer_share": 25,
+            USE + "used_as_agreed": "as_agreed",
+            "check.corporate.periodic.guarantor": "normal",
+            "check.corporate.periodic.project.on_time": True,
+        },
+    ),
+    ("corporate", "zh", "老板说争取按期竣工，但从现场看不可能了。", {}),
+    ("corporate", "zh", "预计能按期竣工。", {"check.corporate.periodic.project.on_time": True}),
+    (
+        "individual",
+        "en",
+        "Her sister runs a salon with 10 staff. She has 6 staff. Turnover this year so far 400k.",
+        {STAFF + "headcount_total": 6, REV + "year_to_date": 400_000},
+    ),
+    # Last year's or last visit's staff are not today's; a change's starting figure is not the
+    # figure now.
+    (
+        "corporate",
+        "en",
+        "Last year they had 40 staff, now 35. Rent went up to 20k a month from 15k. Turnover "
+        "last year 3 million, this year so far 1.2 million.",
+        {
+            STAFF + "headcount_total": 35,
+            REV + "last_year": 3_000_000,
+            REV + "year_to_date": 1_200_000,
+        },
+    ),
+    (
+        "individual",
+        "zh",
+        "上次来的时候员工8个。房租从五千涨到了六千。",
+        {STAFF + "monthly_rent": 6000},
+    ),
+    # Terse notes: a topic answered in its own clause ends where the business is answered
+    # again; one described over several clauses does not.
+    (
+        "individual",
+        "zh",
+        "借款人本人接待，保证人正常，员工20个，月租8000，抵押物完好，去年营业额300万",
+        {
+            BIZ + "interviewee": "borrower",
+            STAFF + "headcount_total": 20,
+            STAFF + "monthly_rent": 8000,
+            REV + "last_year": 3_000_000,
+            "check.individual.periodic.guarantor": "normal",
+            "check.individual.periodic.collateral_intact": "intact",
+        },
+    ),
+    (
+        "corporate",
+        "zh",
+        "保证人是他表哥的建材公司，员工两百多人，去年营业额一个亿，经营正常。抵押物完好，面积300平。",
+        {
+            COL + "area": 300,
+            "check.corporate.periodic.guarantor": "normal",
+            "check.corporate.periodic.collateral_intact": "intact",
+        },
+    ),
+    ("individual", "en", "We were received by the borrower's wife.", {}),
+    # Notes as "key: value": the value after the colon denies or answers.
+    (
+        "individual",
+        "zh",
+        "接待人：借款人本人；员工：7人；月租：4500元；他行贷款：无；对外担保：无；未决诉讼：无",
+        {
+            BIZ + "interviewee": "borrower",
+            STAFF + "headcount_total": 7,
+            STAFF + "monthly_rent": 4500,
+            DEBT + "other_debts": False,
+            DEBT + "guarantees": False,
+            DEBT + "open_disputes": False,
+        },
+    ),
+    (
+        "corporate",
+        "en",
+        "Interviewee: CFO. Receivables: RMB 6m, terms 60 days. Payables: RMB 4m, terms 45 days. "
+        "Guarantees: none. Litigation: none.",
+        {
+            BIZ + "interviewee": "finance_head",
+            LIQ + "receivables": 6_000_000,
+            LIQ + "receivables_terms": 60,
+            LIQ + "payables": 4_000_000,
+            LIQ + "payables_terms": 45,
+            DEBT + "guarantees": False,
+            DEBT + "open_disputes": False,
+        },
+    ),
+    ("individual", "zh", "店面是自己的，不用交房租。", {STAFF + "monthly_rent": 0}),
+    # Number words with a hyphen are one number; a period named after its figure; a cue after
+    # a figure with another figure between is not the first one's.
+    (
+        "individual",
+        "en",
+        "He employs thirty people, about twenty-five of them were working today. Turnover last "
+        "year was 1.2 million yuan and RMB 300k so far this year.",
+        {
+            STAFF + "headcount_total": 30,
+            STAFF + "headcount_present": 25,
+            REV + "last_year": 1_200_000,
+            REV + "year_to_date": 300_000,
+        },
+    ),
+    (
+        "individual",
+        "en",
+        "They run 12 vans, staff total 15 on site today.",
+        {STAFF + "headcount_total": 15},
+    ),
+    # Farmland in 亩 is not the premises.
+    ("individual", "zh", "果园承包了两百亩，雇了工人6个", {STAFF + "headcount_total": 6}),
+    (
+        "corporate",
+        "en",
+        "Turnover last year was RMB 3.4m; 12 staff, 10 on site.",
+        {
+            REV + "last_year": 3_400_000,
+            STAFF + "headcount_total": 12,
+            STAFF + "headcount_present": 10,
+        },
+    ),
     # The answer comes in the clause after the one that names the question.
     (
         "corporate",
@@ -409,6 +848,20 @@ def test_two_different_values_for_one_question_cancel(checklist):
         "员工30。员工40。", offered(checklist, "corporate"), lang="zh"
     )
     assert found == []
+
+
+def test_an_amount_under_a_choice_stands_when_the_choice_was_answered_before(checklist):
+    items = offered(checklist, "individual")
+    text = "不符的金额6万，其余的付了货款。员工5个。"
+    diverted = {USE + "diverted_amount", "check.individual.purpose.diverted_amount"}
+
+    def filled(answered: dict[str, Any] | None) -> set[str]:
+        found = Debriefer().extract_rules(text, items, lang="zh", answered=answered)
+        return {a.item_id for a in found}
+
+    assert filled(None) == {STAFF + "headcount_total"}
+    assert filled({USE + "used_as_agreed": "partly"}) == {STAFF + "headcount_total", *diverted}
+    assert filled({USE + "used_as_agreed": "as_agreed"}) == {STAFF + "headcount_total"}
 
 
 def test_a_repeated_question_is_left_to_the_one_it_repeats(checklist):

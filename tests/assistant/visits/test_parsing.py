@@ -108,6 +108,11 @@ def test_any_text_is_read_or_refused_cleanly(text):
         ("1,200,000元", "万元", 120, False),
         ("2.5k", "元", 2500, False),
         ("about 40 staff", "人", 40, True),
+        ("七成五", "%", 75, False),
+        ("两成五左右", "%", 25, True),
+        ("3.4m", "万元", 340, False),
+        ("2mn", "元", 2000000, False),
+        ("about a quarter", "%", 25, True),
     ],
 )
 def test_what_officers_type_is_read_in_the_questions_unit(text, unit, value, approximate):
