@@ -25,7 +25,7 @@ async def test_the_usual_answers_of_a_run_of_questions_go_in_one_tap(demo_bank: 
         await officer.press("借款人本人")
         step = officer.last_text
         assert "主营业务和贷款时相比有没有变化" in step
-        assert "都如常可一键记录：主营未变、地址未变、与档案地址一致、无其他经营地点" in step
+        assert "如常可一键记录：主营未变、地址未变、与档案地址一致、无其他经营地点" in step
         assert officer.last.button_labels[:3] == ["是", "否", "✓ 这 4 项都如常"]
 
         await officer.press("✓ 这 4 项都如常")
@@ -49,7 +49,7 @@ async def test_one_answer_out_of_the_ordinary_is_given_on_its_own(demo_bank: Dem
 
         # The rest of the run is still offered, without the one answered.
         step = officer.last_text
-        assert "都如常可一键记录：地址未变、与档案地址一致、无其他经营地点" in step, step
+        assert "如常可一键记录：地址未变、与档案地址一致、无其他经营地点" in step, step
         await officer.press("✓ 这 3 项都如常")
         answers = await stored(app)
         assert answers[f"{BUSINESS}.main_business_changed"] is True
