@@ -97,6 +97,13 @@ class Facts:
         """The yes/no question was answered no."""
         return self.has(fact_id) and self._get(fact_id).raw is False
 
+    def nothing(self, fact_id: str) -> bool:
+        """The figure is zero (no rent, no receivables): the sentence says so in words."""
+        if not self.has(fact_id):
+            return False
+        raw = self._get(fact_id).raw
+        return isinstance(raw, int | float) and not isinstance(raw, bool) and raw == 0
+
     def chose(self, fact_id: str, *options: str) -> bool:
         """The choice (or the look-up result) is one of ``options``."""
         return self.has(fact_id) and self._get(fact_id).raw in options

@@ -170,20 +170,29 @@ def test_every_narrative_template_renders_every_branch(
     lang: str,
     check: str,
     kind: ClientKind,
+    monkeypatch: pytest.MonkeyPatch,
 ):
     """Every applicable question answered, five times over to reach every yes/no, option and
     look-up result: StrictUndefined fails on any mistake, and every fact gets a sentence of its
     own rather than the generic fallback line."""
+    # What each paragraph left to the generic "<label>：<value>" line at its end.
+    left: list[str] = []
+    unmentioned = Facts.unmentioned
+
+    def recorded(facts: Facts) -> list[FactView]:
+        views = unmentioned(facts)
+        left.extend(view.id for view in views)
+        return views
+
+    monkeypatch.setattr(Facts, "unmentioned", recorded)
     for flavour in range(5):
         summary = full_summary(kind, check, flavour)
         data = compose(composer, header_for(summary), summary, findings, suggestion, lang=lang)
         text = narrative_text(data)
         assert "None" not in text and "{{" not in text and "。。" not in text
-        for item, _ in summary.answers:
-            generic = item.prompt.get(lang).rstrip("？? ") + ("：" if lang == "zh" else ":")
-            assert generic not in text, f"{item.id} has no sentence of its own ({lang})"
         for precheck in checklist.prechecks:
             assert f"{precheck.title.get(lang)}{'：' if lang == 'zh' else ':'}" not in text
+        assert not left, f"no sentence of their own ({lang}): {sorted(set(left))}"
 
 
 def test_a_question_without_a_sentence_still_reaches_the_paragraph(composer: ReportComposer):
@@ -253,3 +262,45 @@ class TestSimilarity:
         assert similarity("", "") == 0.0
         assert similarity("。。", "！") == 0.0
         assert similarity("好", "好") == 1.0
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        (
+            "zh",
+            "经营场地面积120 平方米，自有场地，不交租。\n没有应收款，现款现结。没有应付款。",
+        ),
+        (
+            "en",
+            "Premises: 120 sq m, owned, no rent.\nNo receivables: customers pay cash on delivery."
+            " No payables.",
+        ),
+    ],
+)
+def test_nothing_is_said_in_words_not_as_a_figure(composer: ReportComposer, lang, expected):
+    """「月租金0 元」「应收账款0 元，账期0 天，相当于全年营业额的0%」 read as figures: an owned
+    shop and cash sales are said as such, each once."""
+    template = composer._env.get_template(f"{lang}/narrative/_default.j2")
+    said = {
+        "zh": ("自有场地，不交租", "没有应收款", "现款现结", "几乎没有", "没有应付款"),
+        "en": ("Owned, no rent", "None", "Cash on delivery", "Almost none", "None"),
+    }[lang]
+    area = "120 平方米" if lang == "zh" else "120 sq m"
+    facts = Facts(
+        [
+            FactView("flow.interview.staff.office_area", "面积", area, 120.0, False, False),
+            FactView("flow.interview.staff.monthly_rent", "月租金", said[0], 0.0, False, False),
+            FactView("flow.interview.liquidity.receivables", "应收", said[1], 0.0, False, False),
+            FactView(
+                "flow.interview.liquidity.receivables_terms", "账期", said[2], 0, False, False
+            ),
+            FactView(
+                "flow.interview.liquidity.receivables_share", "占比", said[3], 0, False, False
+            ),
+            FactView("flow.interview.liquidity.payables", "应付", said[4], 0.0, False, False),
+        ]
+    )
+    text = tidy_narrative(template.render(f=facts), lang)
+    assert text == expected
+    assert "0 元" not in text and "0%" not in text

@@ -57,6 +57,18 @@ def test_answers_are_shown_with_units_labels_and_approximation(checklist: Checkl
     assert display_value(funds, 250_000.0, ZH, approximate=True) == "约25 万元"
 
 
+def test_nothing_is_written_as_the_questions_own_words(checklist: Checklist):
+    """「月租金0 元」 for an owned shop reads as a figure: the report says what was tapped."""
+    rent = checklist.item("flow.interview.staff.monthly_rent")
+    assert display_value(rent, 0.0, ZH, approximate=False) == "自有场地，不交租"
+    assert display_value(rent, 0.0, EN, approximate=True) == "Owned, no rent"
+    terms = checklist.item("flow.interview.liquidity.receivables_terms")
+    assert display_value(terms, 0.0, ZH, approximate=False) == "现款现结"
+    assert display_value(rent, 8000.0, ZH, approximate=False) == "8,000 元"
+    spent = checklist.item("flow.interview.loan_use.amount_used")
+    assert display_value(spent, 0.0, ZH, approximate=False) == "0 元", "no words of its own"
+
+
 def test_yes_no_choices_dates_and_text(checklist: Checklist):
     yes_no = checklist.item("flow.interview.debt.other_debts")
     assert [display_value(yes_no, v, ZH, False) for v in (True, False)] == ["是", "否"]
