@@ -102,11 +102,12 @@ def team_chart(
                 sum(b.overdue for b in rest),
             )
         )
-    font: dict[str, Any] = {}
     path = _font_path()
-    if path is not None:
-        font_manager.fontManager.addfont(path)
-        font = {"fontproperties": font_manager.FontProperties(fname=path)}
+    # Named by its file: registering it with the global font manager on every chart would
+    # add an entry each time a supervisor asks for /team.
+    font: dict[str, Any] = (
+        {"fontproperties": font_manager.FontProperties(fname=path)} if path is not None else {}
+    )
     plan_height = ROW_IN * max(len(shown), 1) + 0.9
     risk_height = 2.3
     figure = Figure(figsize=(WIDTH_IN, plan_height + risk_height), dpi=DPI)
