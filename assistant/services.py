@@ -321,6 +321,7 @@ def build_services(
         polisher=NarrativePolisher(llm) if llm is not None else None,
         copy_warning_at=settings.report_copy_warning,
         readings=readings,
+        plans=plans,
     )
     return Services(
         settings=settings,

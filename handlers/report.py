@@ -22,7 +22,7 @@ from telegram.error import BadRequest, Forbidden
 from assistant.alerts import AlertNotice, Recipient
 from assistant.errors import AssistantError
 from assistant.i18n import Lang, language_from_code
-from assistant.reports.service import ReportView, Review, Submission
+from assistant.reports.service import AssessmentMissing, ReportView, Review, Submission
 from handlers.callbacks import (
     Acknowledge,
     BadButton,
@@ -107,6 +107,13 @@ async def _send_preview(
             parse_mode=ParseMode.MARKDOWN_V2,
             link_preview_options=NO_PREVIEW,
         )
+    return await _send_status(context, chat_id, view, lang, note)
+
+
+async def _send_status(
+    context: BotContext, chat_id: int, view: ReportView, lang: Lang, note: str | None
+) -> Message:
+    """The status line with the report's buttons."""
     status = context.services.texts.render(lang, "report.status", view=view, note=note)
     return await context.bot.send_message(
         chat_id=chat_id,
@@ -193,6 +200,7 @@ async def report_button(update: Update, context: BotContext) -> None:
                     [(s.title.get(lang), ReportAction(report_id, "es", str(i)).encode())]
                     for i, s in enumerate(view.data.sections)
                 ]
+                rows.append([(label_of(context, "assess"), ReportAction(report_id, "a").encode())])
                 await say(update, context, "report.choose_section", markup=keyboard(rows))
             case "es":
                 view = await reports.open(viewer, report_id, lang)
@@ -203,6 +211,12 @@ async def report_button(update: Update, context: BotContext) -> None:
                     report_id, "section", section=section.id
                 )
                 await say(update, context, "report.send_section_text", section=section)
+            case "a":
+                view = await reports.open(viewer, report_id, lang)
+                if not view.editable:
+                    raise AssistantError("report.locked")
+                context.user_data.report_input = ReportInput(report_id, "assessment")
+                await say(update, context, "report.send_assessment", current=view.data.assessment)
             case "m":
                 view = await reports.open(viewer, report_id, lang)
                 if not view.editable:
@@ -251,9 +265,18 @@ async def _submit(update: Update, context: BotContext, report_id: int) -> None:
     progress = await say(update, context, "report.submitting")
     try:
         submission = await context.services.reports.submit(context.viewer, report_id, context.lang)
+    except AssessmentMissing:
+        # Asked for here rather than refused: the officer writes it and the report goes.
+        context.user_data.report_input = ReportInput(report_id, "assessment", then_submit=True)
+        await say(update, context, "report.assessment_needed")
+        return
     finally:
         await progress.delete()
     await deliver_submission(update, context, submission)
+
+
+def label_of(context: BotContext, name: str) -> str:
+    return context.services.texts.plain(context.lang, f"report.button.{name}")
 
 
 async def deliver_submission(update: Update, context: BotContext, submission: Submission) -> None:
@@ -416,6 +439,13 @@ async def report_text(update: Update, context: BotContext) -> bool:
                 )
             case "remarks":
                 view = await reports.set_remarks(viewer, pending.report_id, text, lang)
+            case "assessment":
+                view = await reports.set_assessment(viewer, pending.report_id, text, lang)
+                if pending.then_submit:
+                    context.user_data.report_input = None
+                    await say(update, context, "report.assessment_saved")
+                    await _submit(update, context, pending.report_id)
+                    return True
             case "comment":
                 assert pending.version is not None
                 context.user_data.report_input = None
@@ -429,7 +459,13 @@ async def report_text(update: Update, context: BotContext) -> bool:
         await say(update, context, exc.key, **exc.params)
         return True
     context.user_data.report_input = None
-    await show(update, context, view, note=pending.what)
+    if pending.what == "section":
+        # The officer sees what they changed, not the whole preview again.
+        section = next(x for x in view.data.sections if x.id == pending.section)
+        await say(update, context, "report.section_shown", section=section)
+    chat_id = update.effective_chat.id if update.effective_chat else context.user_id
+    assert chat_id is not None
+    await _send_status(context, chat_id, view, context.lang, pending.what)
     return True
 
 

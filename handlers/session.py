@@ -31,9 +31,11 @@ class ReportInput:
     the comment that returns a version."""
 
     report_id: int
-    what: Literal["section", "remarks", "comment"]
+    what: Literal["section", "remarks", "comment", "assessment"]
     section: str | None = None
     version: int | None = None
+    # Asked for at submission: once written, the report is submitted without another tap.
+    then_submit: bool = False
 
 
 @dataclass

@@ -461,6 +461,13 @@ async def submit_visit(chat) -> None:
         await chat.press("✅ 仍然提交")
 
 
+async def submit_report(chat, assessment: str = "经营正常，还款来源稳定，按计划跟进。") -> None:
+    """Press 📤 提交审批 and write the overall assessment when the bot asks for it first."""
+    await chat.press("📤 提交审批")
+    if "综合评价" in chat.last_text:
+        await chat.send(assessment)
+
+
 class DemoBank:
     """The demo bank on a database of its own, restartable: each ``application()`` is a fresh
     process on the same database and the same stand-in Bot API."""

@@ -136,6 +136,7 @@ async def test_an_online_backup_restores_everything(settings, knowledge, chroma_
         )
     await live.visits.complete(officer, visit_id, today=live.today())
     report = await live.reports.open_for_visit(officer, visit_id, "zh")
+    await live.reports.set_assessment(officer, report.report_id, "经营正常，按计划跟进。", "zh")
     await live.reports.submit(officer, report.report_id, "zh")
     (data_dir / "uploads").mkdir()
     (data_dir / "uploads" / "import-waiting.csv").write_bytes("code,name\nC7,某商行\n".encode())

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.conftest import ADMIN_ID, BotHarness, Team, submit_visit
+from tests.conftest import ADMIN_ID, BotHarness, Team, submit_report, submit_visit
 from tests.handlers.test_visit import skip_until
 from tests.handlers.test_visit_complete import jpeg
 
@@ -151,7 +151,7 @@ async def conversation(bot: BotHarness, team: Team, monkeypatch: pytest.MonkeyPa
     await officer.press(1)
     await officer.send(f"{TYPED}。客户承认将五万元借给亲戚，已要求三日内归还。")
     assert "段落已更新" in officer.last_text
-    await officer.press("📤 提交审批")
+    await submit_report(officer)
     assert "已提交主管审批" in officer.last_text
 
     # A handler that fails: the officer is told, the operators get the traceback.

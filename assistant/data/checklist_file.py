@@ -138,6 +138,17 @@ class PreCheckEntry(DataModel):
     hint: Label | None = None
     note: Annotated[Label | None, Field(description="what to write down when found")] = None
     when: CheckApplies | None = None
+    details: Annotated[
+        list[Annotated[str, Field(pattern=ID.pattern)]],
+        Field(
+            default_factory=list,
+            description=(
+                "questions (full ids) asked right after the result that brings them in is "
+                "recorded, instead of in the interview: the case number and amount are at hand "
+                "while the site is open. Each must have a 'when: {finding: …}' naming this check"
+            ),
+        ),
+    ]
 
     @field_validator("results")
     @classmethod
@@ -154,6 +165,7 @@ class PreCheckEntry(DataModel):
             hint=self.hint.text() if self.hint else None,
             note=self.note.text() if self.note else None,
             when=self.when.condition() if self.when else Condition(),
+            details=tuple(self.details),
         )
 
 
@@ -321,10 +333,20 @@ class ChecklistFile(DataModel):
         checks = {
             c.id: c for step in self.steps for c in step.entries() if isinstance(c, PreCheckEntry)
         }
+        brought: dict[str, set[str]] = {}  # question id → the checks whose results add it
         for entry_id, place, findings in self._entries():
             _claim(places, entry_id, place)
             for finding in findings:
                 _check_finding(finding, checks, place)
+                brought.setdefault(entry_id, set()).add(finding_parts(finding)[0])
+        for check in checks.values():
+            for question_id in check.details:
+                if check.id not in brought.get(question_id, set()):
+                    raise problem(
+                        f"'details' names {question_id!r}, which no result of {check.id!r} "
+                        "brings in (its 'when: {finding: …}' must name this check)",
+                        f"prepare/{check.id}",
+                    )
         self._check_same_as(places)
         self._check_implied_by(places)
         self._check_ratio_of(places)

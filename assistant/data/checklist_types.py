@@ -314,6 +314,8 @@ class PreCheck:
     note: Bilingual | None = None
     when: Condition = Condition()
     adds: tuple[str, ...] = ()
+    # Questions asked right after the look-up's result brings them in, not in the interview.
+    details: tuple[str, ...] = ()
 
     def result(self, result_id: str) -> Option:
         """The result ``result_id``.

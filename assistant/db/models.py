@@ -435,6 +435,8 @@ class Report(Base):
     overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
     polished: Mapped[dict[str, Any]] = mapped_column(default=dict)
     remarks: Mapped[str | None] = mapped_column(Text)
+    # The officer's own overall judgement (综合评价): written by them, never composed.
+    assessment: Mapped[str | None] = mapped_column(Text)
     narrative: Mapped[str | None] = mapped_column(Text)
     similarity_to_previous: Mapped[float | None] = mapped_column(Float)
     findings: Mapped[list[Any]] = mapped_column(JSON, default=list)

@@ -6,10 +6,15 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
+
 from assistant.access import Viewer, record_read
+from assistant.db.models import MADE_VISITS, AnswerStatus, Client, Visit, VisitAnswer
 from assistant.phrasing.service import PhrasingContext, PhrasingService, Suggestion, stage_for
 from assistant.planning.plan import PlanService
 from assistant.portfolio import ClientCard, PortfolioService
+
+RENEWAL_NEEDED = "flow.interview.repayment.renewal_needed"
 
 
 class OpeningLines:
@@ -53,5 +58,26 @@ class OpeningLines:
             focus=planned.focus.category.value if planned is not None else None,
             days_to_maturity=min(maturities) if maturities else None,
             folded_into_trip=on_a_trip,
+            owner_name=card.legal_representative,
+            industry=card.industry,
+            renewal_raised=await self._renewal_raised(card.code),
         )
         return self.phrasing.suggest(context, today=today, lang=lang, n=n)
+
+    async def _renewal_raised(self, client_code: str) -> bool:
+        """Whether the client said, at their latest visit that asked, that they want to renew."""
+        async with self.portfolio.database.session() as session:
+            value = await session.scalar(
+                select(VisitAnswer.value)
+                .join(Visit, Visit.id == VisitAnswer.visit_id)
+                .join(Client, Client.id == Visit.client_id)
+                .where(
+                    Client.code == client_code,
+                    Visit.status.in_(MADE_VISITS),
+                    VisitAnswer.item_id == RENEWAL_NEEDED,
+                    VisitAnswer.status == AnswerStatus.ANSWERED,
+                )
+                .order_by(Visit.finished_at.desc(), Visit.id.desc())
+                .limit(1)
+            )
+        return isinstance(value, dict) and value.get("v") is True

@@ -62,6 +62,8 @@ class Phrase:
     timing: tuple[str, ...] = TIMINGS
     weight: float = 1.0
     placeholders: frozenset[str] = frozenset()
+    # Words of the client's industry the phrase needs ("制造": it speaks of a plant); empty: any.
+    industries: tuple[str, ...] = ()
 
     def render(self, lang: str, values: dict[str, str]) -> str:
         """The text in ``lang`` with its placeholders filled from ``values``."""
@@ -209,6 +211,13 @@ class PhraseEntry(DataModel):
         ),
     ] = None
     kinds: Annotated[Kinds, Field(description="borrower kinds; left out: both")] = None
+    industries: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=20)]] | None,
+        Field(
+            description="words of the client's industry as on file that the phrase needs "
+            "(制造, 加工: it speaks of a plant, so a trader is not told 经过您厂里); left out: any"
+        ),
+    ] = None
     focus: Annotated[
         Focuses,
         Field(
@@ -298,6 +307,7 @@ class PhraseEntry(DataModel):
             timing=tuple(self.when or TIMINGS),
             weight=self.weight,
             placeholders=frozenset(self.placeholders()),
+            industries=tuple(self.industries or ()),
         )
 
 

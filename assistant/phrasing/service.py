@@ -100,6 +100,13 @@ class PhrasingContext:
         occasion: an occasion the officer picked (one of the occasion keys), ranked first.
         address_as: how the officer addresses the client (李总, 王姐); by default it is derived
             from the name (王建国 → 王老板), or a plain greeting when it cannot be.
+        owner_name: the person the loan file names for an individual's business (张国富 for
+            张记五金店): addressed as 张老板 when the client's own name is a shop's.
+        industry: the client's industry as on file (五金零售, 建材批发, 电子制造); a phrase
+            limited to some industries (a plant's) is used only for them.
+        renewal_raised: the client has said they want to renew (at an earlier visit). A
+            renewal opener is used only then, or when the officer picks it: raising renewal
+            unasked reads as an offer.
     """
 
     client_name: str
@@ -110,6 +117,9 @@ class PhrasingContext:
     folded_into_trip: bool = False
     occasion: str | None = None
     address_as: str | None = None
+    owner_name: str | None = None
+    industry: str | None = None
+    renewal_raised: bool = False
 
     def __post_init__(self) -> None:
         # These come from code (the client record, a button), not from the bank's files.
@@ -177,7 +187,7 @@ def address(context: PhrasingContext, lang: str) -> str:
     if context.address_as and context.address_as.strip():
         return context.address_as.strip()
     if context.client_kind == "individual":
-        surname = _surname(context.client_name)
+        surname = _surname(context.client_name) or _surname(context.owner_name or "")
         if surname:
             return f"{surname}老板" if zh else f"Boss {surname}"
         return "老板" if zh else "Hello"
@@ -207,6 +217,8 @@ def client_values(context: PhrasingContext) -> list[str]:
         address(context, "zh"),
         address(context, "en"),
         _surname(context.client_name) or "",
+        context.owner_name or "",
+        _surname(context.owner_name or "") or "",
     ]
 
 
@@ -295,7 +307,9 @@ class PhrasingService:
         """Every occasion available for this client today, the officer's choice marked."""
         found = festivals_near(today, self.festival_lookahead_days)
         anniversary = anniversary_near(today, self.bank_anniversary, self.festival_lookahead_days)
-        renewal = renewal_occasion(today, context.days_to_maturity, self.renewal_window_days)
+        renewal = None
+        if context.renewal_raised:
+            renewal = renewal_occasion(today, context.days_to_maturity, self.renewal_window_days)
         found += [o for o in (anniversary, renewal) if o is not None]
         found += campaign_occasions(self.campaigns, today, context.client_kind)
         found += [Occasion("passing_by", folded=context.folded_into_trip), Occasion("general")]
@@ -457,6 +471,8 @@ def _applies(phrase: Phrase, context: PhrasingContext, occasion: Occasion) -> bo
     if occasion.key not in phrase.occasions:
         return False
     if context.stage not in phrase.stages or context.client_kind not in phrase.kinds:
+        return False
+    if phrase.industries and not any(w in (context.industry or "") for w in phrase.industries):
         return False
     timing = occasion.timing
     return timing is None or timing in phrase.timing

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.access import Viewer, record_read
 from assistant.clock import local_date, start_of_day
+from assistant.data.vocabulary import Bilingual
 from assistant.db.database import Database
 from assistant.db.models import (
     MADE_VISITS,
@@ -22,6 +23,7 @@ from assistant.db.models import (
     AuditEntry,
     Client,
     Loan,
+    LoanProduct,
     Officer,
     RiskClass,
     Role,
@@ -49,7 +51,7 @@ from assistant.planning.model import (
     UnattendedClient,
 )
 from assistant.planning.rules import Planner
-from assistant.portfolio import may_see_client
+from assistant.portfolio import ClientCard, may_see_client
 
 # Keeps IN (...) lists well below the bind-parameter limits of SQLite and asyncpg.
 _CHUNK = 500
@@ -65,6 +67,25 @@ class PlanService:
         self.database = database
         self.rules = rules
         self.planner = Planner(rules)
+
+    def next_check(
+        self, card: ClientCard, checked_on: date, *, closer: bool
+    ) -> tuple[date, Bilingual] | None:
+        """When the client of ``card``, checked on ``checked_on``, is next due a check (see
+        :meth:`Planner.next_check`); the same rules as the month plan, so the two agree."""
+        loans = [
+            LoanFacts(
+                loan.contract_no,
+                LoanProduct(loan.product),
+                loan.amount,
+                loan.disbursed_on,
+                loan.matures_on,
+                RiskClass(loan.risk_class),
+                loan.days_overdue,
+            )
+            for loan in card.loans
+        ]
+        return self.planner.next_check(loans, checked_on, closer=closer)
 
     # ------------------------------------------------------------------------- plans
     async def month_plan(

@@ -235,6 +235,28 @@ class Planner:
             ),
         )
 
+    def next_check(
+        self, loans: Sequence[LoanFacts], checked_on: date, *, closer: bool
+    ) -> tuple[date, Bilingual] | None:
+        """When a client checked on ``checked_on`` is next due a periodic check, and why.
+
+        ``closer`` is the report's own call for closer monitoring (a warning or worse): the
+        interval of a loan under watch then applies, as the measure "缩短检查间隔" asks.
+        None when every loan is repaid by then.
+        """
+        owing = [loan for loan in loans if loan.days_overdue > 0 or loan.matures_on > checked_on]
+        if not owing:
+            return None
+        days, why = self._frequency(owing)
+        if closer and days > self.rules.periodic_days_watch:
+            days = self.rules.periodic_days_watch
+            why = Bilingual("本次检查发现风险信号，缩短间隔，", "risk signals found at this check")
+        due = checked_on + timedelta(days=days)
+        last_maturity = max(loan.matures_on for loan in owing)
+        return min(due, last_maturity), Bilingual(
+            f"{why.zh}每 {days} 天一次", f"{why.en}, every {days} days"
+        )
+
     def _frequency(self, loans: Sequence[LoanFacts]) -> tuple[int, Bilingual]:
         """The shortest interval any of the client's loans asks for, and why."""
         rules = self.rules

@@ -8,10 +8,11 @@ officer's own text for a section replaces it and is marked as edited.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from assistant.reports.format import (
 from assistant.reports.labels import load_labels
 from assistant.reports.model import ReportData, ReportFact, ReportFile, ReportHeader, ReportSection
 from assistant.reports.sections import ReportSections, SectionSpec, load_sections
+from assistant.reports.speech import reported
 from assistant.reports.templates import environment
 from assistant.risk.model import ClassSuggestion, Finding
 from assistant.visits.model import VisitSummary
@@ -35,6 +37,11 @@ from assistant.visits.model import VisitSummary
 log = logging.getLogger(__name__)
 
 QUESTION_MARKS = "？?"
+INTERVIEWEE = "flow.interview.business.interviewee"
+INTERVIEWEE_DETAILS = "flow.interview.business.interviewee_details"
+# For a sole trader, the borrower and the one who controls the business are the person the
+# loan file names as its operator.
+OWNER_ROLES = ("borrower", "actual_controller")
 SHINGLE = 3
 
 
@@ -65,7 +72,10 @@ class Facts:
     sentence for it.
     """
 
-    def __init__(self, views: Sequence[FactView]) -> None:
+    def __init__(
+        self, views: Sequence[FactView], speech: Callable[[str], str] = lambda text: text
+    ) -> None:
+        self._speech = speech
         self._views = list(views)
         self._by_id = {v.id: v for v in views}
         self._read: set[str] = set()
@@ -84,6 +94,12 @@ class Facts:
         """The shown value; typed text loses its final full stop so it can sit in a sentence."""
         view = self._get(fact_id)
         return view.value.rstrip(TRAILING_PUNCTUATION) if view.is_text else view.value
+
+    def said(self, fact_id: str) -> str:
+        """The shown value; typed text as reported speech ("我儿子" → "其子"), so that what the
+        borrower said is not pasted into the report as typed."""
+        view = self._get(fact_id)
+        return self._speech(view.value) if view.is_text else view.value
 
     def raw(self, fact_id: str) -> Any:
         """The stored value: bool, option id, number (yuan, % as 0–100), ISO date, text."""
@@ -152,6 +168,7 @@ class ReportComposer:
         version: int,
         now: datetime,
         review_comment: str | None = None,
+        assessment: str | None = None,
     ) -> ReportData:
         """The report of one visit in ``lang``.
 
@@ -169,6 +186,7 @@ class ReportComposer:
             version: the report's version number, from 1.
             now: when it is generated (timezone-aware).
             review_comment: the reviewer's comment when the report was returned or approved.
+            assessment: the officer's own overall judgement (综合评价), as they wrote it.
         """
         labels = load_labels(self.templates_dir, lang)
         specs = self.sections.for_kind(header.client.kind.value)
@@ -203,6 +221,8 @@ class ReportComposer:
             version=version,
             generated_at=now,
             review_comment=(review_comment or "").strip() or None,
+            assessment=(assessment or "").strip() or None,
+            received=self._received(header, summary, labels),
         )
 
     def default_narratives(
@@ -249,6 +269,7 @@ class ReportComposer:
                 source=item.id,
                 raw_text=answer.raw_text,
                 approximate=answer.approximate,
+                raw=answer.value,
             )
             view = FactView(
                 item.id,
@@ -260,6 +281,29 @@ class ReportComposer:
             )
             by_section[self.sections.section_of_item(kind, item.id)].append((fact, view))
         return by_section
+
+    def _received(
+        self, header: ReportHeader, summary: VisitSummary, labels: Mapping[str, Any]
+    ) -> str | None:
+        """The person who received the officer, named: the loan file names the owner of a
+        sole trader, the officer's note names anyone else ("张国富（借款人本人）")."""
+        answers = {item.id: answer for item, answer in summary.answers}
+        who = answers.get(INTERVIEWEE)
+        if who is None:
+            return None
+        try:
+            role = self.checklist.item(INTERVIEWEE).option(str(who.value)).label
+            shown = role.get(labels["lang"])
+        except KeyError:
+            shown = str(who.value)
+        details = answers.get(INTERVIEWEE_DETAILS)
+        if details is not None and str(details.value).strip():
+            note = str(details.value).strip().rstrip(TRAILING_PUNCTUATION)
+            return labels["received"]["noted"].format(role=shown, note=note)
+        name = received_name(header, summary)
+        if name:
+            return labels["received"]["named"].format(name=name, role=shown)
+        return shown
 
     @staticmethod
     def _skipped(summary: VisitSummary) -> tuple[Bilingual, ...]:
@@ -302,8 +346,21 @@ class ReportComposer:
             [f"{lang}/narrative/{spec.id}.j2", f"{lang}/narrative/_default.j2"]
         )
         views = [view for _, view in facts]
-        text = template.render(**shared, f=Facts(views), facts=views, title=spec.title.get(lang))
+        said = functools.partial(reported, labels=labels)
+        text = template.render(
+            **shared, f=Facts(views, said), facts=views, title=spec.title.get(lang)
+        )
         return tidy_narrative(text, lang) or labels["narrative_empty"]
+
+
+def received_name(header: ReportHeader, summary: VisitSummary) -> str | None:
+    """The name of whoever received the officer, when the loan file gives it: a sole trader's
+    owner, met in person."""
+    who = next((a for i, a in summary.answers if i.id == INTERVIEWEE), None)
+    client = header.client
+    if who is None or who.value not in OWNER_ROLES or client.kind.value != "individual":
+        return None
+    return client.legal_representative or None
 
 
 def _narrative_context(
@@ -354,6 +411,7 @@ def _narrative_context(
             "reason": suggestion.reason.get(lang),
         },
         "missing": [need.title.get(lang) for need in summary.missing_evidence],
+        "received_name": received_name(header, summary),
         "skipped_count": len(summary.skipped) + len(summary.unanswered_required),
     }
 

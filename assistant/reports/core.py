@@ -20,6 +20,7 @@ from assistant.alerts import AlertService
 from assistant.clock import local_date
 from assistant.db.database import Database
 from assistant.db.models import (
+    MADE_VISITS,
     AuditEntry,
     Client,
     EvidenceFile,
@@ -29,10 +30,18 @@ from assistant.db.models import (
     Visit,
 )
 from assistant.errors import NotFound
+from assistant.planning.plan import PlanService
 from assistant.portfolio import may_see_client
 from assistant.readings import ReadingService
 from assistant.reports.compose import ReportComposer, narrative_text, similarity
-from assistant.reports.model import ReportData, ReportFile, ReportHeader
+from assistant.reports.model import (
+    NextCheck,
+    PreviousCheck,
+    ReportData,
+    ReportFile,
+    ReportHeader,
+    Signature,
+)
 from assistant.reports.polish import NarrativePolisher
 from assistant.reports.render import (
     generated_file_name,
@@ -48,6 +57,8 @@ from assistant.reports.views import (
     ReportView,
     _Basis,
 )
+from assistant.risk.facts import finding_from_json
+from assistant.risk.model import Severity
 from assistant.risk.rules import RiskEngine
 from assistant.visits.evidence import EvidenceService
 from assistant.visits.model import VisitSummary
@@ -73,6 +84,7 @@ class ReportCore:
         polisher: NarrativePolisher | None = None,
         copy_warning_at: float = 0.9,
         readings: ReadingService,
+        plans: PlanService,
     ) -> None:
         self.database = database
         self.visits = visits
@@ -86,6 +98,7 @@ class ReportCore:
         self.polisher = polisher
         self.copy_warning_at = copy_warning_at
         self.readings = readings
+        self.plans = plans
 
     @property
     def engine(self) -> RiskEngine:
@@ -186,6 +199,8 @@ class ReportCore:
             summary, day, missing_evidence=[need.id for need in summary.missing_evidence]
         )
         findings = self.engine.evaluate(facts)
+        closer = any(f.severity in (Severity.WARNING, Severity.CRITICAL) for f in findings)
+        upcoming = self.plans.next_check(card, day, closer=closer)
         header = ReportHeader(
             visit_id=visit.id,
             client=card,
@@ -195,6 +210,10 @@ class ReportCore:
             finished_at=visit.finished_at,
             checkin_at=visit.checkin_at,
             checkin_distance_m=visit.checkin_distance_m,
+            previous=await self._previous_check(visit),
+            next_check=NextCheck(*upcoming) if upcoming else None,
+            submitted_at=report.submitted_at,
+            reviewer=await self._reviewer(report),
         )
         return _Basis(
             summary,
@@ -225,6 +244,7 @@ class ReportCore:
             files=basis.files,
             overrides=report.overrides,
             remarks=report.remarks,
+            assessment=report.assessment,
             lang=lang,
             status=(status or report.status).value,
             version=max(version or report.version, 1),
@@ -254,6 +274,43 @@ class ReportCore:
             similarity=score,
             copy_warning=score is not None and score >= self.copy_warning_at,
         )
+
+    async def _previous_check(self, visit: Visit) -> PreviousCheck | None:
+        """The client's last visit finished before this one began, with its report's findings
+        as submitted (the report a supervisor saw, not a later draft)."""
+        async with self.database.session() as session:
+            row = (
+                await session.execute(
+                    select(Visit, Report.findings, Report.submitted_at)
+                    .outerjoin(Report, Report.visit_id == Visit.id)
+                    .where(
+                        Visit.client_id == visit.client_id,
+                        Visit.id != visit.id,
+                        Visit.status.in_(MADE_VISITS),
+                        Visit.finished_at.is_not(None),
+                        Visit.finished_at < visit.started_at,
+                    )
+                    .order_by(Visit.finished_at.desc(), Visit.id.desc())
+                    .limit(1)
+                )
+            ).one_or_none()
+        if row is None:
+            return None
+        earlier, stored, submitted_at = row
+        assert earlier.finished_at is not None
+        findings = None
+        if submitted_at is not None:
+            findings = tuple((f.rule_id, f.title) for f in map(finding_from_json, stored or []))
+        return PreviousCheck(local_date(earlier.finished_at, self.tz), earlier.check_type, findings)
+
+    async def _reviewer(self, report: Report) -> Signature | None:
+        if report.reviewer_id is None or report.status is not ReportStatus.APPROVED:
+            return None
+        async with self.database.session() as session:
+            name = await session.scalar(
+                select(Officer.name).where(Officer.id == report.reviewer_id)
+            )
+        return Signature(name or "", report.reviewed_at)
 
     async def _previous_narrative(self, report: Report) -> str | None:
         """The narrative of this client's last report sent before this one."""

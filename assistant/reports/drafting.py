@@ -159,6 +159,29 @@ class Drafting(ReportCore):
             lambda report: setattr(report, "remarks", cleaned or None),
         )
 
+    async def set_assessment(
+        self, viewer: Viewer, report_id: int, text: str, lang: str
+    ) -> ReportView:
+        """The officer's own overall judgement (综合评价), in their words.
+
+        Raises:
+            ReportLocked: submitted or approved, or not the author.
+            InvalidInput: empty or too long.
+        """
+        cleaned = text.strip()
+        if not cleaned:
+            raise InvalidInput("report.empty_text")
+        if len(cleaned) > MAX_SECTION_TEXT:
+            raise InvalidInput("report.text_too_long", limit=MAX_SECTION_TEXT)
+        return await self._change(
+            viewer,
+            report_id,
+            lang,
+            "report.assessment",
+            {},
+            lambda report: setattr(report, "assessment", cleaned),
+        )
+
     async def regenerate(self, viewer: Viewer, report_id: int, lang: str) -> ReportView:
         """Back to the paragraphs composed from the answers (polished again with an LLM)."""
 

@@ -8,8 +8,9 @@ templated text that was checked against the facts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from assistant.data.vocabulary import Bilingual
 from assistant.portfolio import ClientCard
@@ -23,6 +24,7 @@ class ReportFact:
     source: str  # the checklist item id or pre-visit check id it was read from
     raw_text: str | None = None  # what the officer typed, when it was typed
     approximate: bool = False
+    raw: Any = None  # the stored value (yuan, option id, bool), for figures computed from it
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,30 @@ class ReportFile:
 
 
 @dataclass(frozen=True)
+class PreviousCheck:
+    """The client's last finished visit before this one: when, which check, what it found."""
+
+    day: date
+    check_type: str
+    # (rule id, title) of each finding its report recorded; None when it had no report.
+    findings: tuple[tuple[str, Bilingual], ...] | None
+
+
+@dataclass(frozen=True)
+class NextCheck:
+    """When the client is next due a check, by the planning rules, and why."""
+
+    day: date
+    reason: Bilingual
+
+
+@dataclass(frozen=True)
+class Signature:
+    name: str
+    at: datetime | None
+
+
+@dataclass(frozen=True)
 class ReportHeader:
     visit_id: int
     client: ClientCard
@@ -61,6 +87,11 @@ class ReportHeader:
     checkin_at: datetime | None
     checkin_distance_m: float | None
     branch: str | None = None
+    previous: PreviousCheck | None = None
+    next_check: NextCheck | None = None
+    # Who signed as inspector (at submission) and as reviewer (at approval).
+    submitted_at: datetime | None = None
+    reviewer: Signature | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +109,10 @@ class ReportData:
     version: int
     generated_at: datetime
     review_comment: str | None = None
+    # The officer's own overall judgement (综合评价), required before submission.
+    assessment: str | None = None
+    # Who received the officer, as the report names them ("张国富（借款人本人）").
+    received: str | None = None
 
     @property
     def photos(self) -> tuple[ReportFile, ...]:

@@ -15,7 +15,8 @@ import base64
 import io
 import re
 from collections.abc import Mapping
-from datetime import tzinfo
+from datetime import datetime, tzinfo
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from assistant.reports.format import (
     format_date,
     format_datetime,
     format_money,
+    format_number,
     format_time,
 )
 from assistant.reports.images import PreparedImage, prepare_photos
@@ -36,7 +38,7 @@ from assistant.reports.markdown import (
     CHUNK_LIMIT,
     split_markdown_v2,
 )
-from assistant.reports.model import ReportData, ReportFile, ReportSection
+from assistant.reports.model import ReportData, ReportFact, ReportFile, ReportSection
 from assistant.reports.templates import environment
 from assistant.risk.model import EvidenceRef, Finding, Severity
 from assistant.templates import word_environment
@@ -47,6 +49,8 @@ SEVERITY_ICONS: Mapping[Severity, str] = {
     Severity.ATTENTION: "🟡",
     Severity.INFO: "⚪",
 }
+MARKET_VALUE = "flow.interview.collateral.market_value"
+GUARANTOR_CHECKS = ("check.individual.periodic.guarantor", "check.corporate.periodic.guarantor")
 DOCX_PHOTO_SIDE = 1600
 HTML_PHOTO_SIDE = 1024
 DOCX_PHOTO_WIDTH_MM = 78
@@ -81,6 +85,10 @@ def report_view(
         "client_name": client.name,
         "header_rows": _header_rows(data, labels, tz),
         "loans": [_loan_view(loan, labels) for loan in client.loans],
+        "guarantors": _guarantor_rows(data, labels),
+        "collateral": _collateral_rows(data, labels),
+        "assessment": data.assessment or "",
+        "signatures": _signatures(data, labels, tz),
         "findings_heading": labels["findings"]["count"].format(n=len(data.findings)),
         "findings": [_finding_view(f, lang, sep, labels) for f in data.findings],
         "suggestion": {
@@ -106,6 +114,133 @@ def report_view(
             time=format_datetime(data.generated_at, labels, tz),
         ),
     }
+
+
+def _fact(data: ReportData, source: str) -> ReportFact | None:
+    return next((f for s in data.sections for f in s.facts if f.source == source), None)
+
+
+def _guarantor_rows(data: ReportData, labels: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Each guarantor on file, with what this check found of them."""
+    names = labels["guarantors"]
+    checked = next((f for f in map(lambda s: _fact(data, s), GUARANTOR_CHECKS) if f), None)
+    status = checked.value if checked else names["not_checked"]
+    return [
+        {
+            "name": g.name,
+            "relation": g.relationship or labels["empty"],
+            "amount": format_money(g.amount, labels) if g.amount is not None else labels["empty"],
+            "contract": loan.contract_no,
+            "status": status,
+        }
+        for loan in data.header.client.loans
+        for g in loan.guarantors
+    ]
+
+
+def _collateral_rows(data: ReportData, labels: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Each collateral item on file: what it is, its title and appraisal, its value now as the
+    officer estimated it (only when the loan has one item, so the figure is that item's), and
+    the loan-to-value ratio on the latest of the two."""
+    names, empty = labels["collateral"], labels["empty"]
+    current = _fact(data, MARKET_VALUE)
+    rows = []
+    for loan in data.header.client.loans:
+        single = len(loan.collateral) == 1
+        for c in loan.collateral:
+            value_now = current.raw if current is not None and single else None
+            basis, basis_name = (
+                (Decimal(str(value_now)), names["ltv_basis_current"])
+                if value_now
+                else (c.appraised_value, names["ltv_basis_appraisal"])
+            )
+            ltv = empty
+            if basis:
+                pct = (loan.amount / basis * 100).quantize(Decimal("0.1"))
+                ltv = names["ltv_value"].format(
+                    pct=f"{pct:g}", loan=format_money(loan.amount, labels), basis=basis_name
+                )
+            appraisal = empty
+            if c.appraised_value is not None:
+                appraisal = format_money(c.appraised_value, labels)
+                if c.appraised_on is not None:
+                    appraisal = names["appraisal_value"].format(
+                        value=appraisal, date=format_date(c.appraised_on, labels)
+                    )
+            rows.append(
+                {
+                    "kind": c.type,
+                    "place": c.location or empty,
+                    "area": labels["units"]["平方米"].format(n=format_number(c.area_sqm))
+                    if c.area_sqm
+                    else empty,
+                    "registration": c.registration_no or empty,
+                    "appraisal": appraisal,
+                    "current": current.value if value_now else names["current_none"],
+                    "ltv": ltv,
+                    "contract": loan.contract_no,
+                }
+            )
+    return rows
+
+
+def _signatures(data: ReportData, labels: Mapping[str, Any], tz: tzinfo) -> list[str]:
+    """The inspector signs at submission, the reviewer at approval; unsigned, a blank line."""
+    names, header = labels["signature"], data.header
+
+    def signed(who: str, name: str, at: datetime | None) -> str:
+        if at is None:
+            return f"{names[who]}    {names['date']}"
+        day = format_date(local_date(at, tz), labels)
+        return (
+            f"{names['signed_' + who].format(name=name)}    {names['signed_date'].format(date=day)}"
+        )
+
+    reviewer = header.reviewer
+    return [
+        signed("inspector", header.officer_name, header.submitted_at),
+        signed("reviewer", reviewer.name if reviewer else "", reviewer.at if reviewer else None),
+    ]
+
+
+def _previous_text(data: ReportData, labels: Mapping[str, Any]) -> str | None:
+    previous, names = data.header.previous, labels["header"]
+    if previous is None:
+        return None
+    text = names["previous_value"].format(
+        date=format_date(previous.day, labels), check=format_checks(previous.check_type, labels)
+    )
+    if previous.findings is None:
+        return text + names["previous_no_report"]
+    if not previous.findings:
+        return text + names["previous_none"]
+    now = {f.rule_id for f in data.findings}
+    found = [
+        names["still" if rule in now else "remedied"].format(title=title.get(data.lang))
+        for rule, title in previous.findings
+    ]
+    return text + names["previous_found"].format(found=labels["list_sep"].join(found))
+
+
+def _repayment_text(data: ReportData, labels: Mapping[str, Any]) -> str | None:
+    names = labels["header"]
+    lines = [
+        names["repayment_overdue"].format(contract=loan.contract_no, n=loan.days_overdue)
+        if loan.days_overdue
+        else names["repayment_ok"].format(contract=loan.contract_no)
+        for loan in data.header.client.loans
+    ]
+    return labels["list_sep"].join(lines) or None
+
+
+def _next_check_text(data: ReportData, labels: Mapping[str, Any]) -> str | None:
+    upcoming = data.header.next_check
+    if upcoming is None:
+        return None
+    return labels["header"]["next_check_value"].format(
+        date=format_date(upcoming.day, labels),
+        reason=upcoming.reason.get(data.lang).rstrip("，, "),
+    )
 
 
 def _loan_view(loan: LoanView, labels: Mapping[str, Any]) -> dict[str, str]:
@@ -184,6 +319,7 @@ def _header_rows(data: ReportData, labels: Mapping[str, Any], tz: tzinfo) -> lis
         ("address", client.address),
         ("branch", header.branch),
         ("inspector", header.officer_name),
+        ("received", data.received),
         (
             "account_officer",
             client.officer_name if client.officer_name != header.officer_name else None,
@@ -191,6 +327,9 @@ def _header_rows(data: ReportData, labels: Mapping[str, Any], tz: tzinfo) -> lis
         ("check_type", format_checks(header.check_type, labels)),
         ("period", period),
         ("mode", mode),
+        ("previous", _previous_text(data, labels)),
+        ("repayment", _repayment_text(data, labels)),
+        ("next_check", _next_check_text(data, labels)),
         ("files_label", names["files"].format(photos=len(data.photos), documents=documents)),
         (
             "status",
@@ -200,7 +339,7 @@ def _header_rows(data: ReportData, labels: Mapping[str, Any], tz: tzinfo) -> lis
         ),
         ("generated", format_datetime(data.generated_at, labels, tz)),
     ]
-    return [{"label": names[key], "value": value} for key, value in rows if value]
+    return [{"key": key, "label": names[key], "value": value} for key, value in rows if value]
 
 
 def _evidence_line(e: EvidenceRef, lang: str, sep: str, labels: Mapping[str, Any]) -> str:

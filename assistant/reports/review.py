@@ -22,6 +22,7 @@ from assistant.reports.views import (
     EDITABLE,
     MAX_COMMENT,
     AlreadyReviewed,
+    AssessmentMissing,
     NoSupervisor,
     ReportLocked,
     Review,
@@ -41,6 +42,7 @@ class Reviewing(ReportCore):
             ReportLocked: already submitted or approved, or not the author.
             NoSupervisor: nobody to send it to; it stays a draft.
             ReportBuildFailed: the Word file could not be built; it stays a draft.
+            AssessmentMissing: the officer has not written the overall assessment yet.
         """
         report, visit, author = await self._load(viewer, report_id)
         if report.officer_id != viewer.officer_id or report.status not in EDITABLE:
@@ -51,9 +53,14 @@ class Reviewing(ReportCore):
             )
         if supervisor is None or not supervisor.active or not supervisor.telegram_id:
             raise NoSupervisor()
+        if not (report.assessment or "").strip():
+            # The supervisor signs off the officer's own judgement, not only the system's.
+            raise AssessmentMissing()
         supervisor_lang = supervisor.language or "zh"
         upcoming = {"status": ReportStatus.SUBMITTED, "version": report.version + 1}
         basis = await self._basis(report, visit, author)
+        # The copies sent now carry the inspector's signature date: the day it is sent.
+        basis = replace(basis, header=replace(basis.header, submitted_at=self.database.now()))
         supervisor_view = self._render(
             viewer, report, basis, supervisor_lang, as_reviewer=True, **upcoming
         )

@@ -13,6 +13,7 @@ from assistant.reports.drafting import Drafting
 from assistant.reports.review import Reviewing
 from assistant.reports.views import (
     AlreadyReviewed,
+    AssessmentMissing,
     ClientHistory,
     HistoryEntry,
     NoSupervisor,
@@ -27,6 +28,7 @@ from assistant.reports.views import (
 
 __all__ = [
     "AlreadyReviewed",
+    "AssessmentMissing",
     "ClientHistory",
     "HistoryEntry",
     "NoSupervisor",

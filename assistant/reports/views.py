@@ -40,6 +40,10 @@ class AlreadyReviewed(AssistantError):
     key = "report.already_reviewed"
 
 
+class AssessmentMissing(AssistantError):
+    key = "report.assessment_needed"
+
+
 class NoSupervisor(AssistantError):
     key = "report.no_supervisor"
 

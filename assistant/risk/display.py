@@ -93,12 +93,17 @@ def answer(item: Item, value: Any) -> Bilingual | None:
                 return item.option(value).label
             except KeyError:  # an option the bank has since removed: show its id
                 return Bilingual(value, value)
-        case AnswerType.MONEY:
+        case AnswerType.MONEY | AnswerType.NUMBER:
             number = number_of(value)
-            return None if number is None else money(number)
-        case AnswerType.NUMBER:
-            number = number_of(value)
-            return None if number is None else quantity(number, item.unit or "")
+            if number is None:
+                return None
+            # Nothing is said in words ("自有场地，不交租"), as the question's own button has it.
+            nothing = next((q.label for q in item.quick if q.value == 0), None)
+            if number == 0 and nothing is not None:
+                return nothing
+            if item.type is AnswerType.MONEY:
+                return money(number)
+            return quantity(number, item.unit or "")
         case AnswerType.DATE:
             if isinstance(value, date):
                 value = value.isoformat()

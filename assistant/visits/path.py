@@ -25,7 +25,7 @@ from assistant.visits.model import CHECKIN, DOCUMENTS, FINISH, PHOTOS, EvidenceN
 
 # The most questions one tap records at their usual answers: their list still fits the step's
 # message on a phone's screen, and the officer can still read what they confirm.
-USUAL_RUN = 6
+USUAL_RUN = 7
 
 
 def borrower_facts(card: ClientCard) -> tuple[str, set[str]]:
@@ -107,9 +107,17 @@ def stops(
 ) -> list[Stop]:
     """The whole path of the visit as the answers stand."""
     kind, products = borrower_facts(card)
-    path = [Stop(f"precheck:{c.id}", precheck=c) for c in checklist.prechecks_for(kind, products)]
-    path += [Stop(CHECKIN), Stop(DOCUMENTS)]
     items = applicable(checklist, card, check, findings, depth)
+    path: list[Stop] = []
+    at_lookup: set[str] = set()
+    for lookup in checklist.prechecks_for(kind, products):
+        path.append(Stop(f"precheck:{lookup.id}", precheck=lookup))
+        # An adverse result's details are asked while the record is on the officer's screen.
+        details = [i for i in items if i.id in lookup.details]
+        path += _with_follow_ups(checklist, details, answers)
+        at_lookup.update(i.id for i in details)
+    items = [i for i in items if i.id not in at_lookup]
+    path += [Stop(CHECKIN), Stop(DOCUMENTS)]
     path += _with_follow_ups(checklist, [i for i in items if i.step != "checkpoints"], answers)
     path.append(Stop(PHOTOS))
     path += _with_follow_ups(checklist, [i for i in items if i.step == "checkpoints"], answers)

@@ -205,8 +205,10 @@ class VisitService:
         stops = self._plan(visit, card, answers)
         position = next((i for i, s in enumerate(stops) if s.id == visit.current), 0)
         stop = stops[position]
+        checked_in = any(s.id == CHECKIN for s in stops[: position + 1])
         if stop.item is not None:
-            step_id = stop.item.step
+            # A look-up's details are asked with the look-ups, before the check-in.
+            step_id = stop.item.step if checked_in else "prepare"
         else:
             step_id = "prepare" if stop.precheck is not None else stop.id
         stored = answers.get(stop.item.id) if stop.item is not None else None
@@ -605,6 +607,9 @@ class VisitService:
         visit, card, answers = await self._load(viewer, visit_id, today)
         self._guard(visit, stop_id)
         current = self._view(visit, card, answers).stop.item
+        if current is not None and any(current.id in c.details for c in self.checklist.prechecks):
+            # A look-up's record ("执1234号，欠货款8万元") speaks of the case, not the business.
+            return None
         # Follow-ups too, whatever the answer: "工行还有500万贷款" is the other debts and
         # their amount.
         items = list(

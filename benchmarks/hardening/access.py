@@ -236,6 +236,8 @@ class Bank:
                 version=version,
                 overrides={},
                 polished={},
+                # Written, so that a submission goes to the supervisor rather than asking for it.
+                assessment="经营正常，按计划跟进。",
             )
             session.add(report)
             await session.flush()

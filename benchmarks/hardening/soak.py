@@ -139,6 +139,11 @@ TEXT_ANSWERS = (
     "按合同用于进货，已付给供货方，有发票。",
     "客户配合，现场情况和介绍一致。",
 )
+ASSESSMENTS = (
+    "经营正常，还款来源稳定，维持正常跟进。",
+    "库存和客流与所述相符，暂无风险，按计划复查。",
+    "经营略有下滑，但还款能力尚可，下次重点看流水。",
+)
 REMARKS = (
     "客户配合良好，现场情况与介绍一致。",
     "建议下次回访时补充收集水电费单据。",
@@ -827,6 +832,9 @@ class OfficerSim(Person):
             return
         await self.think()
         await self.press("report.submit", message, f"r:{report_id}:s")
+        if "综合评价" in self.text:
+            await self.think()
+            await self.send("report.assessment", self.rng.choice(ASSESSMENTS))
         if "已提交主管审批" not in self.text:
             raise Surprise("the report was not submitted")
         self.ctx.submitted.add(report_id)

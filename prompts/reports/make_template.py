@@ -147,6 +147,55 @@ def build(output: Path) -> Path:
     )
     _tag(document, "endif")
 
+    _tag(document, "if guarantors")
+    document.add_heading("{{ L.guarantors.title }}", level=2)
+    _loop_table(
+        document,
+        "for g in guarantors",
+        [
+            "{{ g.name }}",
+            "{{ g.relation }}",
+            "{{ g.amount }}",
+            "{{ g.contract }}",
+            "{{ g.status }}",
+        ],
+        headers=[
+            "{{ L.guarantors.name }}",
+            "{{ L.guarantors.relation }}",
+            "{{ L.guarantors.amount }}",
+            "{{ L.guarantors.contract }}",
+            "{{ L.guarantors.status }}",
+        ],
+    )
+    _tag(document, "endif")
+
+    _tag(document, "if collateral")
+    document.add_heading("{{ L.collateral.title }}", level=2)
+    _loop_table(
+        document,
+        "for c in collateral",
+        [
+            "{{ c.kind }}",
+            "{{ c.place }}",
+            "{{ c.area }}",
+            "{{ c.registration }}",
+            "{{ c.appraisal }}",
+            "{{ c.current }}",
+            "{{ c.ltv }}",
+        ],
+        headers=[
+            "{{ L.collateral.kind }}",
+            "{{ L.collateral.place }}",
+            "{{ L.collateral.area }}",
+            "{{ L.collateral.registration }}",
+            "{{ L.collateral.appraisal }}",
+            "{{ L.collateral.current }}",
+            "{{ L.collateral.ltv }}",
+        ],
+        widths_mm=[16, 32, 16, 30, 28, 22, 26],
+    )
+    _tag(document, "endif")
+
     document.add_heading("{{ findings_heading }}", level=1)
     _tag(document, "if findings")
     _loop_table(
@@ -178,17 +227,9 @@ def build(output: Path) -> Path:
     document.add_paragraph("{{ L.suggestion.reason }}{{ L.sep }}{{ suggestion.reason }}")
     _note(document, "{{ L.suggestion.note }}")
 
+    # The body says each fact once, in prose; the record it was written from is the appendix.
     _tag(document, "for s in sections")
     document.add_heading("{{ s.title }}", level=1)
-    _tag(document, "if s.facts")
-    _loop_table(
-        document,
-        "for fact in s.facts",
-        ["{{ fact.label }}", "{{ fact.value }}"],
-        headers=["{{ L.sections.fact }}", "{{ L.sections.value }}"],
-        widths_mm=[95, 75],
-    )
-    _tag(document, "endif")
     _tag(document, "for para in s.paragraphs")
     document.add_paragraph("{{ para }}")
     _tag(document, "endfor")
@@ -196,6 +237,9 @@ def build(output: Path) -> Path:
     _note(document, "{{ s.source_note }}")
     _tag(document, "endif")
     _tag(document, "endfor")
+
+    document.add_heading("{{ L.assessment.title }}", level=1)
+    document.add_paragraph("{{ assessment or L.assessment.missing }}")
 
     for name, title in (("missing", "L.missing.title"), ("skipped", "L.skipped.title")):
         _tag(document, f"if {name}")
@@ -237,12 +281,24 @@ def build(output: Path) -> Path:
     _tag(document, "endif")
 
     document.add_heading("{{ L.signature.title }}", level=1)
-    for who in ("inspector", "reviewer"):
-        paragraph = document.add_paragraph(
-            _value(f"L.signature.{who}") + "\t" + _value("L.signature.date")
-        )
-        paragraph.paragraph_format.space_before = Pt(18)
-        paragraph.paragraph_format.tab_stops.add_tab_stop(Mm(95))
+    _tag(document, "for line in signatures")
+    paragraph = document.add_paragraph("{{ line }}")
+    paragraph.paragraph_format.space_before = Pt(18)
+    _tag(document, "endfor")
+
+    document.add_heading("{{ L.sections.appendix }}", level=1)
+    _tag(document, "for s in sections")
+    _tag(document, "if s.facts")
+    document.add_heading("{{ s.title }}", level=2)
+    _loop_table(
+        document,
+        "for fact in s.facts",
+        ["{{ fact.label }}", "{{ fact.value }}"],
+        headers=["{{ L.sections.fact }}", "{{ L.sections.value }}"],
+        widths_mm=[95, 75],
+    )
+    _tag(document, "endif")
+    _tag(document, "endfor")
 
     footer = section.footer.paragraphs[0]
     run = footer.add_run("{{ footer }}")

@@ -34,6 +34,7 @@ def test_the_report_loop_in_the_console(tmp_path: Path):
         ":press 1",
         "客户承认将五万元借给亲戚交购房首付，已要求三日内归还并提供凭证。",
         ":press 📤 提交审批",
+        "借款人挪用五万元借给亲戚，经营本身正常；已要求归还，下次重点核实。",
         ":as supervisor",
         ":press ↩️ 退回",
         "请补充亲戚的姓名和归还计划。",

@@ -97,6 +97,8 @@ async def first_session_script(settings, knowledge, tmp_path: Path, code: str) -
         result = check.result("adverse") if adverse else check.results[0]
         findings[check.id] = result.id
         lines.append(f":press {result.label.zh}")
+        if adverse:
+            lines.append("（2025）沪0101执1234号，欠货款8万元，2025年3月立案")  # asked at once
     lines += [
         "到了",
         ":loc 31.2304 121.4737",
@@ -108,8 +110,9 @@ async def first_session_script(settings, knowledge, tmp_path: Path, code: str) -
     check = visits.default_check(card)
     depth = path.depth_for(card, check, Settings(_env_file=None).visit_depths)
     items = path.applicable(visits.checklist, card, check, findings, depth)
+    at_lookup = {d for c in visits.checklist.prechecks for d in c.details}
     state = {"followed": False}
-    for item in [i for i in items if i.step == "interview"][:8]:
+    for item in [i for i in items if i.step == "interview" and i.id not in at_lookup][:8]:
         lines += script_for(visits.checklist, item, state)
     assert state["followed"], "the script triggers a follow-up"
     return [*lines, "老板说的营业额和流水对不上怎么办？", ":press ⏸ 暂停"]

@@ -153,7 +153,9 @@ async def test_a_licence_and_a_statement_become_findings_and_a_voice_answer_is_c
     async with bot.services.database.session() as session:
         readings = (await session.scalars(select(EvidenceReading))).all()
     licence_file = next(r.evidence_file_id for r in readings if r.expected_type == "licence")
-    assert f"第 {licence_file} 号" in report
+    await officer.press("🌐 HTML")
+    page = officer.last.document.content.decode("utf-8")
+    assert f"第 {licence_file} 号" in page, "the full report names the photo"
     # The licence of another legal representative was a warning: the supervisor hears on submit.
     del supervisor
 

@@ -2,6 +2,7 @@
 officer and the supervisor each see it on their phones."""
 
 import io
+import re
 
 import pytest
 from docx import Document
@@ -9,7 +10,7 @@ from sqlalchemy import select, update
 
 from assistant.db.models import Alert, AuditEntry, Client
 from assistant.errors import AccessDenied, NotFound
-from tests.conftest import BotHarness, Team, record_finished_visit, submit_visit
+from tests.conftest import BotHarness, Team, record_finished_visit, submit_report, submit_visit
 from tests.handlers.test_visit import skip_until
 from tests.handlers.test_visit_complete import jpeg
 
@@ -47,27 +48,32 @@ async def test_the_report_loop_from_visit_to_approved_archive(bot: BotHarness, t
     assert "🔴" in alerts[0].text and "张记五金店" in alerts[0].text
     assert alerts[0].button_labels == ["✔️ 知悉"]
 
-    # The officer drafts the report: a preview with the finding and the figures from the answers.
+    # The officer drafts the report: one phone screen with the finding and the suggestion;
+    # the figures are in the files.
     await officer.press("📝 生成报告")
-    preview = officer.text
-    assert "张记五金店" in preview
-    assert "🔴" in preview
-    assert "5 万元" in preview or "50,000" in preview or "5万" in preview
+    preview, *_ = (m for m in officer.replies if m.text.startswith("📋"))
+    assert "张记五金店" in preview.text
+    assert "🔴" in preview.text and "建议分类" in preview.text
+    assert len(preview.text.splitlines()) <= 25
     assert "报告状态：草稿" in officer.last_text
 
-    # Editing one section's narrative.
+    # Editing one section's narrative shows that section, not the whole report again.
     await officer.press("✏️ 修改叙述")
     await officer.press(1)
     assert "请发送" in officer.last_text
     await officer.send("客户承认将五万元借给亲戚交购房首付，已要求三日内归还并提供凭证。")
     assert "段落已更新" in officer.last_text
-    assert "已要求三日内归还" in officer.text
+    edited, _status = officer.replies
+    assert "已要求三日内归还" in edited.text and "风险信号" not in edited.text
 
-    # Submitted: the supervisor decides in one message: the report as HTML to read on the
-    # phone, then the Word file carrying the summary, the findings with the alerts folded in,
-    # and the decision buttons. No preview pages, no alert messages of their own.
-    mark = len(bot.api.events)
+    # Submitting asks first for the officer's own overall assessment, then sends the report.
+    # The supervisor decides in one message: the report as HTML to read on the phone, then
+    # the Word file carrying the summary, the findings with the alerts folded in, and the
+    # decision buttons. No preview pages, no alert messages of their own.
     await officer.press("📤 提交审批")
+    assert "综合评价" in officer.last_text
+    mark = len(bot.api.events)
+    await officer.send("借款人挪用五万元借给亲戚，经营本身正常；已要求归还，下次重点核实。")
     assert "已提交主管审批" in officer.last_text
     to_supervisor = messages_to(bot, team.supervisor, mark)
     html, word = to_supervisor
@@ -98,7 +104,7 @@ async def test_the_report_loop_from_visit_to_approved_archive(bot: BotHarness, t
     await officer.send("借款亲戚：张三，承诺十二月五日前归还。")
     assert "备注已保存" in officer.last_text
     mark = len(bot.api.events)
-    await officer.press("📤 提交审批")
+    await submit_report(officer)
     assert "第 2 版" in officer.last_text
     supervisor.replies = messages_to(bot, team.supervisor, mark)
     await supervisor.press("✅ 批准")
@@ -115,6 +121,9 @@ async def test_the_report_loop_from_visit_to_approved_archive(bot: BotHarness, t
     )
     assert "张记五金店" in body
     assert "已要求三日内归还" in body
+    assert "5 万元" in body, "the diverted amount, from the answers"
+    assert "下次重点核实" in body, "the officer's own assessment"
+    assert re.search(r"审核人：\S+    日期：\d{4}年", body), "signed by the approving supervisor"
     assert len(document.inline_shapes) == 2
 
     # Every status change is in the audit log, and the alert was raised once only.
@@ -130,6 +139,7 @@ async def test_the_report_loop_from_visit_to_approved_archive(bot: BotHarness, t
     assert actions == [
         "report.draft",
         "report.edit",
+        "report.assessment",
         "report.submit",
         "report.return",
         "report.remarks",
@@ -154,7 +164,7 @@ async def test_only_the_officers_own_supervisor_may_decide(bot: BotHarness, team
     officer = bot.chat(team.officer)
     await finish_visit_with_diversion(bot, officer)
     await officer.press("📝 生成报告")
-    await officer.press("📤 提交审批")
+    await submit_report(officer)
     reports, access = bot.services.reports, bot.services.access
     ((report_id, *_),) = await reports.pending(await access.viewer(team.supervisor))
     for someone in (team.other_supervisor, team.teammate, team.officer):
@@ -201,7 +211,7 @@ async def test_a_failed_word_build_is_explained_and_the_draft_kept(
     await record_finished_visit(bot.services)
     officer = bot.chat(team.officer)
     await officer.send("/report C001")
-    await officer.press("📤 提交审批")
+    await submit_report(officer)
     assert "报告文件生成失败" in officer.last_text
     await officer.send("/report C001")
     assert "报告状态：草稿" in officer.last_text
@@ -215,8 +225,10 @@ async def test_an_english_speaking_officer_and_a_chinese_supervisor(bot: BotHarn
     await officer.send("/report C001")
     assert "Report status: draft" in officer.last_text
     assert "Loan diverted" in officer.text
-    mark = len(bot.api.events)
     await officer.press("📤 Submit")
+    assert "overall assessment" in officer.last_text
+    mark = len(bot.api.events)
+    await officer.send("The business is sound; the diverted money is to be repaid this week.")
     assert "Submitted for approval" in officer.last_text
     assert any("待审批" in m.text for m in messages_to(bot, team.supervisor, mark))
     await supervisor.send("/alerts")

@@ -7,7 +7,7 @@ from assistant.db.models import Client, Report, ReportStatus, Visit, VisitStatus
 from assistant.demo import DEMO_PEOPLE
 from botapi.chat import Chat, polling, settle_in_process
 from botapi.standin import FakeUser
-from tests.conftest import DemoBank, submit_visit
+from tests.conftest import DemoBank, submit_report, submit_visit
 from tests.handlers.test_visit import skip_until
 from tests.handlers.test_visit_complete import answer_current
 
@@ -42,7 +42,7 @@ async def test_a_returned_report_is_completed_in_the_same_visit(demo_bank: DemoB
         await submit_visit(officer)
         assert "回访已完成并保存" in officer.last_text
         await officer.press("📝 生成报告")
-        await officer.press("📤 提交审批")
+        await submit_report(officer)
         assert "已提交主管审批" in officer.last_text
         before = await counts(application)
 

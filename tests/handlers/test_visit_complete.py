@@ -80,6 +80,11 @@ async def test_a_complete_visit(bank: DemoBank, client: str):
             adverse = "执行" in officer.last_text
             results = [b for b in officer.last.button_labels if not b.startswith("✓ 这")]
             await officer.press("发现问题" if adverse else results[0])
+            if adverse:
+                # The record's details are asked at once, with the site still open.
+                assert "案号" in officer.last_text and "访前准备 ·" in officer.last_text
+                await officer.send("（2025）沪0101执1234号，欠货款8万元，2025年3月立案")
+                assert "已记录" in officer.last_text
         assert "实时位置" in officer.last_text
         await officer.send("到了")
         assert "这一步需要签到" in officer.text, "text where a location is expected"

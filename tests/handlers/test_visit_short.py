@@ -37,7 +37,7 @@ async def shop_officer(bank: DemoBank) -> AsyncIterator[tuple[Any, Chat]]:
 async def arrive(officer: Chat) -> None:
     """At the shop: /visit C1001, the look-ups in one tap, the check-in, past the documents."""
     await officer.send("/visit C1001")
-    await officer.press("✓ 这 4 项都没查到问题")
+    await officer.press("✓ 这 5 项都没查到问题")
     await officer.send_location(31.2304, 121.4737)
     await officer.press("继续 ▶")
 
@@ -46,11 +46,11 @@ async def test_a_shop_visit_is_short_and_switches_to_full_and_back(demo_bank: De
     async with shop_officer(demo_bank) as (_app, officer):
         await officer.send("/visit C1001")
         started = officer.last_text
-        assert "定期检查 · 简版，📑 可改完整" in started and "第 1/24 步" in started, started
-        assert officer.last.button_labels[0] == "✓ 这 4 项都没查到问题"
+        assert "定期检查 · 简版，📑 可改完整" in started and "第 1/26 步" in started, started
+        assert officer.last.button_labels[0] == "✓ 这 5 项都没查到问题"
 
-        await officer.press("✓ 这 4 项都没查到问题")
-        assert officer.last_text.startswith("✓ 已记录：访前准备（4）：未发现问题")
+        await officer.press("✓ 这 5 项都没查到问题")
+        assert officer.last_text.startswith("✓ 已记录：访前准备（5）：未发现问题")
         assert "实时位置" in officer.last_text
         await officer.send_location(31.2304, 121.4737)
         await officer.press("继续 ▶")
@@ -61,8 +61,8 @@ async def test_a_shop_visit_is_short_and_switches_to_full_and_back(demo_bank: De
         await officer.press("📑 跳转")
         assert "现在是简版回访" in officer.last_text
         await officer.press("⇄ 改为完整回访")
-        assert "已改为完整回访：共 59 步" in officer.text, officer.text
-        assert "第 8/59 步" in officer.last_text and "主营业务" in officer.last_text
+        assert "已改为完整回访：共 61 步" in officer.text, officer.text
+        assert "第 9/61 步" in officer.last_text and "主营业务" in officer.last_text
         await officer.press("否")
         await officer.press("否")  # the full visit's own question: has the address changed?
         assert "✓ 已记录：否" in officer.last_text

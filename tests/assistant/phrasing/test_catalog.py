@@ -56,6 +56,8 @@ def test_every_occasion_has_a_phrase_for_every_stage_and_kind(
     phrases: tuple[Phrase, ...], occasion: str
 ):
     timings = ["before", "on"] if occasion in DATED_KEYS else [None]
+    if occasion in QUIET_DAYS:
+        timings.remove("on")
     if occasion == "spring_festival":
         timings.append("after")
     for stage in STAGES:
@@ -70,6 +72,16 @@ def test_every_occasion_has_a_phrase_for_every_stage_and_kind(
                     and (timing is None or timing in p.timing)
                 ]
                 assert fitting, (occasion, stage, kind, timing)
+
+
+QUIET_DAYS = ("spring_festival", "new_year")
+
+
+@pytest.mark.parametrize("occasion", QUIET_DAYS)
+def test_no_opener_calls_on_a_client_on_new_years_day_or_the_spring_festival(
+    phrases: tuple[Phrase, ...], occasion: str
+):
+    assert not [p.id for p in phrases if occasion in p.occasions and "on" in p.timing]
 
 
 def test_every_focus_category_has_several_phrases(phrases: tuple[Phrase, ...]):

@@ -60,7 +60,9 @@ def test_a_renewal_client_near_mid_autumn_gets_a_festival_or_renewal_opener(
 ):
     mid_autumn = festival_date("mid_autumn", 2026)
     today = mid_autumn - timedelta(days=5)
-    context = make_context(client_kind=kind, stage="long_standing", days_to_maturity=40)
+    context = make_context(
+        client_kind=kind, stage="long_standing", days_to_maturity=40, renewal_raised=True
+    )
 
     top = service.suggest(context, today=today, lang=lang)
 
@@ -115,6 +117,7 @@ def test_every_suggestion_across_the_year_and_all_clients_is_clean(
             focus=focus,
             folded_into_trip=folded,
             days_to_maturity=maturity,
+            renewal_raised=maturity is not None,
         )
         top = service.suggest(context, today=today, lang=lang)
         assert len(top) == 3, (today, context)
@@ -129,6 +132,31 @@ def test_every_suggestion_across_the_year_and_all_clients_is_clean(
     # Over a year every kind of occasion comes up somewhere.
     assert seen_occasions >= {*FESTIVAL_KEYS, "bank_anniversary", "renewal_window", "passing_by",
                               "new_product", "general"}  # fmt: skip
+
+
+def test_renewal_is_raised_only_after_the_client_raised_it(
+    service: PhrasingService, make_context: Context
+):
+    today = date(2026, 9, 20)
+    unasked = service.suggest(make_context(days_to_maturity=40), today=today, lang="zh", n=10)
+    assert "renewal_window" not in occasions(unasked)
+    raised = make_context(days_to_maturity=40, renewal_raised=True)
+    assert "renewal_window" in occasions(service.suggest(raised, today=today, lang="zh", n=10))
+    # The officer may still pick it: they know the client.
+    picked = make_context(days_to_maturity=40, occasion="renewal_window")
+    assert service.suggest(picked, today=today, lang="zh")[0].occasion == "renewal_window"
+
+
+def test_a_shop_is_addressed_by_its_owner_and_a_trader_is_not_told_of_a_plant(
+    quiet_service: PhrasingService, make_context: Context
+):
+    shop = make_context(client_name="张记五金店", owner_name="张国富")
+    assert quiet_service.suggest(shop, today=QUIET_DAY, lang="zh")[0].text.startswith("张老板")
+    for industry, plant in (("建材批发", False), ("电子制造", True)):
+        trader = make_context(client_name="恒信建材贸易有限公司", client_kind="corporate",
+                              industry=industry)  # fmt: skip
+        found = quiet_service.suggest(trader, today=QUIET_DAY, lang="zh", n=20)
+        assert any("厂里" in s.text for s in found) is plant, industry
 
 
 # ── ranking ────────────────────────────────────────────────────────────────────────────────────
@@ -164,7 +192,8 @@ def test_a_quiet_day_still_offers_passing_by_and_general_openers(
 def test_the_three_come_from_different_occasions_when_there_are_three(
     service: PhrasingService, make_context: Context
 ):
-    top = service.suggest(make_context(days_to_maturity=60), today=date(2026, 9, 20), lang="zh")
+    context = make_context(days_to_maturity=60, renewal_raised=True)
+    top = service.suggest(context, today=date(2026, 9, 20), lang="zh")
     assert len(set(occasions(top))) == 3
 
 

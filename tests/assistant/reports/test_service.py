@@ -25,7 +25,9 @@ async def test_a_draft_carries_the_findings_and_the_figures_from_the_answers(ser
     rules = {f.rule_id: f.severity.value for f in view.data.findings}
     assert rules["use.not_as_agreed"] == "critical"
     preview = "\n".join(view.chunks)
-    assert "张记五金店" in preview and "5万元" in preview.replace(" ", "")
+    assert "张记五金店" in preview and "🔴" in preview
+    figures = [fact.value for section in view.data.sections for fact in section.facts]
+    assert "5 万元" in figures
     assert view.similarity is None
 
 
@@ -42,6 +44,8 @@ async def test_edits_are_checked_and_locked_once_submitted(services, team):
     assert edited.data.sections[0].narrative == "我的说明"
     assert edited.data.sections[0].narrative_source == "edited"
 
+    await services.reports.set_assessment(me, view.report_id, "经营正常，按计划跟进。", "zh")
+
     await services.reports.submit(me, view.report_id, "zh")
     with pytest.raises(ReportLocked):
         await services.reports.edit_section(me, view.report_id, section, "改", "zh")
@@ -54,6 +58,7 @@ async def test_a_report_copied_from_the_last_visit_is_flagged(services, team):
     first = await services.reports.open_for_visit(
         me, await record_finished_visit(services, days_ago=30), "zh"
     )
+    await services.reports.set_assessment(me, first.report_id, "经营正常，按计划跟进。", "zh")
     await services.reports.submit(me, first.report_id, "zh")
     second = await services.reports.open_for_visit(me, await record_finished_visit(services), "zh")
     assert second.similarity is not None and second.similarity >= 0.9
@@ -79,6 +84,7 @@ async def test_a_broken_template_is_reported_and_nothing_changes(services, team,
     view = await services.reports.open_for_visit(me, await record_finished_visit(services), "zh")
     with pytest.raises(ReportBuildFailed):
         await services.reports.document(me, view.report_id, "docx", "zh")
+    await services.reports.set_assessment(me, view.report_id, "经营正常，按计划跟进。", "zh")
     with pytest.raises(ReportBuildFailed):
         await services.reports.submit(me, view.report_id, "zh")
     async with services.database.session() as s:

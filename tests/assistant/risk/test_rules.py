@@ -117,6 +117,18 @@ FIRING = [
         answers={f"{WC_INDIV}.stock_seen": False},
     ),
     case(
+        "records.credit_report",
+        "warning",
+        findings={"records.credit_report": "adverse"},
+        answers={"flow.interview.debt.credit_report_details": "建行经营贷逾期35天，已结清"},
+    ),
+    case(
+        "records.credit_report",
+        "attention",
+        findings={"records.credit_report": "new_debt"},
+        answers={"flow.interview.debt.credit_report_details": "新增农商行贷款50万"},
+    ),
+    case(
         "records.enforcement",
         "critical",
         findings={"records.enforcement": ADVERSE},
@@ -306,6 +318,14 @@ FIRING = [
         "warning",
         answers={"flow.interview.collateral.market_value": 1_800_000.0},
         loans=[make_loan(amount=2_000_000)],
+    ),
+    case(
+        "guarantor.mutual",
+        "warning",
+        answers={
+            "check.individual.periodic.guarantee_ring": True,
+            "check.individual.periodic.guarantee_ring_details": "与隔壁建材店互保各50万",
+        },
     ),
     case(
         "guarantor.weakened",

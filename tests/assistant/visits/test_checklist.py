@@ -59,6 +59,7 @@ def test_the_repo_checklist_loads_with_the_steps_in_visit_order(checklist):
     assert ids(checklist.steps) == list(STEPS)
     assert ids(checklist.prechecks) == [
         "records.enterprise_credit",
+        "records.credit_report",
         "records.enforcement",
         "records.judgments",
         "records.movable_collateral",
@@ -279,14 +280,15 @@ def test_each_pre_visit_check_records_a_result_and_adds_questions_when_adverse(c
         assert "not_checked" in ids(check.results), check.id
         assert "adverse" in ids(check.results), check.id
         assert check.adds, check.id
-        assert check.url and check.url.startswith("http"), check.id
+        # A public record names its site; the credit report is the bank's own system.
+        assert check.id == "records.credit_report" or (check.url or "").startswith("http")
     judgments = checklist.precheck("records.judgments")
     assert "none_found" in ids(judgments.results)
     assert "不代表" in judgments.result("none_found").label.zh
     shop = ids(checklist.prechecks_for("individual", {"personal_business"}))
     consumer = ids(checklist.prechecks_for("individual", {"personal_consumption"}))
     assert "records.enterprise_credit" in shop
-    assert consumer == ["records.enforcement", "records.judgments"]
+    assert consumer == ["records.credit_report", "records.enforcement", "records.judgments"]
 
 
 # ── follow-ups ─────────────────────────────────────────────────────────────────────────────────

@@ -98,6 +98,15 @@ async def test_an_adverse_record_adds_interview_questions(setup):
         check = view.stop.precheck
         result = "adverse" if check.id == "records.enforcement" else check.results[0].id
         view = await service.choose(officer, view.visit_id, view.stop.id, result, today=TODAY)
+        if result == "adverse":
+            # The record's details are asked at once, while it is on the officer's screen.
+            assert view.stop.id == "item:flow.interview.debt.enforcement_details"
+            view = await service.answer(
+                officer,
+                view.visit_id,
+                "（2025）沪0101执1234号，欠货款8万元，2025年3月立案",
+                today=TODAY,
+            )
     assert view.stop.id == CHECKIN
     assert view.total > before
 
