@@ -1,7 +1,7 @@
 """Display values: a stored answer as the report shows it, in the report's language.
 
 Every figure in a report passes through here, so one rule holds everywhere: amounts are stored in
-yuan; in Chinese, whole amounts of 10,000 yuan and more read as 万元 ("25 万元"), smaller ones or
+yuan; in Chinese, whole amounts of 10,000 yuan and more read as 万元 ("25万元"), smaller ones or
 amounts with fen as 元; in English every amount reads "CNY 250,000".
 """
 
@@ -35,7 +35,7 @@ def format_money(value: float | Decimal, labels: Mapping[str, Any]) -> str:
     """An amount in yuan as the report's language writes it (see the module docstring)."""
     number = float(value)
     unit = int(labels["money_unit"])
-    # Only whole yuan are scaled: 12,345.67 元 must not lose its fen as "1.23 万元".
+    # Only whole yuan are scaled: 12,345.67 元 must not lose its fen as "1.23万元".
     if unit > 1 and abs(number) >= unit and number.is_integer():
         return labels["money_large"].format(n=format_number(number / unit, decimals=4))
     return labels["money_small"].format(n=format_number(number))

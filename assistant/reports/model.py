@@ -20,7 +20,7 @@ from assistant.risk.model import ClassSuggestion, Finding
 @dataclass(frozen=True)
 class ReportFact:
     label: Bilingual
-    value: str  # shown value in the report's language, e.g. "35 人", "是", "25 万元"
+    value: str  # shown value in the report's language, e.g. "35人", "是", "25万元"
     source: str  # the checklist item id or pre-visit check id it was read from
     raw_text: str | None = None  # what the officer typed, when it was typed
     approximate: bool = False

@@ -1,7 +1,7 @@
 """What the borrower said, as a report says it: reported speech, not a pasted chat message.
 
 An officer types "大部分进了水暖配件，付给了永兴五金批发，还有十万左右拿去给儿子买车了"; the
-report reads "主要用于进货水暖配件，付给永兴五金批发，另有约10 万元用于其子购车". The rules are
+report reads "主要用于进货水暖配件，付给永兴五金批发，另有约10万元用于其子购车". The rules are
 plain rewrites the bank can read and change (``[[reported.rewrite]]`` in
 ``prompts/reports/<lang>/labels.toml``): first person to third, fillers and sentence-final
 particles out. Amounts are read with the visit's own numeral parser and written the way every

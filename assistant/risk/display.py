@@ -1,4 +1,4 @@
-"""How a finding quotes a value, in both languages: "35 人"/"35 people", "25 万元"/"CNY 250,000".
+"""How a finding quotes a value, in both languages: "35人"/"35 people", "25万元"/"CNY 250,000".
 
 Stored answers are typed (see :class:`assistant.risk.model.RiskFacts`); these helpers turn them into
 the short texts a finding's evidence and detail show.
@@ -39,7 +39,8 @@ def figure(value: float, digits: int = 2) -> str:
 
 def money(yuan: float) -> Bilingual:
     """An amount stored in yuan: 万元 in Chinese from 10,000 up, CNY in English."""
-    zh = f"{figure(yuan / WAN)} 万元" if abs(yuan) >= WAN else f"{figure(yuan)} 元"
+    # Chinese writes a figure and its unit together (30万元), as the bank's forms do.
+    zh = f"{figure(yuan / WAN)}万元" if abs(yuan) >= WAN else f"{figure(yuan)}元"
     return Bilingual(zh, f"CNY {figure(yuan)}")
 
 
@@ -57,7 +58,7 @@ def quantity(value: float, unit: str) -> Bilingual:
         return percent(value)
     plural, singular = UNITS_EN.get(unit, (unit, unit))
     number = figure(value)
-    return Bilingual(f"{number} {unit}", f"{number} {singular if value == 1 else plural}")
+    return Bilingual(f"{number}{unit}", f"{number} {singular if value == 1 else plural}")
 
 
 def days(value: float) -> Bilingual:

@@ -234,7 +234,7 @@ def shown_answer(item: Item, answer: RecordedAnswer) -> Bilingual | None:
     shown = display.answer(item, answer.value)
     if shown is None or not answer.approximate:
         return shown
-    return Bilingual(f"约 {shown.zh}", f"about {shown.en}")
+    return Bilingual(f"约{shown.zh}", f"about {shown.en}")
 
 
 def unit_label(item: Item) -> Bilingual | None:

@@ -112,7 +112,7 @@ async def test_a_licence_and_a_statement_become_findings_and_a_voice_answer_is_c
     await officer.press("✓ 全部正确")
     assert "全部已确认" in officer.last_text
 
-    # A statement with three months of money in: 30 万元, far below what the client will state.
+    # A statement with three months of money in: 30万元, far below what the client will state.
     statement = documents.make_statement(
         rng,
         variant=0,
@@ -135,7 +135,7 @@ async def test_a_licence_and_a_statement_become_findings_and_a_voice_answer_is_c
     stt_server.reply = "去年大概五百万"
     await officer.send_voice(b"OggS\x00\x02fake-opus-frames", duration=2)
     assert "听到：「去年大概五百万」" in officer.last_text
-    assert "500 万元" in officer.last_text
+    assert "500万元" in officer.last_text
     assert stt_server.received[-1]["file_name"] == "voice.ogg"
     assert stt_server.received[-1]["language"] == "zh"
     await officer.press("✓ 确认")

@@ -121,7 +121,7 @@ async def test_the_report_loop_from_visit_to_approved_archive(bot: BotHarness, t
     )
     assert "张记五金店" in body
     assert "已要求三日内归还" in body
-    assert "5 万元" in body, "the diverted amount, from the answers"
+    assert "5万元" in body, "the diverted amount, from the answers"
     assert "下次重点核实" in body, "the officer's own assessment"
     assert re.search(r"审核人：\S+    日期：\d{4}年", body), "signed by the approving supervisor"
     assert len(document.inline_shapes) == 2

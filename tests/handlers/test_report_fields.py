@@ -1,7 +1,7 @@
 """The report a supervisor signs, read back from its Word file: a C1001 visit told the way an
 officer tells it (one paragraph, then the few questions left), drafted, given the officer's own
 overall assessment, approved, and opened from the archive. Every field of a 贷后检查报告 that
-a supervisor looks for first is there, labels are nouns, nothing is written as "0 元", and no
+a supervisor looks for first is there, labels are nouns, nothing is written as "0元", and no
 two statements contradict each other."""
 
 from __future__ import annotations
@@ -127,10 +127,10 @@ async def test_the_word_file_has_every_field_a_supervisor_looks_for(word_file: s
     assert "人行征信 | 无新增负债和逾期" in text
     assert "本行还款记录 | HT2025-0001 按期还款，未逾期" in text
     # Each guarantor by name, relation and amount; the collateral with its title and value.
-    assert "刘美兰 | 配偶 | 30 万元 | HT2025-0001 | 正常" in text
+    assert "刘美兰 | 配偶 | 30万元 | HT2025-0001 | 正常" in text
     assert "沪(2025)演示区不动产权第003456号" in text
-    assert re.search(r"62 万元（\d{4}年\d{1,2}月\d{1,2}日）", text), "appraisal and its date"
-    assert "抵押率" in text and re.search(r"\d+(\.\d)?%（贷款 30 万元 ÷ (现值|评估值)）", text)
+    assert re.search(r"62万元（\d{4}年\d{1,2}月\d{1,2}日）", text), "appraisal and its date"
+    assert "抵押率" in text and re.search(r"\d+(\.\d)?%（贷款 30万元 ÷ (现值|评估值)）", text)
     # The conclusion: the officer's own words, the suggestion with its reasons, measures and
     # the next check, signed by both.
     assert ASSESSMENT in text
@@ -144,7 +144,7 @@ async def test_the_word_file_reads_as_a_report_not_a_questionnaire(word_file: st
     text = word_file
     labels = [line.split(" | ")[0] for line in text.splitlines() if " | " in line]
     assert labels and not [label for label in labels if "？" in label or "?" in label]
-    assert not re.search(r"(?<![\d.])0 元", text), "a zero is said in words"
+    assert not re.search(r"(?<![\d.])0元", text), "a zero is said in words"
     assert "无应收账款" in text or "没有应收款" in text
     # One collateral, one state: never both intact and damaged.
     assert not ("完好" in text and "损毁" in text and "存在损毁" in text)

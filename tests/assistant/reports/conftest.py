@@ -195,14 +195,14 @@ def _findings(name: str = "") -> list[Finding]:
             severity=Severity.CRITICAL,
             title=Bilingual("贷款部分挪作他用", "Part of the loan was diverted"),
             detail=Bilingual(
-                f"约 5 万元用于装修自住房{name}。", f"About CNY 50,000 went to home repairs{name}."
+                f"约5万元用于装修自住房{name}。", f"About CNY 50,000 went to home repairs{name}."
             ),
             evidence=(
                 EvidenceRef(
                     "answer",
                     "flow.interview.loan_use.diverted_amount",
                     Bilingual("挪用金额", "Amount diverted"),
-                    Bilingual("5 万元", "CNY 50,000"),
+                    Bilingual("5万元", "CNY 50,000"),
                 ),
             ),
             measures=(

@@ -23,13 +23,13 @@ EN = load_labels(DEFAULT_TEMPLATES, "en")
 @pytest.mark.parametrize(
     ("yuan", "zh", "en"),
     [
-        (250_000, "25 万元", "CNY 250,000"),
-        (255_000, "25.5 万元", "CNY 255,000"),
-        (12_345, "1.2345 万元", "CNY 12,345"),
-        (12_345.67, "12,345.67 元", "CNY 12,345.67"),
-        (9_999, "9,999 元", "CNY 9,999"),
-        (0, "0 元", "CNY 0"),
-        (52_000_000, "5,200 万元", "CNY 52,000,000"),
+        (250_000, "25万元", "CNY 250,000"),
+        (255_000, "25.5万元", "CNY 255,000"),
+        (12_345, "1.2345万元", "CNY 12,345"),
+        (12_345.67, "12,345.67元", "CNY 12,345.67"),
+        (9_999, "9,999元", "CNY 9,999"),
+        (0, "0元", "CNY 0"),
+        (52_000_000, "5,200万元", "CNY 52,000,000"),
     ],
 )
 def test_money_reads_as_wan_in_chinese_and_cny_in_english(yuan: float, zh: str, en: str):
@@ -46,27 +46,27 @@ def test_numbers_drop_needless_decimals():
 
 def test_answers_are_shown_with_units_labels_and_approximation(checklist: Checklist):
     staff = checklist.item("flow.interview.staff.headcount_total")
-    assert display_value(staff, 35.0, ZH, approximate=True) == "约35 人"
+    assert display_value(staff, 35.0, ZH, approximate=True) == "约35人"
     assert display_value(staff, 35.0, EN, approximate=True) == "approx. 35 people"
     assert display_value(staff, 1.0, EN, approximate=False) == "1 person"
     share = checklist.item("flow.interview.liquidity.receivables_share")
     assert display_value(share, 15.0, EN, approximate=False) == "15%"
     wage = checklist.item("flow.interview.staff.avg_monthly_wage")
-    assert display_value(wage, 4500.0, ZH, approximate=False) == "4,500 元"
+    assert display_value(wage, 4500.0, ZH, approximate=False) == "4,500元"
     funds = checklist.item("flow.interview.liquidity.emergency_funds")
-    assert display_value(funds, 250_000.0, ZH, approximate=True) == "约25 万元"
+    assert display_value(funds, 250_000.0, ZH, approximate=True) == "约25万元"
 
 
 def test_nothing_is_written_as_the_questions_own_words(checklist: Checklist):
-    """「月租金0 元」 for an owned shop reads as a figure: the report says what was tapped."""
+    """「月租金0元」 for an owned shop reads as a figure: the report says what was tapped."""
     rent = checklist.item("flow.interview.staff.monthly_rent")
     assert display_value(rent, 0.0, ZH, approximate=False) == "自有场地，不交租"
     assert display_value(rent, 0.0, EN, approximate=True) == "Owned, no rent"
     terms = checklist.item("flow.interview.liquidity.receivables_terms")
     assert display_value(terms, 0.0, ZH, approximate=False) == "现款现结"
-    assert display_value(rent, 8000.0, ZH, approximate=False) == "8,000 元"
+    assert display_value(rent, 8000.0, ZH, approximate=False) == "8,000元"
     spent = checklist.item("flow.interview.loan_use.amount_used")
-    assert display_value(spent, 0.0, ZH, approximate=False) == "0 元", "no words of its own"
+    assert display_value(spent, 0.0, ZH, approximate=False) == "0元", "no words of its own"
 
 
 def test_yes_no_choices_dates_and_text(checklist: Checklist):

@@ -56,7 +56,7 @@ async def test_a_reworded_paragraph_with_the_same_figures_is_accepted(section: R
     assert result.facts == section.facts and result.id == section.id
     system, user = model.prompts[0]
     assert "不得出现任何新的数字" in system.content
-    assert "员工总数：约35 人" in user.content
+    assert "员工总数：约35人" in user.content
     assert section.narrative in user.content
 
 

@@ -165,10 +165,10 @@ def test_the_word_file_holds_findings_name_and_one_image_per_photo(make_report):
     for finding in data.findings:
         assert finding.title.zh in text and finding.detail.zh in text
     assert "要求限期归还挪用资金。" in text  # measures
-    assert "挪用金额：5 万元" in text  # evidence
+    assert "挪用金额：5万元" in text  # evidence
     assert "建议分类：关注" in text and "检查人（签字）" in text
     assert "现场经营地址与本行档案登记一致" in text  # a narrative
-    assert "约35 人" in text  # a fact
+    assert "约35人" in text  # a fact
     assert "与第 1 号文件相同" in text  # the possibly reused photo is flagged
 
 

@@ -27,7 +27,7 @@ async def test_a_draft_carries_the_findings_and_the_figures_from_the_answers(ser
     preview = "\n".join(view.chunks)
     assert "张记五金店" in preview and "🔴" in preview
     figures = [fact.value for section in view.data.sections for fact in section.facts]
-    assert "5 万元" in figures
+    assert "5万元" in figures
     assert view.similarity is None
 
 

@@ -67,7 +67,7 @@ def test_the_estimate_and_the_drop_are_quoted(revenue_change):
     )
 
     assert found is not None
-    assert found.values["estimate"].zh == "500 万元"
+    assert found.values["estimate"].zh == "500万元"
     assert found.values["drop"].zh == "50%"
     assert found.values["days_elapsed"].en == "183 days"
     assert [e.ref for e in found.evidence] == [LAST_YEAR, YEAR_TO_DATE]
@@ -121,7 +121,7 @@ def test_a_loan_condition_names_every_matching_contract():
 
     assert found is not None
     assert [e.ref for e in found.evidence] == ["A", "C"]
-    assert found.values["days_overdue"].zh == "40 天"
+    assert found.values["days_overdue"].zh == "40天"
     assert found.values["contract_no"].en == "A, C"
 
 

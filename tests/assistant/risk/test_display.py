@@ -13,13 +13,13 @@ from assistant.risk import display
 @pytest.mark.parametrize(
     ("yuan", "zh", "en"),
     [
-        (0, "0 元", "CNY 0"),
-        (8_000, "8,000 元", "CNY 8,000"),
-        (9_999.5, "9,999.5 元", "CNY 9,999.5"),
-        (10_000, "1 万元", "CNY 10,000"),
-        (250_000, "25 万元", "CNY 250,000"),
-        (1_234_567, "123.46 万元", "CNY 1,234,567"),
-        (120_000_000, "12,000 万元", "CNY 120,000,000"),
+        (0, "0元", "CNY 0"),
+        (8_000, "8,000元", "CNY 8,000"),
+        (9_999.5, "9,999.5元", "CNY 9,999.5"),
+        (10_000, "1万元", "CNY 10,000"),
+        (250_000, "25万元", "CNY 250,000"),
+        (1_234_567, "123.46万元", "CNY 1,234,567"),
+        (120_000_000, "12,000万元", "CNY 120,000,000"),
     ],
 )
 def test_money_is_shown_in_wan_from_ten_thousand_yuan(yuan, zh, en):
@@ -29,11 +29,11 @@ def test_money_is_shown_in_wan_from_ten_thousand_yuan(yuan, zh, en):
 @pytest.mark.parametrize(
     ("value", "unit", "zh", "en"),
     [
-        (35, "人", "35 人", "35 people"),
-        (1, "人", "1 人", "1 person"),
-        (120.5, "平方米", "120.5 平方米", "120.5 m²"),
-        (30, "天", "30 天", "30 days"),
-        (1, "月", "1 月", "1 month"),
+        (35, "人", "35人", "35 people"),
+        (1, "人", "1人", "1 person"),
+        (120.5, "平方米", "120.5平方米", "120.5 m²"),
+        (30, "天", "30天", "30 days"),
+        (1, "月", "1月", "1 month"),
         (37.5, "%", "37.5%", "37.5%"),
     ],
 )
@@ -56,7 +56,7 @@ def test_answers_are_shown_by_type(checklist):
         "较大", "Heavy"
     )
     assert display.answer(item("flow.interview.liquidity.receivables"), 3_000_000.0) == Bilingual(
-        "300 万元", "CNY 3,000,000"
+        "300万元", "CNY 3,000,000"
     )
     assert display.answer(
         item("check.corporate.periodic.project.expected_completion"), date(2025, 3, 1)

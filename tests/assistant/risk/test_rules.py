@@ -176,7 +176,7 @@ FIRING = [
         "warning",
         answers={"check.corporate.periodic.operations": "declining"},
     ),
-    # 300 万元 by day 183 of 366 is about 600 万元 a year against 1000 万元: down 40%.
+    # 300万元 by day 183 of 366 is about 600万元 a year against 1000万元: down 40%.
     case(
         "revenue.falling", "warning", answers={"flow.interview.revenue.year_to_date": 3_000_000.0}
     ),
@@ -306,13 +306,13 @@ FIRING = [
         "warning",
         answers={"flow.interview.collateral.location_matches": False},
     ),
-    # 150 万元 against 200 万元 appraised (75%), still covering the 100 万元 loan.
+    # 150万元 against 200万元 appraised (75%), still covering the 100万元 loan.
     case(
         "collateral.value_fallen",
         "warning",
         answers={"flow.interview.collateral.market_value": 1_500_000.0},
     ),
-    # 180 万元 against 200 万元 appraised (90%) but only 90 万元 of cover for a 200 万元 loan.
+    # 180万元 against 200万元 appraised (90%) but only 90万元 of cover for a 200万元 loan.
     case(
         "collateral.coverage_low",
         "warning",
@@ -537,8 +537,8 @@ def test_evidence_carries_the_facts_label_and_the_value_in_both_languages(engine
     present = next(e for e in staff.evidence if e.ref == "flow.interview.staff.headcount_present")
     assert present.kind == "answer"
     assert present.label == checklist.item("flow.interview.staff.headcount_present").label
-    assert (present.value.zh, present.value.en) == ("3 人", "3 people")
-    assert "在岗 3 人" in staff.detail.zh and "35 人" in staff.detail.zh
+    assert (present.value.zh, present.value.en) == ("3人", "3 people")
+    assert "在岗 3人" in staff.detail.zh and "35人" in staff.detail.zh
     assert "8.6%" in staff.detail.zh and "8.6%" in staff.detail.en
     assert "3 people" in staff.detail.en and "35 people" in staff.detail.en
 
@@ -546,8 +546,8 @@ def test_evidence_carries_the_facts_label_and_the_value_in_both_languages(engine
     values = {e.ref: e.value for e in diverted.evidence}
     assert (values[CORP_USE].zh, values[CORP_USE].en) == ("不一致", "Different")
     amount = values["check.corporate.purpose.diverted_amount"]
-    assert (amount.zh, amount.en) == ("30 万元", "CNY 300,000")
-    assert "股东个人账户" in diverted.detail.zh and "30 万元" in diverted.detail.zh
+    assert (amount.zh, amount.en) == ("30万元", "CNY 300,000")
+    assert "股东个人账户" in diverted.detail.zh and "30万元" in diverted.detail.zh
     assert "CNY 300,000" in diverted.detail.en
     assert diverted.title.zh == "贷款被挪用"
 
@@ -564,7 +564,7 @@ def test_precheck_loan_and_missing_evidence_refs_are_labelled(engine, checklist)
     assert precheck.label == checklist.precheck("records.enforcement").title
     assert (precheck.value.zh, precheck.value.en) == ("发现问题", "Adverse finding")
     overdue = refs[("loan", "HT-9")]
-    assert (overdue.value.zh, overdue.value.en) == ("120 天", "120 days")
+    assert (overdue.value.zh, overdue.value.en) == ("120天", "120 days")
     photo = refs[("evidence", "photo.signboard")]
     assert photo.label.zh == "门头、招牌和门牌号"
     assert (photo.value.zh, photo.value.en) == ("未收集", "not collected")
@@ -601,7 +601,7 @@ def test_the_revenue_finding_says_it_is_an_annualised_estimate(engine):
     found = finding_of(engine.evaluate(visit), "revenue.falling")
 
     assert found is not None
-    assert "600 万元" in found.detail.zh and "1,000 万元" in found.detail.zh
+    assert "600万元" in found.detail.zh and "1,000万元" in found.detail.zh
     assert "40%" in found.detail.zh
     assert "估算" in found.detail.zh and "estimate" in found.detail.en
 

@@ -127,7 +127,7 @@ def test_a_question_is_known_without_its_question_mark(text, question):
 def test_what_was_recorded_is_shown_back(checklist):
     headcount = checklist.item(HEADCOUNT)
     answered = RecordedAnswer(HEADCOUNT, AnswerStatus.ANSWERED, 30.0, "三十来个", True)
-    assert shown_answer(headcount, answered).zh == "约 30 人"
+    assert shown_answer(headcount, answered).zh == "约30人"
     assert shown_answer(headcount, answered).en == "about 30 people"
     skipped = RecordedAnswer(HEADCOUNT, AnswerStatus.SKIPPED, None, None, False)
     assert shown_answer(headcount, skipped).zh == "已跳过"
