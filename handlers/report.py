@@ -193,9 +193,7 @@ async def report_button(update: Update, context: BotContext) -> None:
             case "o":
                 await show(update, context, await reports.open(viewer, report_id, lang))
             case "e":
-                view = await reports.open(viewer, report_id, lang)
-                if not view.editable:
-                    raise AssistantError("report.locked")
+                view = await _editable(context, report_id)
                 rows = [
                     [(s.title.get(lang), ReportAction(report_id, "es", str(i)).encode())]
                     for i, s in enumerate(view.data.sections)
@@ -203,24 +201,18 @@ async def report_button(update: Update, context: BotContext) -> None:
                 rows.append([(label_of(context, "assess"), ReportAction(report_id, "a").encode())])
                 await say(update, context, "report.choose_section", markup=keyboard(rows))
             case "es":
-                view = await reports.open(viewer, report_id, lang)
-                if not view.editable:
-                    raise AssistantError("report.locked")
+                view = await _editable(context, report_id)
                 section = view.data.sections[int(arg)]
                 context.user_data.report_input = ReportInput(
                     report_id, "section", section=section.id
                 )
                 await say(update, context, "report.send_section_text", section=section)
             case "a":
-                view = await reports.open(viewer, report_id, lang)
-                if not view.editable:
-                    raise AssistantError("report.locked")
+                view = await _editable(context, report_id)
                 context.user_data.report_input = ReportInput(report_id, "assessment")
                 await say(update, context, "report.send_assessment", current=view.data.assessment)
             case "m":
-                view = await reports.open(viewer, report_id, lang)
-                if not view.editable:
-                    raise AssistantError("report.locked")
+                view = await _editable(context, report_id)
                 context.user_data.report_input = ReportInput(report_id, "remarks")
                 await say(update, context, "report.send_remarks", current=view.data.remarks)
             case "g":
@@ -239,6 +231,19 @@ async def report_button(update: Update, context: BotContext) -> None:
         await say(update, context, exc.key, **exc.params)
     except (ValueError, IndexError):
         await say(update, context, "report.stale")
+
+
+async def _editable(context: BotContext, report_id: int) -> ReportView:
+    """The report, if the viewer may still change it.
+
+    Raises:
+        AssistantError: ``report.locked`` once submitted or approved.
+    """
+    assert context.viewer is not None
+    view = await context.services.reports.open(context.viewer, report_id, context.lang)
+    if not view.editable:
+        raise AssistantError("report.locked")
+    return view
 
 
 async def _send_document(update: Update, context: BotContext, report_id: int, fmt: str) -> None:

@@ -129,11 +129,7 @@ class Drafting(ReportCore):
             ReportLocked: submitted or approved, or not the author.
             InvalidInput: unknown section, or a text too long or empty.
         """
-        cleaned = text.strip()
-        if not cleaned:
-            raise InvalidInput("report.empty_text")
-        if len(cleaned) > MAX_SECTION_TEXT:
-            raise InvalidInput("report.text_too_long", limit=MAX_SECTION_TEXT)
+        cleaned = _written(text, required=True)
         view = await self._open(viewer, report_id, lang)
         if section_id not in {s.id for s in view.data.sections}:
             raise InvalidInput("report.unknown_section")
@@ -147,9 +143,7 @@ class Drafting(ReportCore):
         )
 
     async def set_remarks(self, viewer: Viewer, report_id: int, text: str, lang: str) -> ReportView:
-        cleaned = text.strip()
-        if len(cleaned) > MAX_SECTION_TEXT:
-            raise InvalidInput("report.text_too_long", limit=MAX_SECTION_TEXT)
+        cleaned = _written(text, required=False)
         return await self._change(
             viewer,
             report_id,
@@ -168,11 +162,7 @@ class Drafting(ReportCore):
             ReportLocked: submitted or approved, or not the author.
             InvalidInput: empty or too long.
         """
-        cleaned = text.strip()
-        if not cleaned:
-            raise InvalidInput("report.empty_text")
-        if len(cleaned) > MAX_SECTION_TEXT:
-            raise InvalidInput("report.text_too_long", limit=MAX_SECTION_TEXT)
+        cleaned = _written(text, required=True)
         return await self._change(
             viewer,
             report_id,
@@ -210,3 +200,17 @@ class Drafting(ReportCore):
             viewer, READ_DOWNLOAD, str(report_id), visit=view.data.header.visit_id, format=fmt
         )
         return built
+
+
+def _written(text: str, *, required: bool) -> str:
+    """What the officer wrote for the report, trimmed.
+
+    Raises:
+        InvalidInput: empty where something is required, or too long.
+    """
+    cleaned = text.strip()
+    if required and not cleaned:
+        raise InvalidInput("report.empty_text")
+    if len(cleaned) > MAX_SECTION_TEXT:
+        raise InvalidInput("report.text_too_long", limit=MAX_SECTION_TEXT)
+    return cleaned
