@@ -241,7 +241,8 @@ class OpenReport:
 
 @dataclass(frozen=True)
 class ReportAction:
-    """``r:<report>:<action>[:<arg>]``: edit (``e``, ``es`` with a section index), remarks
+    """``r:<report>:<action>[:<arg>]``: edit (``e``, ``es`` with a section index), the overall
+    assessment (``a``), the second inspector (``c``, ``cs`` with a teammate's id or 0), remarks
     (``m``), regenerate (``g``), submit (``s``), Word (``w``), HTML (``h``), open (``o``)."""
 
     PATTERN: ClassVar[str] = r"^r:\d+:"

@@ -199,6 +199,9 @@ async def report_button(update: Update, context: BotContext) -> None:
                     for i, s in enumerate(view.data.sections)
                 ]
                 rows.append([(label_of(context, "assess"), ReportAction(report_id, "a").encode())])
+                rows.append(
+                    [(label_of(context, "companion"), ReportAction(report_id, "c").encode())]
+                )
                 await say(update, context, "report.choose_section", markup=keyboard(rows))
             case "es":
                 view = await _editable(context, report_id)
@@ -211,6 +214,21 @@ async def report_button(update: Update, context: BotContext) -> None:
                 view = await _editable(context, report_id)
                 context.user_data.report_input = ReportInput(report_id, "assessment")
                 await say(update, context, "report.send_assessment", current=view.data.assessment)
+            case "c":
+                await _editable(context, report_id)
+                mates = await reports.teammates(viewer)
+                rows = [
+                    [(name, ReportAction(report_id, "cs", str(mate_id)).encode())]
+                    for mate_id, name in mates
+                ]
+                rows.append(
+                    [(label_of(context, "alone"), ReportAction(report_id, "cs", "0").encode())]
+                )
+                await say(update, context, "report.choose_companion", markup=keyboard(rows))
+            case "cs":
+                chosen = int(arg)
+                view = await reports.set_companion(viewer, report_id, chosen or None, lang)
+                await _send_status(context, _chat_of(update, context), view, lang, "companion")
             case "m":
                 view = await _editable(context, report_id)
                 context.user_data.report_input = ReportInput(report_id, "remarks")
@@ -468,10 +486,14 @@ async def report_text(update: Update, context: BotContext) -> bool:
         # The officer sees what they changed, not the whole preview again.
         section = next(x for x in view.data.sections if x.id == pending.section)
         await say(update, context, "report.section_shown", section=section)
+    await _send_status(context, _chat_of(update, context), view, context.lang, pending.what)
+    return True
+
+
+def _chat_of(update: Update, context: BotContext) -> int:
     chat_id = update.effective_chat.id if update.effective_chat else context.user_id
     assert chat_id is not None
-    await _send_status(context, chat_id, view, context.lang, pending.what)
-    return True
+    return chat_id
 
 
 def cancel_report_input(context: BotContext) -> bool:

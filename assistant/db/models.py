@@ -437,6 +437,8 @@ class Report(Base):
     remarks: Mapped[str | None] = mapped_column(Text)
     # The officer's own overall judgement (综合评价): written by them, never composed.
     assessment: Mapped[str | None] = mapped_column(Text)
+    # The teammate who made the visit with the author (双人检查): named in the report and signing.
+    companion_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
     narrative: Mapped[str | None] = mapped_column(Text)
     similarity_to_previous: Mapped[float | None] = mapped_column(Float)
     findings: Mapped[list[Any]] = mapped_column(JSON, default=list)

@@ -214,6 +214,7 @@ class ReportCore:
             next_check=NextCheck(*upcoming) if upcoming else None,
             submitted_at=report.submitted_at,
             reviewer=await self._reviewer(report),
+            companion=await self._officer_name(report.companion_id),
         )
         return _Basis(
             summary,
@@ -304,13 +305,16 @@ class ReportCore:
         return PreviousCheck(local_date(earlier.finished_at, self.tz), earlier.check_type, findings)
 
     async def _reviewer(self, report: Report) -> Signature | None:
-        if report.reviewer_id is None or report.status is not ReportStatus.APPROVED:
+        if report.status is not ReportStatus.APPROVED:
+            return None
+        name = await self._officer_name(report.reviewer_id)
+        return Signature(name, report.reviewed_at) if name is not None else None
+
+    async def _officer_name(self, officer_id: int | None) -> str | None:
+        if officer_id is None:
             return None
         async with self.database.session() as session:
-            name = await session.scalar(
-                select(Officer.name).where(Officer.id == report.reviewer_id)
-            )
-        return Signature(name or "", report.reviewed_at)
+            return await session.scalar(select(Officer.name).where(Officer.id == officer_id))
 
     async def _previous_narrative(self, report: Report) -> str | None:
         """The narrative of this client's last report sent before this one."""

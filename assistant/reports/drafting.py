@@ -172,6 +172,45 @@ class Drafting(ReportCore):
             lambda report: setattr(report, "assessment", cleaned),
         )
 
+    async def teammates(self, viewer: Viewer) -> list[tuple[int, str]]:
+        """Who may have made a visit with this officer: the active officers of their team."""
+        async with self.database.session() as session:
+            supervisor_id = await session.scalar(
+                select(Officer.supervisor_id).where(Officer.id == viewer.officer_id)
+            )
+            if supervisor_id is None:
+                return []
+            rows = await session.execute(
+                select(Officer.id, Officer.name)
+                .where(
+                    Officer.supervisor_id == supervisor_id,
+                    Officer.id != viewer.officer_id,
+                    Officer.active.is_(True),
+                )
+                .order_by(Officer.name, Officer.id)
+            )
+            return [(officer_id, name) for officer_id, name in rows]
+
+    async def set_companion(
+        self, viewer: Viewer, report_id: int, officer_id: int | None, lang: str
+    ) -> ReportView:
+        """The teammate who made the visit with the author (双人检查); ``None``: nobody.
+
+        Raises:
+            ReportLocked: submitted or approved, or not the author.
+            InvalidInput: not one of the author's team.
+        """
+        if officer_id is not None and officer_id not in dict(await self.teammates(viewer)):
+            raise InvalidInput("report.not_a_teammate")
+        return await self._change(
+            viewer,
+            report_id,
+            lang,
+            "report.companion",
+            {"companion": officer_id},
+            lambda report: setattr(report, "companion_id", officer_id),
+        )
+
     async def regenerate(self, viewer: Viewer, report_id: int, lang: str) -> ReportView:
         """Back to the paragraphs composed from the answers (polished again with an LLM)."""
 

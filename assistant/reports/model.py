@@ -92,6 +92,8 @@ class ReportHeader:
     # Who signed as inspector (at submission) and as reviewer (at approval).
     submitted_at: datetime | None = None
     reviewer: Signature | None = None
+    # The teammate on the visit (双人检查), who signs as an inspector too.
+    companion: str | None = None
 
 
 @dataclass(frozen=True)

@@ -185,7 +185,8 @@ def _collateral_rows(data: ReportData, labels: Mapping[str, Any]) -> list[dict[s
 
 
 def _signatures(data: ReportData, labels: Mapping[str, Any], tz: tzinfo) -> list[str]:
-    """The inspector signs at submission, the reviewer at approval; unsigned, a blank line."""
+    """The inspectors (the author and a teammate on the visit) sign at submission, the reviewer
+    at approval; unsigned, a blank line."""
     names, header = labels["signature"], data.header
 
     def signed(who: str, name: str, at: datetime | None) -> str:
@@ -197,8 +198,9 @@ def _signatures(data: ReportData, labels: Mapping[str, Any], tz: tzinfo) -> list
         )
 
     reviewer = header.reviewer
+    inspectors = [header.officer_name, *([header.companion] if header.companion else [])]
     return [
-        signed("inspector", header.officer_name, header.submitted_at),
+        *(signed("inspector", name, header.submitted_at) for name in inspectors),
         signed("reviewer", reviewer.name if reviewer else "", reviewer.at if reviewer else None),
     ]
 
@@ -319,6 +321,7 @@ def _header_rows(data: ReportData, labels: Mapping[str, Any], tz: tzinfo) -> lis
         ("address", client.address),
         ("branch", header.branch),
         ("inspector", header.officer_name),
+        ("companion", header.companion),
         ("received", data.received),
         (
             "account_officer",

@@ -8,8 +8,8 @@ import pytest
 from docx import Document
 from sqlalchemy import select, update
 
-from assistant.db.models import Alert, AuditEntry, Client
-from assistant.errors import AccessDenied, NotFound
+from assistant.db.models import Alert, AuditEntry, Client, Officer
+from assistant.errors import AccessDenied, InvalidInput, NotFound
 from tests.conftest import BotHarness, Team, record_finished_visit, submit_report, submit_visit
 from tests.handlers.test_visit import skip_until
 from tests.handlers.test_visit_complete import jpeg
@@ -147,6 +147,51 @@ async def test_the_report_loop_from_visit_to_approved_archive(bot: BotHarness, t
         "report.approve",
     ]
     assert len(raised) == len(set(raised))
+
+
+async def test_a_two_person_visit_names_the_second_inspector_who_signs_too(
+    bot: BotHarness, team: Team
+):
+    await record_finished_visit(bot.services)
+    officer = bot.chat(team.officer)
+    await officer.send("/report C001")
+    await officer.press("✏️ 修改叙述")
+    await officer.press("👥 同行检查人")
+    assert "双人检查" in officer.last_text
+    mates = [b for b in officer.last.button_labels if b != "无同行（单人检查）"]
+    async with bot.services.database.session() as session:
+        names = dict((await session.execute(select(Officer.id, Officer.name))).all())
+    me = await officer_id(bot, team.officer)
+    stranger = await officer_id(bot, team.other_team_officer)
+    assert mates and names[me] not in mates and names[stranger] not in mates
+    await officer.press(mates[0])
+    assert "同行检查人已记录" in officer.last_text
+    await submit_report(officer)
+    assert "已提交主管审批" in officer.last_text
+    await officer.send("/report C001")
+    await officer.press("📄 Word")
+    document = Document(io.BytesIO(officer.last.document.content))
+    rows = [" | ".join(c.text for c in row.cells) for t in document.tables for row in t.rows]
+    assert f"同行检查人 | {mates[0]}" in rows
+    lines = [p.text for p in document.paragraphs]
+    assert sum(1 for line in lines if line.startswith("检查人：")) == 2, "both inspectors sign"
+    # Someone of another team cannot be named, whatever the button says.
+    view = await bot.services.reports.latest_for_client(
+        await bot.services.access.viewer(team.officer), "C001", "zh"
+    )
+    with pytest.raises(InvalidInput):
+        await bot.services.reports.set_companion(
+            await bot.services.access.viewer(team.officer),
+            view.report_id,
+            await officer_id(bot, team.other_team_officer),
+            "zh",
+        )
+
+
+async def officer_id(bot: BotHarness, telegram_id: int) -> int:
+    viewer = await bot.services.access.viewer(telegram_id)
+    assert viewer is not None
+    return viewer.officer_id
 
 
 async def test_the_supervisor_acknowledges_an_alert_once(bot: BotHarness, team: Team):
