@@ -55,11 +55,19 @@ def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     )
 
 
+def chat_id_of(update: Update, context: BotContext) -> int:
+    """The chat to answer in: the update's own, or the user's private chat (a button pressed
+    on a message the bot sent elsewhere has none of its own)."""
+    chat_id = update.effective_chat.id if update.effective_chat else context.user_id
+    assert chat_id is not None
+    return chat_id
+
+
 async def send_html(
     update: Update, context: BotContext, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> Message:
     """Send already-rendered HTML; long texts go out in parts, buttons on the last part."""
-    chat_id = update.effective_chat.id if update.effective_chat else context.user_id
+    chat_id = chat_id_of(update, context)
     parts = split_message(text)
     message: Message | None = None
     for index, part in enumerate(parts):

@@ -25,7 +25,7 @@ from assistant.i18n import Lang, language_from_code
 from assistant.planning.model import MonthPlan, PlannedVisit
 from assistant.visits.parsing import ParseError, parse_date
 from handlers.callbacks import BadButton, PlanAction, ResumeVisit
-from handlers.common import NO_PREVIEW, keyboard, say
+from handlers.common import NO_PREVIEW, chat_id_of, keyboard, say
 from handlers.context import SERVICES_KEY, BotContext
 from handlers.visit import open_visit, show_brief
 
@@ -180,7 +180,7 @@ async def team_command(update: Update, context: BotContext) -> None:
     )
     chart = await asyncio.to_thread(team_progress_chart, progress, words)
     await context.bot.send_photo(
-        chat_id=update.effective_chat.id if update.effective_chat else context.user_id,
+        chat_id=chat_id_of(update, context),
         photo=chart,
         caption=context.text("team.caption"),
     )

@@ -32,7 +32,7 @@ from handlers.callbacks import (
     ResumeVisit,
     ReviewDecision,
 )
-from handlers.common import NO_PREVIEW, keyboard, say, send_html
+from handlers.common import NO_PREVIEW, chat_id_of, keyboard, say, send_html
 from handlers.context import BotContext
 from handlers.session import ReportInput
 
@@ -68,10 +68,9 @@ def _actions(
     context: BotContext, view: ReportView, lang: Lang | None = None, *, files: bool = True
 ) -> Any:
     lang = lang or context.lang
-    texts = context.services.texts
 
     def label(name: str) -> str:
-        return texts.plain(lang, f"report.button.{name}")
+        return _button(context, name, lang)
 
     rid = view.report_id
 
@@ -125,9 +124,7 @@ async def _send_status(
 
 
 async def show(update: Update, context: BotContext, view: ReportView, note: str | None = None):
-    chat_id = update.effective_chat.id if update.effective_chat else context.user_id
-    assert chat_id is not None
-    await _send_preview(context, chat_id, view, context.lang, note)
+    await _send_preview(context, chat_id_of(update, context), view, context.lang, note)
 
 
 async def report_command(update: Update, context: BotContext) -> None:
@@ -198,9 +195,9 @@ async def report_button(update: Update, context: BotContext) -> None:
                     [(s.title.get(lang), ReportAction(report_id, "es", str(i)).encode())]
                     for i, s in enumerate(view.data.sections)
                 ]
-                rows.append([(label_of(context, "assess"), ReportAction(report_id, "a").encode())])
+                rows.append([(_button(context, "assess"), ReportAction(report_id, "a").encode())])
                 rows.append(
-                    [(label_of(context, "companion"), ReportAction(report_id, "c").encode())]
+                    [(_button(context, "companion"), ReportAction(report_id, "c").encode())]
                 )
                 await say(update, context, "report.choose_section", markup=keyboard(rows))
             case "es":
@@ -222,13 +219,13 @@ async def report_button(update: Update, context: BotContext) -> None:
                     for mate_id, name in mates
                 ]
                 rows.append(
-                    [(label_of(context, "alone"), ReportAction(report_id, "cs", "0").encode())]
+                    [(_button(context, "alone"), ReportAction(report_id, "cs", "0").encode())]
                 )
                 await say(update, context, "report.choose_companion", markup=keyboard(rows))
             case "cs":
                 chosen = int(arg)
                 view = await reports.set_companion(viewer, report_id, chosen or None, lang)
-                await _send_status(context, _chat_of(update, context), view, lang, "companion")
+                await _send_status(context, chat_id_of(update, context), view, lang, "companion")
             case "m":
                 view = await _editable(context, report_id)
                 context.user_data.report_input = ReportInput(report_id, "remarks")
@@ -277,7 +274,7 @@ async def _send_document(update: Update, context: BotContext, report_id: int, fm
     finally:
         await progress.delete()
     await context.bot.send_document(
-        chat_id=update.effective_chat.id if update.effective_chat else context.user_id,
+        chat_id=chat_id_of(update, context),
         document=content,
         filename=file_name,
     )
@@ -298,8 +295,9 @@ async def _submit(update: Update, context: BotContext, report_id: int) -> None:
     await deliver_submission(update, context, submission)
 
 
-def label_of(context: BotContext, name: str) -> str:
-    return context.services.texts.plain(context.lang, f"report.button.{name}")
+def _button(context: BotContext, name: str, lang: Lang | None = None) -> str:
+    """A report button's label, in ``lang`` (the user's own by default)."""
+    return context.services.texts.plain(lang or context.lang, f"report.button.{name}")
 
 
 async def deliver_submission(update: Update, context: BotContext, submission: Submission) -> None:
@@ -486,14 +484,8 @@ async def report_text(update: Update, context: BotContext) -> bool:
         # The officer sees what they changed, not the whole preview again.
         section = next(x for x in view.data.sections if x.id == pending.section)
         await say(update, context, "report.section_shown", section=section)
-    await _send_status(context, _chat_of(update, context), view, context.lang, pending.what)
+    await _send_status(context, chat_id_of(update, context), view, context.lang, pending.what)
     return True
-
-
-def _chat_of(update: Update, context: BotContext) -> int:
-    chat_id = update.effective_chat.id if update.effective_chat else context.user_id
-    assert chat_id is not None
-    return chat_id
 
 
 def cancel_report_input(context: BotContext) -> bool:

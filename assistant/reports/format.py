@@ -16,6 +16,7 @@ from typing import Any
 from assistant.clock import local
 from assistant.data.checklist import AnswerType, Item
 from assistant.data.vocabulary import CHECKS, checks_of
+from assistant.risk.display import nothing
 
 TRAILING_PUNCTUATION = "。．.；;，,：:！!？? \n\t"
 
@@ -81,11 +82,10 @@ def display_value(item: Item, value: Any, labels: Mapping[str, Any], approximate
         labels: the report language's labels.
         approximate: the officer gave an estimate ("大概三十个人"); the value reads "约…".
     """
-    if item.type in (AnswerType.NUMBER, AnswerType.MONEY) and _is_number(value) and value == 0:
-        # Nothing reads as words, not as a figure: 「自有场地，不交租」, not 「月租金0 元」.
-        said = next((q.label.get(labels["lang"]) for q in item.quick if q.value == 0), None)
-        if said is not None:
-            return said
+    # Nothing reads as words, not as a figure: 「自有场地，不交租」, not 「月租金0元」.
+    said = nothing(item, value)
+    if said is not None:
+        return said.get(labels["lang"])
     shown = _plain_value(item, value, labels)
     if approximate and item.type in (AnswerType.NUMBER, AnswerType.MONEY):
         return labels["approx"].format(v=shown)

@@ -81,6 +81,15 @@ def number_of(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def nothing(item: Item, value: Any) -> Bilingual | None:
+    """A zero answer in words ("自有场地，不交租"), as the question's own quick reply says it;
+    ``None`` for any other value, or when the question has no such reply."""
+    number = number_of(value)
+    if number != 0 or item.type not in (AnswerType.MONEY, AnswerType.NUMBER):
+        return None
+    return next((q.label for q in item.quick if q.value == 0), None)
+
+
 def answer(item: Item, value: Any) -> Bilingual | None:
     """The display value of a stored answer, or ``None`` when it does not fit the question
     (an answer stored before the bank changed the question's type)."""
@@ -98,10 +107,9 @@ def answer(item: Item, value: Any) -> Bilingual | None:
             number = number_of(value)
             if number is None:
                 return None
-            # Nothing is said in words ("自有场地，不交租"), as the question's own button has it.
-            nothing = next((q.label for q in item.quick if q.value == 0), None)
-            if number == 0 and nothing is not None:
-                return nothing
+            said = nothing(item, number)
+            if said is not None:
+                return said
             if item.type is AnswerType.MONEY:
                 return money(number)
             return quantity(number, item.unit or "")
