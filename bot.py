@@ -535,7 +535,9 @@ def cmd_debrief(settings: Settings, args: argparse.Namespace) -> int:
             card = cards[code]
             check = loan_checks(card, settings.first_check_days)
             asked = applicable(checklist, card, check, {})
-            answers = await services.debrief.extract(text, list(walk(asked)), lang=args.lang)
+            answers = await services.debrief.extract(
+                text, list(walk(asked)), lang=args.lang, kind=card.kind.value
+            )
             filled = {a.item_id for a in answers}
             asked_ids = {item.id for item in asked}
             left = [

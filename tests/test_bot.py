@@ -461,3 +461,28 @@ def test_debrief_without_json_lists_what_it_recorded(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "Recorded 2" in result.stdout and "about 30" in result.stdout
+
+
+def test_debrief_reads_the_owner_as_the_borrower_at_a_shop_and_the_controller_at_a_company(
+    tmp_path,
+):
+    batch = tmp_path / "paragraphs.jsonl"
+    said = "嗯老板本人在然后员工八个"
+    batch.write_text(
+        "".join(
+            json.dumps({"client": code, "text": said}, ensure_ascii=False) + "\n"
+            for code in ("C1001", "C1002")
+        ),
+        encoding="utf-8",
+    )
+    result = run_cli(
+        "debrief", "--batch", str(batch), "--json", cwd=tmp_path, DATA_DIR=str(tmp_path / "data")
+    )
+    assert result.returncode == 0, result.stderr
+    shop, company = (
+        {a["id"]: a["value"] for a in json.loads(line)["answers"]}
+        for line in result.stdout.splitlines()
+    )
+    person = "flow.interview.business.interviewee"
+    assert (shop[person], company[person]) == ("borrower", "actual_controller")
+    assert shop["flow.interview.staff.headcount_total"] == 8

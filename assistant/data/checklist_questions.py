@@ -120,9 +120,21 @@ class OptionEntry(DataModel):
             description="other words officers use for it (一般, 还行, so-so): typed, they pick it"
         ),
     ] = Field(default_factory=list)
+    also_for: Annotated[
+        dict[Literal["individual", "corporate"], list[Text]],
+        Field(
+            description="words that name it for one kind of borrower only: 老板 is the borrower "
+            "at a shop (individual) and the actual controller at a company (corporate)"
+        ),
+    ] = Field(default_factory=dict)
 
     def option(self) -> Option:
-        return Option(self.id, Bilingual(self.zh, self.en), tuple(self.also))
+        return Option(
+            self.id,
+            Bilingual(self.zh, self.en),
+            tuple(self.also),
+            tuple((kind, tuple(words)) for kind, words in sorted(self.also_for.items())),
+        )
 
 
 Options = Annotated[list[OptionEntry], Field(min_length=2)]

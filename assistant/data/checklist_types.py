@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
@@ -50,6 +50,14 @@ class Option:
     label: Bilingual
     # Other words officers type for it ("一般" for 平稳); matched like the label.
     also: tuple[str, ...] = ()
+    # Words that name it for one kind of borrower only, by kind: "老板" is the borrower at a
+    # shop and the actual controller at a company.
+    also_for: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def for_kind(self, kind: str | None) -> Option:
+        """This option with the words it has for ``kind`` among its other words."""
+        extra = tuple(w for k, words in self.also_for if k == kind for w in words)
+        return replace(self, also=self.also + extra, also_for=()) if extra else self
 
 
 @dataclass(frozen=True)
@@ -230,6 +238,13 @@ class Item:
             None if self.minimum is None else self.minimum / self.scale,
             None if self.maximum is None else self.maximum / self.scale,
         )
+
+    def for_kind(self, kind: str | None) -> Item:
+        """This question as it reads for a ``kind`` borrower: its options with the words they
+        have for that kind ("老板" names the borrower at a shop, the controller at a company)."""
+        if not any(option.also_for for option in self.options):
+            return self
+        return replace(self, options=tuple(option.for_kind(kind) for option in self.options))
 
     def option(self, option_id: str) -> Option:
         """The choice option ``option_id``.

@@ -54,9 +54,19 @@ _ABBREVIATION = "".join(
 )
 SENTENCE_END = re.compile(
     rf"[。！？!?；;\n]+|(?<!\d){_ABBREVIATION}\.(?!\d)|{_ABBREVIATION}\.(?=\s+[A-Z])|"
-    rf"(?<=[\w%㎡])\s+(?=[^\x00-\x7f\s])(?![{NUMERAL_CHARS}])"
+    rf"(?<=[\w%㎡])\s+(?=[^\x00-\x7f\s])(?![{NUMERAL_CHARS}])|"
+    # Dictation runs on without stops: its fillers and particles end the thought instead
+    # ("…三十个左右然后在岗的二十六个", "…四千五左右吧然后…", "嗯月租两万二").
+    r"(?=然后|[嗯呃]+)|(?<=[吧啊嘛呢])(?<!酒吧)(?<!网吧)(?=[\u4e00-\u9fff])|"
+    r"\s+(?=\b(?:um+|uh+|erm|and then)\b)"
 )
-CLAUSE_END = re.compile(r"[，、（）()]|,(?!\d{3}(?!\d))|\s+-\s+|——|\bbut\b|但是?|不过")
+CLAUSE_END = re.compile(
+    r"[，、（）()]|,(?!\d{3}(?!\d))|\s+-\s+|——|\bbut\b|但是?|不过|"
+    # An estimate closes its figure, and dictation goes on to the next one without a comma
+    # ("工资五千左右房租两万八"); a correction starts afresh ("四百万哦不对是四百五十万").
+    r"(?<=[\d十百千万一二两三四五六七八九个人天平元块k](?:左右|上下))(?=[\u4e00-\u9fff])(?![的吧啊])|(?=[哦噢]\s*不(?:对|是))|"
+    r"(?<=[\w\s])(?=\bno,? sorry\b)|(?<=[\w\s])(?<!\bno )(?<!\bno, )(?=\bsorry\b)"
+)
 # What someone intends or has heard is not a fact about this client now; a clause that starts
 # with "现在" or "now" speaks of the present again.
 PLAN = re.compile(
@@ -84,6 +94,9 @@ OTHER_PERIOD = re.compile(
 # unless the clause names the present too ("…this year so far 41 million").
 LAST_YEAR = re.compile(r"去年|\blast year\b")
 PERIOD = re.compile(r"去年|今年|现在|目前|\b(?:last year|this year|now|currently)\b")
+# Last year as the time something was so, not as what now is compared with ("比去年差").
+LAST_YEAR_ALONE = re.compile(r"(?<![比跟和较同于])(?:去年|前年)(?!同期)|(?<!than )\blast year\b")
+PRESENT_PERIOD = re.compile(r"今年|现在|目前|\b(?:this year|now|currently)\b")
 # Figures that were so once or on paper ("员工原来四个", "档案登记3000平"), or that the officer
 # found untrue ("他说的库存三十万对不上"), are not the client's figures now.
 NOT_NOW = re.compile(
@@ -114,8 +127,16 @@ ELSEWHERE_TOPIC = Cues(zh=("\x00elsewhere",))
 # "员工十个，哦不对，是十二个": the figure that follows replaces the one just given.
 CORRECTION = re.compile(
     rf"^(?:[哦噢呃啊嗯]\s*)?(?:不对|不是|说错了|我说错了|更正一下|更正|纠正一下|纠正)(?=\s*(?:是|$|\d|[{NUMERAL_CHARS}]))|"
-    r"^(?:sorry|i mean|correction|no wait)\b"
+    r"^(?:no,? sorry|sorry|i mean|correction|no wait)\b"
 )
+# Words that narrow a denial to one kind of a thing: "他行无贷款" leaves room for a private loan.
+PART = re.compile(
+    r"他行|别的银行|其他银行|其它银行|银行|民间|私人|亲戚|朋友|网贷|小贷|信用卡|"
+    r"\b(?:bank|banks|private|friends?|relatives?|family|online)\b"
+)
+JOINED = re.compile(r"\s*(?:及|和|与|以及|或|或者|、|跟|\band\b|\bor\b|\bnor\b|,)\s*")
+# "不少", "不错": words with 不 in them that deny nothing.
+NOT_DENIAL = re.compile(r"不少|不错|不小|不断|不低|不久")
 # Words with a denial in them that say something is still open or owed: "未决诉讼",
 # "车贷没还完".
 UNRESOLVED = re.compile(r"未决|未了结|没了结|未结|没还完|没还清|未还清|未结清|没结清|还没还完")
@@ -137,7 +158,7 @@ DENIED_VALUE = re.compile(r"^[^:]{0,8}:\s*(?:无|没有|没|否|none|nil|no|n/a)
 # "over 50", "maybe 20", "从五千涨到六千".
 BOUND_BEFORE = re.compile(
     r"(?:不到|不足|不超过|少于|低于|超过|多于|高于|至少|最多|最少|起码|将近|接近|几|"
-    r"(?<![最附])近|(?<![很])快|"
+    r"(?<![最附])近|(?<![很])快|(?<![大小])小|"
     r"\bover|\bmore than|\bless than|\bfewer than|\bunder|\bat least|\bat most|\bup to|\babove|"
     r"\bbelow|\bnearly|\balmost|\bupwards of|\bjust under|\bjust over|\bbetween|\bmaybe|"
     r"\bperhaps|\bpossibly|也许|或许|从|\bfrom)\s*$"
@@ -160,7 +181,7 @@ NAME_BEFORE = re.compile(
 YEARLY = re.compile(r"一年|每年|年租|一年下来|\b(?:a|per) year\b|\bannual(?:ly)?\b|\byearly\b")
 PERSON_AFTER_GE = re.compile(
     r"^(?:人|员|工|伙计|师傅|店员|服务员|司机|厨师|护士|医生|老师|销售|业务员|保安|保洁|学徒|帮工|"
-    r"左右|上下|的样子|在|到岗|上班|干活|都在|全在)"
+    r"左右|上下|的样子|在|到岗|上班|干活|都在|全在|今天|现在|目前|平时|那个|然后|嗯)"
 )
 HAN = re.compile(r"[\u4e00-\u9fff]")
 _UNITS = sorted({word for words in UNIT_WORDS.values() for word, _ in words}, key=len, reverse=True)
@@ -183,7 +204,7 @@ TOTAL = re.compile(r"(?:合计|总计|共计|加起来|\bin total|\baltogether|\
 # Two neighbouring digits say a range: "七八个", "一百二三十万", "一万二三".
 NEIGHBOURS = re.compile(
     "|".join(f"{a}{b}" for a, b in zip("一二三四五六七八", "二三四五六七八九", strict=True))
-    + "|两三"
+    + "|两三|三五"
 )
 # Words between the parts of a "去年…营业额" cue, at most.
 GAP_ZH, GAP_EN = 8, 40
@@ -248,12 +269,30 @@ class _Found:
         self.answered = answered or {}  # recorded before this paragraph
         self.answers: dict[str, Extracted] = {}
         self.conflicts: set[str] = set()
+        self.partial: set[str] = set()  # answered "no" of one part only
         self.added: list[Item] = []  # in the order found
 
-    def add(self, item: Item, value: bool | str | float | int, approximate: bool, text: str):
+    def add(
+        self,
+        item: Item,
+        value: bool | str | float | int,
+        approximate: bool,
+        text: str,
+        part: bool = False,
+    ):
+        """Records ``value``; ``part`` marks a "no" that denies one part of what the question
+        asks ("他行无贷款", "无民间借贷"): a "yes" said of another part stands over it."""
         if item.id in self.conflicts or not item.accepts(value):
             return
         earlier = self.answers.get(item.id)
+        if earlier is not None and value is True and item.id in self.partial:
+            del self.answers[item.id]
+            self.partial.discard(item.id)
+            earlier = None
+        elif earlier is not None and part and earlier.value is True:
+            return
+        if part and value is False:
+            self.partial.add(item.id)
         if earlier is not None:
             if earlier.value != value or type(earlier.value) is not type(value):
                 del self.answers[item.id]
@@ -310,6 +349,7 @@ class Debriefer:
         *,
         lang: str,
         answered: Mapping[str, Any] | None = None,
+        kind: str | None = None,
     ) -> list[Extracted]:
         """The answers the rules find in ``text``, in the order of ``items``.
 
@@ -322,7 +362,10 @@ class Debriefer:
                 officers mix them ("月租 22k").
             answered: values recorded before, by question id: a follow-up the paragraph
                 fills stands when its question was answered so as to ask it, here or before.
+            kind: the borrower's kind (``individual`` or ``corporate``), when known: some
+                words name a different option for each ("老板本人在").
         """
+        items = [item.for_kind(kind) for item in items]
         fillable = _fillable(items)
         vocabulary = _Vocabulary(fillable)
         found = _Found(items, answered)
@@ -383,13 +426,15 @@ class Debriefer:
         *,
         lang: str,
         answered: Mapping[str, Any] | None = None,
+        kind: str | None = None,
     ) -> list[Extracted]:
         """The rules' answers, then (only when a chat model is configured) what the model adds
         for the questions the rules left, each checked against the paragraph and the question.
         """
-        answers = self.extract_rules(text, items, lang=lang, answered=answered)
+        answers = self.extract_rules(text, items, lang=lang, answered=answered, kind=kind)
         if self.llm is None:
             return answers
+        items = [item.for_kind(kind) for item in items]
         filled = {a.item_id for a in answers}
         left = [i for i in _fillable(items) if i.id not in filled]
         if not left:
@@ -455,6 +500,8 @@ class Debriefer:
                     continue
                 if _voided(clause, max(cue.start, value.start), item):
                     continue
+                if _guaranteed(clause.text, cue, item):
+                    continue
                 if _last_year(clause.text, value.start) and not any(
                     LAST_YEAR.search(c) for c in item.cues.all()
                 ):
@@ -470,23 +517,33 @@ class Debriefer:
     def _yes_no(self, clause: _Clause, found: _Found) -> None:
         if QUESTION.search(clause.text):
             return
+        denied_to = -1  # where the last denied cue ends
         for cue in clause.cues:
             items = [i for i in cue.items if i.type is AnswerType.YES_NO]
             if not items:
                 continue
+            # "无其他银行贷款及民间借贷": a denial reaches over "及", "和", "or" to the next cue.
+            joined = denied_to >= 0 and bool(JOINED.fullmatch(clause.text[denied_to : cue.start]))
             for item in items:
-                if _voided(clause, cue.start, item):
+                if _voided(clause, cue.start, item) or _guaranteed(clause.text, cue, item):
                     continue
-                negated = _negated(clause.text, cue)
+                negated = joined or _negated(clause.text, cue)
+                if negated:
+                    denied_to = cue.end
                 if negated and _only_that(clause, cue, item, found):
                     continue  # "除此之外没有别的借款": nothing more than the one just named
-                found.add(item, not negated, False, clause.raw)
+                part = negated and bool(
+                    PART.search(clause.text[max(0, cue.start - 8) : cue.end + 4])
+                )
+                found.add(item, not negated, False, clause.raw, part)
 
     # ── choices ──────────────────────────────────────────────────────────────────────────────
 
     def _choices(self, clause: _Clause, found: _Found, earlier: list[_Clause]) -> None:
         """A choice's option near its cue, or in the clauses just before that name nothing else
         ("the borrower, Ms. He, received me")."""
+        if LAST_YEAR_ALONE.search(clause.text) and not PRESENT_PERIOD.search(clause.text):
+            return  # "去年生意还行" says how things were, not how they are
         for cue in clause.cues:
             for item in (i for i in cue.items if i.type is AnswerType.CHOICE):
                 if _voided(clause, cue.start, item):
@@ -644,6 +701,7 @@ def _fillable(items: Sequence[Item]) -> list[Item]:
 
 def _normalise(text: str) -> str:
     text = spoken_percent(unicodedata.normalize("NFKC", text).lower().replace("％", "%"))
+    text = re.sub(r"(?<=[一两二三四五六七八九十])个(?=[亿万])", "", text)  # "一个亿" is 一亿
     return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
 
 
@@ -672,6 +730,19 @@ def _correct(clauses: list[_Clause], index: int, found: _Found) -> None:
             if quantity is not None:
                 found.add(item, _stored(quantity, item), quantity.approximate, clause.raw)
             return
+
+
+def several_clauses(text: str) -> bool:
+    """Whether ``text`` is a paragraph rather than a one-word answer: two clauses or more, by
+    punctuation, spaces, or the fillers of dictation ("老板本人在然后员工八个")."""
+    parts = [
+        clause
+        for sentence in _sentences(text.strip())
+        for piece in re.split(r"\s+", sentence)
+        for clause in CLAUSE_END.split(piece)
+        if clause.strip(" 嗯呃啊吧嘛呢")
+    ]
+    return len(parts) >= 2
 
 
 def _sentences(text: str) -> Iterator[str]:
@@ -746,6 +817,19 @@ def _voided(clause: _Clause, position: int, item: Item | None) -> bool:
     if _asks_intention(item):
         return False
     return clause.wish or not _asks_expectation(item)
+
+
+# "给他表弟担保了一笔三十万的车贷": the loan after a guarantee is the one guaranteed, someone
+# else's debt, not the client's own.
+GUARANTEED = re.compile(r"(?:担保|\bguarantee[ds]?\b)[^，,。；;]{0,12}$")
+
+
+def _guaranteed(text: str, cue: _Cue, item: Item) -> bool:
+    """Whether ``cue`` names the loan that a guarantee just named is for, and ``item`` is not
+    itself about guarantees."""
+    if not GUARANTEED.search(text[: cue.start]):
+        return False
+    return not any("担保" in c or "guarant" in c for c in (*item.cues.all(), *item.topic.all()))
 
 
 def _asks_intention(item: Item) -> bool:
@@ -1146,7 +1230,7 @@ def _negated(text: str, cue: _Cue) -> bool:
         return True
     if not ascii_cue and CLAUSE_NEGATED.match(head):
         return True  # "没有拿钱做别的投资": the clause is denied from its first word
-    inside = text[cue.start : cue.end]
+    inside = NOT_DENIAL.sub("··", text[cue.start : cue.end])
     if UNRESOLVED.match(inside):
         inside = ""  # "未决诉讼", "没了结": a case still open, not a case denied
     if DENIED_VALUE.match(text[cue.end :]):
@@ -1249,6 +1333,10 @@ def _settle_follow_ups(found: _Found, items: Sequence[Item], offered: Sequence[I
         parent = by_id.get(item.parent or "")
         if answer is None or parent is None:
             continue
+        if any(
+            copy.same_as == item.id and found.asks(copy) for copy in offered if copy is not item
+        ):
+            continue  # "属于挤占挪用，挪用金额80万": a question asking the same fact asks it
         conditions = [f.condition for f in parent.follow_ups if item in f.items]
         parent_id = parent.same_as if parent.same_as in by_id else parent.id
         parent_value = found.value_of(parent)

@@ -53,7 +53,7 @@ APPROXIMATE = re.compile(
 # Everyday words written with numeral characters that are not numbers: "一般" is "so-so", not 1.
 # "五金店" is a hardware shop and "百货" a general store, words a paragraph about a business uses.
 NOT_NUMERALS = re.compile(
-    r"一般|一直|一样|一些|一起|一下|一定|一向|一切|一边|统一|万一|十分|五金|百货|千万别|一点点|"
+    r"一般|一直|一样|一些|一起|一下|一定|一向|一切|一边|统一|(?<![\d一二两三四五六七八九十百千])万一|十分|五金|百货|千万别|一点点|"
     r"一共|一次性|一口气|一开始|一旦|一律|一概|一度|一致|一模一样|一同|一再|一体|一带|一手|一心|一番|一阵"
 )
 # English number words, so that "about thirty" reads like "about 30".
@@ -94,7 +94,7 @@ EN_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6}
 _EN_WORD = "|".join([*EN_ONES, *EN_TENS, *EN_SCALES, "and"])
 # A run of number words starts with a number, not with a scale: "1.5 million" keeps its unit.
 EN_NUMBER_RUN = re.compile(
-    rf"\b(?:{'|'.join([*EN_ONES, *EN_TENS])})(?:[\s-]+(?:{_EN_WORD})\b)*", re.IGNORECASE
+    rf"\b(?:{'|'.join([*EN_ONES, *EN_TENS])})\b(?:[\s-]+(?:{_EN_WORD})\b)*", re.IGNORECASE
 )
 
 # Unit words per dimension, longest first so that "平方米" wins over "平". The factor converts to
@@ -120,6 +120,9 @@ UNIT_WORDS: dict[str, list[tuple[str, Decimal]]] = {
         ("㎡", Decimal(1)),
         ("m2", Decimal(1)),
         ("sqm", Decimal(1)),
+        ("square metres", Decimal(1)),
+        ("square meters", Decimal(1)),
+        ("sq m", Decimal(1)),
         ("平", Decimal(1)),
         ("亩", Decimal("666.67")),
     ],
@@ -268,6 +271,7 @@ def _normalise(text: str) -> str:
     text = spoken_percent(unicodedata.normalize("NFKC", text).strip().lower())
     text = re.sub(r"(?<=\d)[,，](?=\d{3})", "", text)
     text = NOT_NUMERALS.sub(" ", text)
+    text = re.sub(r"(?<=[一两二三四五六七八九十])个(?=[亿万])", "", text)  # "一个亿" is 一亿
     text = EN_NUMBER_RUN.sub(_english_number, text)
     return text.replace("％", "%")
 
@@ -416,7 +420,10 @@ def parse_quantity(
     if not numbers and whole_word is None:
         raise ParseError("visit.parse.not_a_number", answer=text[:40], unit=unit)
     in_base_unit = written is not None or (
-        dimension == "元" and re.search(r"[万萬亿億]", cleaned) is not None
+        dimension == "元"
+        # "four million" is read as 4000000: a sum in yuan, as "四百万" is, whatever the
+        # question's own unit (万元).
+        and re.search(r"[万萬亿億]|\b(?:thousand|million)\b", text.lower()) is not None
     )
     if whole_word is not None and not numbers:
         values = [whole_word / unit_factor]

@@ -8,7 +8,6 @@ is stored: going back, skipping, pausing for days or restarting the bot changes 
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import replace
 from datetime import date, tzinfo
@@ -50,7 +49,7 @@ from assistant.risk.facts import facts_for
 from assistant.risk.thresholds import RiskThresholds, quote_settings
 from assistant.visits import gaps, path
 from assistant.visits.answers import parse_answer, shown_answer, unit_label
-from assistant.visits.debrief import Debriefer
+from assistant.visits.debrief import Debriefer, several_clauses
 from assistant.visits.evidence import EvidenceService
 from assistant.visits.model import (
     CHECKIN,
@@ -71,13 +70,7 @@ from assistant.visits.model import (
 )
 
 CARD_TTL_SECONDS = 30.0
-# A paragraph, not a one-word answer: worth reading for every question it may speak of.
-CLAUSE_BREAK = re.compile(r"[，,；;。.!！？?\n、]|\s")
 CARD_CACHE_SIZE = 2000
-
-
-def _several_clauses(text: str) -> bool:
-    return len([part for part in CLAUSE_BREAK.split(text.strip()) if part]) >= 2
 
 
 def _stored(answer: VisitAnswer) -> RecordedAnswer:
@@ -602,7 +595,7 @@ class VisitService:
         Raises:
             StaleAction: the visit is closed, or the text was for another stop.
         """
-        if self.debriefer is None or not _several_clauses(text):
+        if self.debriefer is None or not several_clauses(text):
             return None
         visit, card, answers = await self._load(viewer, visit_id, today)
         self._guard(visit, stop_id)
@@ -620,7 +613,9 @@ class VisitService:
             for item_id, answer in answers.items()
             if answer.status is AnswerStatus.ANSWERED
         }
-        found = await self.debriefer.extract(text, items, lang=lang, answered=answered)
+        found = await self.debriefer.extract(
+            text, items, lang=lang, answered=answered, kind=card.kind.value
+        )
         if not [f for f in found if current is None or f.item_id != current.id]:
             return None
         heard = {f.item_id: f for f in found}

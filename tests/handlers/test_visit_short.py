@@ -153,6 +153,17 @@ async def test_a_shop_visit_told_in_one_paragraph(demo_bank: DemoBank):
         assert answers["flow.interview.debt.guarantees"].value == {"v": False}
 
 
+async def test_dictation_without_stops_is_read_clause_by_clause(demo_bank: DemoBank):
+    async with shop_officer(demo_bank) as (_app, officer):
+        await arrive(officer)
+        # Voice typing leaves no punctuation; "老板" at a shop is the borrower herself.
+        await officer.send("嗯老板娘本人在然后店员一共六个今天在的五个然后房租一个月一万一吧")
+        told = officer.last_text
+        assert told.startswith("已记录 4 项：\n"), told
+        for heard in ("借款人本人", "6人", "5人", "1.1万元"):
+            assert heard in told, heard
+
+
 async def test_a_paragraph_never_overwrites_an_earlier_answer(demo_bank: DemoBank):
     async with shop_officer(demo_bank) as (_app, officer):
         await arrive(officer)
