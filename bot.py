@@ -45,6 +45,7 @@ from assistant.knowledge.entries import KnowledgeError
 from assistant.portfolio import ClientCard
 from assistant.services import Services, build_knowledge, build_services
 from assistant.visits.debrief import Extracted
+from assistant.visits.focus import Check
 from assistant.visits.path import applicable, loan_checks
 from handlers import ADMIN_COMMANDS, OFFICER_COMMANDS, register_handlers
 from handlers.context import SERVICES_KEY, BotContext
@@ -226,7 +227,10 @@ def _load_settings(overrides: dict[str, Any] | None = None) -> Settings:
 
 def run_bot(settings: Settings) -> None:
     """Serve Telegram until interrupted; start-up failures end in one clear line."""
-    application = build_application(settings)
+    services = build_services(settings)
+    # Telegram is served from the first second; questions wait for the knowledge base alone.
+    services.knowledge_in_background = True
+    application = build_application(settings, services=services)
     try:
         if settings.run_mode == "webhook":
             asyncio.run(_run_webhook(application, settings))
@@ -450,15 +454,30 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
         for question, code in questions:
             if code not in cards:
                 cards[code] = await _client_for_question(services, code)
+            card = cards[code]
+
+            async def client_checks(card: ClientCard | None = card) -> list[Check]:
+                assert card is not None
+                try:
+                    brief = await services.visits.brief(
+                        AccessService.system_actor(),
+                        card.code,
+                        today=services.today(),
+                        action="focus.view",
+                    )
+                except NotFound:
+                    # A demo client (no portfolio imported): what its loan file says.
+                    return services.visits.file_checks(card)
+                return brief.checks
+
             answer = await services.answers.answer(
                 question,
                 lang=args.lang or "zh",
-                client=cards[code],
+                client=card,
                 follow_question_language=args.lang is None,
+                client_checks=client_checks,
             )
-            text = render_answer(
-                answer, services.texts, html=False, first_check_days=settings.first_check_days
-            )
+            text = render_answer(answer, services.texts, html=False)
             if args.json:
                 _emit(json.dumps(answer_json(answer, text), ensure_ascii=False))
             else:

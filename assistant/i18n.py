@@ -73,7 +73,9 @@ class Texts:
             self._sources[lang] = merged
         # One environment for both forms: a message for Telegram is compiled inside an
         # autoescape block, so what users typed is escaped there and nowhere else.
-        self._env = environment(filters={"money": format_money, "local": self._local, "clip": clip})
+        self._env = environment(
+            filters={"money": format_money, "local": self._local, "clip": clip, "sup": superscript}
+        )
         self._cache: dict[tuple[bool, str, str], Template] = {}
 
     def _local(self, value: date | datetime, pattern: str) -> str:
@@ -150,6 +152,14 @@ def clip(text: str, width: float) -> str:
             break
         kept.append(c)
     return "".join(kept).rstrip() + "…"
+
+
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def superscript(number: int) -> str:
+    """A footnote mark: ``12`` → ``¹²`` (Telegram's HTML has no <sup>)."""
+    return str(number).translate(_SUPERSCRIPT)
 
 
 def format_money(value: Any) -> str:

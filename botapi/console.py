@@ -21,7 +21,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from assistant.config import Settings
 from assistant.demo import DEMO_ADMIN_IDS, DEMO_PEOPLE, DemoPerson, seed_demo
-from assistant.services import build_services
+from assistant.services import Services, build_services
 from botapi.chat import BACKGROUND_TASKS, Chat, NoSuchButton, polling, settle_in_process
 from botapi.standin import (
     DEFAULT_TOKEN,
@@ -281,6 +281,20 @@ async def _read_line(stream: TextIO) -> str:
     return await asyncio.get_running_loop().run_in_executor(None, stream.readline)
 
 
+async def _building_index(services: Services, wait: float = 1.0) -> int | None:
+    """About how long the knowledge base still needs, if the start is building its index.
+
+    Reading the files and the stored vectors takes a moment before it is known whether anything
+    must be embedded; a load that finishes within ``wait`` seconds is not announced at all.
+    """
+    deadline = asyncio.get_running_loop().time() + wait
+    while services.knowledge.loading and asyncio.get_running_loop().time() < deadline:
+        if services.knowledge.building is not None:
+            return services.knowledge.seconds_left()
+        await asyncio.sleep(0.05)
+    return services.knowledge.seconds_left() if services.knowledge.building else None
+
+
 async def run_console(
     settings: Settings,
     *,
@@ -302,12 +316,15 @@ async def run_console(
     # Console output is the conversation; library chatter would bury it.
     logging.getLogger().setLevel(logging.WARNING)
     services = build_services(settings_for_demo)
-    out.write(
-        "正在启动…（首次启动要建立知识库索引，约需半分钟）/ starting… (the first start builds "
-        "the knowledge index, about half a minute)\n"
-    )
-    out.flush()
+    services.knowledge_in_background = True
     await services.start()
+    seconds = await _building_index(services)
+    if seconds is not None:
+        out.write(
+            f"正在建立知识库索引，约需 {seconds} 秒；其他功能现在就能用。/ building the knowledge "
+            f"index, about {seconds} s; everything else works now.\n"
+        )
+        out.flush()
     seeded = await seed_demo(services)
     api = FakeBotApi(token=DEFAULT_TOKEN)
     application = build_application(settings_for_demo, standin_builder(api), services=services)
@@ -316,6 +333,9 @@ async def run_console(
     if start_as in console.chats:
         console.current = start_as
     interactive = stdin.isatty()
+    if not interactive:
+        # A script's questions get answers, not "still preparing", whatever the machine's pace.
+        await services.knowledge_loaded()
     async with polling(application):
         console.write("贷后回访助手 · 控制台模式 — 演示数据 DEMO DATA (fictional)")
         console.write(f"数据库 / database: {database_file}" + ("（新建 / new）" if seeded else ""))

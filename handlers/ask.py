@@ -6,11 +6,14 @@ from telegram import Update
 from telegram.constants import ChatAction
 
 from assistant.errors import NotFound
-from assistant.knowledge.answering import render_answer
+from assistant.i18n import Lang
+from assistant.knowledge.answering import entry_token, render_answer
 from assistant.knowledge.entries import KnowledgeError
 from assistant.knowledge.index import KnowledgeUnavailable
 from assistant.portfolio import ClientCard
-from handlers.common import edit_or_say, say, send_html
+from assistant.visits.focus import Check
+from handlers.callbacks import BadButton, MoreAnswer
+from handlers.common import edit_or_say, keyboard, say, send_html
 from handlers.context import BotContext
 
 
@@ -44,26 +47,59 @@ async def _answer(update: Update, context: BotContext, question: str) -> None:
     # A knowledge base whose start could not reach the vector store tries again on this question.
     if not (services.knowledge.ready or services.knowledge.store_down):
         services.metrics.answer_unavailable()
-        await say(update, context, "knowledge.not_ready")
+        await say(update, context, "knowledge.not_ready", seconds=services.knowledge.seconds_left())
         return
     assert update.effective_chat is not None
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
     client = await _current_client(context)
+    viewer = context.viewer
+
+    async def client_checks() -> list[Check]:
+        # The same list as /prep's brief; the card above was already access-checked.
+        assert client is not None
+        assert viewer is not None
+        brief = await services.visits.brief(
+            viewer, client.code, today=services.today(), action="focus.view"
+        )
+        return brief.checks
+
     try:
         # Only the answer service is timed: the typing action and the reply are Telegram's time.
         with services.metrics.time_answer() as timing:
-            answer = await services.answers.answer(question, lang=context.lang, client=client)
+            answer = await services.answers.answer(
+                question, lang=context.lang, client=client, client_checks=client_checks
+            )
             timing.outcome = "answered" if answer.grounded else "refused"
     except KnowledgeUnavailable as exc:
         # The Chroma server is down: say so plainly; visits and everything else carry on.
         await say(update, context, exc.key)
         return
+    markup = None
+    if answer.more:
+        tokens = tuple(entry_token(section.id) for section in answer.sections)
+        label = services.texts.plain(answer.lang, "knowledge.more_button")
+        markup = keyboard([[(label, MoreAnswer(answer.lang, tokens).encode())]])
+    await send_html(update, context, render_answer(answer, services.texts, html=True), markup)
+
+
+async def more_pressed(update: Update, context: BotContext) -> None:
+    """展开 / More under an answer: the whole entries it was drawn from."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    await query.answer()
+    try:
+        button = MoreAnswer.parse(query.data)
+    except BadButton:
+        await say(update, context, "visit.stale")
+        return
+    lang: Lang = "en" if button.lang == "en" else "zh"
+    sections = context.services.answers.full(button.tokens, lang)
+    if not sections:
+        await say(update, context, "knowledge.more_gone")
+        return
     await send_html(
-        update,
-        context,
-        render_answer(
-            answer, services.texts, html=True, first_check_days=services.settings.first_check_days
-        ),
+        update, context, context.services.texts.render(lang, "knowledge.full", sections=sections)
     )
 
 

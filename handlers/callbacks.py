@@ -157,6 +157,26 @@ class StartPrechecks:
         return cls(code)
 
 
+@dataclass(frozen=True)
+class MoreAnswer:
+    """``km:<lang>:<token>.<token>…``: the whole entries behind a knowledge-base answer, each
+    named by a short token of its id (three ids would not fit in 64 bytes)."""
+
+    PATTERN: ClassVar[str] = r"^km:"
+    lang: str
+    tokens: tuple[str, ...]
+
+    def encode(self) -> str:
+        return f"km:{self.lang}:{'.'.join(self.tokens)}"[:64]
+
+    @classmethod
+    def parse(cls, data: str) -> MoreAnswer:
+        lang, tokens = _parts(data, "km", 2)
+        if lang not in ("zh", "en") or not tokens:
+            raise BadButton("km")
+        return cls(lang, tuple(tokens.split(".")))
+
+
 ReadingVerb = Literal["oc", "oa", "oe", "om"]
 
 

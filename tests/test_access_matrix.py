@@ -66,6 +66,7 @@ EXPECTED = {
     "ve: file category": "RARRRR",
     "vg: album category": "RARRRR",
     "vp:C001": "RDNNDD",
+    "km: more": "RAAAAA",
     "oc: confirm field": "RDNNNN",
     "oa: confirm all": "RDNNNN",
     "oe: correct field": "RANNNN",

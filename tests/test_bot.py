@@ -327,9 +327,10 @@ def test_ask_about_an_individual_demo_client(tmp_path):
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["grounded"] is True
-    assert "张记五金店" in payload["answer"]
-    assert "agreed purpose" in payload["answer"] and "Guarantors:" in payload["answer"]
+    assert "张记五金店" in payload["answer"] and "what to check on this visit" in payload["answer"]
+    assert "Guarantors 刘美兰" in payload["answer"] and "Collateral (房产)" in payload["answer"]
     assert any(s["id"].startswith("check.individual") for s in payload["sources"])
+    assert all({"id", "title", "score"} <= set(s) for s in payload["sources"])
     assert "demo portfolio" in result.stderr
 
 

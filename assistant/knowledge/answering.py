@@ -3,8 +3,10 @@ configured, and a plain refusal when the knowledge base does not cover the quest
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from assistant.i18n import Lang, Texts
@@ -12,12 +14,43 @@ from assistant.knowledge.base import KnowledgeBase
 from assistant.knowledge.retrieval import Borrower, Retrieval
 from assistant.llm import LlmComponent, Rejected
 from assistant.portfolio import ClientCard
+from assistant.visits.focus import Check, footnotes
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION = 500
 MAX_SECTIONS = 3
 SECTION_SHARE = 0.75
+# An answer fits a phone: about 600 Chinese characters (English runs about twice as long in
+# characters for the same content) and at most this many bullets.
+BUDGET = {"zh": 600, "en": 800}
+MAX_BULLETS = 6
+# A point of a lower-ranked entry must be this much closer to the question to go before one of
+# the best entry's.
+RANK_STEP = 0.012
+# "这个借款人我这次该查什么" with a client at hand: answered with the visit's own checks.
+FOCUS_ZH = re.compile(
+    r"(该|要|需要|应该|得|去)?(查|检查|看|关注|注意|核实|核查)(一下|些|点)?(什么|哪些|啥|哪几|哪方面)"
+    r"|重点(是|有)?(什么|哪些|啥)"
+)
+FOCUS_EN = re.compile(
+    r"\bwhat\b.{0,30}\b(check|look at|look for|verify|focus on|pay attention to)\b", re.IGNORECASE
+)
+# A request to work figures out ("帮我算一下100万10年每月还多少"): the knowledge base explains how
+# to check a loan, it does not compute one, and a figure drawn from a passage would be invented.
+CALCULATION = re.compile(
+    r"算一下|算算|帮我算|给我算|计算|月供|每月还多少|每个月还多少|"
+    r"\bcalculate\b|\bcompute\b|monthly (payment|instal)|how much .{0,30}\b(pay|interest)\b",
+    re.IGNORECASE,
+)
+NUMBER = re.compile(r"\d+(?:\.\d+)?%?|[一二三四五六七八九十百千两]+[万亿年个%]")
+# A question about one topic is a question for the knowledge base, client or not.
+TOPICAL = re.compile(
+    r"照片|拍|抵押|担保|流水|征信|报告|话术|开场|材料|资料|复印|文件|去之前|访前|查询|年报|网站|"
+    r"分类|逾期|法规|办法|photo|collateral|guarantor|statement|report|credit|phrase|document|"
+    r"before (i|we) go|website|classif|overdue|regulation",
+    re.IGNORECASE,
+)
 CITATION = re.compile(r"\[([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*)\]")
 CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
 LATIN_CHAR = re.compile(r"[A-Za-z]")
@@ -50,6 +83,12 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Bullet:
+    text: str
+    note: int  # its footnote: 1 for the first source cited
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     lang: Lang
@@ -61,6 +100,35 @@ class Answer:
     client: ClientCard | None = None
     suggestions: list[tuple[str, str]] = field(default_factory=list)
     truncated: bool = False
+    # The phone-sized answer: the closest bullet points across the sources, each with its
+    # footnote; ``sections`` keeps the whole entries for 展开 / More.
+    bullets: list[Bullet] = field(default_factory=list)
+    cited: list[Source] = field(default_factory=list)
+    # For "what should I check for this client": the visit's checks, each with its footnote.
+    checks: list[tuple[Check, int]] = field(default_factory=list)
+
+    @property
+    def more(self) -> bool:
+        """The full entries hold more than the answer shows."""
+        shown = len(self.bullets)
+        return bool(self.sections) and sum(len(s.points) for s in self.sections) > shown
+
+
+def entry_token(entry_id: str) -> str:
+    """A short stand-in for an entry id in a button's data."""
+    return hashlib.sha256(entry_id.encode()).hexdigest()[:6]
+
+
+def is_calculation(text: str) -> bool:
+    """A request to compute something from figures given in the question."""
+    return bool(CALCULATION.search(text)) and len(NUMBER.findall(text)) >= 2
+
+
+def is_focus_question(text: str) -> bool:
+    """A question about what to check on this visit, not about one topic."""
+    if TOPICAL.search(text):
+        return False
+    return bool(FOCUS_ZH.search(text) or FOCUS_EN.search(text))
 
 
 def borrower_of(card: ClientCard | None) -> Borrower | None:
@@ -111,6 +179,7 @@ class AnswerService:
         lang: Lang,
         client: ClientCard | None = None,
         follow_question_language: bool = True,
+        client_checks: Callable[[], Awaitable[list[Check]]] | None = None,
     ) -> Answer:
         """Answer ``question`` for the officer, about ``client`` when one is at hand.
 
@@ -120,6 +189,8 @@ class AnswerService:
             client: the borrower the officer is on, already access-checked by the caller.
             follow_question_language: answer in the question's language when it is clear
                 (an English question from a Chinese-speaking officer gets English).
+            client_checks: the checks of a visit to ``client`` today, asked for only when the
+                question is what to check (the same list as /prep's).
 
         Raises:
             KnowledgeUnavailable: the vector store cannot be reached; nothing is answered rather
@@ -141,6 +212,20 @@ class AnswerService:
             )
         truncated = len(text) > MAX_QUESTION
         text = text[:MAX_QUESTION]
+        if is_calculation(text):
+            return Answer(
+                text,
+                lang,
+                False,
+                "calculation",
+                client=client,
+                suggestions=[
+                    (e.id, e.title.get(lang)) for e in self.knowledge.topics(borrower_of(client))
+                ],
+                truncated=truncated,
+            )
+        if client is not None and client_checks is not None and is_focus_question(text):
+            return self._focus(text, lang, client, await client_checks(), truncated)
         retrieval = await self.knowledge.search(text, borrower_of(client))
         if not retrieval.grounded:
             return Answer(
@@ -153,12 +238,97 @@ class AnswerService:
                 truncated=truncated,
             )
         sections, sources = self._select(retrieval, lang)
+        bullets, cited = self._bullets(retrieval, sections, lang)
         generated = None
         if self.composer is not None:
             generated = await self.composer.compose(text, lang, sections, client)
         return Answer(
-            text, lang, True, "grounded", sources, sections, generated, client, truncated=truncated
+            text,
+            lang,
+            True,
+            "grounded",
+            sources,
+            sections,
+            generated,
+            client,
+            truncated=truncated,
+            bullets=bullets,
+            cited=cited,
         )
+
+    def full(self, tokens: Sequence[str], lang: Lang) -> list[Section]:
+        """The whole entries named by :func:`entry_token`, in the order given; tokens of
+        entries no longer in the knowledge base are left out."""
+        by_token = {entry_token(e.id): e for e in self.knowledge.entries}
+        return [
+            Section(entry.id, entry.title.get(lang), entry.source.get(lang), entry.points(lang))
+            for entry in (by_token.get(token) for token in tokens)
+            if entry is not None
+        ]
+
+    def _focus(
+        self, text: str, lang: Lang, client: ClientCard, checks: list[Check], truncated: bool
+    ) -> Answer:
+        numbered, cited_ids = footnotes(checks)
+        sources = []
+        for entry_id in cited_ids:
+            entry = self.knowledge.entry(entry_id)
+            if entry is not None:
+                sources.append(Source(entry.id, entry.title.get(lang), entry.source.get(lang), 1.0))
+        return Answer(
+            text,
+            lang,
+            True,
+            "focus",
+            sources,
+            client=client,
+            truncated=truncated,
+            cited=sources,
+            checks=numbered,
+        )
+
+    @staticmethod
+    def _bullets(
+        retrieval: Retrieval, sections: list[Section], lang: Lang
+    ) -> tuple[list[Bullet], list[Source]]:
+        """The closest bullet points across ``sections``, within a phone's budget.
+
+        The best entry's closest point always leads; the rest go by closeness to the question
+        (a lower-ranked entry's point a little behind), as long as they fit. Shown grouped by
+        entry, in each entry's own order, so that a list reads as its entry wrote it.
+        """
+        candidates: list[tuple[float, int, int]] = []
+        other = "en" if lang == "zh" else "zh"
+        for rank, section in enumerate(sections):
+            for index, _ in enumerate(section.points):
+                similarity = max(
+                    retrieval.points.get(f"{section.id}#p:{lang}:{index}", 0.0),
+                    retrieval.points.get(f"{section.id}#p:{other}:{index}", 0.0),
+                )
+                candidates.append((similarity - RANK_STEP * rank, rank, index))
+        if not candidates:
+            return [], []
+        best_of_top = max((c for c in candidates if c[1] == 0), default=candidates[0])
+        ordered = [
+            best_of_top,
+            *sorted(
+                (c for c in candidates if c is not best_of_top), key=lambda c: (-c[0], c[1], c[2])
+            ),
+        ]
+        budget, chosen, used = BUDGET[lang], [], 0
+        for candidate in ordered:
+            length = len(sections[candidate[1]].points[candidate[2]])
+            if chosen and (used + length > budget or len(chosen) >= MAX_BULLETS):
+                continue
+            chosen.append(candidate)
+            used += length
+        chosen.sort(key=lambda c: (c[1], c[2]))
+        ranks = sorted({c[1] for c in chosen})
+        cited = [
+            Source(sections[r].id, sections[r].title, sections[r].citation, 1.0) for r in ranks
+        ]
+        bullets = [Bullet(sections[r].points[i], ranks.index(r) + 1) for _, r, i in chosen]
+        return bullets, cited
 
     def _select(self, retrieval: Retrieval, lang: Lang) -> tuple[list[Section], list[Source]]:
         top = retrieval.hits[0].score
@@ -184,8 +354,8 @@ class AnswerService:
         return sections, sources
 
 
-def render_answer(answer: Answer, texts: Texts, *, html: bool, first_check_days: int = 30) -> str:
+def render_answer(answer: Answer, texts: Texts, *, html: bool) -> str:
     """The answer as the officer reads it (Telegram HTML, or plain text for the terminal)."""
     render = texts.render if html else texts.plain
     key = "knowledge.answer" if answer.grounded else "knowledge.refusal"
-    return render(answer.lang, key, answer=answer, first_check_days=first_check_days)
+    return render(answer.lang, key, answer=answer)

@@ -33,6 +33,30 @@ FOLLOW_INTERVAL = 10.0
 
 T = TypeVar("T")
 
+# Before the first batch is stored there is no measured rate: guess the model's pace on a busy
+# 2-core machine, so that the first "about N s" errs long rather than short.
+SECONDS_PER_TEXT = 0.05
+# A load that embeds nothing (files read, vectors read, tokenizer built) takes about this long.
+LOAD_SECONDS = 2
+
+
+@dataclass
+class Building:
+    """How far a load that has to store vectors has got: read by questions from other tasks."""
+
+    total: int
+    done: int
+    started: float
+    # Of ``total``, the texts the model must embed; the rest are read from the shipped vectors.
+    to_embed: int | None = None
+
+    def seconds_left(self, now: float) -> int:
+        if self.done:
+            pace = (now - self.started) / self.done
+            return max(1, round(pace * (self.total - self.done)) + LOAD_SECONDS)
+        to_embed = self.total if self.to_embed is None else self.to_embed
+        return max(1, round(SECONDS_PER_TEXT * to_embed) + LOAD_SECONDS)
+
 
 @dataclass(frozen=True)
 class _Files:
@@ -104,10 +128,25 @@ class KnowledgeBase:
         self._fingerprint: str | None = None
         self._foreign: str | None = None
         self._checked_at = 0.0
+        self._loading_since: float | None = None
+        self.building: Building | None = None
 
     @property
     def ready(self) -> bool:
         return self._retriever is not None
+
+    @property
+    def loading(self) -> bool:
+        """A load is under way (at start, or a re-index)."""
+        return self._loading_since is not None
+
+    def seconds_left(self) -> int | None:
+        """About how long until the load under way is done; None when none is."""
+        if self._loading_since is None:
+            return None
+        if self.building is not None:
+            return self.building.seconds_left(time.monotonic())
+        return LOAD_SECONDS
 
     @property
     def store_down(self) -> bool:
@@ -134,7 +173,12 @@ class KnowledgeBase:
                 in service, and the next question tries again.
         """
         async with self._lock:
-            return await self._guarded(self._load_sync, force)
+            self._loading_since = time.monotonic()
+            try:
+                return await self._guarded(self._load_sync, force)
+            finally:
+                self._loading_since = None
+                self.building = None
 
     async def _guarded(self, work: Callable[..., T], *args: Any) -> T:
         """Run ``work`` in a thread, keeping :attr:`store_down` up to date."""
@@ -180,8 +224,13 @@ class KnowledgeBase:
         self._install(files, force=False)
         return True
 
+    def _progress(self, done: int, total: int, to_embed: int) -> None:
+        if self.building is None:
+            self.building = Building(total, done, time.monotonic(), to_embed)
+        self.building.done = done
+
     def _install(self, files: _Files, force: bool) -> SyncReport:
-        report = self.index.sync(files.entries, force=force)
+        report = self.index.sync(files.entries, force=force, progress=self._progress)
         retriever = Retriever(
             files.entries,
             self.index.vectors(),

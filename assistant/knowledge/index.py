@@ -111,9 +111,26 @@ class DenseVectors:
 
     entry_ids: tuple[str, ...]
     matrix: np.ndarray
+    # Each row's vector id ("<entry>#p:zh:3"): which bullet point of an entry a row stands for.
+    vector_ids: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.entry_ids)
+
+    def point_similarities(self, query_vector: np.ndarray, entry_ids: set[str]) -> dict[str, float]:
+        """The similarity of each bullet-point vector of ``entry_ids``, by vector id."""
+        rows = [
+            i
+            for i, (entry, vid) in enumerate(zip(self.entry_ids, self.vector_ids, strict=True))
+            if entry in entry_ids and "#p:" in vid
+        ]
+        if not rows:
+            return {}
+        similarities = self.matrix[rows] @ np.asarray(query_vector, dtype=np.float64)
+        return {
+            self.vector_ids[i]: round(float(s), SIMILARITY_DECIMALS)
+            for i, s in zip(rows, similarities, strict=True)
+        }
 
     def search(self, query_vector: np.ndarray, n_results: int = NEAREST) -> dict[str, float]:
         """Best similarity per entry among the ``n_results`` nearest vectors."""
@@ -215,8 +232,18 @@ class KnowledgeIndex:
         return {meta["entry_id"]: (meta["hash"], counts[meta["entry_id"]]) for meta in metas}
 
     @_needs_store
-    def sync(self, entries: list[KnowledgeEntry], *, force: bool = False) -> SyncReport:
+    def sync(
+        self,
+        entries: list[KnowledgeEntry],
+        *,
+        force: bool = False,
+        progress: Callable[[int, int, int], None] | None = None,
+    ) -> SyncReport:
         """Bring the collection in line with ``entries``; only changed entries are embedded.
+
+        ``progress(done, total, to_embed)`` is called before the first batch and after each one,
+        with the number of texts stored so far, to store in all, and among them to be embedded by
+        the model (the rest come from the shipped vectors, see :mod:`.prebuilt`).
 
         Safe to run from several replicas at once, and to run again after it was cut off (the
         Chroma server went away mid-sync): vectors are upserted, and an entry with fewer vectors
@@ -243,11 +270,18 @@ class KnowledgeIndex:
         ]
         if pending:
             log.info(
-                "knowledge index: embedding %d texts of %d changed entries (the first build "
-                "takes about half a minute)",
+                "knowledge index: storing %d texts of %d changed entries",
                 len(pending),
                 len(changed),
             )
+            missing = getattr(self.embedder, "missing", None)
+            to_embed = (
+                missing("passage", [text for _, _, text, _ in pending])
+                if missing is not None
+                else len(pending)
+            )
+            if progress is not None:
+                progress(0, len(pending), to_embed)
         for start in range(0, len(pending), BATCH):
             batch = pending[start : start + BATCH]
             texts = [text for _, _, text, _ in batch]
@@ -263,6 +297,8 @@ class KnowledgeIndex:
                 ],
             )
             embedded += len(batch)
+            if progress is not None:
+                progress(embedded, len(pending), to_embed)
         added = sum(1 for e in changed if e.id not in stored)
         return SyncReport(
             added=added,
@@ -329,7 +365,9 @@ class KnowledgeIndex:
         if not rows:
             return DenseVectors((), np.zeros((0, 0)))
         matrix = np.asarray(embeddings, dtype=np.float64)[[index for _, _, index in rows]]
-        return DenseVectors(tuple(entry_id for _, entry_id, _ in rows), matrix)
+        return DenseVectors(
+            tuple(entry_id for _, entry_id, _ in rows), matrix, tuple(vid for vid, _, _ in rows)
+        )
 
     @_needs_store
     def anchor_vectors(self, anchors: list[str]) -> np.ndarray:

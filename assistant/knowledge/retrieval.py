@@ -36,6 +36,8 @@ from assistant.knowledge.lexical import (
 RRF_K = 10
 LEXICAL_WEIGHT = 0.75
 REFERENCE_WEIGHT = 0.95
+# The entries whose bullet points may make up an answer.
+POINT_ENTRIES = 3
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,9 @@ class Retrieval:
     hits: list[Hit]
     decision: Decision
     suggestions: list[KnowledgeEntry] = field(default_factory=list)
+    # How close the question is to each bullet point of the best entries ("<entry>#p:zh:3"):
+    # an answer is made of the closest points, not of whole entries.
+    points: dict[str, float] = field(default_factory=dict)
 
     @property
     def grounded(self) -> bool:
@@ -178,11 +183,17 @@ class Retriever:
             if key in self.entries
         ]
         decision = self._decide(own_tokens, dense, outside, hits)
+        points: dict[str, float] = {}
+        if decision.grounded and own_tokens:
+            points = self.vectors.point_similarities(
+                vector, {hit.entry.id for hit in hits[:POINT_ENTRIES]}
+            )
         return Retrieval(
             question,
             hits if decision.grounded or keep_hits else [],
             decision,
             suggestions=[] if decision.grounded else self.topics(borrower),
+            points=points,
         )
 
     def _fuse(

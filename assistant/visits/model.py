@@ -15,6 +15,7 @@ from assistant.data.vocabulary import Bilingual
 from assistant.db.models import VisitStatus
 from assistant.errors import AssistantError
 from assistant.portfolio import ClientCard
+from assistant.visits.focus import Check
 
 CHECKIN = "checkin"
 DOCUMENTS = "documents"
@@ -117,6 +118,8 @@ class Brief:
     check_due: str
     last_visit: LastVisit | None
     prechecks: list[PreCheck]
+    # What to look at, most urgent first: shared with the answer to "该查什么" (visits.focus).
+    checks: list[Check] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

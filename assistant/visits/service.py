@@ -14,7 +14,7 @@ from datetime import date, tzinfo
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from assistant.access import Viewer
 from assistant.alerts import AlertService
@@ -33,6 +33,7 @@ from assistant.db.database import Database
 from assistant.db.models import (
     CLOSED_VISITS,
     COMPLETING_LATER,
+    Alert,
     AnswerStatus,
     AuditEntry,
     Client,
@@ -45,12 +46,13 @@ from assistant.db.models import (
 from assistant.errors import NotFound
 from assistant.planning.plan import PlanService
 from assistant.portfolio import ClientCard, PortfolioService
-from assistant.risk.facts import facts_for
+from assistant.risk.facts import facts_for, finding_from_json
 from assistant.risk.thresholds import RiskThresholds, quote_settings
 from assistant.visits import gaps, path
 from assistant.visits.answers import parse_answer, shown_answer, unit_label
 from assistant.visits.debrief import Debriefer, several_clauses
 from assistant.visits.evidence import EvidenceService
+from assistant.visits.focus import Check, FocusFacts, visit_checks
 from assistant.visits.model import (
     CHECKIN,
     DOCUMENTS,
@@ -96,8 +98,10 @@ class VisitService:
         plans: PlanService | None = None,
         debriefer: Debriefer | None = None,
         thresholds: RiskThresholds | None = None,
+        renewal_window_days: int = 90,
     ) -> None:
         self.database = database
+        self.renewal_window_days = renewal_window_days
         # The bank's settings that hints quote ("超过{debt_ratio_max_pct}列为风险点").
         self.thresholds = thresholds or RiskThresholds()
         self.plans = plans
@@ -361,9 +365,14 @@ class VisitService:
                 OpenVisit(vid, code, name, status.value) for vid, code, name, status in rows.all()
             ]
 
-    async def brief(self, viewer: Viewer, client_code: str, *, today: date) -> Brief:
-        """What to know before going: the client, the check that is due, the last visit and the
-        public-record look-ups to make.
+    async def brief(
+        self, viewer: Viewer, client_code: str, *, today: date, action: str = "brief.view"
+    ) -> Brief:
+        """What to know before going: the client, the check that is due, the last visit, what
+        to look at (:func:`~assistant.visits.focus.visit_checks`) and the look-ups to make.
+
+        ``action`` names the read in the audit log: the brief, or the answer to "what should I
+        check for this client" (``focus.view``), which is the same list.
 
         Raises:
             NotFound: no such client among those the viewer may see.
@@ -374,7 +383,7 @@ class VisitService:
             session.add(
                 AuditEntry(
                     actor_officer_id=viewer.officer_id or None,
-                    action="brief.view",
+                    action=action,
                     target=card.code,
                     detail={},
                 )
@@ -391,6 +400,21 @@ class VisitService:
                     VisitAnswer.status == AnswerStatus.ANSWERED,
                 )
             )
+            # Alerts still open, and the last visit's even if acknowledged: was it put right?
+            alerts = (
+                await session.scalars(
+                    select(Alert)
+                    .where(
+                        Alert.client_id == client_id,
+                        or_(
+                            Alert.acknowledged_at.is_(None),
+                            Alert.visit_id == (last.id if last else None),
+                        ),
+                    )
+                    .order_by(Alert.created_at.desc(), Alert.id.desc())
+                    .limit(20)
+                )
+            ).all()
         kind, products = path.borrower_facts(card)
         last_visit = None
         if last is not None and last.finished_at is not None:
@@ -401,7 +425,44 @@ class VisitService:
                 dict(last.findings),
             )
         due = await self.due_check(viewer, card, today)
-        return Brief(card, due, last_visit, self.checklist.prechecks_for(kind, products))
+        prechecks = self.checklist.prechecks_for(kind, products)
+        facts = FocusFacts(
+            due=checks_of(due),
+            first_check_days=self.first_check_days,
+            renewal_window_days=self.renewal_window_days,
+            last_visit_on=last_visit.finished_on.isoformat() if last_visit else None,
+            last_adverse=self._adverse_lookups(last_visit),
+            last_alerts=[
+                finding_from_json(a.finding)
+                for a in alerts
+                if last is not None and a.visit_id == last.id and a.acknowledged_at is not None
+            ],
+            open_alerts=[finding_from_json(a.finding) for a in alerts if a.acknowledged_at is None],
+            prechecks=prechecks,
+        )
+        return Brief(card, due, last_visit, prechecks, visit_checks(card, facts))
+
+    def file_checks(self, card: ClientCard) -> list[Check]:
+        """The checks that the loan file alone gives, with no visit or alert on record (a demo
+        client asked about from the command line before any portfolio is imported)."""
+        kind, products = path.borrower_facts(card)
+        facts = FocusFacts(
+            due=checks_of(self.default_check(card)),
+            first_check_days=self.first_check_days,
+            renewal_window_days=self.renewal_window_days,
+            prechecks=self.checklist.prechecks_for(kind, products),
+        )
+        return visit_checks(card, facts)
+
+    def _adverse_lookups(self, last: LastVisit | None) -> list[Bilingual]:
+        if last is None:
+            return []
+        titles = {check.id: check.title for check in self.checklist.prechecks}
+        return [
+            titles[check]
+            for check, result in last.findings.items()
+            if result == "adverse" and check in titles
+        ]
 
     async def answer(
         self, viewer: Viewer, visit_id: int, text: str, *, today: date, stop_id: str | None = None

@@ -64,6 +64,7 @@ from assistant.db.models import (
     VisitStatus,
 )
 from assistant.i18n import Texts
+from assistant.knowledge.answering import entry_token
 from assistant.services import Services
 from assistant.visits.model import DOCUMENTS, FINISH, stop_token
 from botapi.chat import Chat, settle_in_process
@@ -483,6 +484,8 @@ PROBES: tuple[tuple[str, Make], ...] = (
     ("ve: file category", _tag_file),
     ("vg: album category", _tag_album),
     (f"vp:{CLIENT}", _data(f"vp:{CLIENT}")),
+    # 展开 under an answer: the knowledge base's own text, nobody's data.
+    ("km: more", _data(f"km:zh:{entry_token('flow.photos')}")),
     ("oc: confirm field", _reading_button("oc")),
     ("oa: confirm all", _reading_button("oa")),
     ("oe: correct field", _reading_button("oe")),

@@ -71,5 +71,5 @@ async def test_a_visit_finished_elsewhere_no_longer_takes_the_text(bot: BotHarne
     assert session.activity() is Activity.VISIT
     session.visit_id = 987654  # a visit that is not (or no longer) the officer's
     await officer.send("现场要拍哪些照片？")
-    assert "来源" in officer.text, "answered from the knowledge base"
+    assert "依据" in officer.text, "answered from the knowledge base"
     assert session.activity() is Activity.NOTHING

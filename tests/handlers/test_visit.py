@@ -101,7 +101,7 @@ async def test_a_question_mid_visit_returns_to_the_same_step(bot: BotHarness, te
     await skip_until(officer, "单位：")
     question = officer.last_text
     replies = await officer.send("回访时要拍哪些照片？")
-    assert "来源：" in replies[0].text
+    assert "依据：" in replies[0].text
     assert "回到当前问题" in officer.last_text
     assert question.split("\n")[-1] in officer.last_text
 
@@ -112,7 +112,7 @@ async def test_ask_mid_visit_also_returns_to_the_step(bot: BotHarness, team: Tea
     await skip_until(officer, "单位：")
     question = officer.last_text
     replies = await officer.send("/ask 抵押物要看什么")
-    assert "来源：" in replies[0].text
+    assert "依据：" in replies[0].text
     assert question.split("\n")[-1] in officer.last_text
 
 
@@ -170,7 +170,7 @@ async def test_typed_skip_and_a_question_without_its_mark(bot: BotHarness, team:
     question = officer.last_text
 
     replies = await officer.send("回访时要拍哪些照片")
-    assert "来源：" in replies[0].text, "answered from the knowledge base, not refused"
+    assert "依据：" in replies[0].text, "answered from the knowledge base, not refused"
     assert "没能识别" not in officer.text
     assert "回到当前问题" in officer.last_text
 

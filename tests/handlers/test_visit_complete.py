@@ -107,7 +107,7 @@ async def test_a_complete_visit(bank: DemoBank, client: str):
                 await move_on(officer)
 
         replies = await officer.send("老板说的营业额和流水对不上怎么办？")
-        assert "来源：" in replies[0].text
+        assert "依据：" in replies[0].text
         assert "回到当前问题" in officer.last_text
         step = officer.last_text.split("\n", 1)[0]
         await officer.press("⏸ 暂停")

@@ -79,7 +79,7 @@ async def test_a_stopped_chroma_server_stops_neither_answers_nor_visits(
     officer = bot.chat(team.officer)
     await officer.send(QUESTION)
     before = officer.last_text
-    assert "来源：" in before
+    assert "依据：" in before
 
     server.stop()
     await officer.send(QUESTION)
@@ -87,7 +87,7 @@ async def test_a_stopped_chroma_server_stops_neither_answers_nor_visits(
     assert knowledge.store_down
     colleague = bot.chat(team.teammate, language_code="en")
     await colleague.send("/ask Which photos should I take on a visit?")
-    assert "Sources:" in colleague.last_text
+    assert "Based on:" in colleague.last_text
 
     await officer.send("/visit C001")
     assert "开始回访" in officer.last_text
@@ -98,7 +98,7 @@ async def test_a_stopped_chroma_server_stops_neither_answers_nor_visits(
 
     step = officer.last_text
     replies = await officer.send(QUESTION)
-    assert "来源：" in replies[0].text
+    assert "依据：" in replies[0].text
     assert "回到当前问题" in officer.last_text, "the question mid-visit returns to the step"
     assert step.split("\n")[-1] in officer.last_text
     outage = [r for r in caplog.records if "from the index loaded before" in r.getMessage()]
@@ -107,7 +107,7 @@ async def test_a_stopped_chroma_server_stops_neither_answers_nor_visits(
     server.start()  # the same path and port: what a restarted container does
     print(f"\nchroma run restarted in {server.started_in:.2f}s")
     replies = await officer.send(QUESTION)
-    assert "《贷后回访流程及检查要点》" in replies[0].text
+    assert "依据：¹拍照记录" in replies[0].text
     assert not knowledge.store_down
 
 
@@ -135,7 +135,7 @@ async def test_the_bot_starts_without_chroma_and_answers_once_it_is_back(
 
     chroma_down_at_start.start()
     await officer.send(f"/ask {QUESTION}")
-    assert "来源：" in officer.text
+    assert "依据：" in officer.text
     assert bot.services.knowledge.ready and not bot.services.knowledge.store_down
 
 
@@ -148,4 +148,4 @@ async def test_reindex_while_chroma_is_down_keeps_the_knowledge_base(
     assert UNAVAILABLE_ZH in admin.last_text
     indexed_chroma_server.start()
     await admin.send(QUESTION)
-    assert "来源：" in admin.last_text
+    assert "依据：" in admin.last_text

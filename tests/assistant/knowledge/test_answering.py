@@ -15,6 +15,7 @@ from assistant.i18n import Texts
 from assistant.knowledge.answering import AnswerService, LlmComposer, render_answer
 from assistant.llm import LlmComponent
 from assistant.portfolio import ClientCard, CollateralView, GuarantorView, LoanView
+from assistant.visits.focus import FocusFacts, visit_checks
 
 PROMPTS = Path(__file__).resolve().parents[3] / "prompts"
 TEXTS = Texts(PROMPTS / "messages", ZoneInfo("Asia/Shanghai"))
@@ -49,32 +50,77 @@ class CountingFake(FakeListChatModel):
         return await super().ainvoke(*args, **kwargs)
 
 
-async def test_an_extractive_answer_has_points_and_sources(knowledge):
+async def test_an_extractive_answer_is_the_closest_points_in_a_phones_size(knowledge):
     answer = await AnswerService(knowledge).answer("回访要拍哪些照片？", lang="zh")
     assert answer.grounded and answer.sources and answer.sections
     text = render_answer(answer, TEXTS, html=False)
-    assert "来源：" in text
-    assert answer.sections[0].points[0] in text
+    assert answer.bullets[0].text in text
+    assert "依据：¹" in text and answer.cited[0].title in text
+    assert "来源：" not in text, "the long citation waits behind 展开"
+    assert len(text) <= 700 and text.count("\n") + 1 <= 12
+    # Each bullet carries the footnote of the entry it came from.
+    for bullet in answer.bullets:
+        assert (
+            bullet.text
+            in answer.sections[
+                [s.id for s in answer.sections].index(answer.cited[bullet.note - 1].id)
+            ].points
+        )
+    assert answer.more, "the whole entries hold more than the answer shows"
 
 
-async def test_the_answer_names_the_clients_own_specifics(knowledge):
+async def test_an_english_answer_keeps_to_its_budget_too(knowledge):
     answer = await AnswerService(knowledge).answer(
-        "What should I check for this individual borrower?", lang="zh", client=shop_card()
+        "What photos should I take on a visit?", lang="zh"
     )
     text = render_answer(answer, TEXTS, html=False)
-    assert answer.lang == "en", "an English question gets an English answer"
-    assert "张记五金店" in text and 'agreed purpose "进货周转"' in text
-    assert "disbursed 12 days ago" in text and "first use-of-funds check is due" in text
-    assert "张父" in text and "商铺" in text
-    assert any(section.id.startswith("check.individual") for section in answer.sections)
-    assert not any(source.id.startswith("check.corporate") for source in answer.sources[:3])
+    assert answer.lang == "en" and answer.grounded
+    assert len(text) <= 1000 and "Based on: ¹" in text
 
 
-async def test_an_uncovered_question_is_refused_with_what_is_covered(knowledge):
+async def test_what_to_check_for_this_client_is_the_visits_own_list(knowledge):
+    card = shop_card()
+    facts = FocusFacts(due=["purpose"], first_check_days=30, renewal_window_days=90)
+    asked = []
+
+    async def checks():
+        asked.append(True)
+        return visit_checks(card, facts)
+
+    answer = await AnswerService(knowledge).answer(
+        "What should I check for this individual borrower?",
+        lang="zh",
+        client=card,
+        client_checks=checks,
+    )
+    text = render_answer(answer, TEXTS, html=False)
+    assert asked and answer.reason == "focus" and answer.lang == "en"
+    assert "张记五金店" in text and "what to check on this visit" in text
+    assert 'HT-9, disbursed 12 days ago: trace where the money went against "进货周转"' in text
+    assert "Guarantors 张父" in text and "Collateral (商铺)" in text
+    assert "HT-9 was paid out to the borrower" in text, "自主支付 is checked for splitting"
+    # Footnotes name the entries, and the sources keep their ids for `ask --json`.
+    assert "Based on: ¹" in text
+    assert answer.sources[0].id == "check.individual.purpose"
+    assert len(answer.checks) <= 8
+
+
+async def test_a_topical_question_about_a_client_is_still_answered_from_the_entries(knowledge):
+    async def checks():
+        raise AssertionError("a question about one topic does not need the visit's checks")
+
+    answer = await AnswerService(knowledge).answer(
+        "抵押物要拍哪些照片", lang="zh", client=shop_card(), client_checks=checks
+    )
+    assert answer.reason == "grounded" and answer.bullets
+    assert "客户：" not in render_answer(answer, TEXTS, html=False), "no client card under it"
+
+
+async def test_an_off_topic_question_is_refused_with_what_is_covered(knowledge):
     answer = await AnswerService(knowledge).answer("帮我订一张明天去成都的机票", lang="zh")
     text = render_answer(answer, TEXTS, html=False)
     assert not answer.grounded and answer.sources == []
-    assert "知识库里没有涉及这个问题的内容" in text
+    assert "不在贷后回访知识库的范围内" in text
     assert "•" in text
 
 
