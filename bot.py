@@ -227,9 +227,8 @@ def _load_settings(overrides: dict[str, Any] | None = None) -> Settings:
 
 def run_bot(settings: Settings) -> None:
     """Serve Telegram until interrupted; start-up failures end in one clear line."""
-    services = build_services(settings)
     # Telegram is served from the first second; questions wait for the knowledge base alone.
-    services.knowledge_in_background = True
+    services = build_services(settings, knowledge_in_background=True)
     application = build_application(settings, services=services)
     try:
         if settings.run_mode == "webhook":
@@ -459,16 +458,12 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
             async def client_checks(card: ClientCard | None = card) -> list[Check]:
                 assert card is not None
                 try:
-                    brief = await services.visits.brief(
-                        AccessService.system_actor(),
-                        card.code,
-                        today=services.today(),
-                        action="focus.view",
+                    return await services.visits.checks(
+                        AccessService.system_actor(), card.code, today=services.today()
                     )
                 except NotFound:
                     # A demo client (no portfolio imported): what its loan file says.
                     return services.visits.file_checks(card)
-                return brief.checks
 
             answer = await services.answers.answer(
                 question,

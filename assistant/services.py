@@ -283,8 +283,12 @@ def build_services(
     chat_model: Any | None = None,
     ocr_engine: OcrEngine | None = None,
     transcriber: Transcriber | None = None,
+    knowledge_in_background: bool = False,
 ) -> Services:
     """Choose and construct the backends named by ``settings``; connects to nothing yet.
+
+    ``knowledge_in_background``: :meth:`Services.start` returns before the knowledge base is
+    loaded (the bot and the console, which answer everything else meanwhile).
 
     Tests pass ``database``, ``knowledge``, ``chat_model``, ``ocr_engine`` or ``transcriber`` to
     inject their own. ``clock`` is the clock of the database built here (the host's by default);
@@ -386,6 +390,7 @@ def build_services(
         readings=readings,
         debrief=debriefer,
         transcriber=transcriber if transcriber is not None else build_transcriber(settings),
+        knowledge_in_background=knowledge_in_background,
     )
 
 

@@ -315,8 +315,7 @@ async def run_console(
             Path(f"{database_file}{suffix}").unlink(missing_ok=True)
     # Console output is the conversation; library chatter would bury it.
     logging.getLogger().setLevel(logging.WARNING)
-    services = build_services(settings_for_demo)
-    services.knowledge_in_background = True
+    services = build_services(settings_for_demo, knowledge_in_background=True)
     await services.start()
     seconds = await _building_index(services)
     if seconds is not None:

@@ -58,10 +58,7 @@ async def _answer(update: Update, context: BotContext, question: str) -> None:
         # The same list as /prep's brief; the card above was already access-checked.
         assert client is not None
         assert viewer is not None
-        brief = await services.visits.brief(
-            viewer, client.code, today=services.today(), action="focus.view"
-        )
-        return brief.checks
+        return await services.visits.checks(viewer, client.code, today=services.today())
 
     try:
         # Only the answer service is timed: the typing action and the reply are Telegram's time.

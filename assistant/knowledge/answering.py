@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from assistant.i18n import Lang, Texts
 from assistant.knowledge.base import KnowledgeBase
+from assistant.knowledge.entries import KnowledgeEntry
 from assistant.knowledge.retrieval import Borrower, Retrieval
 from assistant.llm import LlmComponent, Rejected
 from assistant.portfolio import ClientCard
@@ -200,42 +201,22 @@ class AnswerService:
         if follow_question_language:
             lang = question_language(text, lang)
         if not text:
-            return Answer(
-                question,
-                lang,
-                False,
-                "empty",
-                client=client,
-                suggestions=[
-                    (e.id, e.title.get(lang)) for e in self.knowledge.topics(borrower_of(client))
-                ],
-            )
+            return self._refused(question, lang, "empty", client)
         truncated = len(text) > MAX_QUESTION
         text = text[:MAX_QUESTION]
         if is_calculation(text):
-            return Answer(
-                text,
-                lang,
-                False,
-                "calculation",
-                client=client,
-                suggestions=[
-                    (e.id, e.title.get(lang)) for e in self.knowledge.topics(borrower_of(client))
-                ],
-                truncated=truncated,
-            )
+            return self._refused(text, lang, "calculation", client, truncated=truncated)
         if client is not None and client_checks is not None and is_focus_question(text):
             return self._focus(text, lang, client, await client_checks(), truncated)
         retrieval = await self.knowledge.search(text, borrower_of(client))
         if not retrieval.grounded:
-            return Answer(
+            return self._refused(
                 text,
                 lang,
-                False,
                 retrieval.decision.reason,
-                client=client,
-                suggestions=[(e.id, e.title.get(lang)) for e in retrieval.suggestions],
+                client,
                 truncated=truncated,
+                suggestions=retrieval.suggestions,
             )
         sections, sources = self._select(retrieval, lang)
         bullets, cited = self._bullets(retrieval, sections, lang)
@@ -254,6 +235,31 @@ class AnswerService:
             truncated=truncated,
             bullets=bullets,
             cited=cited,
+        )
+
+    def _refused(
+        self,
+        text: str,
+        lang: Lang,
+        reason: str,
+        client: ClientCard | None,
+        *,
+        truncated: bool = False,
+        suggestions: list[KnowledgeEntry] | None = None,
+    ) -> Answer:
+        """No answer, and what the knowledge base does cover (the topics for the client's kind
+        unless the search offered entries of its own)."""
+        offered = (
+            suggestions if suggestions is not None else self.knowledge.topics(borrower_of(client))
+        )
+        return Answer(
+            text,
+            lang,
+            False,
+            reason,
+            client=client,
+            suggestions=[(e.id, e.title.get(lang)) for e in offered],
+            truncated=truncated,
         )
 
     def full(self, tokens: Sequence[str], lang: Lang) -> list[Section]:

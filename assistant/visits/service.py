@@ -442,6 +442,16 @@ class VisitService:
         )
         return Brief(card, due, last_visit, prechecks, visit_checks(card, facts))
 
+    async def checks(self, viewer: Viewer, client_code: str, *, today: date) -> list[Check]:
+        """What to look at on a visit to the client today: the brief's list, read in the audit
+        log as the answer to "该查什么" (``focus.view``).
+
+        Raises:
+            NotFound: no such client among those the viewer may see.
+        """
+        brief = await self.brief(viewer, client_code, today=today, action="focus.view")
+        return brief.checks
+
     def file_checks(self, card: ClientCard) -> list[Check]:
         """The checks that the loan file alone gives, with no visit or alert on record (a demo
         client asked about from the command line before any portfolio is imported)."""
