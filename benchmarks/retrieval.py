@@ -249,9 +249,11 @@ async def main() -> None:
                 )
 
     if args.calibrate:
-        own = [
-            r for r in everything if r.question in {row["q"] for row in load_rows(DEFAULT_SETS[1])}
-        ] or everything
+        # The team's own set and blind.jsonl's tuning half: never the held-out half.
+        tuning = {row["q"] for row in load_rows(DEFAULT_SETS[1])} | {
+            row["q"] for row in load_rows(BLIND) if row.get("half") == "tune"
+        }
+        own = [r for r in everything if r.question in tuning] or everything
         fitted = calibrate(own)
         print(f"\ncalibrated on {len(own)} own questions: {fitted}")
         print(f"  with it, all sets: {figures(everything, fitted)}")

@@ -18,9 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
 from assistant.knowledge.embeddings import Embedder
 from assistant.knowledge.entries import KnowledgeEntry, KnowledgeError, load_entries
-from assistant.knowledge.index import KnowledgeIndex, KnowledgeUnavailable, SyncReport
+from assistant.knowledge.index import (
+    DenseVectors,
+    KnowledgeIndex,
+    KnowledgeUnavailable,
+    Snapshot,
+    SyncReport,
+)
 from assistant.knowledge.lexical import Synonyms
 from assistant.knowledge.retrieval import Borrower, Calibration, Retrieval, Retriever
 from assistant.knowledge.search_files import SearchFileError, load_anchors, load_synonyms
@@ -111,6 +119,7 @@ class KnowledgeBase:
         calibration: Calibration | None = None,
         cache_dir: Path | None = None,
         follow_interval: float = FOLLOW_INTERVAL,
+        snapshot: Snapshot | None = None,
     ) -> None:
         self.directory = directory
         self.synonyms_file = synonyms_file
@@ -120,6 +129,7 @@ class KnowledgeBase:
         self.calibration = calibration
         self.cache_dir = cache_dir
         self.follow_interval = follow_interval
+        self.snapshot = snapshot
         self._retriever: Retriever | None = None
         self._lock = asyncio.Lock()
         self._store_down = False
@@ -214,7 +224,13 @@ class KnowledgeBase:
         return _Files(entries, synonyms, anchors, _fingerprint(entries, anchors, synonyms_bytes))
 
     def _load_sync(self, force: bool) -> SyncReport:
-        return self._install(self._read_files(), force)
+        files = self._read_files()
+        found = self.snapshot.read(files.fingerprint) if self.snapshot and not force else None
+        if found is None:
+            return self._install(files, force)
+        self._serve(files, *found)
+        log.info("knowledge base: %d entries, from the index's snapshot", len(files.entries))
+        return SyncReport(0, 0, 0, len(files.entries), 0, rebuilt=False)
 
     def _follow_sync(self, fingerprint: str) -> bool:
         """Reload the files if they are what another replica just indexed; embeds nothing then."""
@@ -231,21 +247,11 @@ class KnowledgeBase:
 
     def _install(self, files: _Files, force: bool) -> SyncReport:
         report = self.index.sync(files.entries, force=force, progress=self._progress)
-        retriever = Retriever(
-            files.entries,
-            self.index.vectors(),
-            self.embedder,
-            files.synonyms,
-            self.index.anchor_vectors(files.anchors),
-            self.calibration,
-            self.cache_dir,
-        )
-        # Warm the tokenizer and the model now, not on an officer's first question.
-        retriever.search("贷后回访 post-loan visit")
+        vectors, anchors = self.index.vectors(), self.index.anchor_vectors(files.anchors)
         self.index.record_fingerprint(files.fingerprint)
-        self._retriever = retriever
-        self._fingerprint = files.fingerprint
-        self._checked_at = time.monotonic()
+        if self.snapshot is not None:
+            self.snapshot.write(files.fingerprint, vectors, anchors)
+        self._serve(files, vectors, anchors)
         log.info(
             "knowledge base: %d entries (%d added, %d updated, %d removed, %d vectors embedded)",
             len(files.entries),
@@ -255,6 +261,23 @@ class KnowledgeBase:
             report.vectors_embedded,
         )
         return report
+
+    def _serve(self, files: _Files, vectors: DenseVectors, anchors: np.ndarray) -> None:
+        """Answer from ``files`` and these vectors from now on."""
+        retriever = Retriever(
+            files.entries,
+            vectors,
+            self.embedder,
+            files.synonyms,
+            anchors,
+            self.calibration,
+            self.cache_dir,
+        )
+        # Warm the tokenizer and the model now, not on an officer's first question.
+        retriever.search("贷后回访 post-loan visit")
+        self._retriever = retriever
+        self._fingerprint = files.fingerprint
+        self._checked_at = time.monotonic()
 
     def search_sync(
         self, question: str, borrower: Borrower | None = None, limit: int = 5
