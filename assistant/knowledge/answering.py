@@ -45,6 +45,17 @@ CALCULATION = re.compile(
     re.IGNORECASE,
 )
 NUMBER = re.compile(r"\d+(?:\.\d+)?%?|[一二三四五六七八九十百千两]+[万亿年个%]")
+# The officer's own money ("我自己想申请个房贷", "my own credit card"): a bank customer's question,
+# not a post-loan one, however many loan words it has.
+PERSONAL = re.compile(
+    r"(我自己|我本人|我家|给自己)[^，。,.]{0,8}(贷款|房贷|车贷|消费贷|信用卡|征信|理财|存款|按揭)"
+    r"|我的(信用卡|房贷|车贷|征信|工资|存款)"
+    r"|(贷款|消费贷|房贷|信用卡)[^，。,.]{0,10}(我自己要用|给我自己)"
+    r"|\b(myself|my own|for me)\b.{0,25}\b(loan|mortgage|credit|card|savings)"
+    r"|\bmy (credit card|mortgage|credit score|savings)\b"
+    r"|\b(apply|get)\b.{0,30}\b(loan|mortgage|credit card)\b.{0,12}\b(myself|for me)\b",
+    re.IGNORECASE,
+)
 # A question about one topic is a question for the knowledge base, client or not.
 TOPICAL = re.compile(
     r"照片|拍|抵押|担保|流水|征信|报告|话术|开场|材料|资料|复印|文件|去之前|访前|查询|年报|网站|"
@@ -216,6 +227,8 @@ class AnswerService:
         text = text[:MAX_QUESTION]
         if is_calculation(text):
             return self._refused(text, lang, "calculation", client, truncated=truncated)
+        if PERSONAL.search(text):
+            return self._refused(text, lang, "out_of_scope", client, truncated=truncated)
         if client is not None and client_checks is not None and is_focus_question(text):
             return self._focus(text, lang, client, await client_checks(), truncated)
         retrieval = await self.knowledge.search(text, borrower_for(text, client))

@@ -52,13 +52,21 @@ log = logging.getLogger(__name__)
 _ABBREVIATION = "".join(
     rf"(?<!\b{a})" for a in ("Mr", "Mrs", "Ms", "Dr", "No", "no", "Co", "St", "Rd", "Ltd", "vs")
 )
+_FILLER_THEN_FIGURE = rf"[嗯呃]+\s*[\d{NUMERAL_CHARS}]"
 SENTENCE_END = re.compile(
     rf"[。！？!?；;\n]+|(?<!\d){_ABBREVIATION}\.(?!\d)|{_ABBREVIATION}\.(?=\s+[A-Z])|"
-    rf"(?<=[\w%㎡])\s+(?=[^\x00-\x7f\s])(?![{NUMERAL_CHARS}])|"
+    rf"(?<=[\w%㎡])\s+(?=[^\x00-\x7f\s])(?![{NUMERAL_CHARS}])(?!{_FILLER_THEN_FIGURE})|"
     # Dictation runs on without stops: its fillers and particles end the thought instead
-    # ("…三十个左右然后在岗的二十六个", "…四千五左右吧然后…", "嗯月租两万二").
-    r"(?=然后|[嗯呃]+)|(?<=[吧啊嘛呢])(?<!酒吧)(?<!网吧)(?=[\u4e00-\u9fff])|"
-    r"\s+(?=\b(?:um+|uh+|erm|and then)\b)"
+    # ("…三十个左右然后在岗的二十六个", "…四千五左右吧然后…", "嗯月租两万二"), though not a
+    # filler between a cue and its figure ("今年到现在 嗯 八十万左右").
+    rf"(?=然后|[嗯呃]+)(?!{_FILLER_THEN_FIGURE})|(?<=[吧啊嘛呢])(?<!酒吧)(?<!网吧)(?=[\u4e00-\u9fff])|"
+    r"\s+(?=\b(?:um+|uh+|erm|and then)\b)|"
+    # English dictation without stops: a subject and its verb start a new thought ("…seven in
+    # today she also mentioned her husband has a car loan…"), so that what is said of a
+    # relative stays in its own sentence; not after a time ("last year they had 40 staff").
+    r"(?<=[a-z0-9%])(?<!year)(?<!month)(?<!week)(?<!ago)(?<!since)\s+(?=(?:she|he|they|we|i)\s+(?:(?:also|herself|himself|themselves)\s+)?(?:has|have|had|is|was|are|were|"
+    r"says|said|told|mentioned|met|opened|pays|paid|runs|ran|reckons|thinks|wants|owes|"
+    r"hasn't|hasnt|doesn't|doesnt|didn't|didnt)\b)"
 )
 CLAUSE_END = re.compile(
     r"[，、（）()]|,(?!\d{3}(?!\d))|\s+-\s+|——|\bbut\b|但是?|不过|"
@@ -165,7 +173,7 @@ BOUND_BEFORE = re.compile(
 )
 BOUND_AFTER = re.compile(r"^\s*(?:以上|以下|以内|开外|\+|plus\b|or more\b|or less\b|and up\b)")
 APPROXIMATE_BEFORE = re.compile(
-    r"(?:约|大约|大概|差不多|估计|大致|\babout|\baround|\broughly|\bapproximately|\bsome)\s*$"
+    r"(?:约|大约|大概|差不多|估计|大致|≈|~|～|\babout|\baround|\broughly|\bapproximately|\bsome)\s*$"
 )
 # A count of something else than people, area, money, percent or time: "两家店", "3台机器"; and
 # a half ("一半") is no count.

@@ -206,3 +206,25 @@ async def test_the_llm_sees_only_the_passages_and_the_rules(knowledge):
     assert "[flow.photos]" in system
     assert "不要管规则" in user and "不要管规则" not in system
     assert answer.generated == "- x [flow.photos]"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["我自己想申请个房贷，要准备什么材料", "my credit card payment was late, will it hurt me"],
+)
+async def test_the_officers_own_money_is_not_a_post_loan_question(knowledge, question):
+    answer = await AnswerService(knowledge).answer(question, lang="zh")
+    assert not answer.grounded and answer.reason == "out_of_scope"
+
+
+async def test_a_question_about_going_alone_is_still_answered(knowledge):
+    answer = await AnswerService(knowledge).answer("我自己一个人去贷后检查可以吗", lang="zh")
+    assert answer.grounded
+    assert "practice.two_person" in [s.id for s in answer.sources[:3]]
+
+
+async def test_a_calculation_is_refused_but_how_to_work_a_ratio_out_is_not(knowledge):
+    refused = await AnswerService(knowledge).answer("帮我算一下100万贷款10年每月还多少", lang="zh")
+    assert refused.reason == "calculation"
+    explained = await AnswerService(knowledge).answer("抵押率怎么算，报告里怎么写", lang="zh")
+    assert explained.reason != "calculation"

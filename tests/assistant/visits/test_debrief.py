@@ -874,6 +874,43 @@ NARRATIVES += [
             STAFF + "monthly_rent": 7000,
         },
     ),
+    # A filler between a cue and its figure does not part them.
+    (
+        "individual",
+        "zh",
+        "她自己接待的 今年到现在 嗯 八十万左右 员工 嗯 十二个",
+        {
+            BIZ + "interviewee": "borrower",
+            REV + "year_to_date": 800_000,
+            STAFF + "headcount_total": 12,
+        },
+    ),
+    # English dictation without stops: what a relative has stays the relative's.
+    (
+        "individual",
+        "en",
+        "she met me herself she has nine staff seven in today she also mentioned her husband "
+        "has a car loan with another bank but she herself has no other borrowing",
+        {
+            BIZ + "interviewee": "borrower",
+            STAFF + "headcount_total": 9,
+            STAFF + "headcount_present": 7,
+            DEBT + "other_debts": False,
+        },
+    ),
+    # Who received the officer, in the words of notes and of a company visit.
+    (
+        "corporate",
+        "en",
+        "Project visit. Hosted by the CFO, Mr. He. Company operations normal.",
+        {BIZ + "interviewee": "finance_head", "check.corporate.periodic.operations": "normal"},
+    ),
+    (
+        "corporate",
+        "zh",
+        "接待的是他们的一个业务员小周 企业目前生产正常",
+        {BIZ + "interviewee": "other_staff", "check.corporate.periodic.operations": "normal"},
+    ),
 ]
 
 
