@@ -95,6 +95,9 @@ def _buttons(
         elif item.type is AnswerType.CHOICE:
             rows += [[(o.label.get(lang), _data(view, "c", o.id))] for o in item.options]
         rows += [[(q.label.get(lang), _data(view, "c", f"{q.value:g}"))] for q in item.quick]
+        if view.all_of is not None:
+            label = context.text("visit.button.all_of", n=f"{view.all_of:g}")
+            rows.append([(label, _data(view, "c", f"{view.all_of:g}"))])
         if view.usual:
             label = context.text("visit.button.usual", n=len(view.usual))
             rows.append([(label, _data(view, "u", str(len(view.usual))))])

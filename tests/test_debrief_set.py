@@ -20,7 +20,7 @@ CASES = [
 # The development sets: also checkpoint questions and follow-ups.
 DEV = [
     json.loads(line)
-    for name in ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl")
+    for name in ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl")
     for line in (SETS / name).read_text(encoding="utf-8").splitlines()
     if line
 ]

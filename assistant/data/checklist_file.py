@@ -350,6 +350,7 @@ class ChecklistFile(DataModel):
         self._check_same_as(places)
         self._check_implied_by(places)
         self._check_ratio_of(places)
+        self._check_all_of(places)
         self._check_short_visit()
         self._check_contradictions()
         return self
@@ -369,6 +370,27 @@ class ChecklistFile(DataModel):
                     raise problem(
                         f"'ratio_of' must name number or money questions, got {source!r}", place
                     )
+
+    def _check_all_of(self, places: Mapping[str, str]) -> None:
+        """A part of a count is counted like it: the question named is a number in the same
+        unit."""
+        questions = self._top_questions()
+        for question_id, question in questions.items():
+            all_of = getattr(question, "all_of", None)
+            if all_of is None:
+                continue
+            whole = questions.get(all_of.question)
+            if (
+                whole is None
+                or whole is question
+                or whole.type != AnswerType.NUMBER
+                or whole.unit != question.unit
+            ):
+                raise problem(
+                    f"'all_of' must name another number question in {question.unit}, "
+                    f"got {all_of.question!r}",
+                    places[question_id],
+                )
 
     def _check_contradictions(self) -> None:
         """Each answer named must be one the question can be given."""

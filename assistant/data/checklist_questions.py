@@ -18,6 +18,7 @@ from assistant.data.checklist_types import (
     FILE_FACTS,
     MONEY_UNITS,
     NUMBER_UNITS,
+    AllOf,
     AnswerCondition,
     AnswerType,
     Condition,
@@ -299,6 +300,20 @@ class ImpliedEntry(DataModel):
         return Implied(self.question, tuple((a.if_, a.then) for a in self.answers))
 
 
+class AllOfEntry(DataModel):
+    """The count a number question is a part of, and the words that say all of it is here."""
+
+    question: Annotated[
+        str, Field(description="the full id of a number question in the same unit (员工 for 在岗)")
+    ]
+    cues: Annotated[
+        CueWords, Field(description="都在岗, all present: a paragraph saying so gives its answer")
+    ]
+
+    def all_of(self) -> AllOf:
+        return AllOf(self.question, self.cues.cues())
+
+
 def answers_of(question: QuestionEntry) -> set[bool | str] | None:
     """Every answer a yes/no or choice question takes; ``None`` for other types."""
     if question.type is AnswerType.YES_NO:
@@ -545,9 +560,20 @@ class NumberQuestion(RangeQuestion):
     type: Literal[AnswerType.NUMBER]
     unit: Literal[NUMBER_UNITS]
     integer: Annotated[bool, Field(description="true for counts")] = False
+    all_of: Annotated[
+        AllOfEntry | None,
+        Field(
+            description="a count that is part of another (在岗 of 员工): the other question, "
+            "and the words that say all of it is here"
+        ),
+    ] = None
 
     def whole(self) -> bool:
         return self.integer
+
+    def typed(self, item: Item) -> Item:
+        item = super().typed(item)
+        return replace(item, all_of=self.all_of.all_of() if self.all_of else None)
 
 
 class MoneyQuestion(RangeQuestion):

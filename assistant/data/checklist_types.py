@@ -187,6 +187,15 @@ class Implied:
 
 
 @dataclass(frozen=True)
+class AllOf:
+    """A count that is part of another ("在岗" of "员工"): a paragraph that says all of them
+    are there ("都在岗", "all present") gives it the other's answer."""
+
+    source: str
+    cues: Cues
+
+
+@dataclass(frozen=True)
 class Item:
     """One question. ``minimum``, ``maximum`` and quick-reply values are in the stored unit."""
 
@@ -226,6 +235,8 @@ class Item:
     # What the question is about when not the client's own business (the collateral, the
     # guarantor): a paragraph that turns to it fills only its questions.
     topic: Cues = Cues()
+    # The count this one is a part of, and the words that say it is all of it.
+    all_of: AllOf | None = None
 
     @property
     def scale(self) -> int:

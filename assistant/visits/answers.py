@@ -176,6 +176,17 @@ _QUESTION_EN = re.compile(
 )
 
 
+def says_all(item: Item, text: str) -> bool:
+    """Whether ``text`` says all of the count ``item`` is a part of ("都在", "all present")."""
+    if item.all_of is None:
+        return False
+    plain = _plain(text).lower()
+    return any(
+        plain == _plain(word).lower() or plain.endswith(_plain(word).lower())
+        for word in item.all_of.cues.all()
+    ) and not re.search(r"\d|不|没|not|n't", plain)
+
+
 def sounds_like_a_question(text: str) -> bool:
     """Whether ``text`` asks something: a question mark, or a question word."""
     said = unicodedata.normalize("NFKC", text).strip()

@@ -52,7 +52,8 @@ log = logging.getLogger(__name__)
 _ABBREVIATION = "".join(
     rf"(?<!\b{a})" for a in ("Mr", "Mrs", "Ms", "Dr", "No", "no", "Co", "St", "Rd", "Ltd", "vs")
 )
-_FILLER_THEN_FIGURE = rf"[嗯呃]+\s*[\d{NUMERAL_CHARS}]"
+# Not "嗯一年下来", "嗯一共": 一 there starts a word, not a figure.
+_FILLER_THEN_FIGURE = rf"[嗯呃]+\s*(?!一(?:年|个月|天|共|般|直|下|些|样|起|定))[\d{NUMERAL_CHARS}]"
 SENTENCE_END = re.compile(
     rf"[。！？!?；;\n]+|(?<!\d){_ABBREVIATION}\.(?!\d)|{_ABBREVIATION}\.(?=\s+[A-Z])|"
     rf"(?<=[\w%㎡])\s+(?=[^\x00-\x7f\s])(?![{NUMERAL_CHARS}])(?!{_FILLER_THEN_FIGURE})|"
@@ -73,7 +74,8 @@ CLAUSE_END = re.compile(
     # An estimate closes its figure, and dictation goes on to the next one without a comma
     # ("工资五千左右房租两万八"); a correction starts afresh ("四百万哦不对是四百五十万").
     r"(?<=[\d十百千万一二两三四五六七八九个人天平元块k](?:左右|上下))(?=[\u4e00-\u9fff])(?![的吧啊])|(?=[哦噢]\s*不(?:对|是))|"
-    r"(?<=[\w\s])(?=\bno,? sorry\b)|(?<=[\w\s])(?<!\bno )(?<!\bno, )(?=\bsorry\b)"
+    r"(?<=[\w\s])(?=\bno,? sorry\b)|(?<=[\w\s])(?<!\bno )(?<!\bno, )(?=\bsorry\b)|"
+    r"(?<=[\w\s])(?=\b(?:no wait|i mean)\b)"
 )
 # What someone intends or has heard is not a fact about this client now; a clause that starts
 # with "现在" or "now" speaks of the present again.
@@ -171,7 +173,9 @@ BOUND_BEFORE = re.compile(
     r"\bbelow|\bnearly|\balmost|\bupwards of|\bjust under|\bjust over|\bbetween|\bmaybe|"
     r"\bperhaps|\bpossibly|也许|或许|从|\bfrom)\s*$"
 )
-BOUND_AFTER = re.compile(r"^\s*(?:以上|以下|以内|开外|\+|plus\b|or more\b|or less\b|and up\b)")
+BOUND_AFTER = re.compile(
+    r"^\s*(?:以上|以下|以内|开外|出头|多(?!少)|\+|plus\b|or more\b|or less\b|and up\b)"
+)
 APPROXIMATE_BEFORE = re.compile(
     r"(?:约|大约|大概|差不多|估计|大致|≈|~|～|\babout|\baround|\broughly|\bapproximately|\bsome)\s*$"
 )
@@ -193,7 +197,8 @@ PERSON_AFTER_GE = re.compile(
 )
 HAN = re.compile(r"[\u4e00-\u9fff]")
 _UNITS = sorted({word for words in UNIT_WORDS.values() for word, _ in words}, key=len, reverse=True)
-_NUMBER = rf"(?:\d+(?:\.\d+)?|[{NUMERAL_CHARS}点])+|{EN_NUMBER_RUN.pattern}"
+_GROUPED = r"\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?"  # 3,600,000
+_NUMBER = rf"(?:{_GROUPED}|\d+(?:\.\d+)?|[{NUMERAL_CHARS}点])+|{EN_NUMBER_RUN.pattern}"
 VALUE = re.compile(
     rf"(?P<pre>百分之)?(?P<num>(?:{_NUMBER})(?:\s*(?:到|至|-|~|～|\bto\b|\bor\b)\s*(?:{_NUMBER}))?)"
     r"(?P<suffix>左右|上下|来|多|余|出头|几)?"
@@ -208,7 +213,9 @@ RANGE = re.compile(
 )
 PERCENT = re.compile(r"%|成|个点|百分之|percent|per cent")
 # A figure given as the sum of what came before.
-TOTAL = re.compile(r"(?:合计|总计|共计|加起来|\bin total|\baltogether|\ball told)\W{0,3}\w{0,4}$")
+TOTAL = re.compile(
+    r"(?:合计|总计|共计|加起来|一共|总共|\bin total|\baltogether|\ball told)\W{0,3}\w{0,4}$"
+)
 # Two neighbouring digits say a range: "七八个", "一百二三十万", "一万二三".
 NEIGHBOURS = re.compile(
     "|".join(f"{a}{b}" for a, b in zip("一二三四五六七八", "二三四五六七八九", strict=True))
@@ -260,6 +267,7 @@ class _Clause:
     text: str  # normalised for reading
     before: str = ""  # the clauses just before it, normalised
     sentence: int = 0  # its sentence's place in the paragraph
+    paused: bool = False  # only a pause (a space) parts it from the clause before
     found: list[Item] = field(default_factory=list)  # what it filled
     void_from: int | None = None  # plans and hearsay from here on
     hearsay: bool = False
@@ -379,13 +387,22 @@ class Debriefer:
         found = _Found(items, answered)
         topics = _topics(tuple(fillable))
         topic: Cues | None = None
-        sentences = [_clauses(sentence, topics) for sentence in _sentences(text)]
+        parts = list(_spoken_sentences(text))
+        sentences = [_clauses(sentence, topics) for sentence, _ in parts]
         clauses = [clause for sentence in sentences for clause in sentence]
         index = 0
         said = ""  # the paragraph so far, normalised
+        waiting: list[Item] = []
         for number, sentence in enumerate(sentences):
             topic = _carried_topic(topic, sentence, topics, vocabulary)
-            waiting: list[Item] = []
+            # Dictation pauses where a writer puts a comma ("最大的客户是一家建筑公司 占了
+            # 销售的四成"): a figure still awaited goes on to the next stretch; a stop ends it,
+            # and so does a figure given vaguely ("一百多万 今年生意不太好 到现在四十万").
+            last = sentences[number - 1][-1:] if number else []
+            paused = parts[number][1] and not any(True for c in last for _ in _values(c.text))
+            waiting = waiting if paused else []
+            if sentence:
+                sentence[0].paused = parts[number][1]
             # What the clauses before it said: this sentence's and the paragraph's last words.
             context = said[-80:]
             settled = False  # the clause naming the topic answered its question
@@ -403,6 +420,10 @@ class Debriefer:
                 clause.topic, clause.before, clause.sentence = topic, context, number
                 clause.cues = _cues(clause.text, vocabulary, topic, context)
                 waiting = self._read(clauses, index, waiting, found)
+                if index:
+                    _unchanged(clauses[index - 1], clause, vocabulary.items, found)
+                    _denied_after(clauses[index - 1], clause, found)
+                _all_there(clause, vocabulary.items, found)
                 if named is not None:
                     settled = any(_topic(i) == named for i in clause.found)
                 context += clause.text
@@ -421,11 +442,21 @@ class Debriefer:
         _correct(clauses, index, found)
         self._numbers(clause, found)
         self._yes_no(clause, found)
-        sentence = [c for c in clauses[:index] if c.sentence == clause.sentence]
-        self._choices(clause, found, sentence[-2:])
+        # The clauses just before, back past a pause but not a stop ("老板 林总 接待").
+        earlier: list[_Clause] = []
+        at = index
+        while (
+            at > 0
+            and len(earlier) < 2
+            and (clauses[at - 1].sentence == clauses[at].sentence or clauses[at].paused)
+        ):
+            at -= 1
+            earlier.insert(0, clauses[at])
+        self._choices(clause, found, earlier)
         self._quick(clause, found)
+        waiting = self._carried_choices(clause, waiting, found)
         clause.found = found.added[start:]
-        return self._carried_choices(clause, waiting, found)
+        return waiting
 
     async def extract(
         self,
@@ -466,7 +497,7 @@ class Debriefer:
         claims = {
             v.start: sorted(self._claims(clause, v, found), key=lambda c: c[0]) for v in values
         }
-        yielded = _yields(list(claims.values()))
+        yielded = _yields(list(claims.values()), clause.text)
         for value in values:
             best = [c for c in claims[value.start] if not c[2].used and id(c) not in yielded]
             if not best:
@@ -508,7 +539,7 @@ class Debriefer:
                     continue
                 if _voided(clause, max(cue.start, value.start), item):
                     continue
-                if _guaranteed(clause.text, cue, item):
+                if _guaranteed(clause.text, cue, item) or _ours(clause.text, cue):
                     continue
                 if _last_year(clause.text, value.start) and not any(
                     LAST_YEAR.search(c) for c in item.cues.all()
@@ -535,6 +566,8 @@ class Debriefer:
             for item in items:
                 if _voided(clause, cue.start, item) or _guaranteed(clause.text, cue, item):
                     continue
+                if _ours(clause.text, cue):
+                    continue
                 negated = joined or _negated(clause.text, cue)
                 if negated:
                     denied_to = cue.end
@@ -560,6 +593,10 @@ class Debriefer:
                 for before in reversed(earlier):
                     if choice is not None or before.cues or before.void_from is not None:
                         break
+                    if before.sentence != clause.sentence and (
+                        NEGATION_ZH.search(before.text) or NEGATION_EN.search(before.text)
+                    ):
+                        break  # "没在别的地方借钱 还款就靠…": a denial names no option
                     choice = _option_in(before.text, item)
                 if choice is not None:
                     found.add(item, choice, False, clause.raw)
@@ -592,6 +629,8 @@ class Debriefer:
             item
             for cue in clause.cues
             if not _voided(clause, cue.start, None)
+            # "没人接待": nobody to name
+            and not (cue.items[0].type is AnswerType.CHOICE and _negated(clause.text, cue))
             for item in cue.items
             if (
                 item.type is AnswerType.CHOICE or (item.type in NUMERIC and not clause.other_period)
@@ -754,9 +793,20 @@ def several_clauses(text: str) -> bool:
 
 
 def _sentences(text: str) -> Iterator[str]:
-    for sentence in SENTENCE_END.split(text):
-        if sentence.strip():
-            yield sentence
+    for sentence, _ in _spoken_sentences(text):
+        yield sentence
+
+
+def _spoken_sentences(text: str) -> Iterator[tuple[str, bool]]:
+    """Each sentence, and whether only a pause (a space) parts it from the one before."""
+    start, paused = 0, False
+    for end in SENTENCE_END.finditer(text):
+        if text[start : end.start()].strip():
+            yield text[start : end.start()], paused
+            paused = not end.group().strip()
+        start = end.end()
+    if text[start:].strip():
+        yield text[start:], paused
 
 
 def _clauses(sentence: str, topics: list[tuple[re.Pattern[str], Cues]]) -> list[_Clause]:
@@ -829,6 +879,14 @@ def _voided(clause: _Clause, position: int, item: Item | None) -> bool:
 
 # "给他表弟担保了一笔三十万的车贷": the loan after a guarantee is the one guaranteed, someone
 # else's debt, not the client's own.
+# "She borrowed 100,000 from us": the loan this visit is about, not another debt.
+OURS = re.compile(r"^[^,，。;；]{0,16}?\b(?:from us|with us|from our bank|from this bank)\b")
+
+
+def _ours(text: str, cue: _Cue) -> bool:
+    return bool(OURS.match(text[cue.end :]))
+
+
 GUARANTEED = re.compile(r"(?:担保|\bguarantee[ds]?\b)[^，,。；;]{0,12}$")
 
 
@@ -1068,6 +1126,8 @@ def _values(text: str) -> Iterator[_Value]:
         rest = text[end:]
         if not unit and (rest[:1] in CLASSIFIERS or rest[:1] == "半"):
             continue
+        if not unit and re.match(r"(?:st|nd|rd|th)\b", rest):
+            continue  # "until the 10th": a day of the month, not a count
         if not unit and number.strip() == "one" and re.match(r" [a-z]", rest):
             continue  # "one lawsuit": an article, not a count
         word_after = bool(HAN.match(rest))
@@ -1086,8 +1146,12 @@ def _values(text: str) -> Iterator[_Value]:
         yield _Value(start, end, match.group(0), vague)
 
 
+NEXT_PHRASE = re.compile(r"\s*(?:yuan|rmb|元)?\s*(?:and|but|while|whereas|然后|而|但)(?![a-z])")
+
+
 def _yields(
     by_value: list[list[tuple[tuple[int, int, int], Item, _Cue, Quantity, _Value]]],
+    text: str,
 ) -> set[int]:
     """The claims (by ``id``) of figures on a cue after them that is not theirs: one that a
     figure right after it is as near to ("贷款30万已经用了25万": "用了" is the 25万's), one with
@@ -1107,7 +1171,11 @@ def _yields(
     for claim in claims:
         (distance, after, _), _, cue, _, value = claim
         if id(cue) in followed:
-            gives_way = followed[id(cue)] <= distance
+            # "…700k and so far this year about 330k": a cue that opens the next phrase and
+            # has a figure of its own is that figure's.
+            gives_way = followed[id(cue)] <= distance or bool(
+                NEXT_PHRASE.match(text[value.end : cue.start])
+            )
         else:
             gives_way = len(preceded.get(id(cue), ())) > 1 or any(
                 value.end <= start < cue.start for start in starts
@@ -1161,11 +1229,88 @@ def _last_named(
     return [c for c in claims if last[c[1].id] == latest]
 
 
+# "没变", "未发生变化", "unchanged": a clause that only denies a change.
+UNCHANGED = re.compile(
+    r"^(?:也|都|均|一直|基本)*(?:没有?|未|并未|无|不)(?:发生|有|什么|任何|啥)*"
+    r"(?:变化|变动|改变|变|改)(?:过|了|化)*$|^(?:unchanged|no change|not changed)$"
+)
+
+
+def _unchanged(before: _Clause, clause: _Clause, items: Sequence[Item], found: _Found) -> None:
+    """ "主营还是做建材贸易，没变": a bare denial of change answers "has X changed" for the
+    X the clause before named, by the first words of a "X…变" cue."""
+    if not UNCHANGED.match(clause.text.strip()) or before.topic != clause.topic:
+        return
+    for item in items:
+        if item.type is not AnswerType.YES_NO or found.has(item) or _topic(item) != clause.topic:
+            continue
+        for cue in item.cues.all():
+            lead, _, tail = cue.partition("…")
+            if tail in ("变", "chang") and _lead(lead) in before.text:
+                found.add(item, False, False, clause.raw)
+                break
+
+
+BARE_DENIAL = re.compile(r"^(?:无|没有|没|否|none|no|nil|n/a)$")
+
+
+def _denied_after(before: _Clause, clause: _Clause, found: _Found) -> None:
+    """Notes that put the answer after a space ("对外担保 无"): a bare denial right after a
+    clause that ends on a yes/no question's words answers it "no"."""
+    if not BARE_DENIAL.match(clause.text.strip()):
+        return
+    end = len(before.text.rstrip(" :："))
+    for cue in before.cues:
+        if cue.end != end:
+            continue
+        for item in cue.items:
+            answer = found.answers.get(item.id)
+            if (
+                item.type is AnswerType.YES_NO
+                and item in before.found
+                and answer is not None
+                and answer.value is True
+            ):
+                del found.answers[item.id]
+                found.add(item, False, False, clause.raw)
+
+
+ALL_HERE = re.compile(
+    r"[岗班]?(?:了|的|呢|啊|吧|哈)?(?:$|\s|[，,。；;])|(?:在)?(?:店里|厂里|车间|现场|这边)"
+)
+
+
+def _all_there(clause: _Clause, items: Sequence[Item], found: _Found) -> None:
+    """ "共8人，今天都在岗", "3 staff, all present": a part of a count that is all of it takes
+    the count this paragraph gave."""
+    if clause.void_from is not None or clause.other_period or QUESTION.search(clause.text):
+        return
+    for item in items:
+        if item.all_of is None or found.has(item) or _topic(item) != clause.topic:
+            continue
+        whole = found.answers.get(item.all_of.source)
+        if whole is None:
+            continue
+        for word in item.all_of.cues.all():
+            pattern, _ = _cue_pattern(word)
+            match = pattern.search(clause.text)
+            if match is None:
+                continue
+            before = clause.text[max(0, match.start() - 3) : match.start()]
+            # "都在岗", "今天都在": here; not "都在别的工地上干活".
+            here = word.isascii() or ALL_HERE.match(clause.text[match.end() :])
+            if here and not re.search(r"不|没|未|not\s*$|n't\s*$", before):
+                found.add(item, whole.value, whole.approximate, clause.raw)
+            break
+
+
 def _carried_figure(clause: _Clause, item: Item, found: _Found) -> None:
     """ "最大的客户是一家电商仓，大约占销售额四成": the figure follows in the next clause, alone."""
     values = [v for v in _values(clause.text) if not _voided(clause, v.start, None)]
     if len(values) != 1 or values[0].vague or not _says_unit(values[0], item):
         return
+    if _monthly(item) and YEARLY.search(clause.text):
+        return  # "租的村集体土地，年租金6万元": a year's rent is no month's
     quantity = _quantity(values[0].text, item)
     if quantity is not None:
         approximate = quantity.approximate or bool(
@@ -1196,8 +1341,12 @@ def _fits_one(clause: _Clause, item: Item) -> bool:
 
 
 def _says_unit(value: _Value, item: Item) -> bool:
-    """A share is said as one ("四成", "35%"): a bare "two" in a paragraph is no percentage."""
-    return item.unit != "%" or PERCENT.search(value.text) is not None
+    """A share is said as one ("四成", "35%"): a bare "two" in a paragraph is no percentage,
+    and "百分之十五" no sum of money or head count."""
+    return (item.unit == "%") == (PERCENT.search(value.text) is not None)
+
+
+BARE_YUAN = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{5,}(?:\.\d+)?")
 
 
 def _quantity(text: str, item: Item) -> Quantity | None:
@@ -1209,6 +1358,10 @@ def _quantity(text: str, item: Item) -> Quantity | None:
     ):
         return None  # "3万" is money, not 30,000 people or days
     low, high = item.typed_range()
+    if item.unit == "万元" and BARE_YUAN.fullmatch(text.strip()):
+        # A paragraph writes "80,000" or "380000" in 元; only a short bare figure ("贷款 200")
+        # is in the question's 万元.
+        text = f"{text.strip()}元"
     try:
         quantity = parse_quantity(text, item.unit, minimum=low, maximum=high)
     except (ParseError, ValueError, ArithmeticError):

@@ -85,6 +85,8 @@ class VisitView:
     usual: tuple[Item, ...] = ()
     # The question's hint, with the bank's settings it quotes filled in.
     hint: Bilingual | None = None
+    # A part of a count already answered (在岗 of 员工 8): "all of them" answers it in one tap.
+    all_of: float | None = None
 
     @property
     def far_from_client(self) -> bool:

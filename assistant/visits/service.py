@@ -49,7 +49,7 @@ from assistant.portfolio import ClientCard, PortfolioService
 from assistant.risk.facts import facts_for, finding_from_json
 from assistant.risk.thresholds import RiskThresholds, quote_settings
 from assistant.visits import gaps, path
-from assistant.visits.answers import parse_answer, shown_answer, unit_label
+from assistant.visits.answers import parse_answer, says_all, shown_answer, unit_label
 from assistant.visits.debrief import Debriefer, several_clauses
 from assistant.visits.evidence import EvidenceService
 from assistant.visits.focus import Check, FocusFacts, visit_checks
@@ -234,6 +234,7 @@ class VisitService:
             hint=quote_settings(stop.item.hint, self.thresholds)
             if stop.item is not None and stop.item.hint is not None
             else None,
+            all_of=_whole(stop.item, answers) if stop.item is not None else None,
         )
 
     async def _audit(
@@ -488,7 +489,12 @@ class VisitService:
         stop = self._view(visit, card, answers).stop
         if stop.item is None:
             raise StaleAction("visit.not_a_question")
-        value, approximate = parse_answer(stop.item, text, today)
+        whole = _whole(stop.item, answers)
+        if whole is not None and says_all(stop.item, text):
+            # "都在" at 在岗人数, once 员工 is known: all of them.
+            value, approximate = whole, answers[stop.item.all_of.source].approximate
+        else:
+            value, approximate = parse_answer(stop.item, text, today)
         return await self._record(
             visit, card, answers, stop.item, AnswerStatus.ANSWERED, value, text, approximate
         )
@@ -1127,3 +1133,13 @@ class VisitService:
         target = gaps.next_gap(self.checklist, card, stops, start, answers, counts)
         if target != visit.current:
             await self._move(visit, target)
+
+
+def _whole(item: Item, answers: dict[str, RecordedAnswer]) -> float | None:
+    """The answered count ``item`` is a part of, when it has one (在岗 of 员工)."""
+    if item.all_of is None:
+        return None
+    whole = answers.get(item.all_of.source)
+    if whole is None or whole.status is not AnswerStatus.ANSWERED:
+        return None
+    return float(whole.value)

@@ -161,6 +161,24 @@ async def test_what_was_recorded_is_said_back_and_kept_when_going_back(bot: BotH
     assert "当前记录：约30人" in officer.last_text
 
 
+async def test_staff_on_site_is_all_of_them_in_one_tap_or_two_words(bot: BotHarness, team: Team):
+    officer = bot.chat(team.officer)
+    await officer.send("/visit C001")
+    await skip_until(officer, "现在一共有多少员工")
+    await officer.send("12个")
+    await skip_until(officer, "实际在岗")
+    assert "✓ 都在（12）" in officer.last.button_labels
+
+    await officer.send("今天都在")
+    assert officer.last_text.startswith("✓ 已记录：12人\n")
+
+    await officer.press("⬅ 返回")
+    replies = await officer.send("不是都在")
+    assert "没能识别" in replies[0].text, "a denial is not all of them"
+    await officer.press("✓ 都在（12）")
+    assert officer.last_text.startswith("✓ 已记录：12人\n")
+
+
 async def test_typed_skip_and_a_question_without_its_mark(bot: BotHarness, team: Team):
     officer = bot.chat(team.officer)
     await officer.send("/visit C001")

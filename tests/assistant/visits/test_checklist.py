@@ -679,6 +679,29 @@ BROKEN = [
         id="ratio-of-on-yes-no",
     ),
     pytest.param(
+        (
+            lambda d: staff(d)[0].update(
+                all_of={
+                    "question": "flow.interview.staff.headcount_total",
+                    "cues": {"zh": ["都在"]},
+                }
+            )
+        ),
+        f"{STAFF}/headcount_total: 'all_of' must name another number question in 人, "
+        "got 'flow.interview.staff.headcount_total'",
+        id="all-of-itself",
+    ),
+    pytest.param(
+        (
+            lambda d: staff(d)[0].update(
+                all_of={"question": "flow.interview.staff.other_sites", "cues": {"zh": ["都在"]}}
+            )
+        ),
+        f"{STAFF}/headcount_total: 'all_of' must name another number question in 人, "
+        "got 'flow.interview.staff.other_sites'",
+        id="all-of-yes-no",
+    ),
+    pytest.param(
         (lambda d: d.update(short_visit=["flow.interview.staff.headcount_total", "flow.x.y"])),
         "short_visit[2]: 'flow.x.y' is not a question of the interview or the checkpoints",
         id="short-visit-unknown-question",

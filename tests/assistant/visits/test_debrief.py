@@ -212,7 +212,12 @@ NARRATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
         "individual",
         "zh",
         "水果批发，档口60平，月租六千，伙计4个，今天都在，去年流水八百多万",
-        {STAFF + "office_area": 60, STAFF + "monthly_rent": 6000, STAFF + "headcount_total": 4},
+        {
+            STAFF + "office_area": 60,
+            STAFF + "monthly_rent": 6000,
+            STAFF + "headcount_total": 4,
+            STAFF + "headcount_present": 4,  # 都在: all four of them
+        },
     ),
     (
         "corporate",
@@ -910,6 +915,76 @@ NARRATIVES += [
         "zh",
         "接待的是他们的一个业务员小周 企业目前生产正常",
         {BIZ + "interviewee": "other_staff", "check.corporate.periodic.operations": "normal"},
+    ),
+    # A pause in dictation where a writer puts a comma: the figure still belongs to its cue,
+    # and a correction after a pause still replaces it.
+    (
+        "corporate",
+        "zh",
+        "最大的客户是一家建筑公司 占了销售的四成 应急资金随时能动的 嗯 大概十万 不对 他说是十二万",
+        {SUP + "top_customer_share": 40, LIQ + "emergency_funds": 120_000},
+    ),
+    # A change denied in the clause after the one that names the thing.
+    (
+        "individual",
+        "zh",
+        "主营还是做建材贸易，没变。员工8个，今天都在岗。贷款50万已经全部用完了",
+        {
+            BIZ + "main_business_changed": False,
+            STAFF + "headcount_total": 8,
+            STAFF + "headcount_present": 8,
+            USE + "amount_used": 500_000,
+        },
+    ),
+    # Terse notes: the answer after a space; English figures in yuan with thousands commas;
+    # the loan this visit is about is no other debt.
+    (
+        "corporate",
+        "zh",
+        "鼎盛装饰 老板本人 对外担保 无 纠纷 无 年租金6万元",
+        {
+            BIZ + "interviewee": "actual_controller",
+            DEBT + "guarantees": False,
+            DEBT + "open_disputes": False,
+        },
+    ),
+    (
+        "individual",
+        "en",
+        "She borrowed 100,000 from us and has spent 80,000 on new equipment. Turnover last "
+        "year was around 700,000 yuan and so far this year about 330,000. Closed until the 10th.",
+        {
+            USE + "amount_used": 80_000,
+            REV + "last_year": 700_000,
+            REV + "year_to_date": 330_000,
+        },
+    ),
+    # Notes parted by spaces: the option before its cue; a denial names nobody; "都在" is
+    # all of them only when they are here.
+    (
+        "corporate",
+        "zh",
+        "回访 明辉五金制品厂 老板 林总 接待 店里请了四个人 加上他两口子一共六个 今天都在别的工地上干活",
+        {BIZ + "interviewee": "actual_controller", STAFF + "headcount_total": 6},
+    ),
+    (
+        "corporate",
+        "zh",
+        "到了恒通物流 没人接待 园区门卫说老板跟财务都不在",
+        {},
+    ),
+    (
+        "individual",
+        "zh",
+        "早餐店 老板刘大姐自己在 没在别的地方借钱 还款就靠每天卖早点的钱",
+        {BIZ + "interviewee": "borrower", DEBT + "other_debts": False},
+    ),
+    # A share is no sum of money: "百分之十五" after an investment named in the sentence before.
+    (
+        "corporate",
+        "zh",
+        "刘总说公司去年拿了八百万投了一个光伏项目 占股百分之十五",
+        {DEBT + "investments": True},
     ),
 ]
 
