@@ -39,6 +39,7 @@ from assistant.visits.parsing import (
     Quantity,
     parse_quantity,
     parse_yes_no,
+    spoken_decimal,
     spoken_percent,
 )
 
@@ -747,7 +748,8 @@ def _fillable(items: Sequence[Item]) -> list[Item]:
 
 
 def _normalise(text: str) -> str:
-    text = spoken_percent(unicodedata.normalize("NFKC", text).lower().replace("％", "%"))
+    text = unicodedata.normalize("NFKC", text).lower().replace("％", "%")
+    text = spoken_percent(spoken_decimal(text))
     text = re.sub(r"(?<=[一两二三四五六七八九十])个(?=[亿万])", "", text)  # "一个亿" is 一亿
     return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
 
@@ -1079,6 +1081,7 @@ def _matched(text: str, by_word: dict[str, list[Item]]) -> list[_Cue]:
         for match in pattern.finditer(text):
             if text[match.end() : match.end() + 1] in PARTY:
                 continue  # "投资方": the party that invests, not an investment
+
             matches.append(_Cue(match.start(), match.end(), owners, contiguous))
         if negative:
             # 对得上 / 对不上, 收得回 / 收不回: the negative form of the same words.
@@ -1146,6 +1149,7 @@ def _values(text: str) -> Iterator[_Value]:
         yield _Value(start, end, match.group(0), vague)
 
 
+COPULA = re.compile(r"\s*(?:was|were|is|are|came to|reached|stood at)\b")
 NEXT_PHRASE = re.compile(r"\s*(?:yuan|rmb|元)?\s*(?:and|but|while|whereas|然后|而|但)(?![a-z])")
 
 
@@ -1173,8 +1177,12 @@ def _yields(
         if id(cue) in followed:
             # "…700k and so far this year about 330k": a cue that opens the next phrase and
             # has a figure of its own is that figure's.
-            gives_way = followed[id(cue)] <= distance or bool(
-                NEXT_PHRASE.match(text[value.end : cue.start])
+            gives_way = (
+                followed[id(cue)] <= distance
+                or bool(NEXT_PHRASE.match(text[value.end : cue.start]))
+                # "…about 3 million last year was around 11 million": the cue is the subject
+                # of the figure after it
+                or bool(COPULA.match(text[cue.end :]))
             )
         else:
             gives_way = len(preceded.get(id(cue), ())) > 1 or any(
@@ -1451,7 +1459,9 @@ def _option_hits(text: str, item: Item) -> list[tuple[int, int, str]]:
                 or re.search(r"\b(?:not|no)\s+$", before)
             ):
                 continue
-            if re.match(r"的[^\x00-\x7f]|'s\b", text[end : end + 3]) and not word.endswith("的"):
+            if re.match(
+                r"的(?![钱款])[^\x00-\x7f]|'s\b", text[end : end + 3]
+            ) and not word.endswith("的"):
                 continue  # "借款人的爱人", "the borrower's wife": not the borrower
             if SELF.fullmatch(word) and any(
                 o != option and 0 <= start - e <= 8 for _, e, o in taken

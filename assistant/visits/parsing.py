@@ -54,7 +54,8 @@ APPROXIMATE = re.compile(
 # "五金店" is a hardware shop and "百货" a general store, words a paragraph about a business uses.
 NOT_NUMERALS = re.compile(
     r"一般|一直|一样|一些|一起|一下|一定|一向|一切|一边|统一|(?<![\d一二两三四五六七八九十百千])万一|十分|五金|百货|千万别|一点点|"
-    r"一共|一次性|一口气|一开始|一旦|一律|一概|一度|一致|一模一样|一同|一再|一体|一带|一手|一心|一番|一阵"
+    r"一共|一次性|一口气|一开始|一旦|一律|一概|一度|一致|一模一样|一同|一再|一体|一带|一手|一心|一番|一阵|"
+    r"一整"
 )
 # English number words, so that "about thirty" reads like "about 30".
 EN_ONES = {
@@ -256,6 +257,26 @@ EN_SHARES = {"three quarters": "75%", "a quarter": "25%", "one quarter": "25%", 
 EN_SHARE = re.compile(rf"\b(?:{'|'.join(EN_SHARES)})\b(?![- ]a\b|-)")
 
 
+_DIGIT_WORDS = "zero|one|two|three|four|five|six|seven|eight|nine"
+EN_DECIMAL = re.compile(
+    rf"\b({_DIGIT_WORDS}|\d+) point ((?:{_DIGIT_WORDS})(?:[\s-]+(?:{_DIGIT_WORDS}))*)\b"
+)
+EN_HALF = re.compile(r"\bhalf an? (million|thousand|hundred)\b")
+
+
+def spoken_decimal(text: str) -> str:
+    """ "one point two million" → "1.2 million", "half a million" → "0.5 million" (lower case)."""
+
+    def digit(word: str) -> str:
+        return word if word.isdigit() else str(EN_ONES[word])
+
+    def decimal(match: re.Match[str]) -> str:
+        fraction = "".join(digit(w) for w in re.split(r"[\s-]+", match.group(2)))
+        return f"{digit(match.group(1))}.{fraction}"
+
+    return EN_HALF.sub(lambda m: f"0.5 {m.group(1)}", EN_DECIMAL.sub(decimal, text))
+
+
 def spoken_percent(text: str) -> str:
     """``text`` with "三成五" written as "35%" and "a quarter" as "25%"."""
 
@@ -268,7 +289,7 @@ def spoken_percent(text: str) -> str:
 
 
 def _normalise(text: str) -> str:
-    text = spoken_percent(unicodedata.normalize("NFKC", text).strip().lower())
+    text = spoken_percent(spoken_decimal(unicodedata.normalize("NFKC", text).strip().lower()))
     text = re.sub(r"(?<=\d)[,，](?=\d{3})", "", text)
     text = NOT_NUMERALS.sub(" ", text)
     text = re.sub(r"(?<=[一两二三四五六七八九十])个(?=[亿万])", "", text)  # "一个亿" is 一亿

@@ -964,7 +964,8 @@ NARRATIVES += [
     (
         "corporate",
         "zh",
-        "回访 明辉五金制品厂 老板 林总 接待 店里请了四个人 加上他两口子一共六个 今天都在别的工地上干活",
+        "回访 明辉五金制品厂 老板 林总 接待 店里请了四个人 加上他两口子一共六个 "
+        "今天都在别的工地上干活",
         {BIZ + "interviewee": "actual_controller", STAFF + "headcount_total": 6},
     ),
     (
@@ -978,6 +979,32 @@ NARRATIVES += [
         "zh",
         "早餐店 老板刘大姐自己在 没在别的地方借钱 还款就靠每天卖早点的钱",
         {BIZ + "interviewee": "borrower", DEBT + "other_debts": False},
+    ),
+    # The contract named without 用途; money "的钱" is no person's; a year said as 一整年.
+    (
+        "individual",
+        "zh",
+        "贷款二十万，用了十八万进货，和合同一样。去年一整年是九十万左右。还款靠卖货的钱，压力一般。",
+        {
+            USE + "amount_used": 180_000,
+            USE + "used_as_agreed": "as_agreed",
+            REV + "last_year": 900_000,
+            PAY + "repayment_source": "operating_income",
+            PAY + "pressure": "moderate",
+        },
+    ),
+    (
+        "corporate",
+        "en",
+        "last year takings about one point two million, revenue this year so far about 3 "
+        "million. Repayment from shop income, 700k used on inventory per contract.",
+        {
+            REV + "last_year": 1_200_000,
+            REV + "year_to_date": 3_000_000,
+            PAY + "repayment_source": "operating_income",
+            USE + "amount_used": 700_000,
+            USE + "used_as_agreed": "as_agreed",
+        },
     ),
     # A share is no sum of money: "百分之十五" after an investment named in the sentence before.
     (

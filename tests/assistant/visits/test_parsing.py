@@ -93,6 +93,9 @@ def test_any_text_is_read_or_refused_cleanly(text):
     [
         ("三十五个人", "人", 35, False),
         ("2.5万", "元", 25000, False),
+        ("one point two million", "万元", 120, False),
+        ("half a million", "元", 500000, False),
+        ("three point five", "%", 3.5, False),
         ("一百二十万元", "万元", 120, False),
         ("一百二十万元", "元", 1200000, False),
         ("百分之十五", "%", 15, False),
