@@ -21,6 +21,7 @@ from assistant.data.checklist import AnswerType, Item, PreCheck, RecordedAnswer
 from assistant.data.vocabulary import Bilingual
 from assistant.db.models import AnswerStatus
 from assistant.risk import display
+from assistant.visits.debrief import several_clauses
 from assistant.visits.model import EvidenceNeed
 from assistant.visits.parsing import ParseError, parse_date, parse_quantity, parse_yes_no
 
@@ -218,6 +219,8 @@ def precheck_result(check: PreCheck, text: str) -> str | None:
     ids = {result.id for result in check.results}
     if typed_move(text) == "skip":
         return NOT_CHECKED if NOT_CHECKED in ids else None
+    if several_clauses(text):
+        return None  # "…没有别的贷款…" in a paragraph says nothing of this look-up
     return pick(text, [(r.id, (r.id, r.label.zh, r.label.en, *r.also)) for r in check.results])
 
 

@@ -164,6 +164,22 @@ async def test_dictation_without_stops_is_read_clause_by_clause(demo_bank: DemoB
             assert heard in told, heard
 
 
+async def test_a_paragraph_at_a_look_up_is_read_as_a_paragraph_not_as_its_result(
+    demo_bank: DemoBank,
+):
+    async with shop_officer(demo_bank) as (_app, officer):
+        await officer.send("/visit C1001")
+        assert "请记录查询结果" in officer.last_text
+        # "没有别的贷款" would read as the look-up's "nothing found" if taken as its answer.
+        await officer.send("员工一共十二个今天都在 月租两万二 除了我们行没有别的贷款 没给别人担保")
+        told = officer.last_text
+        assert told.startswith("已记录 5 项：\n"), told
+        assert "2. 在岗人数：12人" in told
+        assert "未发现问题" not in told
+        await officer.press("✓ 都对，继续")
+        assert "请记录查询结果" in officer.last_text, "the look-up is still to be recorded"
+
+
 async def test_a_paragraph_never_overwrites_an_earlier_answer(demo_bank: DemoBank):
     async with shop_officer(demo_bank) as (_app, officer):
         await arrive(officer)
