@@ -48,8 +48,9 @@ NUMBER = re.compile(r"\d+(?:\.\d+)?%?|[一二三四五六七八九十百千两]+
 # The officer's own money ("我自己想申请个房贷", "my own credit card"): a bank customer's question,
 # not a post-loan one, however many loan words it has.
 PERSONAL = re.compile(
-    r"(我自己|我本人|我家|给自己)[^，。,.]{0,8}(贷款|房贷|车贷|消费贷|信用卡|征信|理财|存款|按揭)"
-    r"|我的(信用卡|房贷|车贷|征信|工资|存款)"
+    r"(我自己|我本人|我家|给自己)[^，。,.]{0,8}"
+    r"(贷款|房贷|车贷|消费贷|信用卡|征信|理财|存款|按揭|买房|买车|公积金|基金|股票|社保)"
+    r"|我的(信用卡|房贷|车贷|征信|工资|存款|公积金|社保|基金|股票)"
     r"|(贷款|消费贷|房贷|信用卡)[^，。,.]{0,10}(我自己要用|给我自己)"
     r"|\b(myself|my own|for me)\b.{0,25}\b(loan|mortgage|credit|card|savings)"
     r"|\bmy (credit card|mortgage|credit score|savings)\b"
@@ -118,6 +119,8 @@ class Answer:
     cited: list[Source] = field(default_factory=list)
     # For "what should I check for this client": the visit's checks, each with its footnote.
     checks: list[tuple[Check, int]] = field(default_factory=list)
+    # A topic of the visit the knowledge base does not cover (reason "uncovered"), by name.
+    gap: str | None = None
 
     @property
     def more(self) -> bool:
@@ -240,6 +243,7 @@ class AnswerService:
                 client,
                 truncated=truncated,
                 suggestions=retrieval.suggestions,
+                gap=retrieval.gap.title.get(lang) if retrieval.gap else None,
             )
         sections, sources = self._select(retrieval, lang)
         bullets, cited = self._bullets(retrieval, sections, lang)
@@ -269,6 +273,7 @@ class AnswerService:
         *,
         truncated: bool = False,
         suggestions: list[KnowledgeEntry] | None = None,
+        gap: str | None = None,
     ) -> Answer:
         """No answer, and what the knowledge base does cover (the topics for the client's kind
         unless the search offered entries of its own)."""
@@ -283,6 +288,9 @@ class AnswerService:
             client=client,
             suggestions=[(e.id, e.title.get(lang)) for e in offered],
             truncated=truncated,
+            gap=gap,
+            # An uncovered topic's nearest entries open in full with 展开 / More.
+            sections=[_section(e, lang) for e in offered] if gap is not None else [],
         )
 
     def full(self, tokens: Sequence[str], lang: Lang) -> list[Section]:
@@ -290,7 +298,7 @@ class AnswerService:
         entries no longer in the knowledge base are left out."""
         by_token = {entry_token(e.id): e for e in self.knowledge.entries}
         return [
-            Section(entry.id, entry.title.get(lang), entry.source.get(lang), entry.points(lang))
+            _section(entry, lang)
             for entry in (by_token.get(token) for token in tokens)
             if entry is not None
         ]
@@ -388,3 +396,7 @@ def render_answer(answer: Answer, texts: Texts, *, html: bool) -> str:
     render = texts.render if html else texts.plain
     key = "knowledge.answer" if answer.grounded else "knowledge.refusal"
     return render(answer.lang, key, answer=answer)
+
+
+def _section(entry: KnowledgeEntry, lang: Lang) -> Section:
+    return Section(entry.id, entry.title.get(lang), entry.source.get(lang), entry.points(lang))

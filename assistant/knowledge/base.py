@@ -14,7 +14,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,8 +30,14 @@ from assistant.knowledge.index import (
     SyncReport,
 )
 from assistant.knowledge.lexical import Synonyms
-from assistant.knowledge.retrieval import Borrower, Calibration, Retrieval, Retriever
-from assistant.knowledge.search_files import SearchFileError, load_anchors, load_synonyms
+from assistant.knowledge.retrieval import Borrower, Calibration, GapVectors, Retrieval, Retriever
+from assistant.knowledge.search_files import (
+    Gap,
+    SearchFileError,
+    load_anchors,
+    load_gaps,
+    load_synonyms,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +78,16 @@ class _Files:
 
     entries: list[KnowledgeEntry]
     synonyms: Synonyms
+    # The out-of-scope questions, then every uncovered topic's questions: one matrix of
+    # vectors, split again when served.
     anchors: list[str]
     fingerprint: str
+    gaps: list[Gap] = field(default_factory=list)
+
+    @property
+    def outside(self) -> int:
+        """How many of :attr:`anchors` are out-of-scope questions (the rest ask about gaps)."""
+        return len(self.anchors) - sum(len(gap.questions) for gap in self.gaps)
 
 
 def _fingerprint(entries: list[KnowledgeEntry], anchors: list[str], synonyms: bytes) -> str:
@@ -214,6 +228,7 @@ class KnowledgeBase:
         try:
             synonyms = load_synonyms(self.synonyms_file)
             anchors = load_anchors(self.anchors_file)
+            gaps = load_gaps(self.anchors_file)
             synonyms_bytes = self.synonyms_file.read_bytes()
         except OSError as exc:
             raise KnowledgeError(self.synonyms_file, f"cannot be read ({exc})") from exc
@@ -221,7 +236,12 @@ class KnowledgeBase:
             # Callers keep the previous index on a KnowledgeError, whichever file broke.
             where = f"{exc.where}: " if exc.where else ""
             raise KnowledgeError(exc.path, where + exc.problem) from exc
-        return _Files(entries, synonyms, anchors, _fingerprint(entries, anchors, synonyms_bytes))
+        anchors += [question for gap in gaps for question in gap.questions]
+        # A topic's name is in its answer: renaming one is a new fingerprint too.
+        named = anchors + [f"{gap.id}\0{gap.title.zh}\0{gap.title.en}" for gap in gaps]
+        return _Files(
+            entries, synonyms, anchors, _fingerprint(entries, named, synonyms_bytes), gaps
+        )
 
     def _load_sync(self, force: bool) -> SyncReport:
         files = self._read_files()
@@ -269,9 +289,10 @@ class KnowledgeBase:
             vectors,
             self.embedder,
             files.synonyms,
-            anchors,
+            anchors[: files.outside],
             self.calibration,
             self.cache_dir,
+            gaps=GapVectors.of(files.gaps, anchors[files.outside :]),
         )
         # Warm the tokenizer and the model now, not on an officer's first question.
         retriever.search("贷后回访 post-loan visit")

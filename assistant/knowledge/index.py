@@ -482,4 +482,10 @@ class KnowledgeIndex:
         if not wanted:
             return np.zeros((0, 0), dtype=np.float32)
         found = collection.get(ids=list(wanted), include=["embeddings"])
-        return np.asarray(found["embeddings"], dtype=np.float32)
+        by_id = dict(zip(found["ids"], found["embeddings"], strict=True))
+        # One row per anchor, in the file's order: the rows after the out-of-scope questions
+        # are the uncovered topics' questions, told apart by position.
+        return np.asarray(
+            [by_id[hashlib.sha256(text.encode()).hexdigest()[:32]] for text in anchors],
+            dtype=np.float32,
+        )

@@ -31,6 +31,7 @@ from assistant.knowledge.lexical import (
     entry_document,
     normalise,
 )
+from assistant.knowledge.search_files import Gap
 
 # Fitted on the team's question sets and the tuning half of blind.jsonl (benchmarks/retrieval.py): a
 # small k trusts the top ranks.
@@ -40,6 +41,9 @@ REFERENCE_WEIGHT = 0.95
 CHECKS_WEIGHT = 1.3
 # The entries whose bullet points may make up an answer.
 POINT_ENTRIES = 3
+# How much closer to an uncovered topic's questions than to any entry a question must be to be
+# told the topic is not covered (benchmarks/retrieval.py: no in-scope question refused).
+GAP_MARGIN = 0.04
 
 
 @dataclass(frozen=True)
@@ -70,11 +74,40 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class GapVectors:
+    """The questions of the topics the knowledge base does not cover, one row each, with the
+    topic each row asks about."""
+
+    rows: np.ndarray
+    topics: tuple[Gap, ...]
+
+    @classmethod
+    def of(cls, gaps: list[Gap], rows: np.ndarray) -> GapVectors:
+        topics = tuple(gap for gap in gaps for _ in gap.questions)
+        if len(topics) != len(rows):
+            raise ValueError(f"{len(rows)} vectors for {len(topics)} gap questions")
+        return cls(rows, topics)
+
+    def closest(self, vector: np.ndarray) -> tuple[Gap | None, float]:
+        if not self.topics:
+            return None, -1.0
+        similarities = self.rows @ vector
+        best = int(similarities.argmax())
+        return self.topics[best], float(similarities[best])
+
+
+NO_GAPS = GapVectors(np.zeros((0, 1), dtype=np.float32), ())
+
+
+@dataclass(frozen=True)
 class Retrieval:
     question: str
     hits: list[Hit]
     decision: Decision
     suggestions: list[KnowledgeEntry] = field(default_factory=list)
+    # The uncovered topic the question asks about ("uncovered"): told so, with the nearest
+    # entries as suggestions.
+    gap: Gap | None = None
     # How close the question is to each bullet point of the best entries ("<entry>#p:zh:3"):
     # an answer is made of the closest points, not of whole entries.
     points: dict[str, float] = field(default_factory=dict)
@@ -131,8 +164,10 @@ class Retriever:
         anchors: np.ndarray,
         calibration: Calibration | None = None,
         cache_dir: Path | None = None,
+        gaps: GapVectors = NO_GAPS,
     ) -> None:
         self.entries = {entry.id: entry for entry in entries}
+        self.gaps = gaps
         self.vectors = vectors
         self.embedder = embedder
         self.synonyms = synonyms
@@ -189,6 +224,19 @@ class Retriever:
             if key in self.entries
         ]
         decision = self._decide(own_tokens, dense, closest, outside, hits)
+        if decision.grounded and own_tokens:
+            gap, nearness = self.gaps.closest(vector)
+            if gap is not None and nearness - closest >= GAP_MARGIN:
+                # Closer to how officers ask about a topic the entries lack than to any entry:
+                # said so, with the nearest entries, instead of an answer from a loose match.
+                decision = Decision(False, decision.coverage, decision.contrast, "uncovered")
+                return Retrieval(
+                    question,
+                    hits if keep_hits else [],
+                    decision,
+                    suggestions=[hit.entry for hit in hits[:3]],
+                    gap=gap,
+                )
         points: dict[str, float] = {}
         if decision.grounded and own_tokens:
             points = self.vectors.point_similarities(

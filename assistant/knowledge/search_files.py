@@ -10,6 +10,7 @@ names the group and the term.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from pydantic import Field
 
 from assistant.data.files import DataFileError
 from assistant.data.schema import DataModel, Loc, Text, shown, validate
+from assistant.data.vocabulary import Bilingual
 from assistant.knowledge.lexical import Synonyms, normalise
 
 
@@ -34,11 +36,43 @@ class SynonymsFile(DataModel):
     groups: Annotated[list[Annotated[list[Text], Field(min_length=2)]], Field(min_length=1)]
 
 
+class GapTitle(DataModel):
+    zh: Text
+    en: Text
+
+
+class GapEntry(DataModel):
+    """A topic of the visit that no entry answers yet (展期, 视频回访…)."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", description="lower_case words")]
+    title: Annotated[GapTitle, Field(description="how the answer names the topic")]
+    questions: Annotated[
+        list[Text],
+        Field(min_length=2, description="how officers ask about it, in their own words"),
+    ]
+
+
 class AnchorsFile(DataModel):
     """``knowledge/out_of_scope.yaml``: questions the knowledge base is not about. A question
     closer to these than to any entry is answered with "not covered"."""
 
     anchors: Annotated[list[Text], Field(min_length=1)]
+    gaps: Annotated[
+        list[GapEntry],
+        Field(
+            description="topics of the visit the entries do not cover: a question closer to "
+            "one of these than to any entry is told so, with the nearest entries"
+        ),
+    ] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A topic of the visit that the knowledge base does not cover, and how it is asked."""
+
+    id: str
+    title: Bilingual
+    questions: tuple[str, ...]
 
 
 def load_synonyms(path: Path) -> Synonyms:
@@ -60,6 +94,19 @@ def load_anchors(path: Path) -> list[str]:
     return list(validate(AnchorsFile, path, SearchFileError, _place, wording=_wording).anchors)
 
 
+def load_gaps(path: Path) -> list[Gap]:
+    """The uncovered topics of ``path`` (its ``gaps:``), in file order.
+
+    Raises:
+        SearchFileError: naming the topic and the problem.
+    """
+    spec = validate(AnchorsFile, path, SearchFileError, _place, wording=_wording)
+    return [
+        Gap(gap.id, Bilingual(gap.title.zh, gap.title.en), tuple(gap.questions))
+        for gap in spec.gaps
+    ]
+
+
 def _place(loc: Loc, raw: Any) -> str:
     """``group #n, term #m`` or ``question #n``: the files have no ids, so counting is what an
     editor can follow."""
@@ -68,6 +115,11 @@ def _place(loc: Loc, raw: Any) -> str:
         return f"{group}, term #{loc[2] + 1}" if len(loc) > 2 and isinstance(loc[2], int) else group
     if len(loc) >= 2 and loc[0] == "anchors" and isinstance(loc[1], int):
         return f"question #{loc[1] + 1}"
+    if len(loc) >= 2 and loc[0] == "gaps" and isinstance(loc[1], int):
+        gaps = raw.get("gaps") if isinstance(raw, dict) else None
+        gap = gaps[loc[1]] if isinstance(gaps, list) and loc[1] < len(gaps) else None
+        name = gap.get("id") if isinstance(gap, dict) else None
+        return f"gap {name}" if isinstance(name, str) else f"gap #{loc[1] + 1}"
     return ""
 
 

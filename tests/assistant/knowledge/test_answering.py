@@ -210,7 +210,11 @@ async def test_the_llm_sees_only_the_passages_and_the_rules(knowledge):
 
 @pytest.mark.parametrize(
     "question",
-    ["我自己想申请个房贷，要准备什么材料", "my credit card payment was late, will it hurt me"],
+    [
+        "我自己想申请个房贷，要准备什么材料",
+        "my credit card payment was late, will it hurt me",
+        "我的公积金能贷多少",
+    ],
 )
 async def test_the_officers_own_money_is_not_a_post_loan_question(knowledge, question):
     answer = await AnswerService(knowledge).answer(question, lang="zh")
@@ -228,3 +232,40 @@ async def test_a_calculation_is_refused_but_how_to_work_a_ratio_out_is_not(knowl
     assert refused.reason == "calculation"
     explained = await AnswerService(knowledge).answer("抵押率怎么算，报告里怎么写", lang="zh")
     assert explained.reason != "calculation"
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "topic", "told"),
+    [
+        (
+            "不良贷款要核销的话需要什么条件",
+            "zh",
+            "呆账核销",
+            "知识库里还没有「呆账核销与账销案存」的内容",
+        ),
+        (
+            "client paid everything off, how do we release the mortgage",
+            "en",
+            "payoff",
+            "The knowledge base does not cover Loan payoff",
+        ),
+    ],
+)
+async def test_a_topic_the_knowledge_base_lacks_is_named_with_the_nearest_entries(
+    knowledge, question, lang, topic, told
+):
+    answer = await AnswerService(knowledge).answer(question, lang=lang)
+    assert not answer.grounded and answer.reason == "uncovered"
+    assert answer.gap is not None and topic in answer.gap
+    assert len(answer.suggestions) == 3, "the nearest entries, to open"
+    assert answer.more and [s.id for s in answer.sections] == [i for i, _ in answer.suggestions]
+    shown = render_answer(answer, TEXTS, html=False)
+    assert told in shown
+    assert all(title in shown for _, title in answer.suggestions)
+    assert "依据" not in shown and "Sources" not in shown, "nothing is answered from them"
+
+
+async def test_a_question_near_a_gap_but_answered_by_an_entry_is_answered(knowledge):
+    """The gap list names what is missing; what the entries do say is still answered."""
+    answer = await AnswerService(knowledge).answer("抵押物有没有被查封要怎么核实", lang="zh")
+    assert answer.grounded

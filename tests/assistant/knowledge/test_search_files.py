@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.knowledge.search_files import SearchFileError, load_anchors, load_synonyms
+from assistant.knowledge.search_files import (
+    SearchFileError,
+    load_anchors,
+    load_gaps,
+    load_synonyms,
+)
 
 KNOWLEDGE = Path(__file__).resolve().parents[3] / "knowledge"
 
@@ -71,4 +76,34 @@ def test_a_broken_synonyms_file_names_the_group_and_term(tmp_path, text, message
 def test_a_broken_anchors_file_names_the_question(tmp_path, text, message):
     with pytest.raises(SearchFileError) as error:
         load_anchors(write(tmp_path, text))
+    assert message in str(error.value)
+
+
+def test_the_shipped_gaps_are_named_topics_with_their_questions():
+    gaps = load_gaps(KNOWLEDGE / "out_of_scope.yaml")
+    assert len(gaps) >= 20
+    assert len({gap.id for gap in gaps}) == len(gaps)
+    assert all(gap.title.zh and gap.title.en and len(gap.questions) >= 2 for gap in gaps)
+
+
+@pytest.mark.parametrize(
+    ("gaps", "message"),
+    [
+        (
+            "  - id: writeoff\n    title: {zh: 核销, en: Write-offs}\n    questions: [只有一个]\n",
+            "gap writeoff: 'questions': list should have at least 2 items",
+        ),
+        (
+            "  - id: Write-Off\n    title: {zh: 核销, en: Write-offs}\n    questions: [a, b]\n",
+            "gap Write-Off: 'id':",
+        ),
+        (
+            "  - id: writeoff\n    questions: [a, b]\n",
+            "gap writeoff: missing the field 'title'",
+        ),
+    ],
+)
+def test_a_broken_gap_names_the_topic(tmp_path, gaps, message):
+    with pytest.raises(SearchFileError) as error:
+        load_gaps(write(tmp_path, "anchors:\n  - 天气怎么样\ngaps:\n" + gaps))
     assert message in str(error.value)
