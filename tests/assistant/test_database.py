@@ -1,6 +1,6 @@
 import asyncio
 
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 
 from assistant.db.database import Database
 
@@ -58,3 +58,37 @@ async def test_a_session_opened_inside_another_does_not_wait_for_itself(
         outer.add(StateEntry(namespace="t", key="outer", value={}))
         async with asyncio.timeout(5), database.session() as inner:
             assert await inner.scalar(select(StateEntry.key).limit(1)) is None
+
+
+async def test_a_pooled_connection_the_server_closed_is_replaced_without_a_failed_step(
+    pg_url: str,
+) -> None:
+    """No pre-ping round trip at checkout, yet a connection PostgreSQL closed while it sat in
+    the pool (a restart, an idle timeout) is not handed to the next step."""
+    database = Database(pg_url)
+    await database.start()
+    try:
+        async with database.session() as session:
+            pid = await session.scalar(text("SELECT pg_backend_pid()"))
+        killer = Database(pg_url)
+        async with killer.session() as session:
+            await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await killer.dispose()
+        await asyncio.sleep(0.2)  # the close reaches the pooled connection's socket
+
+        statements: list[str] = []
+
+        def count(conn, cursor, statement, *args) -> None:
+            statements.append(statement)
+
+        pings: list[object] = []
+        dialect = database.engine.dialect
+        ping = dialect.do_ping
+        dialect.do_ping = lambda connection: pings.append(connection) or ping(connection)  # type: ignore[method-assign]
+        event.listen(database.engine.sync_engine, "before_cursor_execute", count)
+        async with database.session() as session:
+            assert await session.scalar(text("SELECT pg_backend_pid()")) != pid
+        assert statements == ["SELECT pg_backend_pid()"]
+        assert pings == [], "no ping round trip before the step's own work"
+    finally:
+        await database.dispose()
