@@ -194,6 +194,8 @@ NAME_BEFORE = re.compile(
 YEARLY = re.compile(r"一年|每年|年租|一年下来|\b(?:a|per) year\b|\bannual(?:ly)?\b|\byearly\b")
 PERSON_AFTER_GE = re.compile(
     r"^(?:人|员|工|伙计|师傅|店员|服务员|司机|厨师|护士|医生|老师|销售|业务员|保安|保洁|学徒|帮工|"
+    # a trade: 美容师, 技术员, 搬运工
+    r"[\u4e00-\u9fff]{1,3}(?:师|员|工)(?![\u4e00-\u9fff])|[\u4e00-\u9fff]{1,3}(?:师|员|工)(?=[今在都全，,\s])|"
     r"左右|上下|的样子|在|到岗|上班|干活|都在|全在|今天|现在|目前|平时|那个|然后|嗯)"
 )
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -1149,7 +1151,12 @@ def _values(text: str) -> Iterator[_Value]:
         yield _Value(start, end, match.group(0), vague)
 
 
-COPULA = re.compile(r"\s*(?:was|were|is|are|came to|reached|stood at)\b")
+# What starts a cue's own figure: "… last year was around 11 million", "this year so far
+# about 150k", "今年到现在大概一百万".
+COPULA = re.compile(
+    r"\s*(?:(?:was|were|is|are|came to|reached|stood at|about|around|roughly|approximately"
+    r"|approx|nearly|almost)\b|大概|大约|差不多|约)"
+)
 NEXT_PHRASE = re.compile(r"\s*(?:yuan|rmb|元)?\s*(?:and|but|while|whereas|然后|而|但)(?![a-z])")
 
 
@@ -1171,14 +1178,17 @@ def _yields(
         if after:
             preceded.setdefault(id(cue), set()).add(value.start)
     starts = {c[4].start for c in claims}
+    # Figures a cue before them speaks for ("last year … 380000 this year … 150k").
+    claimed_before = {c[4].start for c in claims if not c[0][1]}
     yielded = set()
     for claim in claims:
         (distance, after, _), _, cue, _, value = claim
         if id(cue) in followed:
             # "…700k and so far this year about 330k": a cue that opens the next phrase and
-            # has a figure of its own is that figure's.
+            # has a figure of its own is that figure's, and leaves one a cue before claims.
             gives_way = (
                 followed[id(cue)] <= distance
+                or value.start in claimed_before
                 or bool(NEXT_PHRASE.match(text[value.end : cue.start]))
                 # "…about 3 million last year was around 11 million": the cue is the subject
                 # of the figure after it

@@ -55,7 +55,7 @@ APPROXIMATE = re.compile(
 NOT_NUMERALS = re.compile(
     r"一般|一直|一样|一些|一起|一下|一定|一向|一切|一边|统一|(?<![\d一二两三四五六七八九十百千])万一|十分|五金|百货|千万别|一点点|"
     r"一共|一次性|一口气|一开始|一旦|一律|一概|一度|一致|一模一样|一同|一再|一体|一带|一手|一心|一番|一阵|"
-    r"一整"
+    r"一整|(?:周|星期|礼拜)[一二三四五六日天]|(?<=[那这])一角"
 )
 # English number words, so that "about thirty" reads like "about 30".
 EN_ONES = {

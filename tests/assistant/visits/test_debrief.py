@@ -1006,6 +1006,20 @@ NARRATIVES += [
             USE + "used_as_agreed": "as_agreed",
         },
     ),
+    # Trades as people (三个美容师); a weekday or "那一角" is no figure; a period cue followed by
+    # its own figure leaves the one before it to the cue before that.
+    (
+        "individual",
+        "zh",
+        "请了三个美容师 约了下周二再来 店面 两百平 但是 东边那一角 漏水",
+        {STAFF + "headcount_total": 3, STAFF + "office_area": 200},
+    ),
+    (
+        "individual",
+        "en",
+        "he says last year he took in roughly 380000 this year so far about 150k",
+        {REV + "last_year": 380_000, REV + "year_to_date": 150_000},
+    ),
     # A share is no sum of money: "百分之十五" after an investment named in the sentence before.
     (
         "corporate",
