@@ -34,8 +34,7 @@ from assistant.knowledge.retrieval import Borrower, Calibration, GapVectors, Ret
 from assistant.knowledge.search_files import (
     Gap,
     SearchFileError,
-    load_anchors,
-    load_gaps,
+    load_out_of_scope,
     load_synonyms,
 )
 
@@ -227,8 +226,7 @@ class KnowledgeBase:
         entries = load_entries(self.directory)
         try:
             synonyms = load_synonyms(self.synonyms_file)
-            anchors = load_anchors(self.anchors_file)
-            gaps = load_gaps(self.anchors_file)
+            anchors, gaps = load_out_of_scope(self.anchors_file)
             synonyms_bytes = self.synonyms_file.read_bytes()
         except OSError as exc:
             raise KnowledgeError(self.synonyms_file, f"cannot be read ({exc})") from exc

@@ -113,14 +113,13 @@ def shipped_texts(knowledge_dir: Path) -> tuple[list[str], list[str]]:
     """Every passage text and every anchor question of the knowledge files in ``knowledge_dir``."""
     from assistant.knowledge.entries import load_entries
     from assistant.knowledge.index import entry_texts
-    from assistant.knowledge.search_files import load_anchors, load_gaps
+    from assistant.knowledge.search_files import load_out_of_scope
 
     passages = [
         text for entry in load_entries(knowledge_dir / "kb") for _, _, text in entry_texts(entry)
     ]
-    anchors_file = knowledge_dir / "out_of_scope.yaml"
-    gaps = [question for gap in load_gaps(anchors_file) for question in gap.questions]
-    return passages, load_anchors(anchors_file) + gaps
+    anchors, gaps = load_out_of_scope(knowledge_dir / "out_of_scope.yaml")
+    return passages, anchors + [question for gap in gaps for question in gap.questions]
 
 
 def build(knowledge_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:

@@ -85,26 +85,19 @@ def load_synonyms(path: Path) -> Synonyms:
     return Synonyms(tuple(tuple(normalise(term) for term in group) for group in spec.groups))
 
 
-def load_anchors(path: Path) -> list[str]:
-    """The out-of-scope questions of ``path``, in file order.
+def load_out_of_scope(path: Path) -> tuple[list[str], list[Gap]]:
+    """The out-of-scope questions of ``path`` and its uncovered topics (``gaps:``), in file
+    order, from one reading of the file.
 
     Raises:
-        SearchFileError: naming the question and the problem.
-    """
-    return list(validate(AnchorsFile, path, SearchFileError, _place, wording=_wording).anchors)
-
-
-def load_gaps(path: Path) -> list[Gap]:
-    """The uncovered topics of ``path`` (its ``gaps:``), in file order.
-
-    Raises:
-        SearchFileError: naming the topic and the problem.
+        SearchFileError: naming the question or the topic, and the problem.
     """
     spec = validate(AnchorsFile, path, SearchFileError, _place, wording=_wording)
-    return [
+    gaps = [
         Gap(gap.id, Bilingual(gap.title.zh, gap.title.en), tuple(gap.questions))
         for gap in spec.gaps
     ]
+    return list(spec.anchors), gaps
 
 
 def _place(loc: Loc, raw: Any) -> str:

@@ -320,8 +320,10 @@ class _Found:
         self.answers[item.id] = Extracted(item.id, value, approximate, text)
         self.added.append(item)
 
-    def total(self, item: Item, value: float | int, approximate: bool, text: str) -> None:
-        """A sum ("其他负债合计250万") stands over the parts given before it."""
+    def overrule(self, item: Item, value: bool | float | int, approximate: bool, text: str) -> None:
+        """``value`` stands over what was found for ``item`` before: a sum over the parts given
+        before it ("其他负债合计250万"), an answer written after the question's words over what
+        the words alone said ("对外担保 无")."""
         if item.accepts(value):
             self.conflicts.discard(item.id)
             self.answers.pop(item.id, None)
@@ -516,7 +518,7 @@ class Debriefer:
                 )
                 stored = _stored(quantity, item)
                 if TOTAL.search(clause.text[: value.start]):
-                    found.total(item, stored, approximate, clause.raw)
+                    found.overrule(item, stored, approximate, clause.raw)
                 else:
                     found.add(item, stored, approximate, clause.raw)
 
@@ -1289,8 +1291,7 @@ def _denied_after(before: _Clause, clause: _Clause, found: _Found) -> None:
                 and answer is not None
                 and answer.value is True
             ):
-                del found.answers[item.id]
-                found.add(item, False, False, clause.raw)
+                found.overrule(item, False, False, clause.raw)
 
 
 ALL_HERE = re.compile(

@@ -9,8 +9,7 @@ import pytest
 
 from assistant.knowledge.search_files import (
     SearchFileError,
-    load_anchors,
-    load_gaps,
+    load_out_of_scope,
     load_synonyms,
 )
 
@@ -31,7 +30,7 @@ def test_the_shipped_synonyms_expand_a_colloquial_question():
 
 
 def test_the_shipped_anchors_are_questions_in_file_order():
-    anchors = load_anchors(KNOWLEDGE / "out_of_scope.yaml")
+    anchors, _ = load_out_of_scope(KNOWLEDGE / "out_of_scope.yaml")
     assert anchors[0] == "明天天气怎么样，会下雨吗"
     assert all(a == a.strip() and a for a in anchors)
 
@@ -75,12 +74,12 @@ def test_a_broken_synonyms_file_names_the_group_and_term(tmp_path, text, message
 )
 def test_a_broken_anchors_file_names_the_question(tmp_path, text, message):
     with pytest.raises(SearchFileError) as error:
-        load_anchors(write(tmp_path, text))
+        load_out_of_scope(write(tmp_path, text))
     assert message in str(error.value)
 
 
 def test_the_shipped_gaps_are_named_topics_with_their_questions():
-    gaps = load_gaps(KNOWLEDGE / "out_of_scope.yaml")
+    _, gaps = load_out_of_scope(KNOWLEDGE / "out_of_scope.yaml")
     assert len(gaps) >= 20
     assert len({gap.id for gap in gaps}) == len(gaps)
     assert all(gap.title.zh and gap.title.en and len(gap.questions) >= 2 for gap in gaps)
@@ -105,5 +104,5 @@ def test_the_shipped_gaps_are_named_topics_with_their_questions():
 )
 def test_a_broken_gap_names_the_topic(tmp_path, gaps, message):
     with pytest.raises(SearchFileError) as error:
-        load_gaps(write(tmp_path, "anchors:\n  - 天气怎么样\ngaps:\n" + gaps))
+        load_out_of_scope(write(tmp_path, "anchors:\n  - 天气怎么样\ngaps:\n" + gaps))
     assert message in str(error.value)
