@@ -68,6 +68,21 @@ async def test_a_general_answer_fits_a_phone_and_more_shows_the_entries(
     assert len(full) > len(short)
 
 
+async def test_a_topic_the_knowledge_base_lacks_is_named_and_its_nearest_entries_open(
+    bot: BotHarness, team: Team
+):
+    officer = bot.chat(team.officer)
+    await officer.send("不良贷款要核销的话需要什么条件")
+    told = officer.last_text
+    assert told.startswith("知识库里还没有「呆账核销与账销案存」的内容")
+    assert "依据：" not in told, "nothing answered from a loosely related entry"
+    assert told.count("\n• ") == 3 and told.count("\n") < 12
+    nearest = told.split("\n• ")[1].split("\n")[0]
+    await officer.press("展开全文")
+    assert nearest in officer.last_text
+    assert "来源：" in officer.last_text
+
+
 async def test_a_question_while_the_index_is_built_is_told_how_long(
     bot: BotHarness, team: Team, monkeypatch
 ):
