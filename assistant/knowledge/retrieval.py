@@ -39,6 +39,10 @@ RRF_K = 10
 LEXICAL_WEIGHT = 0.5
 REFERENCE_WEIGHT = 0.95
 CHECKS_WEIGHT = 1.3
+# A sub-entry within the first few results that scores at least this share of its parent's
+# score is ranked before the parent (benchmarks/retrieval.py, tuning half).
+SPECIFIC_WITHIN = 3
+SPECIFIC_RATIO = 0.7
 # The entries whose bullet points may make up an answer.
 POINT_ENTRIES = 3
 # How much closer to an uncovered topic's questions than to any entry a question must be to be
@@ -148,6 +152,24 @@ def _ranks(scores: dict[str, float]) -> dict[str, int]:
     return {key: rank for rank, key in enumerate(_best_first(scores), start=1)}
 
 
+def _specific_first(ordered: list[str], scores: dict[str, float]) -> list[str]:
+    """A sub-entry that fits nearly as well as its parent goes before it: the parent is the
+    overview (``flow.interview``), the sub-entry the part the question is about
+    (``flow.interview.staff``), and the overview stays among the next results."""
+    ordered = list(ordered)
+    head = ordered[:SPECIFIC_WITHIN]
+    for child in head:
+        for parent in head:
+            if (
+                child.startswith(parent + ".")
+                and ordered.index(child) > ordered.index(parent)
+                and scores[child] >= SPECIFIC_RATIO * scores[parent]
+            ):
+                ordered.remove(child)
+                ordered.insert(ordered.index(parent), child)
+    return ordered
+
+
 def _best_first(scores: dict[str, float]) -> list[str]:
     """Keys by descending score; equal scores by id, so that no tie is left to the order in
     which a dict or a set happened to be filled."""
@@ -217,7 +239,7 @@ class Retriever:
             dense, closest = self.vectors.scores(vector)
             outside = float((self.anchors @ vector).max()) if self.anchors.size else -1.0
         fused = self._fuse(dense, lexical, borrower)
-        ordered = _best_first(fused)
+        ordered = _specific_first(_best_first(fused), fused)
         hits = [
             Hit(self.entries[key], fused[key], dense.get(key, 0.0), lexical.get(key, 0.0))
             for key in ordered[:limit]

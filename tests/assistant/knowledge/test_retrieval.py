@@ -119,3 +119,26 @@ def test_ties_in_the_fused_ranking_go_by_entry_id():
 
     assert _best_first({"b": 0.5, "c": 0.9, "a": 0.5}) == ["c", "a", "b"]
     assert _best_first({"a": 0.5, "c": 0.9, "b": 0.5}) == ["c", "a", "b"]
+
+
+def test_a_sub_entry_that_fits_nearly_as_well_goes_before_its_overview():
+    from assistant.knowledge.retrieval import _specific_first
+
+    scores = {"flow.interview": 1.0, "flow.interview.staff": 0.8, "signals.legal": 0.9}
+    ordered = ["flow.interview", "signals.legal", "flow.interview.staff"]
+    assert _specific_first(ordered, scores) == [
+        "flow.interview.staff",
+        "flow.interview",
+        "signals.legal",
+    ]
+
+
+def test_a_sub_entry_far_behind_its_overview_stays_behind():
+    from assistant.knowledge.retrieval import _specific_first
+
+    scores = {"flow.interview": 1.0, "signals.legal": 0.9, "flow.interview.staff": 0.5}
+    ordered = ["flow.interview", "signals.legal", "flow.interview.staff"]
+    assert _specific_first(ordered, scores) == ordered
+    # Only the first results are reordered: a sub-entry further down is no rival.
+    scores = {"a": 1.0, "b": 0.99, "c": 0.98, "a.x": 0.97}
+    assert _specific_first(["a", "b", "c", "a.x"], scores) == ["a", "b", "c", "a.x"]
