@@ -647,9 +647,25 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
 
     return asyncio.run(
         run_console(
-            settings, fresh=args.fresh, start_as=args.user, build_application=build_application
+            settings,
+            fresh=args.fresh,
+            start_as=args.user,
+            build_application=build_application,
+            serve_pages=_loopback_pages(args.pages) if args.pages is not None else None,
         )
     )
+
+
+def _loopback_pages(port: int) -> Callable[[Application[Any, Any, Any, Any, Any, Any]], Any]:
+    """Console mode's Mini App: the pages on 127.0.0.1 only, for a desktop browser."""
+    from handlers.webapp import PageServer
+
+    def serve(application: Application[Any, Any, Any, Any, Any, Any]) -> Any:
+        server = PageServer(application, listen="127.0.0.1", port=port)
+        bound = server.start()
+        return f"http://127.0.0.1:{bound}/app/", server.stop
+
+    return serve
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -658,6 +674,14 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="run the bot against Telegram (the default)")
     console = sub.add_parser("console", help="chat in this terminal on demo data, no token")
     console.add_argument("--fresh", action="store_true", help="start from a new demo database")
+    console.add_argument(
+        "--pages",
+        type=int,
+        nargs="?",
+        const=8765,
+        metavar="PORT",
+        help="also serve the Mini App's pages on 127.0.0.1 (default port 8765); :page links them",
+    )
     console.add_argument(
         "--user",
         default="officer",

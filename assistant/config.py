@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     webhook_port: int = 8443
     webhook_path: str = "telegram"
     webhook_secret: SecretStr | None = None
+    # How long the Mini App's launch data (initData) is honoured after Telegram signed it.
+    webapp_max_age_s: int = Field(default=3600, ge=60, le=86400)
 
     knowledge_dir: Path | None = Field(default=None, description="default: the repo's knowledge/")
     checklist_file: Path | None = Field(

@@ -30,6 +30,7 @@ from assistant.knowledge.prebuilt import FILE_NAME as PREBUILT_FILE
 from assistant.knowledge.prebuilt import PrebuiltEmbedder, PrebuiltVectors
 from assistant.llm import LlmComponent
 from assistant.metrics import Metrics
+from assistant.miniapp.pages import MiniAppService
 from assistant.phrasing.advisor import OpeningLines
 from assistant.phrasing.service import PhrasingService
 from assistant.planning.calendar import WorkCalendar
@@ -81,7 +82,10 @@ class Services:
     readings: ReadingService
     # Answers from a free-form paragraph: the rules, and the chat model when one is configured.
     debrief: Debriefer
+    miniapp: MiniAppService
     transcriber: Transcriber | None = None
+    # Where the Mini App's pages are served (webhook mode, an HTTPS URL); None: chat only.
+    webapp_url: str | None = None
     # The bot and the console start before the knowledge base is loaded (see start()).
     knowledge_in_background: bool = False
     _knowledge_task: asyncio.Task[None] | None = None
@@ -360,12 +364,14 @@ def build_services(
         readings=readings,
         plans=plans,
     )
+    texts = Texts(PROMPTS_DIR / "messages", settings.tz)
+    access = AccessService(database, invite_ttl=timedelta(hours=settings.invite_ttl_hours))
     return Services(
         settings=settings,
         database=database,
-        texts=Texts(PROMPTS_DIR / "messages", settings.tz),
+        texts=texts,
         state=StateStore(database),
-        access=AccessService(database, invite_ttl=timedelta(hours=settings.invite_ttl_hours)),
+        access=access,
         portfolio=portfolio,
         importer=PortfolioImporter(
             database, max_bytes=settings.import_max_bytes, max_rows=settings.import_max_rows
@@ -391,9 +397,30 @@ def build_services(
         metrics=metrics,
         readings=readings,
         debrief=debriefer,
+        miniapp=MiniAppService(
+            access,
+            reports,
+            plans,
+            alerts,
+            texts,
+            database.clock,
+            max_age=timedelta(seconds=settings.webapp_max_age_s),
+            tz=settings.tz,
+        ),
+        webapp_url=webapp_url(settings),
         transcriber=transcriber if transcriber is not None else build_transcriber(settings),
         knowledge_in_background=knowledge_in_background,
     )
+
+
+def webapp_url(settings: Settings) -> str | None:
+    """The Mini App's address: beside the webhook, which Telegram reaches over HTTPS. Polling
+    and console mode have none (Telegram opens Mini Apps only from HTTPS addresses)."""
+    if settings.run_mode != "webhook" or not settings.webhook_url:
+        return None
+    if not settings.webhook_url.startswith("https://"):
+        return None
+    return f"{settings.webhook_url.rstrip('/')}/app/"
 
 
 def build_llm(settings: Settings, chat_model: Any | None) -> LlmComponent | None:

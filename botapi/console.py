@@ -8,19 +8,23 @@ Works with piped input for scripted demos, and ends cleanly at end of input.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import quote
 
 from pydantic import SecretStr
 from telegram.ext import Application, ApplicationBuilder
 
 from assistant.config import Settings
 from assistant.demo import DEMO_ADMIN_IDS, DEMO_PEOPLE, DemoPerson, seed_demo
+from assistant.miniapp.initdata import sign
 from assistant.services import Services, build_services
 from botapi.chat import BACKGROUND_TASKS, Chat, NoSuchButton, polling, settle_in_process
 from botapi.standin import (
@@ -37,6 +41,10 @@ DEEP_LINK = re.compile(r"t\.me/\w+\?start=([A-Za-z0-9_-]+)")
 ALBUM_WAIT_SECONDS = 2.5
 SKIP_LABELS = ("⏭ 跳过", "⏭ Skip", "继续 ▶", "Continue ▶")
 BuildApplication = Callable[..., Application[Any, Any, Any, Any, Any, Any]]
+# Starts the pages' server for an application: its address, and how to stop it.
+ServePages = Callable[
+    [Application[Any, Any, Any, Any, Any, Any]], tuple[str, Callable[[], Awaitable[None]]]
+]
 
 LOOKUP_PROMPTS = ("请记录查询结果", "Record the result")
 
@@ -58,6 +66,8 @@ HELP = """控制台命令 / console commands:
                             shows the text (for scripted demos)
   :link                     以当前身份打开机器人最近给出的邀请链接 / open the newest invite link
                             the bot showed, as the current user (what tapping it in Telegram does)
+  :page [report N | team]   以当前身份打开 Mini App 页面的签名链接（需 --pages）/ a signed link
+                            to the Mini App's pages as the current user (needs --pages)
   :as 身份                  切换用户 / switch user ({aliases})
   :who                      列出演示用户 / list the demo users
   :help                     显示本帮助 / this help
@@ -98,6 +108,8 @@ class Console:
         }
         self.current = "officer"
         self.last_start_payload: str | None = None
+        # Where console mode serves the Mini App's pages (--pages), if it does.
+        self.pages_url: str | None = None
 
     def write(self, line: str = "") -> None:
         self.out.write(line + "\n")
@@ -233,6 +245,8 @@ class Console:
                 self.show(await chat.send_document(path, caption=caption))
             else:
                 self.show(await chat.send_photo(path.read_bytes(), caption=caption))
+        elif command == "page":
+            self.page_link(args)
         elif command == "link":
             if self.last_start_payload is None:
                 self.write("⚠ 还没有邀请链接 / no invite link has been shown yet")
@@ -263,6 +277,24 @@ class Console:
             )
         return True
 
+    def page_link(self, args: list[str]) -> None:
+        """A link that opens the pages in a desktop browser as the current user, signed as
+        Telegram signs a Mini App's launch (valid for WEBAPP_MAX_AGE_S)."""
+        if self.pages_url is None:
+            self.write("⚠ 页面未开启：用 python bot.py console --pages 启动 / start with --pages")
+            return
+        query = ""
+        if args[:1] == ["team"]:
+            query = "?team=1"
+        elif args[:1] == ["report"] and len(args) > 1 and args[1].isdigit():
+            query = f"?report={args[1]}"
+        person = self.people[self.current]
+        signed = sign(person.telegram_id, self.api.token, now=self.clock())
+        self.write(f"🔗 {self.pages_url}{query}#tgWebAppData={quote(signed, safe='')}")
+
+    def clock(self) -> datetime:
+        return self.application.bot_data["services"].clock.now()
+
 
 def demo_settings(settings: Settings) -> Settings:
     """The same configuration on the demo database (the knowledge index is shared)."""
@@ -275,6 +307,20 @@ def demo_settings(settings: Settings) -> Settings:
             "bot_token": None,
         }
     )
+
+
+@contextlib.asynccontextmanager
+async def _pages(
+    application: Application[Any, Any, Any, Any, Any, Any], serve_pages: ServePages | None
+) -> AsyncIterator[str | None]:
+    if serve_pages is None:
+        yield None
+        return
+    url, stop = serve_pages(application)
+    try:
+        yield url
+    finally:
+        await stop()
 
 
 async def _read_line(stream: TextIO) -> str:
@@ -303,8 +349,13 @@ async def run_console(
     build_application: BuildApplication,
     stdin: TextIO | None = None,
     out: TextIO | None = None,
+    serve_pages: ServePages | None = None,
 ) -> int:
-    """Chat with the bot on the demo portfolio until ``:quit`` or end of input."""
+    """Chat with the bot on the demo portfolio until ``:quit`` or end of input.
+
+    With ``serve_pages`` (``--pages``), the Mini App's pages are served on loopback as well, and
+    ``:page`` prints a signed link to open them in a desktop browser.
+    """
     stdin = stdin or sys.stdin
     out = out or sys.stdout
     settings_for_demo = demo_settings(settings)
@@ -335,8 +386,14 @@ async def run_console(
     if not interactive:
         # A script's questions get answers, not "still preparing", whatever the machine's pace.
         await services.knowledge_loaded()
-    async with polling(application):
+    async with polling(application), _pages(application, serve_pages) as pages_url:
+        console.pages_url = pages_url
         console.write("贷后回访助手 · 控制台模式 — 演示数据 DEMO DATA (fictional)")
+        if pages_url is not None:
+            console.write(
+                f"Mini App 页面 / pages: {pages_url} — 输入 :page 得到签名链接 / :page prints a "
+                "signed link"
+            )
         console.write(f"数据库 / database: {database_file}" + ("（新建 / new）" if seeded else ""))
         console.write(
             "输入 :help 查看控制台命令，:who 查看演示用户。Type :help for console commands."

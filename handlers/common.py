@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from telegram import (
     InlineKeyboardButton,
@@ -11,6 +12,7 @@ from telegram import (
     LinkPreviewOptions,
     Message,
     Update,
+    WebAppInfo,
 )
 from telegram.constants import MessageLimit, ParseMode
 
@@ -53,6 +55,15 @@ def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
     )
+
+
+def page_button(context: BotContext, label: str, **page: int) -> InlineKeyboardButton | None:
+    """A button that opens the Mini App at ``page`` (``report=12``, ``team=1``), or ``None``
+    where there is no Mini App (polling and console mode): the chat carries on alone."""
+    base = context.services.webapp_url
+    if base is None:
+        return None
+    return InlineKeyboardButton(label, web_app=WebAppInfo(f"{base}?{urlencode(page)}"))
 
 
 def chat_id_of(update: Update, context: BotContext) -> int:

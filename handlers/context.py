@@ -29,6 +29,12 @@ class BotContext(CallbackContext[ExtBot[None], Session, dict[str, Any], dict[str
         self.telegram_language: str | None = None
 
     @property
+    def user_id(self) -> int | None:
+        """Whom the context was made for: the chat to answer when the update has none (a page
+        of the Mini App acting for its user)."""
+        return self._user_id
+
+    @property
     def services(self) -> Services:
         return self.application.bot_data[SERVICES_KEY]
 

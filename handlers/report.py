@@ -15,7 +15,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
@@ -32,7 +32,7 @@ from handlers.callbacks import (
     ResumeVisit,
     ReviewDecision,
 )
-from handlers.common import NO_PREVIEW, chat_id_of, keyboard, say, send_html
+from handlers.common import NO_PREVIEW, chat_id_of, keyboard, page_button, say, send_html
 from handlers.context import BotContext
 from handlers.session import ReportInput
 
@@ -88,7 +88,11 @@ def _actions(
         rows.append([(label("approve"), decide(True)), (label("return"), decide(False))])
     if files:
         rows.append([(label("word"), act("w")), (label("html"), act("h"))])
-    return keyboard(rows)
+    markup = keyboard(rows)
+    page = page_button(context, label("page"), report=rid)
+    if page is None:
+        return markup
+    return InlineKeyboardMarkup([*markup.inline_keyboard, [page]])
 
 
 async def _send_preview(
@@ -413,6 +417,11 @@ async def _review(
     except AssistantError as exc:
         await say(update, context, exc.key, **exc.params)
         return
+    await deliver_review(update, context, review)
+
+
+async def deliver_review(update: Update, context: BotContext, review: Review) -> None:
+    """Tell the supervisor the decision was recorded, and the officer what it was."""
     await say(update, context, "report.reviewed", review=review)
     if review.officer is not None:
         async with _to_someone_else():

@@ -9,7 +9,8 @@ that finishes what is in flight, so this small tornado application serves:
   at once, as Telegram expects;
 - ``GET /healthz``: 200 when the database answers, 503 otherwise, with the status of the
   database and the knowledge base as JSON (no customer data);
-- ``GET /metrics``: the Prometheus exposition.
+- ``GET /metrics``: the Prometheus exposition;
+- ``/app/``: the Mini App's pages and their API (:mod:`handlers.webapp`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from tornado.web import Application as TornadoApplication
 from tornado.web import RequestHandler
 
 from handlers.context import SERVICES_KEY
+from handlers.webapp import page_routes
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,7 @@ class WebhookServer:
             (f"/{path.strip('/')}", _UpdateHandler, {"bot_app": application, "secret": secret}),
             ("/healthz", _HealthHandler, {"bot_app": application}),
             ("/metrics", _MetricsHandler, {"bot_app": application}),
+            *page_routes(application),
         ]
         self._server = HTTPServer(TornadoApplication(routes), max_body_size=MAX_BODY)
         self.listen, self.port = listen, port

@@ -440,6 +440,9 @@ class Report(Base):
     # The teammate who made the visit with the author (双人检查): named in the report and signing.
     companion_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
     narrative: Mapped[str | None] = mapped_column(Text)
+    # What each submitted version said, by version: {"2": {section id: narrative, ...}}, so the
+    # reviewer sees what changed since the version they returned.
+    submitted_texts: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
     similarity_to_previous: Mapped[float | None] = mapped_column(Float)
     findings: Mapped[list[Any]] = mapped_column(JSON, default=list)
     suggested_class: Mapped[str | None] = mapped_column(String(32))

@@ -436,6 +436,21 @@ def narrative_text(data: ReportData) -> str:
     return "\n\n".join(s.narrative for s in data.sections if s.narrative.strip())
 
 
+# The keys of a submitted version's texts beside the section ids.
+REMARKS_KEY = "_remarks"
+ASSESSMENT_KEY = "_assessment"
+
+
+def submitted_texts(data: ReportData) -> dict[str, str]:
+    """What the officer's words were at a submission: each section's paragraph, the remarks and
+    the overall assessment. Figures are left out: they come from the answers, and a change to
+    an answer shows as a changed paragraph or finding anyway."""
+    texts = {section.id: section.narrative for section in data.sections}
+    texts[REMARKS_KEY] = data.remarks or ""
+    texts[ASSESSMENT_KEY] = data.assessment or ""
+    return texts
+
+
 def similarity(a: str, b: str) -> float:
     """How much of two texts is shared, from 0 (nothing) to 1 (the same), for the copy-paste check.
 

@@ -16,7 +16,7 @@ from assistant.db.models import (
     VisitStatus,
 )
 from assistant.errors import AccessDenied, InvalidInput, NotFound
-from assistant.reports.compose import narrative_text
+from assistant.reports.compose import narrative_text, submitted_texts
 from assistant.reports.core import ReportCore, _audit
 from assistant.reports.views import (
     EDITABLE,
@@ -78,6 +78,10 @@ class Reviewing(ReportCore):
             stored.version = report.version + 1
             stored.submitted_at = self.database.now()
             stored.narrative = narrative_text(own.data)
+            stored.submitted_texts = {
+                **(stored.submitted_texts or {}),
+                str(stored.version): submitted_texts(own.data),
+            }
             stored.similarity_to_previous = own.similarity
             stored.findings = [finding_to_json(f) for f in findings]
             stored.suggested_class = own.data.suggestion.tier

@@ -26,7 +26,7 @@ async def test_start_is_idempotent(database: Database) -> None:
     await database.migrate()
     async with database.session() as session:
         version = (await session.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-    assert version == "0008"
+    assert version == "0009"
 
 
 async def test_concurrent_read_then_write_transactions_all_commit(database: Database) -> None:
