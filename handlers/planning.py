@@ -14,7 +14,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError
 from telegram.ext import ContextTypes
@@ -25,7 +25,7 @@ from assistant.i18n import Lang, language_from_code
 from assistant.planning.model import MonthPlan, PlannedVisit
 from assistant.visits.parsing import ParseError, parse_date
 from handlers.callbacks import BadButton, PlanAction, ResumeVisit
-from handlers.common import NO_PREVIEW, chat_id_of, keyboard, say
+from handlers.common import NO_PREVIEW, chat_id_of, keyboard, page_button, say
 from handlers.context import SERVICES_KEY, BotContext
 from handlers.visit import open_visit, show_brief
 
@@ -162,7 +162,11 @@ async def team_command(update: Update, context: BotContext) -> None:
     except AssistantError:
         await say(update, context, "team.only_supervisors")
         return
-    await say(update, context, "team.summary", progress=progress)
+    page = page_button(
+        context, context.services.texts.plain(context.lang, "report.button.page"), team=1
+    )
+    markup = InlineKeyboardMarkup([[page]]) if page is not None else None
+    await say(update, context, "team.summary", markup, progress=progress)
     team = context.text("team.chart.team")
     if context.viewer.staff_no:
         team = f"{team} {context.viewer.staff_no}"

@@ -190,7 +190,7 @@ class _Review(_Api):
         data = self.body()
         version, approve = data.get("version"), data.get("approve")
         comment, section = data.get("comment"), data.get("section")
-        if not isinstance(version, int) or not isinstance(approve, bool):
+        if type(version) is not int or not isinstance(approve, bool):
             self._fail(400, "webapp.bad_request")
         review = await self.call(
             self.miniapp.review(

@@ -42,7 +42,7 @@ CHECKS_WEIGHT = 1.3
 # A sub-entry within the first few results that scores at least this share of its parent's
 # score is ranked before the parent (benchmarks/retrieval.py, tuning half).
 SPECIFIC_WITHIN = 3
-SPECIFIC_RATIO = 0.7
+SPECIFIC_RATIO = 0.93
 # The entries whose bullet points may make up an answer.
 POINT_ENTRIES = 3
 # How much closer to an uncovered topic's questions than to any entry a question must be to be

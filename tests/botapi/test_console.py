@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO, SAMPLES
 from tests.test_bot import clean_env
 
@@ -96,3 +98,59 @@ def test_the_demo_database_is_kept_between_sessions_and_can_be_reset(tmp_path):
     assert "仅供本行已登记的客户经理使用" in fresh.stdout
     assert (tmp_path / "data" / "demo" / "demo.db").exists()
     assert not (tmp_path / "data" / "assistant.db").exists(), "demo data stays out of the real db"
+
+
+def test_console_serves_the_pages_on_loopback_with_a_signed_link(tmp_path):
+    """``console --pages``: the Mini App in a desktop browser, as the README shows."""
+    import json
+    import re
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    console = subprocess.Popen(
+        [sys.executable, str(REPO / "bot.py"), "console", "--pages", "0"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env=clean_env(DATA_DIR=str(tmp_path / "data")),
+        text=True,
+    )
+    try:
+        assert console.stdin and console.stdout
+        console.stdin.write(":as supervisor\n:page team\n")
+        console.stdin.flush()
+        link = None
+        for line in console.stdout:
+            found = re.search(r"🔗 (http://127\.0\.0\.1:\d+/app/\?team=1#tgWebAppData=(\S+))", line)
+            if found:
+                link = found
+                break
+        assert link is not None, "no signed link printed"
+        assert urllib.parse.urlsplit(link[1]).hostname == "127.0.0.1"
+        init_data = urllib.parse.unquote(link[2])
+        base = link[1].split("/app/")[0]
+        request = urllib.request.Request(
+            f"{base}/app/api/team", headers={"X-Telegram-Init-Data": init_data}
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            team = json.load(answer)
+        assert team["labels"]["team_title"] == "团队本月进度"
+        assert any("（演示）" in visit["client"] for visit in team["overdue"])
+        # The link is the supervisor's own: it is no key to the pages for anyone else.
+        forged = init_data.replace("hash=", "hash=0")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(
+                urllib.request.Request(
+                    f"{base}/app/api/team", headers={"X-Telegram-Init-Data": forged}
+                ),
+                timeout=30,
+            )
+        assert refused.value.code == 401
+        console.stdin.write(":quit\n")
+        console.stdin.flush()
+        assert console.wait(timeout=60) == 0
+    finally:
+        if console.poll() is None:
+            console.kill()

@@ -237,3 +237,38 @@ def test_the_shipped_chart_library_is_the_one_named():
     digest = hashlib.sha256((vendored / "chart.umd.min.js").read_bytes()).hexdigest()
     assert digest in (vendored / "README.md").read_text(encoding="utf-8")
     assert Path(vendored / "chart.js.LICENSE.md").exists()
+
+
+async def test_the_page_speaks_the_officers_language(pages, bot: BotHarness, team: Team):
+    report_id = await drafted(bot, team)
+    viewer = await bot.services.access.viewer(team.officer)
+    await bot.services.access.set_language(viewer, "en")
+    page = (
+        await pages.get(f"/app/api/report/{report_id}", headers=launch(bot, team.officer))
+    ).json()
+    assert page["lang"] == "en"
+    assert page["labels"]["submit"] == "Submit for review"
+    assert page["report"]["title"] == "Post-Loan Inspection Report"
+    refused = await pages.get("/app/api/team", headers=launch(bot, team.officer))
+    assert refused.json()["message"].startswith("Not found")
+
+
+async def test_team_offers_the_page_where_there_is_one(bot: BotHarness, team: Team):
+    supervisor = bot.chat(team.supervisor)
+    await supervisor.send("/team")
+    assert not any(
+        "web_app" in b
+        for m in bot.api.chat_messages(team.supervisor)
+        for row in m.buttons
+        for b in row
+    )
+    bot.services.webapp_url = "https://bank.example/app/"
+    await supervisor.send("/team")
+    urls = [
+        b["web_app"]["url"]
+        for m in bot.api.chat_messages(team.supervisor)
+        for row in m.buttons
+        for b in row
+        if "web_app" in b
+    ]
+    assert urls == ["https://bank.example/app/?team=1"]

@@ -296,8 +296,9 @@
       line.className = "status-line";
       line.textContent = L.saving;
       try {
-        await api("report/" + r.id + "/edit", { field, section: sectionId, text: value });
+        const page = await api("report/" + r.id + "/edit", { field, section: sectionId, text: value });
         saved = value;
+        warn(page.report);
         if (area.value === value) line.textContent = L.saved;
       } catch (error) {
         line.className = "status-line error";
@@ -320,6 +321,19 @@
       await save();
     };
     return el("div", {}, area, line);
+  }
+
+  // The copy-paste warning follows the text as it is edited, as the chat's status line does.
+  function warn(r) {
+    const banner = document.getElementById("copy-warning");
+    if (r.copy_warning && !banner) {
+      document.getElementById("status").after(el("p", { class: "banner danger",
+        id: "copy-warning" }, fill(L.copy_warning, { n: r.similarity })));
+    } else if (r.copy_warning) {
+      banner.textContent = fill(L.copy_warning, { n: r.similarity });
+    } else if (banner) {
+      banner.remove();
+    }
   }
 
   function submitBlock(r) {

@@ -124,7 +124,7 @@ def test_ties_in_the_fused_ranking_go_by_entry_id():
 def test_a_sub_entry_that_fits_nearly_as_well_goes_before_its_overview():
     from assistant.knowledge.retrieval import _specific_first
 
-    scores = {"flow.interview": 1.0, "flow.interview.staff": 0.8, "signals.legal": 0.9}
+    scores = {"flow.interview": 1.0, "flow.interview.staff": 0.95, "signals.legal": 0.97}
     ordered = ["flow.interview", "signals.legal", "flow.interview.staff"]
     assert _specific_first(ordered, scores) == [
         "flow.interview.staff",
@@ -136,7 +136,8 @@ def test_a_sub_entry_that_fits_nearly_as_well_goes_before_its_overview():
 def test_a_sub_entry_far_behind_its_overview_stays_behind():
     from assistant.knowledge.retrieval import _specific_first
 
-    scores = {"flow.interview": 1.0, "signals.legal": 0.9, "flow.interview.staff": 0.5}
+    # "Which photos to take" is the overview's question, not that of "photos' location".
+    scores = {"flow.interview": 1.0, "signals.legal": 0.9, "flow.interview.staff": 0.9}
     ordered = ["flow.interview", "signals.legal", "flow.interview.staff"]
     assert _specific_first(ordered, scores) == ordered
     # Only the first results are reordered: a sub-entry further down is no rival.
