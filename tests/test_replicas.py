@@ -18,12 +18,13 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.db.database import Database
+from assistant.miniapp.initdata import sign
 from assistant.services import build_services
 from bot import build_application
 from botapi.console import standin_builder
 from botapi.standin import BotMessage, FakeBotApi, FakeUser
 from handlers.webhook import SECRET_HEADER, serve_webhook
-from tests.conftest import Team
+from tests.conftest import Team, record_finished_visit
 from tests.test_bot import free_port
 
 SECRET = "replica-Secret_1"
@@ -184,6 +185,36 @@ async def test_the_webhook_checks_the_secret_and_reports_health(
         assert health.status_code == 200
         assert health.json() == {"database": "ok", "knowledge": "ok"}
         assert api.chat_messages(Team.officer) == []
+
+
+async def test_the_pages_are_served_beside_the_webhook_on_every_replica(
+    settings, knowledge, shared_db, clock
+):
+    """The Mini App behind the proxy: a draft saved through one replica is what the other shows,
+    and the launch data signed for one bot token is good on both."""
+    api = FakeBotApi()
+    async with (
+        replica(api, settings, shared_db, knowledge, clock) as a,
+        replica(api, settings, shared_db, knowledge, clock) as b,
+    ):
+        visit = await record_finished_visit(a.services, "C001")
+        officer = await a.services.access.viewer(Team.officer)
+        report = (await a.services.reports.open_for_visit(officer, visit, "zh")).report_id
+        launch = {
+            "X-Telegram-Init-Data": sign(Team.officer, a.application.bot.token, now=clock.now())
+        }
+        async with httpx.AsyncClient() as client:
+            page = await client.get(f"{a.url}/app/")
+            assert page.status_code == 200 and "Content-Security-Policy" in page.headers
+            saved = await client.post(
+                f"{a.url}/app/api/report/{report}/edit",
+                headers={**launch, "Content-Type": "application/json"},
+                json={"field": "remarks", "text": "在一号副本上写的备注"},
+            )
+            assert saved.status_code == 200
+            seen = await client.get(f"{b.url}/app/api/report/{report}", headers=launch)
+        assert seen.status_code == 200
+        assert seen.json()["report"]["remarks"] == "在一号副本上写的备注"
 
 
 async def test_a_stop_finishes_the_update_in_flight(settings, knowledge, shared_db, clock):

@@ -18,6 +18,7 @@ from typing import Any
 from assistant.access import AccessService, Viewer
 from assistant.alerts import AlertService
 from assistant.clock import Clock, local_format
+from assistant.db.models import Role
 from assistant.errors import AccessDenied, InvalidInput, NotFound
 from assistant.i18n import Lang, Texts, language_from_code
 from assistant.miniapp.initdata import InitDataRejected, verify
@@ -112,7 +113,7 @@ class MiniAppService:
         return {
             "lang": visitor.lang,
             "name": visitor.viewer.name,
-            "supervisor": visitor.viewer.role.value != "officer",
+            "supervisor": visitor.viewer.role is not Role.OFFICER,
             "labels": self.labels(visitor.lang),
             "reports": [
                 {
@@ -302,7 +303,7 @@ class MiniAppService:
 
     async def acknowledge(self, visitor: Visitor, alert_id: int) -> None:
         """Raises: NotFound, AccessDenied, AlreadyAcknowledged, as in the chat."""
-        if visitor.viewer.role.value == "officer":
+        if visitor.viewer.role is Role.OFFICER:
             raise AccessDenied()
         await self.alerts.acknowledge(visitor.viewer, alert_id)
 

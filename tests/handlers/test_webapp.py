@@ -272,3 +272,16 @@ async def test_team_offers_the_page_where_there_is_one(bot: BotHarness, team: Te
         if "web_app" in b
     ]
     assert urls == ["https://bank.example/app/?team=1"]
+
+
+def test_the_mini_app_exists_only_behind_an_https_webhook(settings):
+    from pydantic import SecretStr
+
+    from assistant.services import webapp_url
+
+    assert webapp_url(settings) is None, "polling"
+    webhook = {"run_mode": "webhook", "webhook_secret": SecretStr("s3cret")}
+    https = settings.model_copy(update={**webhook, "webhook_url": "https://bot.example.bank/"})
+    assert webapp_url(https) == "https://bot.example.bank/app/"
+    plain = settings.model_copy(update={**webhook, "webhook_url": "http://10.0.0.5:8080"})
+    assert webapp_url(plain) is None, "Telegram opens Mini Apps from HTTPS addresses only"
