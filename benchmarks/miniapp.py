@@ -74,6 +74,13 @@ def photo(seed: int) -> bytes:
     return buffer.getvalue()
 
 
+def shoot(driver, path: Path) -> None:
+    """A screenshot in 256 colours: a third of the bytes, the same to the eye."""
+    driver.save_screenshot(str(path))
+    image = Image.open(path).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT)
+    image.save(path, optimize=True)
+
+
 def browser():
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -194,7 +201,7 @@ async def main() -> None:
                         await asyncio.to_thread(
                             open_page, driver, base, signed(officer), f"report={report_id}", theme
                         )
-                        driver.save_screenshot(str(shots / f"report-{theme}.png"))
+                        shoot(driver, shots / f"report-{theme}.png")
                     await console.handle(":press 📤 提交审批")
                     await console.handle("经营正常，二十张现场照片齐全，按计划跟进。")
                     for theme in THEMES:
@@ -206,11 +213,11 @@ async def main() -> None:
                             f"report={report_id}",
                             theme,
                         )
-                        driver.save_screenshot(str(shots / f"review-{theme}.png"))
+                        shoot(driver, shots / f"review-{theme}.png")
                         await asyncio.to_thread(
                             open_page, driver, base, signed(supervisor), "team=1", theme
                         )
-                        driver.save_screenshot(str(shots / f"team-{theme}.png"))
+                        shoot(driver, shots / f"team-{theme}.png")
                     print(f"screenshots: {shots}")
             finally:
                 await asyncio.to_thread(driver.quit)
