@@ -5,19 +5,25 @@
 Each officer opens a visit, records the look-ups, checks in, answers questions (typed numbers in
 Chinese numerals, yes/no, choices), sends two photos and submits — all through the in-process Bot
 API stand-in, concurrently. It prints the handler latency per update (p50/p95/p99), the updates per
-second, and the same throughput for a bare PTB echo bot in the same run, as a ratio.
+second, and the same throughput for a bare PTB echo bot in the same run, as a ratio; what an
+update costs by kind (CPU of the process while it was handled, SQL statements and transactions),
+and one line to compare runs by:
+
+    visits vs echo: sqlite A% postgresql B%; cpu C ms/update; D statements per step
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
 import io
 import re
 import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from PIL import Image
+from sqlalchemy import event
 from telegram import Update
 from telegram.ext import Application, MessageHandler, filters
 
@@ -66,15 +73,70 @@ NAVIGATION = {"⏭ 跳过", "🚫 不适用", "⬅ 返回", "📑 跳转", "⏸ 
 LATENCIES: list[float] = []
 
 
+@dataclass
+class Cost:
+    """What one update cost: CPU of the whole process (every thread) while it was handled,
+    and the SQL statements and transactions it ran. Meaningful when updates are handled one
+    at a time, as the latency run does."""
+
+    kind: str
+    cpu: float = 0.0
+    statements: int = 0
+    transactions: int = 0
+
+
+COSTS: list[Cost] = []
+CURRENT: contextvars.ContextVar[Cost | None] = contextvars.ContextVar("cost", default=None)
+
+
+def update_kind(update: object) -> str:
+    if not isinstance(update, Update):
+        return "other"
+    if update.callback_query is not None:
+        return "button"
+    message = update.effective_message
+    if message is None:
+        return "other"
+    if message.photo:
+        return "photo"
+    if message.location:
+        return "location"
+    if (message.text or "").startswith("/"):
+        return "command"
+    return "typed"
+
+
+def count_statements(database: Database) -> None:
+    """Counts each statement and each transaction against the update being handled."""
+
+    def statement(*_: Any) -> None:
+        cost = CURRENT.get()
+        if cost is not None:
+            cost.statements += 1
+
+    def begin(*_: Any) -> None:
+        cost = CURRENT.get()
+        if cost is not None:
+            cost.transactions += 1
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", statement)
+    event.listen(database.engine.sync_engine, "begin", begin)
+
+
 class TimedApplication(Application):  # type: ignore[type-arg]
-    """Records how long the handlers take for each update."""
+    """Records how long the handlers take for each update, and what it cost."""
 
     async def process_update(self, update: object) -> None:
-        started = time.perf_counter()
+        cost = Cost(update_kind(update))
+        token = CURRENT.set(cost)
+        started, cpu = time.perf_counter(), time.process_time()
         try:
             await super().process_update(update)
         finally:
             LATENCIES.append(time.perf_counter() - started)
+            cost.cpu = time.process_time() - cpu
+            COSTS.append(cost)
+            CURRENT.reset(token)
 
 
 def photo(seed: int) -> bytes:
@@ -187,6 +249,7 @@ async def run_visits(
     concurrent_updates: int,
 ) -> tuple[int, float]:
     database = Database(database_url)
+    count_statements(database)
     # Telegram's own flood limit (30 messages/s, enforced by the rate limiter in production) is
     # off here, as it is for the echo bot: both measure the bot's own work.
     settings = Settings(
@@ -205,6 +268,7 @@ async def run_visits(
     builder = standin_builder(api).application_class(TimedApplication)
     application = build_application(settings, builder, services=services)
     LATENCIES.clear()
+    COSTS.clear()
     async with polling(application):
         chats = [
             Chat(api, FakeUser(5_000_000 + n, f"官{n}"), settle_in_process(api, application))
@@ -244,6 +308,11 @@ async def run_echo(updates_per_user: int, users: int) -> float:
     return users * updates_per_user / elapsed
 
 
+def mean(values: Any) -> float:
+    values = list(values)
+    return sum(values) / len(values) if values else 0.0
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -266,6 +335,7 @@ async def main() -> None:
 
     knowledge = build_knowledge(Settings(_env_file=None, data_dir=args.data_dir))
     await knowledge.load()
+    summary: dict[str, dict[str, float]] = {}
     backends = [("sqlite", None)] + ([("postgresql", args.postgres)] if args.postgres else [])
     echo_rate = await run_echo(updates_per_user=20, users=args.officers)
     print(f"bare PTB echo bot: {echo_rate:.0f} updates/s")
@@ -289,8 +359,8 @@ async def main() -> None:
                 finally:
                     if dropper:
                         await drop_pg(*dropper)
-            figures[concurrency] = (sent, elapsed, [v * 1000 for v in LATENCIES])
-        sent, elapsed, latencies_ms = figures[1]
+            figures[concurrency] = (sent, elapsed, [v * 1000 for v in LATENCIES], list(COSTS))
+        sent, elapsed, latencies_ms, costs = figures[1]
         print(f"\n{name}: {args.officers} officers, {sent} updates each run")
         print(
             f"  handler latency per update (one at a time): "
@@ -298,12 +368,42 @@ async def main() -> None:
             f"p95 {percentile(latencies_ms, 0.95):.1f} ms  "
             f"p99 {percentile(latencies_ms, 0.99):.1f} ms"
         )
-        for concurrency, (sent, elapsed, _) in figures.items():
+        print("  cost per update (one at a time), by kind:")
+        for kind in sorted({c.kind for c in costs}):
+            mine = [c for c in costs if c.kind == kind]
+            print(
+                f"    {kind:<9} {len(mine):>5} updates"
+                f"  cpu {mean(c.cpu for c in mine) * 1000:5.2f} ms"
+                f"  {mean(c.statements for c in mine):5.1f} statements"
+                f"  in {mean(c.transactions for c in mine):4.1f} transactions"
+            )
+        steps = [c for c in costs if c.kind in ("typed", "button")]
+        summary[name] = {
+            "cpu": mean(c.cpu for c in costs) * 1000,
+            "statements": mean(c.statements for c in steps),
+            "transactions": mean(c.transactions for c in steps),
+        }
+        print(
+            f"  all updates: cpu {summary[name]['cpu']:.2f} ms; a step (typed or tapped): "
+            f"{summary[name]['statements']:.1f} statements in "
+            f"{summary[name]['transactions']:.1f} transactions"
+        )
+        for concurrency, (sent, elapsed, _, _) in figures.items():
             rate = sent / elapsed
+            summary[name].setdefault("share", rate / echo_rate)
+            summary[name]["share"] = max(summary[name]["share"], rate / echo_rate)
             print(
                 f"  throughput, {concurrency:>2} concurrent: {rate:.0f} updates/s "
                 f"= {rate / echo_rate:.1%} of the echo bot"
             )
+    # The one line to compare runs by (#19): the best throughput of each database against the
+    # echo bot, and the SQLite run's cost per update and statements per step.
+    shares = " ".join(f"{name} {row['share']:.1%}" for name, row in summary.items())
+    first = summary["sqlite"]
+    print(
+        f"\nvisits vs echo: {shares}; cpu {first['cpu']:.2f} ms/update; "
+        f"{first['statements']:.1f} statements per step"
+    )
 
 
 if __name__ == "__main__":
