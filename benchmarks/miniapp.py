@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import io
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -36,7 +37,12 @@ from botapi.chat import polling
 from botapi.console import Console, demo_settings, standin_builder
 from botapi.standin import FakeBotApi
 
+# Debian's packages (.ci/run installs them); the tests skip where they are missing.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+# An ordinary phone: 390×844 CSS pixels at twice the density.
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
+# Telegram's own light and dark themes, as its clients pass them (themeParams).
 THEMES = {
     "light": {
         "bg_color": "#ffffff",
@@ -82,27 +88,34 @@ def shoot(driver, path: Path) -> None:
 
 
 def browser():
+    """Headless Chromium at a phone's size, driven by Selenium."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
+    options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
         options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    options.add_argument("--lang=zh-CN")
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
     return driver
+
+
+def page_url(base: str, init_data: str, query: str, theme: dict[str, str]) -> str:
+    """The page as Telegram opens it: the launch data and the theme in the fragment."""
+    fragment = (
+        f"tgWebAppData={quote(init_data, safe='')}"
+        f"&tgWebAppThemeParams={quote(json.dumps(theme), safe='')}"
+    )
+    return f"{base}/app/?{query}#{fragment}"
 
 
 def open_page(driver, base: str, init_data: str, query: str, theme: str = "light") -> dict:
     from selenium.webdriver.support.ui import WebDriverWait
 
-    fragment = (
-        f"tgWebAppData={quote(init_data, safe='')}"
-        f"&tgWebAppThemeParams={quote(json.dumps(THEMES[theme]), safe='')}"
-    )
     driver.get("about:blank")
-    driver.get(f"{base}/app/?{query}#{fragment}")
+    driver.get(page_url(base, init_data, query, THEMES[theme]))
     WebDriverWait(driver, 20).until(
         lambda d: d.execute_script("return document.documentElement.dataset.rendered")
     )

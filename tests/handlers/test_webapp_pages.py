@@ -8,45 +8,22 @@ the ones in ``docs/`` were made).
 
 import asyncio
 import base64
-import json
 import os
-import shutil
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 
 from assistant.miniapp.initdata import sign
+from benchmarks.miniapp import CHROMIUM, DRIVER, THEMES, browser, page_url
 from handlers.webapp import PageServer
 from tests.conftest import BotHarness, Team
 from tests.handlers.test_report import finish_visit_with_diversion
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 pytestmark = pytest.mark.skipif(
     not (Path(CHROMIUM).exists() and Path(DRIVER).exists()),
     reason="needs Debian's chromium and chromium-driver (.ci/run installs them)",
 )
-
-PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
-LIGHT = {
-    "bg_color": "#ffffff",
-    "text_color": "#000000",
-    "hint_color": "#707579",
-    "link_color": "#3390ec",
-    "button_color": "#3390ec",
-    "button_text_color": "#ffffff",
-    "secondary_bg_color": "#f4f4f5",
-}
-DARK = {
-    "bg_color": "#17212b",
-    "text_color": "#f5f5f5",
-    "hint_color": "#708499",
-    "link_color": "#6ab3f3",
-    "button_color": "#5288c1",
-    "button_text_color": "#ffffff",
-    "secondary_bg_color": "#232e3c",
-}
+LIGHT, DARK = THEMES["light"], THEMES["dark"]
 
 
 class Phone:
@@ -54,31 +31,17 @@ class Phone:
     this test's event loop, so every browser call goes to a thread."""
 
     def __init__(self, base: str, token: str, clock, shots: Path) -> None:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM
-        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-            options.add_argument(flag)
-        options.add_argument("--lang=zh-CN")
-        self.driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+        self.driver = browser()
         self.base, self.token, self.clock, self.shots = base, token, clock, shots
 
     async def run(self, work, *args):
         return await asyncio.to_thread(work, *args)
 
     async def open(self, telegram_id: int, query: str, theme=LIGHT, init_data: str | None = None):
-        """The page as Telegram opens it: launch data and theme in the fragment."""
         init_data = init_data or sign(telegram_id, self.token, now=self.clock.now())
-        fragment = (
-            f"tgWebAppData={quote(init_data, safe='')}"
-            f"&tgWebAppThemeParams={quote(json.dumps(theme), safe='')}"
-        )
         # Each opening is a fresh page, as Telegram's is (a new fragment alone would not reload).
         await self.run(self.driver.get, "about:blank")
-        await self.run(self.driver.get, f"{self.base}/app/?{query}#{fragment}")
+        await self.run(self.driver.get, page_url(self.base, init_data, query, theme))
 
     async def wait(self, css: str, text: str | None = None, timeout: float = 15):
         from selenium.webdriver.common.by import By
