@@ -19,11 +19,12 @@ from sqlalchemy import update
 
 from assistant.db.models import Visit, VisitStatus
 from assistant.miniapp.initdata import sign
+from benchmarks.hardening.access import ACTORS
 from handlers.webapp import PageServer
 from tests.conftest import ADMIN_ID, BotHarness, Team, record_finished_visit
 from tests.handlers.test_visit_complete import jpeg
 
-ACTORS = ("stranger", "officer", "teammate", "other_team_officer", "supervisor", "admin")
+# One letter per actor, in the chat matrix's order (benchmarks/hardening/access.py).
 # D 200 with C001's data (a photo of the visit counts)    A 200 without it
 # U 401    N 404    C 409 (the rules refuse it: locked, not the author)
 EXPECTED = {
