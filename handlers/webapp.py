@@ -88,20 +88,19 @@ class _Api(RequestHandler):
         if self.request.method == "POST":
             kind = self.request.headers.get("Content-Type", "").split(";")[0].strip()
             if kind != "application/json":
-                self._fail(415, "webapp.bad_request", lang="zh")
+                self._fail(415, "webapp.bad_request")
         init_data = self.request.headers.get(INIT_HEADER, "")
         try:
             self.visitor = await self.miniapp.visitor(init_data, self.bot_app.bot.token)
         except InitDataRejected:
-            self._fail(401, "webapp.unauthorised", lang="zh")
+            self._fail(401, "webapp.unauthorised")
         except DatabaseUnavailable:
-            self._fail(503, "webapp.database_down", lang="zh")
+            self._fail(503, "webapp.database_down")
 
-    def _fail(self, status: int, key: str, lang: str | None = None, **params: Any) -> None:
-        lang = lang or self.visitor.lang
+    def _fail(self, status: int, key: str, **params: Any) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json; charset=utf-8")
-        message = self.services.texts.plain(lang, key, **params)
+        message = self._message(key, **params)
         self.finish(json.dumps({"error": key, "message": message}, ensure_ascii=False))
         raise Finish()
 
@@ -116,11 +115,17 @@ class _Api(RequestHandler):
         except AssistantError as exc:
             self._fail(409, exc.key, **exc.params)
 
+    def _message(self, key: str, **params: Any) -> str:
+        """In the visitor's language; before it is known who asks, in both."""
+        visitor = getattr(self, "visitor", None)
+        if visitor is not None:
+            return self.services.texts.plain(visitor.lang, key, **params)
+        return " / ".join(self.services.texts.plain(lang, key, **params) for lang in ("zh", "en"))
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         # A fault of ours: a message the page can show, never a traceback or the request.
-        lang = getattr(self, "visitor", None)
         self.set_header("Content-Type", "application/json; charset=utf-8")
-        message = self.services.texts.plain(lang.lang if lang else "zh", "error.generic")
+        message = self._message("error.generic")
         self.finish(json.dumps({"error": "error.generic", "message": message}, ensure_ascii=False))
 
     def body(self) -> dict[str, Any]:
