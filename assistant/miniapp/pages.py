@@ -10,6 +10,7 @@ the version it was made on. The pages get plain JSON; every word on them is in
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
@@ -33,6 +34,8 @@ from assistant.reports.service import (
     Submission,
 )
 
+# How review() names the section a return comment is about: 「【贷款用途】请补充…」.
+SECTION_COMMENT = re.compile(r"^【(.+?)】(.*)$", re.S)
 THUMB_SIDE = 320
 FULL_SIDE = 1600
 
@@ -142,8 +145,12 @@ class MiniAppService:
         for document in shown["documents"]:
             document["id"] = document.pop("file").evidence_id
         changed = _changes(view, versions)
-        for section in shown["sections"]:
+        about = SECTION_COMMENT.match(view.data.review_comment or "")
+        for data, section in zip(view.data.sections, shown["sections"], strict=True):
             section["changed"] = section["id"] in (changed or ())
+            # A comment the supervisor made on this section is shown beside it too.
+            on_it = about is not None and about[1] in (data.title.zh, data.title.en)
+            section["comment"] = about[2].strip() if on_it and about else None
         return {
             "lang": visitor.lang,
             "labels": self.labels(visitor.lang),

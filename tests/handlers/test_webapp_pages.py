@@ -182,6 +182,8 @@ async def test_edit_submit_return_approve_in_the_browser(bot: BotHarness, team: 
     # The officer revises that section and submits again from the page.
     await phone.open(team.officer, query)
     await phone.wait("#review-comment", "请补充归还凭证")
+    # ... and beside the section it is about.
+    await phone.wait(f"#section-{section_id} [data-comment]", "请补充归还凭证")
     await phone.type(f"#section-{section_id} textarea", "客户已于次日归还五万元，凭证已收并拍照。")
     await phone.wait(f"#section-{section_id} .status-line", "已保存")
     await phone.click("#submit")

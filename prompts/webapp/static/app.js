@@ -256,6 +256,8 @@
       id: "section-" + s.id, "data-changed": s.changed ? "1" : null });
     box.append(el("h2", {}, s.title, s.changed ? el("span", { class: "badge changed" },
       L.changed) : null));
+    if (s.comment) box.append(el("p", { class: "banner", "data-comment": "1" },
+      el("strong", {}, L.review_comment), r.L.sep, s.comment));
     if (s.facts.length) box.append(rows(s.facts.map((f) => ({ label: f.topic, value: f.value }))));
     if (r.editable) {
       box.append(editor(r, "section", s.id, s.narrative));
