@@ -236,10 +236,7 @@ class MiniAppService:
         Raises:
             NotFound: not a photo of a report the viewer may see, or unreadable.
         """
-        view = await self.reports.open(visitor.viewer, report_id, visitor.lang)
-        found = next((f for f in view.data.photos if f.evidence_id == evidence_id), None)
-        if found is None:
-            raise NotFound()
+        found = await self.reports.photo(visitor.viewer, report_id, evidence_id)
         image = await asyncio.to_thread(downscale, found.path, FULL_SIDE if full else THUMB_SIDE)
         if image is None:
             raise NotFound()

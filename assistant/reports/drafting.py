@@ -17,6 +17,7 @@ from assistant.db.models import (
 from assistant.errors import InvalidInput, NotFound
 from assistant.portfolio import may_see_client
 from assistant.reports.core import ReportCore, _audit
+from assistant.reports.model import ReportFile
 from assistant.reports.views import (
     EDITABLE,
     MAX_SECTION_TEXT,
@@ -119,6 +120,22 @@ class Drafting(ReportCore):
                 PendingReport(rid, code, name, str(status.value), version)
                 for rid, code, name, status, version in rows
             ]
+
+    async def photo(self, viewer: Viewer, report_id: int, evidence_id: int) -> ReportFile:
+        """One photo of the report, for a page that shows it: checked as the report is, without
+        composing the report again for each photo (its opening is in the audit log already).
+
+        Raises:
+            NotFound: no such report or photo, or a report the viewer may not see.
+        """
+        _report, visit, _author = await self._load(viewer, report_id)
+        found = next(
+            (f for f in await self._files(visit.id) if f.evidence_id == evidence_id),
+            None,
+        )
+        if found is None or found.kind != "photo":
+            raise NotFound()
+        return found
 
     async def submitted_texts(self, viewer: Viewer, report_id: int) -> dict[int, dict[str, str]]:
         """What each submitted version said, by version (see

@@ -289,3 +289,40 @@ def test_the_mini_app_exists_only_behind_an_https_webhook(settings):
     assert webapp_url(https) == "https://bot.example.bank/app/"
     plain = settings.model_copy(update={**webhook, "webhook_url": "http://10.0.0.5:8080"})
     assert webapp_url(plain) is None, "Telegram opens Mini Apps from HTTPS addresses only"
+
+
+async def test_a_photo_is_served_without_composing_the_report_again(
+    pages, bot: BotHarness, team: Team
+):
+    from sqlalchemy import func, select, update
+
+    from assistant.db.models import AuditEntry, Visit, VisitStatus
+    from tests.handlers.test_visit_complete import jpeg
+
+    services = bot.services
+    officer = await services.access.viewer(team.officer)
+    visit_id = await record_finished_visit(services, "C001")
+    async with services.database.session() as s:
+        await s.execute(update(Visit).where(Visit.id == visit_id).values(status=VisitStatus.OPEN))
+    saved = await services.evidence.save(officer, visit_id, jpeg(30), kind="photo", category=None)
+    async with services.database.session() as s:
+        await s.execute(
+            update(Visit).where(Visit.id == visit_id).values(status=VisitStatus.FINISHED)
+        )
+    report_id = (await services.reports.open_for_visit(officer, visit_id, "zh")).report_id
+    headers = launch(bot, team.officer)
+    await pages.get(f"/app/api/report/{report_id}", headers=headers)
+
+    async def opened() -> int:
+        async with services.database.session() as s:
+            return await s.scalar(select(func.count()).where(AuditEntry.action == "reports.open"))
+
+    before = await opened()
+    for size in ("thumb", "full", "thumb"):
+        photo = await pages.get(
+            f"/app/api/report/{report_id}/photo/{saved.id}?size={size}", headers=headers
+        )
+        assert photo.status_code == 200 and photo.headers["Content-Type"] == "image/jpeg"
+    assert await opened() == before, "one audited opening per page, not one per photo"
+    missing = await pages.get(f"/app/api/report/{report_id}/photo/999999", headers=headers)
+    assert missing.status_code == 404
