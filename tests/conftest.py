@@ -391,6 +391,37 @@ async def record_finished_visit(
         return visit.id
 
 
+async def add_photo(
+    services: Services, visit_id: int, content: bytes, category: str | None = None
+) -> int:
+    """A photo of a finished visit, stored by the evidence service as if sent while the visit
+    was open (the service takes files only then). Returns its evidence id."""
+    from sqlalchemy import update
+
+    from assistant.db.models import Visit, VisitStatus
+
+    async def set_status(status: VisitStatus) -> int:
+        async with services.database.session() as s:
+            visit = await s.get(Visit, visit_id)
+            assert visit is not None
+            await s.execute(update(Visit).where(Visit.id == visit_id).values(status=status))
+            return visit.officer_id
+
+    officer_id = await set_status(VisitStatus.OPEN)
+    async with services.database.session() as s:
+        officer = await s.get(Officer, officer_id)
+        assert officer is not None and officer.telegram_id is not None
+    viewer = await services.access.viewer(officer.telegram_id)
+    assert viewer is not None
+    try:
+        saved = await services.evidence.save(
+            viewer, visit_id, content, kind="photo", category=category
+        )
+    finally:
+        await set_status(VisitStatus.FINISHED)
+    return saved.id
+
+
 @pytest.fixture
 async def pg_url() -> AsyncIterator[str]:
     """A fresh, empty PostgreSQL database for one test (the tests that need several processes

@@ -15,13 +15,11 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import update
 
-from assistant.db.models import Visit, VisitStatus
 from assistant.miniapp.initdata import sign
 from benchmarks.hardening.access import ACTORS
 from handlers.webapp import PageServer
-from tests.conftest import ADMIN_ID, BotHarness, Team, record_finished_visit
+from tests.conftest import ADMIN_ID, BotHarness, Team, add_photo, record_finished_visit
 from tests.handlers.test_visit_complete import jpeg
 
 # One letter per actor, in the chat matrix's order (benchmarks/hardening/access.py).
@@ -65,17 +63,7 @@ async def setting(bot: BotHarness, team: Team) -> dict[str, int]:
     services = bot.services
     officer = await services.access.viewer(team.officer)
     draft_visit = await record_finished_visit(services, "C001", days_ago=1)
-    async with services.database.session() as s:
-        await s.execute(
-            update(Visit).where(Visit.id == draft_visit).values(status=VisitStatus.OPEN)
-        )
-    saved = await services.evidence.save(
-        officer, draft_visit, jpeg(40), kind="photo", category="storefront"
-    )
-    async with services.database.session() as s:
-        await s.execute(
-            update(Visit).where(Visit.id == draft_visit).values(status=VisitStatus.FINISHED)
-        )
+    photo = await add_photo(services, draft_visit, jpeg(40), category="storefront")
     draft = await services.reports.open_for_visit(officer, draft_visit, "zh")
     submitted_visit = await record_finished_visit(services, "C001")
     submitted = await services.reports.open_for_visit(officer, submitted_visit, "zh")
@@ -85,7 +73,7 @@ async def setting(bot: BotHarness, team: Team) -> dict[str, int]:
     alert = (await services.alerts.open_alerts(supervisor))[0].alert_id
     return {
         "draft": draft.report_id,
-        "photo": saved.id,
+        "photo": photo,
         "submitted": submitted.report_id,
         "alert": alert,
     }

@@ -133,24 +133,21 @@ class MiniAppService:
         """The whole report as the Word file has it, what may be done with it, and, for a
         reviewer, which of the officer's texts changed since the previous version."""
         view = await self.reports.open(visitor.viewer, report_id, visitor.lang)
-        versions = await self.reports.submitted_texts(visitor.viewer, report_id)
-        return self._report_page(visitor, view, versions)
+        return self._report_page(visitor, view)
 
-    def _report_page(
-        self, visitor: Visitor, view: ReportView, versions: dict[int, dict[str, str]]
-    ) -> dict[str, Any]:
+    def _report_page(self, visitor: Visitor, view: ReportView) -> dict[str, Any]:
         shown = report_view(view.data, tz=self.tz)
         for photo in shown["photos"]:
             photo["id"] = photo.pop("file").evidence_id
         for document in shown["documents"]:
             document["id"] = document.pop("file").evidence_id
-        changed = _changes(view, versions)
+        changed = view.changed
         about = SECTION_COMMENT.match(view.data.review_comment or "")
         for data, section in zip(view.data.sections, shown["sections"], strict=True):
             section["changed"] = section["id"] in (changed or ())
             # A comment the supervisor made on this section is shown beside it too.
             on_it = about is not None and about[1] in (data.title.zh, data.title.en)
-            section["comment"] = about[2].strip() if on_it and about else None
+            section["comment"] = about[2].strip() if about is not None and on_it else None
         return {
             "lang": visitor.lang,
             "labels": self.labels(visitor.lang),
@@ -191,8 +188,7 @@ class MiniAppService:
                 view = await self.reports.set_assessment(viewer, report_id, text, lang)
             case _:
                 raise InvalidInput("webapp.bad_request")
-        versions = await self.reports.submitted_texts(viewer, report_id)
-        return self._report_page(visitor, view, versions)
+        return self._report_page(visitor, view)
 
     async def submit(self, visitor: Visitor, report_id: int) -> Submission:
         """Send the report for review, as the chat's 「提交审批」 does.
@@ -310,15 +306,3 @@ class MiniAppService:
         if visitor.viewer.role is Role.OFFICER:
             raise AccessDenied()
         await self.alerts.acknowledge(visitor.viewer, alert_id)
-
-
-def _changes(view: ReportView, versions: dict[int, dict[str, str]]) -> set[str] | None:
-    """The officer's texts that differ from the previous submitted version; ``None`` for a
-    first version, or one whose predecessor was submitted before versions were kept."""
-    before = versions.get(view.data.version - 1)
-    if before is None or view.data.version < 2:
-        return None
-    now = {s.id: s.narrative for s in view.data.sections}
-    now[REMARKS_KEY] = view.data.remarks or ""
-    now[ASSESSMENT_KEY] = view.data.assessment or ""
-    return {key for key, text in now.items() if before.get(key, "") != text}

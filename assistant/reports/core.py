@@ -33,7 +33,12 @@ from assistant.errors import NotFound
 from assistant.planning.plan import PlanService
 from assistant.portfolio import may_see_client
 from assistant.readings import ReadingService
-from assistant.reports.compose import ReportComposer, narrative_text, similarity
+from assistant.reports.compose import (
+    ReportComposer,
+    narrative_text,
+    similarity,
+    submitted_texts,
+)
 from assistant.reports.model import (
     NextCheck,
     PreviousCheck,
@@ -266,6 +271,12 @@ class ReportCore:
         previous = basis.previous_narrative
         score = similarity(narrative_text(data), previous) if previous else None
         is_reviewer = as_reviewer or basis.reviewer_id == viewer.officer_id
+        before = (report.submitted_texts or {}).get(str(data.version - 1))
+        changed = (
+            frozenset(k for k, t in submitted_texts(data).items() if before.get(k, "") != t)
+            if before is not None
+            else None
+        )
         return ReportView(
             report.id,
             data,
@@ -274,6 +285,7 @@ class ReportCore:
             is_reviewer=is_reviewer,
             similarity=score,
             copy_warning=score is not None and score >= self.copy_warning_at,
+            changed=changed,
         )
 
     async def _previous_check(self, visit: Visit) -> PreviousCheck | None:

@@ -137,16 +137,6 @@ class Drafting(ReportCore):
             raise NotFound()
         return found
 
-    async def submitted_texts(self, viewer: Viewer, report_id: int) -> dict[int, dict[str, str]]:
-        """What each submitted version said, by version (see
-        :func:`~assistant.reports.compose.submitted_texts`).
-
-        Raises:
-            NotFound: no such report, or one the viewer may not see.
-        """
-        report, _visit, _author = await self._load(viewer, report_id)
-        return {int(version): texts for version, texts in (report.submitted_texts or {}).items()}
-
     async def edit_section(
         self, viewer: Viewer, report_id: int, section_id: str, text: str, lang: str
     ) -> ReportView:

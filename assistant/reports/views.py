@@ -83,6 +83,9 @@ class ReportView:
     # How close the narrative is to this client's previous report (None: no previous report).
     similarity: float | None
     copy_warning: bool
+    # The officer's texts (section ids, remarks, assessment) that differ from the previous
+    # submitted version; None for a first version, or when that version's texts were not kept.
+    changed: frozenset[str] | None = None
 
     @property
     def status(self) -> ReportStatus:

@@ -11,7 +11,7 @@ import pytest
 
 from assistant.miniapp.initdata import sign
 from handlers.webapp import PAGES_DIR, PageServer
-from tests.conftest import BotHarness, Team, record_finished_visit
+from tests.conftest import BotHarness, Team, add_photo, record_finished_visit
 
 
 @pytest.fixture
@@ -294,21 +294,15 @@ def test_the_mini_app_exists_only_behind_an_https_webhook(settings):
 async def test_a_photo_is_served_without_composing_the_report_again(
     pages, bot: BotHarness, team: Team
 ):
-    from sqlalchemy import func, select, update
+    from sqlalchemy import func, select
 
-    from assistant.db.models import AuditEntry, Visit, VisitStatus
+    from assistant.db.models import AuditEntry
     from tests.handlers.test_visit_complete import jpeg
 
     services = bot.services
     officer = await services.access.viewer(team.officer)
     visit_id = await record_finished_visit(services, "C001")
-    async with services.database.session() as s:
-        await s.execute(update(Visit).where(Visit.id == visit_id).values(status=VisitStatus.OPEN))
-    saved = await services.evidence.save(officer, visit_id, jpeg(30), kind="photo", category=None)
-    async with services.database.session() as s:
-        await s.execute(
-            update(Visit).where(Visit.id == visit_id).values(status=VisitStatus.FINISHED)
-        )
+    photo_id = await add_photo(services, visit_id, jpeg(30))
     report_id = (await services.reports.open_for_visit(officer, visit_id, "zh")).report_id
     headers = launch(bot, team.officer)
     await pages.get(f"/app/api/report/{report_id}", headers=headers)
@@ -320,7 +314,7 @@ async def test_a_photo_is_served_without_composing_the_report_again(
     before = await opened()
     for size in ("thumb", "full", "thumb"):
         photo = await pages.get(
-            f"/app/api/report/{report_id}/photo/{saved.id}?size={size}", headers=headers
+            f"/app/api/report/{report_id}/photo/{photo_id}?size={size}", headers=headers
         )
         assert photo.status_code == 200 and photo.headers["Content-Type"] == "image/jpeg"
     assert await opened() == before, "one audited opening per page, not one per photo"
