@@ -20,6 +20,7 @@ from assistant.i18n import Lang
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
 MAX_FAILED_CODES = 5
+KNOWN_VIEWERS = 10_000
 STAFF_NO = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
@@ -91,6 +92,10 @@ class AccessService:
     def __init__(self, database: Database, *, invite_ttl: timedelta) -> None:
         self.database = database
         self.invite_ttl = invite_ttl
+        # The viewers this process read last, by Telegram id: a visit step may start from one,
+        # because the step reads the officer again in its own transaction and is refused if
+        # they are no longer active (whichever replica changed that). See known().
+        self._known: dict[int, Viewer] = {}
 
     @staticmethod
     def system_actor() -> Viewer:
@@ -125,7 +130,24 @@ class AccessService:
             officer = await session.scalar(
                 select(Officer).where(Officer.telegram_id == telegram_id, Officer.active)
             )
-            return viewer_of(officer) if officer else None
+            viewer = viewer_of(officer) if officer else None
+        if viewer is None:
+            self._known.pop(telegram_id, None)
+        else:
+            if len(self._known) > KNOWN_VIEWERS:
+                self._known.clear()
+            self._known[telegram_id] = viewer
+        return viewer
+
+    def known(self, telegram_id: int) -> Viewer | None:
+        """The viewer last read for this Telegram id, without reading it again. Only for what
+        checks the officer again in its own transaction (a visit step, which is refused for an
+        officer no longer active): everything else reads :meth:`viewer`."""
+        return self._known.get(telegram_id)
+
+    def forget(self, telegram_id: int) -> None:
+        """The officer changed (deactivated, another role or language): read them afresh."""
+        self._known.pop(telegram_id, None)
 
     async def first_refusal(self, telegram_id: int) -> bool:
         """Record a stranger's contact; ``True`` only the first time (they are told once)."""
@@ -247,6 +269,7 @@ class AccessService:
                 contact.failed_codes += 1
 
     async def set_language(self, viewer: Viewer, language: Lang) -> Viewer:
+        self.forget(viewer.telegram_id)
         async with self.database.session() as session:
             officer = await session.get_one(Officer, viewer.officer_id)
             officer.language = language

@@ -96,6 +96,8 @@ class ClientCard:
     # The viewer's own visit to the client not finished yet, by its status (open, paused,
     # to_complete: 待补充, reopened), so the card says there is one to continue.
     visit_status: str | None = None
+    # Where the client is on file (latitude, longitude), for the check-in's distance.
+    position: tuple[float, float] | None = None
 
 
 def may_see_client(viewer: Viewer) -> ColumnElement[bool]:
@@ -111,21 +113,6 @@ def may_see_client(viewer: Viewer) -> ColumnElement[bool]:
 class PortfolioService:
     def __init__(self, database: Database) -> None:
         self.database = database
-
-    async def coordinates(self, viewer: Viewer, code: str) -> tuple[float, float] | None:
-        """The client's registered position, if recorded (``None`` also for a client out of
-        reach: check-in then records the officer's position without a distance)."""
-        async with self.database.session() as session:
-            row = (
-                await session.execute(
-                    select(Client.latitude, Client.longitude).where(
-                        may_see_client(viewer), func.upper(Client.code) == code.strip().upper()
-                    )
-                )
-            ).first()
-        if row is None or row[0] is None or row[1] is None:
-            return None
-        return float(row[0]), float(row[1])
 
     async def count_clients(self) -> int:
         """How many clients the portfolio holds (no access filter: for the operator's CLI)."""
@@ -268,4 +255,7 @@ class PortfolioService:
                 credit_code=client.credit_code,
                 legal_representative=client.legal_representative,
                 visit_status=visit_status.value if visit_status is not None else None,
+                position=(float(client.latitude), float(client.longitude))
+                if client.latitude is not None and client.longitude is not None
+                else None,
             )

@@ -326,6 +326,7 @@ def build_services(
     alerts = AlertService(database, risk_engine)
     plans = PlanService(database, PlanRules.from_settings(settings))
     debriefer = Debriefer(llm)
+    access = AccessService(database, invite_ttl=timedelta(hours=settings.invite_ttl_hours))
     visits = VisitService(
         database,
         settings.checklist_file or KNOWLEDGE_DIR / "checklist.yaml",
@@ -339,6 +340,7 @@ def build_services(
         debriefer=debriefer,
         thresholds=thresholds_from_settings(settings),
         renewal_window_days=settings.plan_renewal_window_days,
+        changed_viewer=access.forget,
     )
     metrics = Metrics()
     readings = ReadingService(
@@ -365,7 +367,6 @@ def build_services(
         plans=plans,
     )
     texts = Texts(PROMPTS_DIR / "messages", settings.tz)
-    access = AccessService(database, invite_ttl=timedelta(hours=settings.invite_ttl_hours))
     return Services(
         settings=settings,
         database=database,

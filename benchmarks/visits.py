@@ -56,6 +56,7 @@ from bot import build_application
 from botapi.chat import Chat, polling, settle_in_process
 from botapi.console import standin_builder
 from botapi.standin import FakeBotApi, FakeUser
+from handlers.gate import STEP_BUTTON
 
 # The demo bank's TIMEZONE: the days of its seeded loans are days in Shanghai.
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -93,7 +94,10 @@ def update_kind(update: object) -> str:
     if not isinstance(update, Update):
         return "other"
     if update.callback_query is not None:
-        return "button"
+        # A visit step's answer, ⏭ or 🚫 (v:<visit>:<stop>:<c|s|n>:…) is a step; the rest
+        # (look-ups all clear, pause, submit …) are other buttons.
+        data = update.callback_query.data or ""
+        return "tap" if STEP_BUTTON.match(data) else "button"
     message = update.effective_message
     if message is None:
         return "other"
@@ -119,8 +123,9 @@ def count_statements(database: Database) -> None:
         if cost is not None:
             cost.transactions += 1
 
-    event.listen(database.engine.sync_engine, "before_cursor_execute", statement)
-    event.listen(database.engine.sync_engine, "begin", begin)
+    for engine in database.sync_engines:
+        event.listen(engine, "before_cursor_execute", statement)
+        event.listen(engine, "begin", begin)
 
 
 class TimedApplication(Application):  # type: ignore[type-arg]
@@ -377,7 +382,7 @@ async def main() -> None:
                 f"  {mean(c.statements for c in mine):5.1f} statements"
                 f"  in {mean(c.transactions for c in mine):4.1f} transactions"
             )
-        steps = [c for c in costs if c.kind in ("typed", "button")]
+        steps = [c for c in costs if c.kind in ("typed", "tap")]
         summary[name] = {
             "cpu": mean(c.cpu for c in costs) * 1000,
             "statements": mean(c.statements for c in steps),

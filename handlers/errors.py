@@ -8,7 +8,7 @@ import traceback
 from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TelegramError
 
-from assistant.errors import DatabaseUnavailable
+from assistant.errors import AccessDenied, DatabaseUnavailable
 from handlers.common import say
 from handlers.context import BotContext
 
@@ -20,6 +20,9 @@ def _message_for(error: BaseException | None) -> str:
     its own message: nothing half-done was kept, so sending the same thing again is safe."""
     if isinstance(error, DatabaseUnavailable):
         return "error.database_busy"
+    if isinstance(error, AccessDenied):
+        # An officer deactivated while a visit was open (the step reads them again).
+        return error.key
     if isinstance(error, NetworkError | RetryAfter):
         # A reply that may or may not have reached the user (handlers/retrying.py does not send
         # it twice): repeating the last message could answer the next question with it.

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from handlers.common import say
 from handlers.context import BotContext
+from handlers.session import Activity
+
+# A visit step's buttons (handlers.callbacks.VisitAction, v:<visit>:<stop>:<action>): an answer
+# (c), the look-ups all clear (a), the usual answers (u), ⏭ (s) and 🚫 (n).
+STEP_BUTTON = re.compile(r"^v:\d+:[^:]*:[acusn]:")
 
 
 async def admit_registered(update: Update, context: BotContext) -> None:
@@ -18,7 +25,13 @@ async def admit_registered(update: Update, context: BotContext) -> None:
     if user is None or user.is_bot:
         raise ApplicationHandlerStop
     context.telegram_language = user.language_code
-    context.viewer = await context.services.access.viewer(user.id)
+    access = context.services.access
+    if _a_visit_step(update, context) and (known := access.known(user.id)) is not None:
+        # The step reads the officer again in its own transaction (refused if no longer
+        # active): a second read here would only repeat it.
+        context.viewer = known
+        return
+    context.viewer = await access.viewer(user.id)
     if context.viewer is not None:
         return
     message = update.message
@@ -29,6 +42,19 @@ async def admit_registered(update: Update, context: BotContext) -> None:
     elif message is not None and await context.services.access.first_refusal(user.id):
         await say(update, context, "access.refused")
     raise ApplicationHandlerStop
+
+
+def _a_visit_step(update: Update, context: BotContext) -> bool:
+    """An answer typed at the open visit, the check-in's location, or a tap on one of a visit
+    step's buttons: the updates whose handling is one step of :class:`VisitService` and
+    nothing before it."""
+    query = update.callback_query
+    if query is not None:
+        return bool(query.data and STEP_BUTTON.match(query.data))
+    message = update.message
+    if message is None or context.user_data.activity() is not Activity.VISIT:
+        return False
+    return message.location is not None or bool(message.text and not message.text.startswith("/"))
 
 
 def _is_start_with_code(text: str) -> bool:

@@ -20,11 +20,7 @@ from assistant.db.models import COMPLETING_LATER, VisitStatus
 from assistant.errors import AssistantError, NotFound
 from assistant.i18n import PHONE_SCREEN_LINES, phone_lines
 from assistant.visits.answers import (
-    QUESTION_ENDINGS,
     named_evidence,
-    precheck_result,
-    sounds_like_a_question,
-    typed_move,
 )
 from assistant.visits.model import (
     CHECKIN,
@@ -33,7 +29,6 @@ from assistant.visits.model import (
     PHOTOS,
     Additions,
     Debrief,
-    StaleAction,
     VisitView,
     stop_token,
 )
@@ -55,7 +50,6 @@ from handlers.report import deliver_submission, notify_alerts
 from handlers.session import Fixing
 
 # Stops other than questions that ⏭ (or 继续) moves past.
-SKIPPABLE = (CHECKIN, DOCUMENTS, PHOTOS)
 
 
 def _data(view: VisitView, action: str, value: str = "") -> str:
@@ -484,65 +478,55 @@ async def visit_text(update: Update, context: BotContext) -> bool:
     text = update.message.text or ""
     visits, today = context.services.visits, context.services.today()
     try:
-        view = await visits.view(context.viewer, visit_id, today=today)
+        typed = await visits.typed(context.viewer, visit_id, text, today=today)
+        if typed.kind == "paragraph":
+            try:
+                debrief = await visits.debrief(
+                    context.viewer,
+                    visit_id,
+                    text,
+                    today=today,
+                    lang=context.lang,
+                    stop_id=typed.view.token,
+                )
+            except AssistantError:
+                debrief = None  # taken as one answer below, which meets the same trouble
+            if debrief is not None:
+                await show_debrief(update, context, debrief)
+                return True
+            typed = await visits.typed(
+                context.viewer, visit_id, text, today=today, paragraphs=False
+            )
     except NotFound:
         context.user_data.leave_visit()
+        # The step never got to read the officer again (the gate may have let a known viewer
+        # through for it): whatever takes the text instead reads them first.
+        assert update.effective_user is not None
+        context.viewer = await context.services.access.viewer(update.effective_user.id)
+        if context.viewer is None:
+            await say(update, context, "error.access_denied")
+            return True
         return False
-    if text.strip().endswith(QUESTION_ENDINGS):
+    view = typed.view
+    if typed.kind == "recorded":
+        await after_answer(update, context, view)
+    elif typed.kind == "question":
         return await _ask_and_return(update, context, view)
-    move = typed_move(text)
-    if move is not None and (view.stop.item is not None or view.stop.id in SKIPPABLE):
-        # "跳过" typed is the ⏭ button; "不适用" the 🚫 one (questions only).
-        not_applicable = move == "not_applicable" and view.stop.item is not None
-        view = await visits.skip(
-            context.viewer, visit_id, view.token, today=today, not_applicable=not_applicable
-        )
-        await after_answer(update, context, view)
-        return True
-    result = precheck_result(view.stop.precheck, text) if view.stop.precheck else None
-    if result is not None:
-        # A look-up's result typed ("没问题") instead of tapped.
-        try:
-            view = await visits.choose(context.viewer, visit_id, view.token, result, today=today)
-        except StaleAction as exc:
-            await say(update, context, exc.key, **exc.params)
-            return True
-        await after_answer(update, context, view)
-        return True
-    if not sounds_like_a_question(text):
-        try:
-            debrief = await visits.debrief(
-                context.viewer, visit_id, text, today=today, lang=context.lang, stop_id=view.token
+    elif typed.kind == "refused":
+        assert typed.error is not None
+        await say(update, context, typed.error.key, **typed.error.params)
+    else:
+        # The reason right above the question asked again; nothing was recorded.
+        if typed.error is not None:
+            await say(update, context, typed.error.key, **typed.error.params)
+        else:
+            # Check-in wants a location, documents and photos want files, the rest a tap.
+            kind = view.stop.kind
+            expects = kind in ("checkin", "documents", "photos")
+            await say(
+                update, context, f"visit.expects.{kind}" if expects else "visit.not_a_question"
             )
-        except AssistantError:
-            debrief = None  # the answer below meets the same trouble and says what it is
-        if debrief is not None:
-            await show_debrief(update, context, debrief)
-            return True
-    if view.stop.item is None:
-        if sounds_like_a_question(text):
-            return await _ask_and_return(update, context, view)
-        # Check-in wants a location, documents and photos want files, the rest want a tap.
-        await say(
-            update,
-            context,
-            f"visit.expects.{view.stop.kind}"
-            if view.stop.kind in ("checkin", "documents", "photos")
-            else "visit.not_a_question",
-        )
         await show_stop(update, context, view)
-        return True
-    try:
-        view = await visits.answer(context.viewer, visit_id, text, today=today)
-    except AssistantError as exc:
-        if sounds_like_a_question(text):
-            # Not an answer but a question without its question mark: answer that instead.
-            return await _ask_and_return(update, context, view)
-        # The question is asked again right under the reason; nothing was recorded.
-        await say(update, context, exc.key, **exc.params)
-        await show_stop(update, context, view)
-        return True
-    await after_answer(update, context, view)
     return True
 
 
@@ -575,17 +559,10 @@ async def visit_location(update: Update, context: BotContext) -> None:
         await say(update, context, "visit.location_outside")
         return
     visits, today = context.services.visits, context.services.today()
+    location = update.message.location
     try:
-        view = await visits.view(context.viewer, visit_id, today=today)
-        position = await context.services.portfolio.coordinates(context.viewer, view.client.code)
-        location = update.message.location
         view = await visits.check_in(
-            context.viewer,
-            visit_id,
-            location.latitude,
-            location.longitude,
-            today=today,
-            client_position=position,
+            context.viewer, visit_id, location.latitude, location.longitude, today=today
         )
     except AssistantError as exc:
         await say(

@@ -409,6 +409,9 @@ def _same(value: Any, wanted: Any) -> bool:
     return type(value) is type(wanted) and value == wanted
 
 
+ASKED_CACHE_SIZE = 4096
+
+
 @dataclass(frozen=True)
 class Checklist:
     """The whole visit definition, in step order."""
@@ -426,10 +429,16 @@ class Checklist:
     # Answers that cannot all be true; put to the officer before the visit is submitted.
     contradictions: tuple[Contradiction, ...] = ()
     _items: Mapping[str, Item] = field(init=False, repr=False, compare=False)
+    # items_for by its arguments: every step of every visit asks it, and a visit's arguments
+    # (the borrower, its loans, the check and the look-ups' results) rarely change.
+    _asked: dict[tuple[object, ...], tuple[Item, ...]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         index = {item.id: item for group in self.groups for item in walk(group.items)}
         object.__setattr__(self, "_items", MappingProxyType(index))
+        object.__setattr__(self, "_asked", {})
 
     def all_items(self) -> Iterator[Item]:
         """Every question, follow-ups included, in file order (a parent before its follow-ups)."""
@@ -524,10 +533,22 @@ class Checklist:
         Raises:
             ValueError: an unknown kind, product or check.
         """
-        items: list[Item] = []
-        for group in self.groups:
-            items.extend(self._applicable(group, kind, products, check, findings, on_file))
-        return items
+        key = (
+            kind,
+            frozenset(products),
+            check,
+            frozenset((findings or {}).items()),
+            frozenset(on_file or ()),
+        )
+        asked = self._asked.get(key)
+        if asked is None:
+            items: list[Item] = []
+            for group in self.groups:
+                items.extend(self._applicable(group, kind, products, check, findings, on_file))
+            if len(self._asked) > ASKED_CACHE_SIZE:
+                self._asked.clear()
+            asked = self._asked[key] = tuple(items)
+        return list(asked)
 
     def follow_ups(self, item_id: str, answer_value: object) -> list[Item]:
         """The follow-up questions that ``answer_value`` to ``item_id`` triggers, in order.

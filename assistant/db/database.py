@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 # Any fixed 64-bit number works; every replica must use the same one.
 MIGRATION_LOCK_ID = 0x6C6F616E5F76_01
 _IN_SQLITE_TRANSACTION: ContextVar[bool] = ContextVar("in_sqlite_transaction", default=False)
+T = TypeVar("T")
 
 
 class Database:
@@ -68,6 +71,23 @@ class Database:
         else:
             event.listen(self.engine.sync_engine, "checkout", _closed_by_server)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Units of work (run) on a SQLite file go to one thread of their own with a plain
+        # sqlite3 connection: a step crosses threads once, not once per statement and fetch as
+        # through aiosqlite, and a wait for another process's lock is that thread's, never the
+        # event loop's.
+        self._unit_engine: Engine | None = None
+        self._unit_thread: ThreadPoolExecutor | None = None
+        if self.is_sqlite and self.url.database and self.url.database != ":memory:":
+            self._unit_engine = create_engine(
+                self.url.set(drivername="sqlite+pysqlite"),
+                echo=echo,
+                hide_parameters=True,
+                execution_options={CLOCK_OPTION: self.clock},
+                connect_args={"timeout": 30, "check_same_thread": False},
+            )
+            event.listen(self._unit_engine, "connect", _sqlite_pragmas)
+            event.listen(self._unit_engine, "connect", _own_transactions)
+            event.listen(self._unit_engine, "begin", _begin_immediate)
         self._started = False
         self._start_lock = asyncio.Lock()
         # SQLite has one writer at a time. Left to itself, a waiting writer sleeps and polls in
@@ -144,6 +164,54 @@ class Database:
             finally:
                 _IN_SQLITE_TRANSACTION.reset(token)
 
+    async def run(self, work: Callable[[Connection], T]) -> T:
+        """One unit of work: ``work`` gets a connection in a transaction of its own, committed
+        when it returns and rolled back when it raises (its exception goes on to the caller).
+
+        ``work`` is plain synchronous code (Core statements, and whatever deciding it needs
+        between them): on SQLite it runs on the database's own thread, holding the write lock
+        from its first statement, so nothing can change what it read before it writes; on
+        PostgreSQL through the async driver, where it locks what it reads ``FOR UPDATE``.
+
+        Raises:
+            DatabaseUnavailable: as :meth:`session`.
+        """
+        try:
+            if self._unit_engine is None:
+                async with self.engine.begin() as conn:
+                    return await conn.run_sync(work)
+            if _IN_SQLITE_TRANSACTION.get():
+                raise RuntimeError("a unit of work cannot run inside a session on SQLite")
+            assert self._sqlite_turn is not None
+            async with self._sqlite_turn:
+                if self._unit_thread is None:
+                    self._unit_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite")
+                loop = asyncio.get_running_loop()
+                # The caller's context goes along (as asyncio.to_thread does): what it set
+                # for logging or measuring holds for the unit's statements too.
+                here = contextvars.copy_context()
+                return await loop.run_in_executor(self._unit_thread, here.run, self._run_here, work)
+        except (OperationalError, InterfaceError, ConnectionError) as exc:
+            raise DatabaseUnavailable(self.safe_url, _short_reason(exc)) from exc
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            raise DatabaseUnavailable(self.safe_url, _short_reason(exc)) from exc
+
+    def _run_here(self, work: Callable[[Connection], T]) -> T:
+        assert self._unit_engine is not None
+        with self._unit_engine.begin() as conn:
+            return work(conn)
+
+    @property
+    def sync_engines(self) -> list[Engine]:
+        """Every engine statements go through, for listeners (the benchmarks count them)."""
+        return [self.engine.sync_engine] + ([self._unit_engine] if self._unit_engine else [])
+
+    @property
+    def dialect(self) -> str:
+        return self.url.get_backend_name()
+
     async def ping(self) -> None:
         """One round trip; raises DatabaseUnavailable when the database does not answer."""
         try:
@@ -179,6 +247,11 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._unit_thread is not None:
+            thread, self._unit_thread = self._unit_thread, None
+            assert self._unit_engine is not None
+            await asyncio.get_running_loop().run_in_executor(thread, self._unit_engine.dispose)
+            thread.shutdown(wait=False)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -189,6 +262,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _own_transactions(dbapi_connection: Any, _record: Any) -> None:
+    # sqlite3 would begin a deferred transaction at the first write; _begin_immediate begins it.
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(conn: Connection) -> None:
+    """Take SQLite's write lock when the unit begins, not at its first write: a unit that read
+    and then found another process writing could only fail. Sent on the driver's connection,
+    since it is the transaction's start, not one of the unit's statements."""
+    conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
 
 
 def _closed_by_server(dbapi_connection: Any, record: Any, proxy: Any) -> None:

@@ -107,6 +107,11 @@ class RiskEngine:
     def __init__(self, rules: RuleSet, thresholds: RiskThresholds) -> None:
         self.rules = rules
         self.thresholds = thresholds
+        # critical() runs at every recorded answer: only rules that can find something
+        # critical need to be applied there.
+        self._alerting = tuple(
+            rule for rule in rules if any(c.severity is Severity.CRITICAL for c in rule.cases)
+        )
 
     def evaluate(self, facts: RiskFacts) -> list[Finding]:
         """Every rule that fires on this visit, at most one finding per rule.
@@ -127,7 +132,13 @@ class RiskEngine:
         """Only the critical findings: what to alert a supervisor about as soon as an answer is
         recorded. Findings that do not depend on the answer (a loan long overdue) come back on
         every call; the caller alerts on those it has not alerted before."""
-        return [f for f in self.evaluate(facts) if f.severity is Severity.CRITICAL]
+        context = Context(facts, self.thresholds)
+        return [
+            finding
+            for rule in self._alerting
+            if (finding := _apply(rule, context)) is not None
+            and finding.severity is Severity.CRITICAL
+        ]
 
     def suggest_class(self, facts: RiskFacts, findings: Sequence[Finding]) -> ClassSuggestion:
         """A suggested five-tier class; see :func:`assistant.risk.classification.suggest_class`."""

@@ -31,6 +31,24 @@ class StaleAction(AssistantError):
 
 
 @dataclass(frozen=True)
+class Typed:
+    """What a message typed at a visit's stop did, and the view after it.
+
+    ``kind``:
+        ``recorded``: an answer, a look-up's result or a typed "跳过" was taken;
+        ``question``: it asks something (the knowledge base answers; the stop stays);
+        ``paragraph``: it may fill several questions at once (:meth:`VisitService.debrief`);
+        ``expects``: this stop wants a location, a file or a tap, not text;
+        ``unreadable``: not an answer to this question (``error`` says why); nothing recorded;
+        ``refused``: the visit takes nothing more (``error`` says why).
+    """
+
+    kind: str
+    view: VisitView
+    error: AssistantError | None = None
+
+
+@dataclass(frozen=True)
 class Stop:
     """Where the officer is. ``id`` is ``precheck:<id>``, ``item:<id>`` or a step name."""
 

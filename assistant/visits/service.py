@@ -9,12 +9,13 @@ is stored: going back, skipping, pausing for days or restarting the bot changes 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, tzinfo
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Connection, func, or_, select
 
 from assistant.access import Viewer
 from assistant.alerts import AlertService
@@ -43,13 +44,22 @@ from assistant.db.models import (
     VisitAnswer,
     VisitStatus,
 )
-from assistant.errors import NotFound
+from assistant.errors import AccessDenied, AssistantError, NotFound
 from assistant.planning.plan import PlanService
 from assistant.portfolio import ClientCard, PortfolioService
 from assistant.risk.facts import facts_for, finding_from_json
 from assistant.risk.thresholds import RiskThresholds, quote_settings
-from assistant.visits import gaps, path
-from assistant.visits.answers import parse_answer, says_all, shown_answer, unit_label
+from assistant.visits import gaps, path, store
+from assistant.visits.answers import (
+    QUESTION_ENDINGS,
+    parse_answer,
+    precheck_result,
+    says_all,
+    shown_answer,
+    sounds_like_a_question,
+    typed_move,
+    unit_label,
+)
 from assistant.visits.debrief import Debriefer, several_clauses
 from assistant.visits.evidence import EvidenceService
 from assistant.visits.focus import Check, FocusFacts, visit_checks
@@ -65,20 +75,35 @@ from assistant.visits.model import (
     OpenVisit,
     StaleAction,
     Stop,
+    Typed,
     VisitSummary,
     VisitView,
     haversine_m,
     stop_token,
 )
 
+# The stops where a typed "跳过" is the ⏭ button though they ask no question.
+SKIPPABLE = (CHECKIN, DOCUMENTS, PHOTOS)
 CARD_TTL_SECONDS = 30.0
 CARD_CACHE_SIZE = 2000
+# Plans of the steps in flight: a few per update, and updates in flight are few.
+PLAN_CACHE_SIZE = 64
 
 
-def _stored(answer: VisitAnswer) -> RecordedAnswer:
-    return RecordedAnswer(
-        answer.item_id, answer.status, answer.value.get("v"), answer.raw_text, answer.approximate
-    )
+@dataclass
+class _Change:
+    """What a step decided: the answers after it, the visit's columns to change (its stop …)
+    and the answers to write; what to echo (the answered item, or a look-up's result)."""
+
+    answers: dict[str, RecordedAnswer]
+    visit: dict[str, Any] = field(default_factory=dict)
+    recorded: list[RecordedAnswer] = field(default_factory=list)
+    item: Item | None = None
+    status: AnswerStatus | None = None
+    label: Bilingual | None = None
+    # For a typed message: what it was taken as (Typed.kind), when not as a recorded step.
+    outcome: str = "recorded"
+    error: AssistantError | None = None
 
 
 class VisitService:
@@ -99,8 +124,12 @@ class VisitService:
         debriefer: Debriefer | None = None,
         thresholds: RiskThresholds | None = None,
         renewal_window_days: int = 90,
+        changed_viewer: Callable[[int], None] | None = None,
     ) -> None:
         self.database = database
+        # Told the Telegram id of an officer whose row no longer matches the viewer a step was
+        # asked with (the access service then reads them afresh).
+        self.changed_viewer = changed_viewer
         self.renewal_window_days = renewal_window_days
         # The bank's settings that hints quote ("超过{debt_ratio_max_pct}列为风险点").
         self.thresholds = thresholds or RiskThresholds()
@@ -116,6 +145,8 @@ class VisitService:
         self.evidence = evidence
         self._checklist: Checklist | None = None
         self._cards: dict[tuple[int, str, date], tuple[float, ClientCard]] = {}
+        self._codes: dict[tuple[int, int], str] = {}
+        self._plans: dict[tuple[object, ...], tuple[object, object, list[Stop]]] = {}
 
     @property
     def checklist(self) -> Checklist:
@@ -138,7 +169,20 @@ class VisitService:
     def _plan(
         self, visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]
     ) -> list[Stop]:
-        return self.plan(card, visit.check_type, dict(visit.findings), answers, visit.depth)
+        """The visit's path as these answers leave it, worked out once per set of answers: a
+        step asks for it three times (where it is, where it goes next, the view after)."""
+        findings = tuple(sorted(visit.findings.items()))
+        key = (id(answers), id(card), visit.id, visit.check_type, visit.depth, findings)
+        known = self._plans.get(key)
+        # The key holds ids: the answers and card kept with the plan make sure they are the same
+        # objects, not new ones that took a freed id.
+        if known is not None and known[0] is answers and known[1] is card:
+            return known[2]
+        stops = self.plan(card, visit.check_type, dict(visit.findings), answers, visit.depth)
+        if len(self._plans) > PLAN_CACHE_SIZE:
+            self._plans.clear()
+        self._plans[key] = (answers, card, stops)
+        return stops
 
     def default_check(self, card: ClientCard) -> str:
         return path.loan_checks(card, self.first_check_days)
@@ -155,22 +199,19 @@ class VisitService:
     async def _load(
         self, viewer: Viewer, visit_id: int, today: date
     ) -> tuple[Visit, ClientCard, dict[str, RecordedAnswer]]:
-        async with self.database.session() as session:
-            visit = await session.get(Visit, visit_id)
-            if visit is None or visit.officer_id != viewer.officer_id:
-                raise NotFound("visit.not_found")
-            code = await session.scalar(select(Client.code).where(Client.id == visit.client_id))
-            rows = (
-                await session.scalars(select(VisitAnswer).where(VisitAnswer.visit_id == visit_id))
-            ).all()
-            answers = {row.item_id: _stored(row) for row in rows}
-            session.expunge(visit)
-        card = await self._card(viewer, code or "", today)
-        return (
-            visit,
-            card,
-            path.reused(self.checklist, card, visit.check_type, dict(visit.findings), answers),
+        """The visit, its client's card and its answers, read in one unit of work (for what
+        is not a step: a step reads, decides and writes in one, see :meth:`_step`).
+
+        Raises:
+            NotFound: no such visit, or another officer's.
+        """
+        loaded = await self.database.run(
+            lambda conn: store.load(conn, visit_id, viewer.officer_id, lock=False)
         )
+        self._check_asker(viewer, loaded.asker)
+        self._codes[(viewer.officer_id, visit_id)] = loaded.code
+        card = await self._card(viewer, loaded.code, today)
+        return loaded.visit, card, self._with_reused(loaded.visit, card, loaded.answers)
 
     def _with_reused(
         self, visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]
@@ -186,10 +227,18 @@ class VisitService:
         if cached is not None and time.monotonic() - cached[0] < CARD_TTL_SECONDS:
             return cached[1]
         card = await self.portfolio.client_card(viewer, code, today=today, audit=False)
+        self._keep_card(viewer, card, today)
+        return card
+
+    def _keep_card(self, viewer: Viewer, card: ClientCard, today: date) -> None:
         if len(self._cards) > CARD_CACHE_SIZE:
             self._cards.clear()
-        self._cards[key] = (time.monotonic(), card)
-        return card
+        self._cards[(viewer.officer_id, card.code, today)] = (time.monotonic(), card)
+
+    def _stop(self, visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]) -> Stop:
+        """The stop the visit is at (the first, if its stop is no longer on the path)."""
+        stops = self._plan(visit, card, answers)
+        return next((s for s in stops if s.id == visit.current), stops[0])
 
     def _view(
         self,
@@ -345,13 +394,17 @@ class VisitService:
                 )
                 visit_id = visit.id
                 resumed = False
+        # The card just read (and audited) serves the visit's steps too.
+        self._keep_card(viewer, card, today)
         visit, card, answers = await self._load(viewer, visit_id, today)
         await self._to_gap(visit, card, answers, from_start=True)
         return self._view(visit, card, answers, resumed=resumed)
 
     async def view(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitView:
-        visit, card, answers = await self._load(viewer, visit_id, today)
-        return self._view(visit, card, answers)
+        visit, card, change = await self._step(
+            viewer, visit_id, today, lambda _visit, _card, answers: _Change(answers)
+        )
+        return self._view(visit, card, change.answers)
 
     async def open_visits(self, viewer: Viewer) -> list[OpenVisit]:
         """The viewer's unfinished visits, the latest first."""
@@ -484,9 +537,79 @@ class VisitService:
             ParseError: the answer cannot be read; nothing is recorded, the question stays.
             StaleAction: the visit is finished, or the answer is for another stop.
         """
-        visit, card, answers = await self._load(viewer, visit_id, today)
-        self._guard(visit, stop_id)
-        stop = self._view(visit, card, answers).stop
+
+        def decide(visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]) -> _Change:
+            self._guard(visit, stop_id)
+            return self._typed_answer(visit, card, answers, text, today)
+
+        visit, card, change = await self._step(viewer, visit_id, today, decide)
+        return await self._recorded_view(visit, card, change)
+
+    async def typed(
+        self, viewer: Viewer, visit_id: int, text: str, *, today: date, paragraphs: bool = True
+    ) -> Typed:
+        """A message typed at the visit's current stop, taken for what it is, in one step: the
+        answer to the question, a look-up's result ("没问题"), "跳过"/"不适用", or a question for
+        the knowledge base (then nothing changes).
+
+        Args:
+            paragraphs: offer a text that may speak of several questions to :meth:`debrief`
+                first (``kind`` "paragraph", nothing recorded); ``False`` once it has declined.
+
+        Raises:
+            NotFound: no such visit, or another officer's.
+        """
+        asks = text.strip().endswith(QUESTION_ENDINGS)
+        move = typed_move(text)
+
+        def decide(visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]) -> _Change:
+            stop = self._stop(visit, card, answers)
+            if asks:
+                return _Change(answers, outcome="question")
+            try:
+                if move is not None and (stop.item is not None or stop.id in SKIPPABLE):
+                    self._guard(visit, None)
+                    return self._skipped(
+                        visit, card, answers, move == "not_applicable" and stop.item is not None
+                    )
+                result = precheck_result(stop.precheck, text) if stop.precheck else None
+                if result is not None:
+                    self._guard(visit, None)
+                    return self._chosen(visit, card, answers, result)
+            except AssistantError as exc:
+                return _Change(answers, outcome="refused", error=exc)
+            question = sounds_like_a_question(text)
+            if paragraphs and not question and self.debriefer and several_clauses(text):
+                return _Change(answers, outcome="paragraph")
+            if stop.item is None:
+                return _Change(answers, outcome="question" if question else "expects")
+            try:
+                self._guard(visit, None)
+                return self._typed_answer(visit, card, answers, text, today)
+            except AssistantError as exc:
+                # Not an answer but a question without its question mark: answer that instead.
+                return _Change(answers, outcome="question" if question else "unreadable", error=exc)
+
+        visit, card, change = await self._step(viewer, visit_id, today, decide)
+        if change.outcome != "recorded":
+            return Typed(change.outcome, self._view(visit, card, change.answers), change.error)
+        if change.label is not None:
+            view = await self._watched(visit, card, change.answers)
+            return Typed("recorded", replace(view, recorded=change.label))
+        if change.item is None:
+            await self._to_gap(visit, card, change.answers)
+            return Typed("recorded", self._view(visit, card, change.answers))
+        return Typed("recorded", await self._recorded_view(visit, card, change))
+
+    def _typed_answer(
+        self,
+        visit: Visit,
+        card: ClientCard,
+        answers: dict[str, RecordedAnswer],
+        text: str,
+        today: date,
+    ) -> _Change:
+        stop = self._stop(visit, card, answers)
         if stop.item is None:
             raise StaleAction("visit.not_a_question")
         whole = _whole(stop.item, answers)
@@ -495,7 +618,7 @@ class VisitService:
             value, approximate = whole, answers[stop.item.all_of.source].approximate
         else:
             value, approximate = parse_answer(stop.item, text, today)
-        return await self._record(
+        return self._recording(
             visit, card, answers, stop.item, AnswerStatus.ANSWERED, value, text, approximate
         )
 
@@ -507,19 +630,32 @@ class VisitService:
         Raises:
             StaleAction: the button belongs to another stop (an old message, a double press).
         """
-        visit, card, answers = await self._load(viewer, visit_id, today)
-        self._guard(visit, stop_id)
-        stop = self._view(visit, card, answers).stop
+
+        def decide(visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]) -> _Change:
+            self._guard(visit, stop_id)
+            return self._chosen(visit, card, answers, value)
+
+        visit, card, change = await self._step(viewer, visit_id, today, decide)
+        if change.label is not None:
+            view = await self._watched(visit, card, change.answers)
+            return replace(view, recorded=change.label)
+        return await self._recorded_view(visit, card, change)
+
+    def _chosen(
+        self, visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer], value: str
+    ) -> _Change:
+        stop = self._stop(visit, card, answers)
         if stop.precheck is not None:
             try:
                 result = stop.precheck.result(value)
             except KeyError:
                 raise StaleAction("visit.stale") from None
-            findings = {**visit.findings, stop.precheck.id: value}
-            await self._move(visit, stop.id, findings=findings)
-            await self._advance(visit, card, answers)
-            view = await self._watched(visit, card, answers)
-            return replace(view, recorded=result.label)
+            visit.findings = {**visit.findings, stop.precheck.id: value}
+            visit.current = stop.id
+            after = self._next_stop(visit, card, answers)
+            return _Change(
+                answers, {"findings": visit.findings, "current": after}, label=result.label
+            )
         if stop.item is None:
             raise StaleAction("visit.not_a_question")
         typed: Any = value
@@ -527,7 +663,7 @@ class VisitService:
             typed = value == "yes"
         elif stop.item.type in (AnswerType.NUMBER, AnswerType.MONEY):
             typed = float(value)
-        return await self._record(
+        return self._recording(
             visit, card, answers, stop.item, AnswerStatus.ANSWERED, typed, None, False
         )
 
@@ -541,25 +677,28 @@ class VisitService:
         Raises:
             StaleAction: the button belongs to another stop.
         """
-        visit, card, answers = await self._load(viewer, visit_id, today)
-        self._guard(visit, stop_id)
-        stops = self._plan(visit, card, answers)
-        pending = [s.precheck for s in stops if s.precheck and s.precheck.id not in visit.findings]
-        if not pending:
-            raise StaleAction("visit.stale")
-        findings = {**visit.findings, **{c.id: c.results[0].id for c in pending}}
-        after = next(s.id for s in stops if s.precheck is None)
-        await self._move(visit, after, findings=findings)
-        labels = list(dict.fromkeys(c.results[0].label for c in pending))
-        title = self.checklist.step("prepare").title
-        view = await self._watched(visit, card, answers)
-        return replace(
-            view,
-            recorded=Bilingual(
+
+        def decide(visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]) -> _Change:
+            self._guard(visit, stop_id)
+            stops = self._plan(visit, card, answers)
+            pending = [
+                s.precheck for s in stops if s.precheck and s.precheck.id not in visit.findings
+            ]
+            if not pending:
+                raise StaleAction("visit.stale")
+            findings = {**visit.findings, **{c.id: c.results[0].id for c in pending}}
+            after = next(s.id for s in stops if s.precheck is None)
+            labels = list(dict.fromkeys(c.results[0].label for c in pending))
+            title = self.checklist.step("prepare").title
+            said = Bilingual(
                 f"{title.zh}（{len(pending)}）：" + "、".join(label.zh for label in labels),
                 f"{title.en} ({len(pending)}): " + "; ".join(label.en for label in labels),
-            ),
-        )
+            )
+            return _Change(answers, {"findings": findings, "current": after}, label=said)
+
+        visit, card, change = await self._step(viewer, visit_id, today, decide)
+        view = await self._watched(visit, card, change.answers)
+        return replace(view, recorded=change.label)
 
     async def usual(
         self, viewer: Viewer, visit_id: int, stop_id: str, count: int, *, today: date
@@ -572,25 +711,32 @@ class VisitService:
         Raises:
             StaleAction: the button belongs to another stop, or no such run is offered here.
         """
-        visit, card, answers = await self._load(viewer, visit_id, today)
-        self._guard(visit, stop_id)
-        run = self._view(visit, card, answers).usual[:count]
-        if len(run) < 2 or len(run) != count:
-            raise StaleAction("visit.stale")
-        recorded = [
-            RecordedAnswer(i.id, AnswerStatus.ANSWERED, i.usual.answer, None, False)  # type: ignore[union-attr]
-            for i in run
-        ]
-        answers = self._with_reused(visit, card, {**answers, **{r.item_id: r for r in recorded}})
-        await self._store(visit, recorded, self._next_stop(visit, card, answers))
-        view = await self._watched(visit, card, answers)
-        said = [i.usual.says for i in run]  # type: ignore[union-attr]
-        return replace(
-            view,
-            recorded=Bilingual("、".join(s.zh for s in said), ", ".join(s.en for s in said)),
-        )
 
-    async def _record(
+        def decide(visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]) -> _Change:
+            self._guard(visit, stop_id)
+            run = self._view(visit, card, answers).usual[:count]
+            if len(run) < 2 or len(run) != count:
+                raise StaleAction("visit.stale")
+            recorded = [
+                RecordedAnswer(i.id, AnswerStatus.ANSWERED, i.usual.answer, None, False)  # type: ignore[union-attr]
+                for i in run
+            ]
+            answers = self._with_reused(
+                visit, card, {**answers, **{r.item_id: r for r in recorded}}
+            )
+            said = [i.usual.says for i in run]  # type: ignore[union-attr]
+            return _Change(
+                answers,
+                {"current": self._next_stop(visit, card, answers)},
+                recorded,
+                label=Bilingual("、".join(s.zh for s in said), ", ".join(s.en for s in said)),
+            )
+
+        visit, card, change = await self._step(viewer, visit_id, today, decide)
+        view = await self._watched(visit, card, change.answers)
+        return replace(view, recorded=change.label)
+
+    def _recording(
         self,
         visit: Visit,
         card: ClientCard,
@@ -600,20 +746,84 @@ class VisitService:
         value: Any,
         raw: str | None,
         approximate: bool,
-    ) -> VisitView:
+    ) -> _Change:
+        """The answer to ``item`` recorded, and the visit moved to the next stop it leaves."""
         recorded = RecordedAnswer(item.id, status, value, raw, approximate)
-        answers = path.reused(
-            self.checklist,
-            card,
-            visit.check_type,
-            dict(visit.findings),
-            {**answers, item.id: recorded},
+        answers = self._with_reused(visit, card, {**answers, item.id: recorded})
+        return _Change(
+            answers, {"current": self._next_stop(visit, card, answers)}, [recorded], item, status
         )
-        await self._store(visit, [recorded], self._next_stop(visit, card, answers))
-        view = await self._watched(visit, card, answers)
-        if status is not AnswerStatus.ANSWERED:
+
+    async def _recorded_view(self, visit: Visit, card: ClientCard, change: _Change) -> VisitView:
+        """The view after a step that recorded an answer, echoing what was recorded."""
+        view = await self._watched(visit, card, change.answers)
+        item = change.item
+        if item is None or change.status is not AnswerStatus.ANSWERED:
             return view
-        return replace(view, recorded=shown_answer(item, answers[item.id]))
+        return replace(view, recorded=shown_answer(item, change.answers[item.id]))
+
+    async def _step(
+        self,
+        viewer: Viewer,
+        visit_id: int,
+        today: date,
+        decide: Callable[[Visit, ClientCard, dict[str, RecordedAnswer]], _Change],
+    ) -> tuple[Visit, ClientCard, _Change]:
+        """One step as one unit of work: read the visit (locked) and its answers, ``decide``,
+        write what it decided, commit; the caller replies after. ``decide`` runs inside the
+        transaction, so what it read cannot change before its answer and move are written
+        (two replicas handling one double tap record it once). Its exceptions roll back.
+
+        Raises:
+            NotFound: no such visit, or another officer's (or the officer is no longer active).
+        """
+        card = await self._visit_card(viewer, visit_id, today)
+        lock = self.database.dialect == "postgresql"
+        now = self.database.now()
+
+        def work(conn: Connection) -> tuple[Visit, _Change]:
+            loaded = store.load(conn, visit_id, viewer.officer_id, lock=lock)
+            self._check_asker(viewer, loaded.asker)
+            visit = loaded.visit
+            change = decide(visit, card, self._with_reused(visit, card, loaded.answers))
+            if change.recorded or change.visit:
+                store.save(conn, visit_id, change.recorded, now, **change.visit)
+            return visit, change
+
+        visit, change = await self.database.run(work)
+        for key, value in change.visit.items():
+            setattr(visit, key, value)
+        return visit, card, change
+
+    def _check_asker(self, viewer: Viewer, asker: store.Asker) -> None:
+        """The officer as the step's own transaction reads them: a step taken by an officer
+        deactivated a moment ago (on any replica) is refused, whatever viewer it came with."""
+        same = (
+            asker.telegram_id == viewer.telegram_id
+            and asker.name == viewer.name
+            and asker.role is viewer.role
+            and asker.language == viewer.language
+            and asker.staff_no == viewer.staff_no
+        )
+        if same and asker.active:
+            return
+        if self.changed_viewer is not None:
+            self.changed_viewer(viewer.telegram_id)
+        if not asker.active or asker.telegram_id != viewer.telegram_id:
+            raise AccessDenied()
+
+    async def _visit_card(self, viewer: Viewer, visit_id: int, today: date) -> ClientCard:
+        """The card of the client the visit is to: which client a visit is to never changes, so
+        it is looked up once per visit, and the card itself comes from the card cache."""
+        code = self._codes.get((viewer.officer_id, visit_id))
+        if code is None:
+            code = await self.database.run(
+                lambda conn: store.client_code(conn, visit_id, viewer.officer_id)
+            )
+            if len(self._codes) > CARD_CACHE_SIZE:
+                self._codes.clear()
+            self._codes[(viewer.officer_id, visit_id)] = code
+        return await self._card(viewer, code, today)
 
     async def _store(self, visit: Visit, recorded: list[RecordedAnswer], next_stop: str) -> None:
         """Write answers and the move to ``next_stop`` in one transaction: a crash between them
@@ -838,16 +1048,31 @@ class VisitService:
         today: date,
         not_applicable: bool = False,
     ) -> VisitView:
-        visit, card, answers = await self._load(viewer, visit_id, today)
-        self._guard(visit, stop_id)
-        stop = self._view(visit, card, answers).stop
+        def decide(visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]) -> _Change:
+            self._guard(visit, stop_id)
+            return self._skipped(visit, card, answers, not_applicable)
+
+        visit, card, change = await self._step(viewer, visit_id, today, decide)
+        if change.item is None:
+            await self._to_gap(visit, card, change.answers)
+            return self._view(visit, card, change.answers)
+        return await self._recorded_view(visit, card, change)
+
+    def _skipped(
+        self,
+        visit: Visit,
+        card: ClientCard,
+        answers: dict[str, RecordedAnswer],
+        not_applicable: bool,
+    ) -> _Change:
+        stop = self._stop(visit, card, answers)
         given = answers.get(stop.item.id) if stop.item is not None else None
         kept = given is not None and given.status is AnswerStatus.ANSWERED and not not_applicable
         if stop.item is None or kept:
             # Going back to look and then on again keeps the answer given: ⏭ is not "erase".
-            return await self._advance(visit, card, answers)
+            return _Change(answers, {"current": self._next_stop(visit, card, answers)})
         status = AnswerStatus.NOT_APPLICABLE if not_applicable else AnswerStatus.SKIPPED
-        return await self._record(visit, card, answers, stop.item, status, None, None, False)
+        return self._recording(visit, card, answers, stop.item, status, None, None, False)
 
     async def back(self, viewer: Viewer, visit_id: int, stop_id: str, *, today: date) -> VisitView:
         visit, card, answers = await self._load(viewer, visit_id, today)
@@ -929,21 +1154,28 @@ class VisitService:
         longitude: float,
         *,
         today: date,
-        client_position: tuple[float, float] | None,
     ) -> VisitView:
-        """Record where and when the officer arrived, and how far that is from the client."""
-        visit, card, answers = await self._load(viewer, visit_id, today)
-        self._guard(visit, CHECKIN)
-        distance = haversine_m(latitude, longitude, *client_position) if client_position else None
-        await self._move(
-            visit,
-            visit.current,
-            checkin_at=self.database.now(),
-            checkin_latitude=latitude,
-            checkin_longitude=longitude,
-            checkin_distance_m=distance,
-        )
-        return await self._advance(visit, card, answers)
+        """Record where and when the officer arrived, and how far that is from the client
+        (from the position the client has on file, read with the visit; none without one)."""
+        now = self.database.now()
+
+        def decide(visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]) -> _Change:
+            self._guard(visit, CHECKIN)
+            position = card.position
+            distance = haversine_m(latitude, longitude, *position) if position else None
+            arrived = {
+                "checkin_at": now,
+                "checkin_latitude": latitude,
+                "checkin_longitude": longitude,
+                "checkin_distance_m": distance,
+            }
+            for key, value in arrived.items():
+                setattr(visit, key, value)
+            return _Change(answers, {**arrived, "current": self._next_stop(visit, card, answers)})
+
+        visit, card, change = await self._step(viewer, visit_id, today, decide)
+        await self._to_gap(visit, card, change.answers)
+        return self._view(visit, card, change.answers)
 
     # ----------------------------------------------------------------- finishing
     async def summary(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitSummary:

@@ -35,12 +35,12 @@ async def test_an_answer_typed_while_the_visit_cannot_be_read_stays_with_the_vis
     await skip_until(officer, "单位：人")
     question = officer.last_text
 
-    # The access gate still reads the officer; only the visit's own read fails.
+    # The access gate still reads the officer; only the visit's own step fails.
     async def unreachable(*args: object, **kwargs: object) -> None:
         raise DatabaseUnavailable("sqlite", "disk I/O error")
 
     with monkeypatch.context() as patch:
-        patch.setattr(bot.services.visits, "view", unreachable)
+        patch.setattr(bot.services.database, "run", unreachable)
         replies = await officer.send("6")
 
     assert [r.text for r in replies] == [BUSY], "told to send it again, not answered as a question"

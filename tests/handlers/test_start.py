@@ -1,7 +1,10 @@
 """Joining the bot: strangers are refused, invite codes turn them into officers."""
 
-from assistant.db.models import Role
+from sqlalchemy import select, update
+
+from assistant.db.models import Officer, Role, VisitAnswer
 from tests.conftest import ADMIN_ID, BotHarness, Team
+from tests.handlers.test_visit import skip_until
 
 
 async def test_a_stranger_gets_one_polite_refusal_and_nothing_else(bot: BotHarness, team: Team):
@@ -83,3 +86,29 @@ async def test_the_deep_link_payload_is_the_same_as_typing_the_code(bot: BotHarn
     joiner = bot.chat(8080, "New", language_code="en")
     await joiner.send(f"/start {issued.code}")
     assert "Welcome, New" in joiner.last_text
+
+
+async def test_an_officer_deactivated_mid_visit_gets_nothing_more(bot: BotHarness, team: Team):
+    officer = bot.chat(team.officer)
+    await officer.send("/visit C001")
+    await skip_until(officer, "单位：人")
+    await officer.send("6")  # a step: the gate may let the officer it knows through for it
+    question = officer.last_text
+
+    # Another replica (or the bank's admin tooling) deactivates them: this process is not told.
+    async with bot.services.database.session() as session:
+        await session.execute(
+            update(Officer).where(Officer.telegram_id == team.officer).values(active=False)
+        )
+
+    assert [r.text for r in await officer.send("7")] == ["您没有权限执行此操作。"]
+    # From then on they are a stranger: one polite refusal, then silence.
+    replies = await officer.press("⏭ 跳过")
+    for text in ("8", "/clients", "/client C001"):
+        replies += await officer.send(text)
+    assert [r.text for r in replies if "仅供本行已登记的客户经理使用" not in r.text] == []
+    assert len(replies) <= 1
+    assert question in [m.text for m in bot.api.chat_messages(team.officer)]
+    async with bot.services.database.session() as session:
+        recorded = await session.scalars(select(VisitAnswer.raw_text))
+        assert {"7", "8"}.isdisjoint(set(recorded)), "nothing recorded after the deactivation"

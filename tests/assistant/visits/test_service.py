@@ -1,12 +1,14 @@
 """The visit state machine on the real checklist: walk, parse, follow-ups, navigation, pause and
 resume, stale buttons, finish — on SQLite and PostgreSQL."""
 
+import asyncio
+import sqlite3
 from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from assistant.access import AccessService
 from assistant.db.database import Database
@@ -21,8 +23,10 @@ from assistant.db.models import (
     Officer,
     PaymentMethod,
     Role,
+    VisitAnswer,
     VisitStatus,
 )
+from assistant.errors import AccessDenied
 from assistant.portfolio import PortfolioService
 from assistant.risk.thresholds import RiskThresholds
 from assistant.services import KNOWLEDGE_DIR
@@ -176,9 +180,8 @@ async def test_check_in_measures_the_distance_to_the_client(setup):
     service, officer, _ = setup
     view = await service.start(officer, "C1", today=TODAY)
     view = await walk_to(service, officer, view, lambda s: s.id == CHECKIN)
-    after = await service.check_in(
-        officer, view.visit_id, 31.2404, 121.4737, today=TODAY, client_position=(31.2304, 121.4737)
-    )
+    # The client is on file at 31.2304, 121.4737: about 1.1 km south of where the officer is.
+    after = await service.check_in(officer, view.visit_id, 31.2404, 121.4737, today=TODAY)
     assert after.stop.id == DOCUMENTS
     assert 1000 < after.distance_m < 1200
 
@@ -363,3 +366,98 @@ async def test_a_hint_shows_the_banks_own_setting_not_a_number_written_in(setup)
     moved = await service.view(officer, view.visit_id, today=TODAY)
     assert moved.hint.zh == "超过80%（本行设定）列为风险点。"
     assert moved.hint.en == "Above 80% (the bank's setting) is a risk finding."
+
+
+class Statements:
+    """Counts the SQL statements and transactions sent through every engine of the database."""
+
+    def __init__(self, database: Database) -> None:
+        self.statements: list[str] = []
+        self.transactions = 0
+        for engine in database.sync_engines:
+            event.listen(engine, "before_cursor_execute", self._statement)
+            event.listen(engine, "begin", self._begin)
+
+    def _statement(self, _conn, _cursor, statement, *_args) -> None:
+        self.statements.append(statement.split()[0].upper())
+
+    def _begin(self, _conn) -> None:
+        self.transactions += 1
+
+    def reset(self) -> None:
+        self.statements.clear()
+        self.transactions = 0
+
+
+async def test_a_step_is_one_transaction_of_four_statements(setup, database: Database):
+    service, officer, _ = setup
+    view = await service.start(officer, "C1", today=TODAY)
+    view = await walk_to(service, officer, view, lambda s: s.item is not None)
+    sql = Statements(database)
+
+    # Typed or tapped: read the visit with its officer, read its answers, write the answer, write
+    # the move. The card and the plan are not read again within a step.
+    typed = await service.typed(officer, view.visit_id, "跳过", today=TODAY)
+    assert typed.kind == "recorded" and typed.view.stop.id != view.stop.id
+    assert sql.statements == ["SELECT", "SELECT", "INSERT", "UPDATE"]
+    assert sql.transactions == 1
+
+    sql.reset()
+    tapped = await service.skip(officer, view.visit_id, typed.view.token, today=TODAY)
+    assert tapped.stop.id != typed.view.stop.id
+    assert sql.statements == ["SELECT", "SELECT", "INSERT", "UPDATE"]
+    assert sql.transactions == 1
+
+
+async def test_an_officer_deactivated_mid_visit_is_refused_at_the_next_step(
+    setup, database: Database
+):
+    service, officer, _ = setup
+    view = await service.start(officer, "C1", today=TODAY)
+    view = await walk_to(service, officer, view, lambda s: s.item is not None)
+    forgotten: list[int] = []
+    service.changed_viewer = forgotten.append
+    # As another replica (or the admin's command line) would: the row changes, no message.
+    async with database.session() as session:
+        row = await session.scalar(select(Officer).where(Officer.telegram_id == 11))
+        row.active = False
+
+    with pytest.raises(AccessDenied):
+        await service.typed(officer, view.visit_id, "30", today=TODAY)
+    with pytest.raises(AccessDenied):
+        await service.skip(officer, view.visit_id, view.token, today=TODAY)
+    assert forgotten == [11, 11], "the access service is told to read the officer afresh"
+    async with database.session() as session:
+        answers = await session.scalars(select(VisitAnswer.item_id))
+        assert view.stop.item.id not in set(answers), "nothing recorded for them"
+
+
+async def test_a_step_waits_for_another_process_holding_sqlite_without_stopping_the_loop(
+    setup, database: Database
+):
+    if not database.is_sqlite:
+        pytest.skip("SQLite's file lock")
+    service, officer, _ = setup
+    view = await service.start(officer, "C1", today=TODAY)
+    view = await walk_to(service, officer, view, lambda s: s.item is not None)
+    # A backup or an import in another process holds the write lock for a while.
+    other = sqlite3.connect(database.url.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def heartbeat() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    beating = asyncio.create_task(heartbeat())
+    step = asyncio.create_task(service.skip(officer, view.visit_id, view.token, today=TODAY))
+    await asyncio.sleep(0.5)
+    assert not step.done(), "the step waits for the lock"
+    assert ticks >= 10, "and the event loop runs meanwhile"
+    other.execute("COMMIT")
+    other.close()
+    after = await asyncio.wait_for(step, timeout=10)
+    beating.cancel()
+    assert after.stop.id != view.stop.id
