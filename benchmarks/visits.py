@@ -9,7 +9,7 @@ second, and the same throughput for a bare PTB echo bot in the same run, as a ra
 update costs by kind (CPU of the process while it was handled, SQL statements and transactions),
 and one line to compare runs by:
 
-    visits vs echo: sqlite A% postgresql B%; cpu C ms/update; D statements per step
+    visits vs echo: sqlite A% postgres B%; cpu C ms/update; D statements per step
 """
 
 from __future__ import annotations
@@ -341,7 +341,7 @@ async def main() -> None:
     knowledge = build_knowledge(Settings(_env_file=None, data_dir=args.data_dir))
     await knowledge.load()
     summary: dict[str, dict[str, float]] = {}
-    backends = [("sqlite", None)] + ([("postgresql", args.postgres)] if args.postgres else [])
+    backends = [("sqlite", None)] + ([("postgres", args.postgres)] if args.postgres else [])
     echo_rate = await run_echo(updates_per_user=20, users=args.officers)
     print(f"bare PTB echo bot: {echo_rate:.0f} updates/s")
     for name, admin_url in backends:

@@ -527,3 +527,25 @@ async def demo_bank(settings: Settings, knowledge: KnowledgeBase, tmp_path: Path
     await seed_demo(services)
     await database.dispose()
     return DemoBank(settings, knowledge, url)
+
+
+class LoopTicks:
+    """Counts 10 ms ticks of the event loop while in use: about 100 a second when nothing
+    blocks the loop, none while something does."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(0.01)
+            self.count += 1
+
+    async def __aenter__(self) -> LoopTicks:
+        self._task = asyncio.create_task(self._tick())
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._task is not None
+        self._task.cancel()

@@ -6,9 +6,9 @@ import asyncio
 import contextvars
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
@@ -140,9 +140,16 @@ class Database:
             DatabaseUnavailable: the connection was lost or could not be made (a restart, a
                 failover, killed connections); the transaction was rolled back.
         """
-        try:
+        with self._lost_as_unavailable():
             async with self._transaction() as session:
                 yield session
+
+    @contextmanager
+    def _lost_as_unavailable(self) -> Iterator[None]:
+        """A connection lost or never made is DatabaseUnavailable; other errors go on as they
+        are (a constraint violated is the caller's to handle)."""
+        try:
+            yield
         except (OperationalError, InterfaceError, ConnectionError) as exc:
             raise DatabaseUnavailable(self.safe_url, _short_reason(exc)) from exc
         except DBAPIError as exc:
@@ -176,7 +183,7 @@ class Database:
         Raises:
             DatabaseUnavailable: as :meth:`session`.
         """
-        try:
+        with self._lost_as_unavailable():
             if self._unit_engine is None:
                 async with self.engine.begin() as conn:
                     return await conn.run_sync(work)
@@ -191,12 +198,6 @@ class Database:
                 # for logging or measuring holds for the unit's statements too.
                 here = contextvars.copy_context()
                 return await loop.run_in_executor(self._unit_thread, here.run, self._run_here, work)
-        except (OperationalError, InterfaceError, ConnectionError) as exc:
-            raise DatabaseUnavailable(self.safe_url, _short_reason(exc)) from exc
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-            raise DatabaseUnavailable(self.safe_url, _short_reason(exc)) from exc
 
     def _run_here(self, work: Callable[[Connection], T]) -> T:
         assert self._unit_engine is not None

@@ -208,8 +208,9 @@ class VisitService:
         loaded = await self.database.run(
             lambda conn: store.load(conn, visit_id, viewer.officer_id, lock=False)
         )
-        self._check_asker(viewer, loaded.asker)
-        self._codes[(viewer.officer_id, visit_id)] = loaded.code
+        # Not _check_asker: a report on a visit by an officer who has left is still read (its
+        # author stands in as the viewer); the officer acting is checked by _step.
+        self._keep_code(viewer, visit_id, loaded.code)
         card = await self._card(viewer, loaded.code, today)
         return loaded.visit, card, self._with_reused(loaded.visit, card, loaded.answers)
 
@@ -802,7 +803,7 @@ class VisitService:
             asker.telegram_id == viewer.telegram_id
             and asker.name == viewer.name
             and asker.role is viewer.role
-            and asker.language == viewer.language
+            and (asker.language if asker.language in ("zh", "en") else None) == viewer.language
             and asker.staff_no == viewer.staff_no
         )
         if same and asker.active:
@@ -820,10 +821,13 @@ class VisitService:
             code = await self.database.run(
                 lambda conn: store.client_code(conn, visit_id, viewer.officer_id)
             )
-            if len(self._codes) > CARD_CACHE_SIZE:
-                self._codes.clear()
-            self._codes[(viewer.officer_id, visit_id)] = code
+            self._keep_code(viewer, visit_id, code)
         return await self._card(viewer, code, today)
+
+    def _keep_code(self, viewer: Viewer, visit_id: int, code: str) -> None:
+        if len(self._codes) > CARD_CACHE_SIZE:
+            self._codes.clear()
+        self._codes[(viewer.officer_id, visit_id)] = code
 
     async def _store(self, visit: Visit, recorded: list[RecordedAnswer], next_stop: str) -> None:
         """Write answers and the move to ``next_stop`` in one transaction: a crash between them

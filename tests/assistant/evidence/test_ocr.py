@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from assistant.evidence.model import OcrLine, OcrResult
 from assistant.evidence.ocr import OcrBusy, OcrFailed, OcrPool, RapidOcrEngine
+from tests.conftest import LoopTicks
 
 PAGE = OcrResult(
     (OcrLine("营业执照", ((0, 0), (100, 0), (100, 30), (0, 30)), 0.98),), 800, 600, 0.25
@@ -135,22 +136,13 @@ async def test_more_readings_waiting_than_the_queue_limit_are_refused_at_once(ou
 
 async def test_the_event_loop_keeps_running_while_a_page_is_read(outcomes):
     pool = make_pool(FakeEngine(delay=0.5), outcomes)
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    ticker = asyncio.create_task(tick())
     try:
-        await pool.read(b"photo")
+        async with LoopTicks() as ticks:
+            await pool.read(b"photo")
     finally:
-        ticker.cancel()
         pool.close()
     # Half a second of 10 ms sleeps: about 50 ticks when nothing blocks the loop, 0 when it does.
-    assert ticks >= 20
+    assert ticks.count >= 20
 
 
 # --- The real engine ------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from assistant.services import KNOWLEDGE_DIR
 from assistant.visits.model import CHECKIN, DOCUMENTS, StaleAction
 from assistant.visits.parsing import ParseError
 from assistant.visits.service import VisitService
+from tests.conftest import LoopTicks
 
 TODAY = date(2026, 11, 29)
 
@@ -443,21 +444,12 @@ async def test_a_step_waits_for_another_process_holding_sqlite_without_stopping_
     # A backup or an import in another process holds the write lock for a while.
     other = sqlite3.connect(database.url.database, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
-    ticks = 0
-
-    async def heartbeat() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    beating = asyncio.create_task(heartbeat())
-    step = asyncio.create_task(service.skip(officer, view.visit_id, view.token, today=TODAY))
-    await asyncio.sleep(0.5)
-    assert not step.done(), "the step waits for the lock"
-    assert ticks >= 10, "and the event loop runs meanwhile"
+    async with LoopTicks() as ticks:
+        step = asyncio.create_task(service.skip(officer, view.visit_id, view.token, today=TODAY))
+        await asyncio.sleep(0.5)
+        assert not step.done(), "the step waits for the lock"
+        assert ticks.count >= 10, "and the event loop runs meanwhile"
     other.execute("COMMIT")
     other.close()
     after = await asyncio.wait_for(step, timeout=10)
-    beating.cancel()
     assert after.stop.id != view.stop.id
