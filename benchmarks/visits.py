@@ -81,6 +81,7 @@ class Cost:
     at a time, as the latency run does."""
 
     kind: str
+    latency: float = 0.0
     cpu: float = 0.0
     statements: int = 0
     transactions: int = 0
@@ -138,7 +139,8 @@ class TimedApplication(Application):  # type: ignore[type-arg]
         try:
             await super().process_update(update)
         finally:
-            LATENCIES.append(time.perf_counter() - started)
+            cost.latency = time.perf_counter() - started
+            LATENCIES.append(cost.latency)
             cost.cpu = time.process_time() - cpu
             COSTS.append(cost)
             CURRENT.reset(token)
@@ -378,6 +380,7 @@ async def main() -> None:
             mine = [c for c in costs if c.kind == kind]
             print(
                 f"    {kind:<9} {len(mine):>5} updates"
+                f"  p95 {percentile([c.latency * 1000 for c in mine], 0.95):5.1f} ms"
                 f"  cpu {mean(c.cpu for c in mine) * 1000:5.2f} ms"
                 f"  {mean(c.statements for c in mine):5.1f} statements"
                 f"  in {mean(c.transactions for c in mine):4.1f} transactions"
@@ -390,6 +393,8 @@ async def main() -> None:
         }
         print(
             f"  all updates: cpu {summary[name]['cpu']:.2f} ms; a step (typed or tapped): "
+            f"p95 {percentile([c.latency * 1000 for c in steps], 0.95):.1f} ms, "
+            f"cpu {mean(c.cpu for c in steps) * 1000:.2f} ms, "
             f"{summary[name]['statements']:.1f} statements in "
             f"{summary[name]['transactions']:.1f} transactions"
         )

@@ -3,6 +3,7 @@ brief before it and the summary after it, and the error for a button from an ear
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from dataclasses import dataclass, field
@@ -175,8 +176,10 @@ class Additions:
         return self.summary.view.status is VisitStatus.REOPENED
 
 
+@functools.lru_cache(maxsize=4096)
 def stop_token(stop_id: str) -> str:
-    """A short, stable name for a stop, small enough for Telegram's 64-byte button data."""
+    """A short, stable name for a stop, small enough for Telegram's 64-byte button data (every
+    button of every step names its stop: worked out once per stop)."""
     return hashlib.sha256(stop_id.encode()).hexdigest()[:8]
 
 

@@ -155,6 +155,8 @@ def questions(
 def evidence_needs(checklist: Checklist, card: ClientCard, stop_id: str) -> list[EvidenceNeed]:
     """The documents (at ``documents``) or photos (at ``photos``) to collect, each marked
     required or not for this client."""
+    if stop_id not in (DOCUMENTS, PHOTOS):
+        return []
     kind, products = borrower_facts(card)
     needs: list[Evidence] = []
     if stop_id == DOCUMENTS:
