@@ -45,16 +45,18 @@ async def admit_registered(update: Update, context: BotContext) -> None:
 
 
 def _a_visit_step(update: Update, context: BotContext) -> bool:
-    """An answer typed at the open visit, the check-in's location, or a tap on one of a visit
-    step's buttons: the updates whose handling is one step of :class:`VisitService` and
-    nothing before it."""
+    """An answer typed at the open visit, the check-in's location, a photo or document for it,
+    or a tap on one of a visit step's buttons: the updates whose handling starts with a step of
+    :class:`VisitService`, which reads the officer again, and nothing before it."""
     query = update.callback_query
     if query is not None:
         return bool(query.data and STEP_BUTTON.match(query.data))
     message = update.message
     if message is None or context.user_data.activity() is not Activity.VISIT:
         return False
-    return message.location is not None or bool(message.text and not message.text.startswith("/"))
+    if message.location is not None or message.photo or message.document is not None:
+        return True  # the check-in, or a file for the visit (read with the visit first)
+    return bool(message.text and not message.text.startswith("/"))
 
 
 def _is_start_with_code(text: str) -> bool:

@@ -184,11 +184,12 @@ class Database:
             DatabaseUnavailable: as :meth:`session`.
         """
         with self._lost_as_unavailable():
-            if self._unit_engine is None:
+            if self._unit_engine is None or _IN_SQLITE_TRANSACTION.get():
+                # Inside a session on SQLite this task holds the turn already: the unit gets a
+                # connection of its own, as a session opened there does (fine for reading;
+                # WAL lets it read beside the session's writes).
                 async with self.engine.begin() as conn:
                     return await conn.run_sync(work)
-            if _IN_SQLITE_TRANSACTION.get():
-                raise RuntimeError("a unit of work cannot run inside a session on SQLite")
             assert self._sqlite_turn is not None
             async with self._sqlite_turn:
                 if self._unit_thread is None:

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Connection, func, or_, select
 
 from assistant.access import Viewer, record_read
 from assistant.clock import local_date, start_of_day
@@ -197,9 +196,12 @@ class PlanService:
         if viewer.role is Role.OFFICER:
             raise AccessDenied()
         period = self._period(year, month, today)
-        async with self.database.session() as session:
-            everyone = await self._officers(session)
-            holders = set(await session.scalars(select(Client.officer_id).distinct()))
+
+        def read(conn: Connection) -> tuple[dict[int, OfficerInfo], set[int]]:
+            holders = set(conn.scalars(select(Client.officer_id).distinct()))
+            return self._officers(conn), holders
+
+        everyone, holders = await self.database.run(read)
         if viewer.is_admin:
             team = [o for o in everyone.values() if o.id in holders or o.role is Role.OFFICER]
         else:
@@ -395,8 +397,8 @@ class PlanService:
         return local_date(moment, self.rules.tz)
 
     # ------------------------------------------------------------------------- loading
-    async def _officers(self, session: AsyncSession) -> dict[int, OfficerInfo]:
-        rows = await session.execute(
+    def _officers(self, conn: Connection) -> dict[int, OfficerInfo]:
+        rows = conn.execute(
             select(
                 Officer.id,
                 Officer.name,
@@ -418,15 +420,32 @@ class PlanService:
             self._local_midnight(period.start),
             self._local_midnight(period.end + timedelta(days=1)),
         )
-        async with self.database.session() as session:
-            officers = await self._officers(session)
-            clients = await self._clients(session, scope)
-            loans = await self._loans(session, scope)
-            last_visit = await self._last_visits(session, scope, before=month[0])
-            visits_in_month = await self._visits_between(session, scope, *month)
-            open_alerts, by_officer = await self._open_alerts(session, scope)
-            reschedules, snoozes = await self._changes(session, scope.in_scope)
-            trips = await self._trips(session, scope, period)
+
+        def read(conn: Connection) -> tuple[Any, ...]:
+            return (
+                self._officers(conn),
+                self._clients(conn, scope),
+                self._loans(conn, scope),
+                self._last_visits(conn, scope, before=month[0]),
+                self._visits_between(conn, scope, *month),
+                *self._open_alerts(conn, scope),
+                *self._changes(conn, scope.in_scope),
+                self._trips(conn, scope, period),
+            )
+
+        # One unit of work: eight reads with one thread hop on SQLite, not one per statement.
+        (
+            officers,
+            clients,
+            loans,
+            last_visit,
+            visits_in_month,
+            open_alerts,
+            by_officer,
+            reschedules,
+            snoozes,
+            trips,
+        ) = await self.database.run(read)
         return Snapshot(
             officers,
             clients,
@@ -440,7 +459,7 @@ class PlanService:
             trips,
         )
 
-    async def _clients(self, session: AsyncSession, scope: _Scope) -> list[ClientFacts]:
+    def _clients(self, conn: Connection, scope: _Scope) -> list[ClientFacts]:
         query = select(
             Client.id,
             Client.code,
@@ -453,10 +472,10 @@ class PlanService:
             Client.referral_promised,
             Client.created_at,
         )
-        rows = await session.execute(scope.of(query, Client.officer_id).order_by(Client.code))
+        rows = conn.execute(scope.of(query, Client.officer_id).order_by(Client.code))
         return [ClientFacts(*row[:-1], known_since=self._local_date(row[-1])) for row in rows]
 
-    async def _loans(self, session: AsyncSession, scope: _Scope) -> dict[int, list[LoanFacts]]:
+    def _loans(self, conn: Connection, scope: _Scope) -> dict[int, list[LoanFacts]]:
         query = select(
             Loan.client_id,
             Loan.contract_no,
@@ -468,12 +487,12 @@ class PlanService:
             Loan.days_overdue,
         ).order_by(Loan.disbursed_on, Loan.id)
         loans: dict[int, list[LoanFacts]] = defaultdict(list)
-        for client_id, *rest in await session.execute(scope.of_clients(query, Loan.client_id)):
+        for client_id, *rest in conn.execute(scope.of_clients(query, Loan.client_id)):
             loans[client_id].append(LoanFacts(*rest))
         return loans
 
-    async def _last_visits(
-        self, session: AsyncSession, scope: _Scope, *, before: datetime
+    def _last_visits(
+        self, conn: Connection, scope: _Scope, *, before: datetime
     ) -> dict[int, tuple[date, dict[str, Any]]]:
         """Each client's last finished visit before the month: its day and its findings."""
         ranked = select(
@@ -488,15 +507,15 @@ class PlanService:
             .label("rank"),
         ).where(Visit.status.in_(MADE_VISITS), Visit.finished_at < before)
         last = scope.of_clients(ranked, Visit.client_id).subquery()
-        rows = await session.execute(
+        rows = conn.execute(
             select(last.c.client_id, last.c.finished_at, last.c.findings).where(last.c.rank == 1)
         )
         return {
             client_id: (self._local_date(at), findings or {}) for client_id, at, findings in rows
         }
 
-    async def _visits_between(
-        self, session: AsyncSession, scope: _Scope, start: datetime, end: datetime
+    def _visits_between(
+        self, conn: Connection, scope: _Scope, start: datetime, end: datetime
     ) -> dict[int, list[date]]:
         query = select(Visit.client_id, Visit.finished_at).where(
             Visit.status.in_(MADE_VISITS),
@@ -504,12 +523,12 @@ class PlanService:
             Visit.finished_at < end,
         )
         visits: dict[int, list[date]] = defaultdict(list)
-        for client_id, at in await session.execute(scope.of_clients(query, Visit.client_id)):
+        for client_id, at in conn.execute(scope.of_clients(query, Visit.client_id)):
             visits[client_id].append(self._local_date(at))
         return visits
 
-    async def _open_alerts(
-        self, session: AsyncSession, scope: _Scope
+    def _open_alerts(
+        self, conn: Connection, scope: _Scope
     ) -> tuple[dict[int, list[str]], dict[int, int]]:
         """Open alerts by client for the focus rules, and counted by officer for the team view:
         an alert stays with the officer who raised it when the client is handed over."""
@@ -520,15 +539,15 @@ class PlanService:
             )
         open_alerts: dict[int, list[str]] = defaultdict(list)
         by_officer: dict[int, int] = defaultdict(int)
-        for client_id, officer_id, severity in await session.execute(
+        for client_id, officer_id, severity in conn.execute(
             query.where(Alert.acknowledged_at.is_(None))
         ):
             open_alerts[client_id].append(severity)
             by_officer[officer_id] += 1
         return open_alerts, by_officer
 
-    async def _trips(
-        self, session: AsyncSession, scope: _Scope, period: Period
+    def _trips(
+        self, conn: Connection, scope: _Scope, period: Period
     ) -> list[tuple[int, int, date, str, str | None]]:
         query = select(
             SurveyTrip.id,
@@ -537,13 +556,13 @@ class PlanService:
             SurveyTrip.district,
             SurveyTrip.note,
         ).where(SurveyTrip.on >= period.start, SurveyTrip.on <= period.end)
-        rows = await session.execute(
+        rows = conn.execute(
             scope.of(query, SurveyTrip.officer_id).order_by(SurveyTrip.on, SurveyTrip.id)
         )
         return [tuple(row) for row in rows]  # type: ignore[misc]
 
-    async def _changes(
-        self, session: AsyncSession, in_scope: Any | None
+    def _changes(
+        self, conn: Connection, in_scope: Any | None
     ) -> tuple[dict[int, date], dict[int, date]]:
         """The reschedules and snoozes in force: the newest of each kind per client, made
         after the client's last finished visit (a finished visit ends them)."""
@@ -555,13 +574,13 @@ class PlanService:
         ).order_by(ScheduleChange.created_at, ScheduleChange.id)
         if in_scope is not None:
             query = query.where(ScheduleChange.client_id.in_(in_scope))
-        changes = (await session.execute(query)).all()
+        changes = conn.execute(query).all()
         if not changes:
             return {}, {}
         client_ids = sorted({row[0] for row in changes})
         last_finished: dict[int, datetime] = {}
         for chunk in _chunks(client_ids):
-            for client_id, at in await session.execute(
+            for client_id, at in conn.execute(
                 select(Visit.client_id, func.max(Visit.finished_at))
                 .where(Visit.status.in_(MADE_VISITS), Visit.client_id.in_(chunk))
                 .group_by(Visit.client_id)

@@ -403,7 +403,7 @@ class VisitService:
 
     async def view(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitView:
         visit, card, change = await self._step(
-            viewer, visit_id, today, lambda _visit, _card, answers: _Change(answers)
+            viewer, visit_id, today, lambda _visit, _card, answers: _Change(answers), writes=False
         )
         return self._view(visit, card, change.answers)
 
@@ -769,17 +769,24 @@ class VisitService:
         visit_id: int,
         today: date,
         decide: Callable[[Visit, ClientCard, dict[str, RecordedAnswer]], _Change],
+        *,
+        writes: bool = True,
     ) -> tuple[Visit, ClientCard, _Change]:
         """One step as one unit of work: read the visit (locked) and its answers, ``decide``,
         write what it decided, commit; the caller replies after. ``decide`` runs inside the
         transaction, so what it read cannot change before its answer and move are written
         (two replicas handling one double tap record it once). Its exceptions roll back.
 
+        Args:
+            writes: ``False`` for a look that changes nothing (the row is not locked).
+
         Raises:
-            NotFound: no such visit, or another officer's (or the officer is no longer active).
+            NotFound: no such visit, or another officer's.
+            AccessDenied: the officer is no longer active (on whichever replica that changed).
         """
         card = await self._visit_card(viewer, visit_id, today)
-        lock = self.database.dialect == "postgresql"
+        # A step that only looks need not hold the row against another replica's step.
+        lock = writes and self.database.dialect == "postgresql"
         now = self.database.now()
 
         def work(conn: Connection) -> tuple[Visit, _Change]:
