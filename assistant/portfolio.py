@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, Connection, func, or_, select, true
+from sqlalchemy.orm import Session, selectinload
 
 from assistant.access import Viewer
 from assistant.db.database import Database
@@ -185,77 +186,88 @@ class PortfolioService:
                 selectinload(Client.loans).selectinload(Loan.collateral),
             )
         )
-        async with self.database.session() as session:
-            client = await session.scalar(query)
-            if client is None:
-                raise NotFound("client.not_found", code=code.strip()[:32])
-            if audit:
-                session.add(
-                    AuditEntry(
-                        actor_officer_id=viewer.officer_id or None,
-                        action="client.view",
-                        target=client.code,
-                        detail={},
+
+        # One unit of work (the card is read at every visit's start and every half minute of a
+        # visit): five reads and the audit row with one thread hop on SQLite.
+        def read(conn: Connection) -> ClientCard:
+            with Session(bind=conn) as session:
+                return self._card(session, viewer, code, query, today=today, audit=audit)
+
+        return await self.database.run(read)
+
+    @staticmethod
+    def _card(
+        session: Session, viewer: Viewer, code: str, query: Any, *, today: date, audit: bool
+    ) -> ClientCard:
+        client = session.scalar(query)
+        if client is None:
+            raise NotFound("client.not_found", code=code.strip()[:32])
+        if audit:
+            session.add(
+                AuditEntry(
+                    actor_officer_id=viewer.officer_id or None,
+                    action="client.view",
+                    target=client.code,
+                    detail={},
+                )
+            )
+        loans = [
+            LoanView(
+                loan.contract_no,
+                loan.product.value,
+                loan.amount,
+                loan.agreed_purpose,
+                loan.disbursed_on,
+                loan.matures_on,
+                (today - loan.disbursed_on).days,
+                (loan.matures_on - today).days,
+                loan.payment_method.value,
+                loan.risk_class.value,
+                loan.days_overdue,
+                [
+                    GuarantorView(g.name, g.kind, g.relationship_to_borrower, g.guaranteed_amount)
+                    for g in loan.guarantors
+                ],
+                [
+                    CollateralView(
+                        c.type,
+                        c.location,
+                        c.area_sqm,
+                        c.appraised_value,
+                        c.appraised_on,
+                        c.registration_no,
                     )
-                )
-            loans = [
-                LoanView(
-                    loan.contract_no,
-                    loan.product.value,
-                    loan.amount,
-                    loan.agreed_purpose,
-                    loan.disbursed_on,
-                    loan.matures_on,
-                    (today - loan.disbursed_on).days,
-                    (loan.matures_on - today).days,
-                    loan.payment_method.value,
-                    loan.risk_class.value,
-                    loan.days_overdue,
-                    [
-                        GuarantorView(
-                            g.name, g.kind, g.relationship_to_borrower, g.guaranteed_amount
-                        )
-                        for g in loan.guarantors
-                    ],
-                    [
-                        CollateralView(
-                            c.type,
-                            c.location,
-                            c.area_sqm,
-                            c.appraised_value,
-                            c.appraised_on,
-                            c.registration_no,
-                        )
-                        for c in loan.collateral
-                    ],
-                )
-                for loan in client.loans
-            ]
-            visit_status = await session.scalar(
-                select(Visit.status)
-                .where(
-                    Visit.client_id == client.id,
-                    Visit.officer_id == viewer.officer_id,
-                    Visit.status.not_in(CLOSED_VISITS),
-                )
-                .order_by(Visit.id.desc())
-                .limit(1)
+                    for c in loan.collateral
+                ],
             )
-            return ClientCard(
-                client.code,
-                client.name,
-                client.kind,
-                client.industry,
-                client.registered_address,
-                client.business_district,
-                client.latitude is not None,
-                client.officer.name,
-                client.handed_over_on,
-                loans,
-                credit_code=client.credit_code,
-                legal_representative=client.legal_representative,
-                visit_status=visit_status.value if visit_status is not None else None,
-                position=(float(client.latitude), float(client.longitude))
-                if client.latitude is not None and client.longitude is not None
-                else None,
+            for loan in client.loans
+        ]
+        visit_status = session.scalar(
+            select(Visit.status)
+            .where(
+                Visit.client_id == client.id,
+                Visit.officer_id == viewer.officer_id,
+                Visit.status.not_in(CLOSED_VISITS),
             )
+            .order_by(Visit.id.desc())
+            .limit(1)
+        )
+        session.flush()  # the audit row, committed with the unit
+        return ClientCard(
+            client.code,
+            client.name,
+            client.kind,
+            client.industry,
+            client.registered_address,
+            client.business_district,
+            client.latitude is not None,
+            client.officer.name,
+            client.handed_over_on,
+            loans,
+            credit_code=client.credit_code,
+            legal_representative=client.legal_representative,
+            visit_status=visit_status.value if visit_status is not None else None,
+            position=(float(client.latitude), float(client.longitude))
+            if client.latitude is not None and client.longitude is not None
+            else None,
+        )
