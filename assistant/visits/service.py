@@ -104,6 +104,8 @@ class _Change:
     # For a typed message: what it was taken as (Typed.kind), when not as a recorded step.
     outcome: str = "recorded"
     error: AssistantError | None = None
+    # An entry for the audit trail written with the step: (action, target).
+    audit: tuple[str, str] | None = None
 
 
 class VisitService:
@@ -796,6 +798,8 @@ class VisitService:
             change = decide(visit, card, self._with_reused(visit, card, loaded.answers))
             if change.recorded or change.visit:
                 store.save(conn, visit_id, change.recorded, now, **change.visit)
+            if change.audit is not None:
+                store.audit(conn, viewer.officer_id, *change.audit)
             return visit, change
 
         visit, change = await self.database.run(work)
@@ -1191,6 +1195,12 @@ class VisitService:
     # ----------------------------------------------------------------- finishing
     async def summary(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitSummary:
         visit, card, answers = await self._load(viewer, visit_id, today)
+        return await self._summary(visit, card, answers)
+
+    async def _summary(
+        self, visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]
+    ) -> VisitSummary:
+        visit_id = visit.id
         findings = dict(visit.findings)
         items = path.questions(
             self.checklist, card, visit.check_type, findings, answers, visit.depth
@@ -1241,15 +1251,22 @@ class VisitService:
         return self._view(visit, card, answers)
 
     async def complete(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitSummary:
-        """Store the visit as finished (its answers stay exactly as recorded)."""
-        visit, _, _ = await self._load(viewer, visit_id, today)
-        self._guard(visit, None)
+        """Store the visit as finished (its answers stay exactly as recorded), with its audit
+        entry in the same transaction."""
         now = self.database.now()
-        # A reopened visit keeps the day it was made: the report shows the client as then.
-        finished_at = visit.finished_at or now
-        await self._move(visit, FINISH, status=VisitStatus.FINISHED, finished_at=finished_at)
-        await self._audit(viewer, "visit.finish", str(visit_id), {})
-        return await self.summary(viewer, visit_id, today=today)
+
+        def decide(visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]) -> _Change:
+            self._guard(visit, None)
+            # A reopened visit keeps the day it was made: the report shows the client as then.
+            finished = {
+                "current": FINISH,
+                "status": VisitStatus.FINISHED,
+                "finished_at": visit.finished_at or now,
+            }
+            return _Change(answers, finished, audit=("visit.finish", str(visit_id)))
+
+        visit, card, change = await self._step(viewer, visit_id, today, decide)
+        return await self._summary(visit, card, change.answers)
 
     # ----------------------------------------------------------------- finishing later, additions
     async def finish_later(self, viewer: Viewer, visit_id: int, *, today: date) -> VisitSummary:

@@ -19,13 +19,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from assistant.data.checklist import RecordedAnswer
-from assistant.db.models import Client, Officer, Role, Visit, VisitAnswer
+from assistant.db.models import AuditEntry, Client, Officer, Role, Visit, VisitAnswer
 from assistant.errors import NotFound
 
 VISITS = Visit.__table__
 ANSWERS = VisitAnswer.__table__
 OFFICERS = Officer.__table__
 CLIENTS = Client.__table__
+AUDIT = AuditEntry.__table__
 _VISIT_COLUMNS = tuple(column.key for column in VISITS.columns)
 
 
@@ -147,3 +148,13 @@ def save(
         conn.execute(_upsert(conn.dialect.name), rows)
     if visit_changes:
         conn.execute(update(VISITS).where(VISITS.c.id == visit_id).values(**visit_changes))
+
+
+def audit(conn: Connection, actor_officer_id: int, action: str, target: str) -> None:
+    """An entry in the audit trail, in the step's transaction: it is there exactly when the
+    step is."""
+    conn.execute(
+        AUDIT.insert().values(
+            actor_officer_id=actor_officer_id or None, action=action, target=target, detail={}
+        )
+    )
