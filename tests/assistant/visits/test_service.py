@@ -14,6 +14,7 @@ from assistant.access import AccessService
 from assistant.db.database import Database
 from assistant.db.models import (
     AnswerStatus,
+    AuditEntry,
     Client,
     ClientKind,
     Collateral,
@@ -453,3 +454,25 @@ async def test_a_step_waits_for_another_process_holding_sqlite_without_stopping_
     other.close()
     after = await asyncio.wait_for(step, timeout=10)
     assert after.stop.id != view.stop.id
+
+
+async def test_finishing_writes_the_move_and_its_audit_entry_in_one_transaction(
+    setup, database: Database
+):
+    service, officer, _ = setup
+    view = await service.start(officer, "C1", today=TODAY)
+    sql = Statements(database)
+
+    summary = await service.complete(officer, view.visit_id, today=TODAY)
+
+    assert summary.view.status is VisitStatus.FINISHED
+    # Read the visit and its answers, write the move and the audit entry: one transaction.
+    assert sql.statements == ["SELECT", "SELECT", "UPDATE", "INSERT"]
+    assert sql.transactions == 1
+    async with database.session() as session:
+        entries = (
+            await session.scalars(
+                select(AuditEntry.target).where(AuditEntry.action == "visit.finish")
+            )
+        ).all()
+    assert entries == [str(view.visit_id)]
