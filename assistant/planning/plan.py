@@ -421,8 +421,8 @@ class PlanService:
             self._local_midnight(period.end + timedelta(days=1)),
         )
 
-        def read(conn: Connection) -> tuple[Any, ...]:
-            return (
+        def read(conn: Connection) -> Snapshot:
+            return Snapshot(
                 self._officers(conn),
                 self._clients(conn, scope),
                 self._loans(conn, scope),
@@ -434,30 +434,7 @@ class PlanService:
             )
 
         # One unit of work: eight reads with one thread hop on SQLite, not one per statement.
-        (
-            officers,
-            clients,
-            loans,
-            last_visit,
-            visits_in_month,
-            open_alerts,
-            by_officer,
-            reschedules,
-            snoozes,
-            trips,
-        ) = await self.database.run(read)
-        return Snapshot(
-            officers,
-            clients,
-            loans,
-            last_visit,
-            visits_in_month,
-            open_alerts,
-            by_officer,
-            reschedules,
-            snoozes,
-            trips,
-        )
+        return await self.database.run(read)
 
     def _clients(self, conn: Connection, scope: _Scope) -> list[ClientFacts]:
         query = select(
