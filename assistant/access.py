@@ -59,10 +59,27 @@ class IssuedInvite:
 
 def viewer_of(officer: Officer) -> Viewer:
     """The officer as the services see whoever is asking."""
-    language = officer.language if officer.language in ("zh", "en") else None
-    return Viewer(
-        officer.id, officer.telegram_id or 0, officer.name, officer.role, language, officer.staff_no
-    )  # type: ignore[arg-type]
+    return viewer_from(
+        officer.id,
+        officer.telegram_id,
+        officer.name,
+        officer.role,
+        officer.language,
+        officer.staff_no,
+    )
+
+
+def viewer_from(
+    officer_id: int,
+    telegram_id: int | None,
+    name: str,
+    role: Role,
+    language: str | None,
+    staff_no: str | None,
+) -> Viewer:
+    """The viewer an officer's columns make, however they were read."""
+    lang = language if language in ("zh", "en") else None
+    return Viewer(officer_id, telegram_id or 0, name, role, lang, staff_no)  # type: ignore[arg-type]
 
 
 async def _audit(

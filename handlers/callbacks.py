@@ -57,6 +57,9 @@ class VisitAction:
     the stop it was shown for, so a press on an old message is recognised as stale."""
 
     PATTERN: ClassVar[str] = r"^v:"
+    # The buttons that take a step (VisitService._step, which reads the officer again): an
+    # answer (c), the look-ups all clear (a), the usual answers (u), ⏭ (s) and 🚫 (n).
+    STEP_PATTERN: ClassVar[str] = r"^v:\d+:[^:]*:[acusn]:"
     visit_id: int
     token: str
     action: str

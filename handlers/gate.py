@@ -7,13 +7,12 @@ import re
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
+from handlers.callbacks import VisitAction
 from handlers.common import say
 from handlers.context import BotContext
 from handlers.session import Activity
 
-# A visit step's buttons (handlers.callbacks.VisitAction, v:<visit>:<stop>:<action>): an answer
-# (c), the look-ups all clear (a), the usual answers (u), ⏭ (s) and 🚫 (n).
-STEP_BUTTON = re.compile(r"^v:\d+:[^:]*:[acusn]:")
+STEP_BUTTON = re.compile(VisitAction.STEP_PATTERN)
 
 
 async def admit_registered(update: Update, context: BotContext) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 
-from assistant.access import Viewer
+from assistant.access import Viewer, viewer_from
 from assistant.alerts import AlertService
 from assistant.clock import local_date
 from assistant.data.checklist import (
@@ -810,18 +810,19 @@ class VisitService:
     def _check_asker(self, viewer: Viewer, asker: store.Asker) -> None:
         """The officer as the step's own transaction reads them: a step taken by an officer
         deactivated a moment ago (on any replica) is refused, whatever viewer it came with."""
-        same = (
-            asker.telegram_id == viewer.telegram_id
-            and asker.name == viewer.name
-            and asker.role is viewer.role
-            and (asker.language if asker.language in ("zh", "en") else None) == viewer.language
-            and asker.staff_no == viewer.staff_no
+        current = viewer_from(
+            viewer.officer_id,
+            asker.telegram_id,
+            asker.name,
+            asker.role,
+            asker.language,
+            asker.staff_no,
         )
-        if same and asker.active:
+        if current == viewer and asker.active:
             return
         if self.changed_viewer is not None:
             self.changed_viewer(viewer.telegram_id)
-        if not asker.active or asker.telegram_id != viewer.telegram_id:
+        if not asker.active or current.telegram_id != viewer.telegram_id:
             raise AccessDenied()
 
     async def _visit_card(self, viewer: Viewer, visit_id: int, today: date) -> ClientCard:
@@ -845,36 +846,16 @@ class VisitService:
         can neither lose an answer nor skip a question. The visit row is locked and its stop
         checked again inside the transaction: two replicas handling the same tap (a double
         press the proxy spread over both) cannot both record it."""
-        async with self.database.session() as session:
-            locked = await session.scalar(
-                select(Visit)
-                .where(Visit.id == visit.id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-            if locked is None or locked.current != visit.current:
+        lock = self.database.dialect == "postgresql"
+        now = self.database.now()
+
+        def work(conn: Connection) -> None:
+            locked = store.load(conn, visit.id, visit.officer_id, lock=lock)
+            if locked.visit.current != visit.current:
                 raise StaleAction("visit.stale")
-            rows = {
-                row.item_id: row
-                for row in await session.scalars(
-                    select(VisitAnswer).where(
-                        VisitAnswer.visit_id == visit.id,
-                        VisitAnswer.item_id.in_([r.item_id for r in recorded]),
-                    )
-                )
-            }
-            for answer in recorded:
-                row = rows.get(answer.item_id)
-                if row is None:
-                    row = VisitAnswer(visit_id=visit.id, item_id=answer.item_id)
-                    session.add(row)
-                row.status, row.value, row.raw_text, row.approximate = (
-                    answer.status,
-                    {"v": answer.value},
-                    answer.raw_text,
-                    answer.approximate,
-                )
-            locked.current = next_stop
+            store.save(conn, visit.id, recorded, now, current=next_stop)
+
+        await self.database.run(work)
         visit.current = next_stop
 
     async def debrief(
@@ -1045,13 +1026,6 @@ class VisitService:
         )
         alerts = await self.alerts.alert_critical(visit.id, facts)
         return replace(view, alerts=alerts) if alerts else view
-
-    async def _advance(
-        self, visit: Visit, card: ClientCard, answers: dict[str, RecordedAnswer]
-    ) -> VisitView:
-        await self._move(visit, self._next_stop(visit, card, answers))
-        await self._to_gap(visit, card, answers)
-        return self._view(visit, card, answers)
 
     # ----------------------------------------------------------------- navigation
     async def skip(
