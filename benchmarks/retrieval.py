@@ -3,6 +3,7 @@
     python benchmarks/retrieval.py                      # every question set, the figures
     python benchmarks/retrieval.py --half tune          # blind.jsonl's tuning half instead
     python benchmarks/retrieval.py --calibrate          # also fit the in-scope decision
+    python benchmarks/retrieval.py --fit-ranker         # fit the second stage's weights
     python benchmarks/retrieval.py --eval FILE.jsonl    # any question set ({"q", "expect"})
 
 A hit is a source id equal to an expected id or starting with it plus ".". Out-of-scope rows
@@ -27,16 +28,20 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from assistant.config import Settings
 from assistant.i18n import Texts
-from assistant.knowledge.answering import AnswerService, render_answer
+from assistant.knowledge import rerank
+from assistant.knowledge.answering import AnswerService, borrower_for, render_answer
 from assistant.knowledge.retrieval import Calibration
 from assistant.services import build_knowledge
 
 BLIND = REPO / "knowledge" / "eval" / "blind.jsonl"
+BLIND2 = REPO / "knowledge" / "eval" / "blind2.jsonl"
 DEFAULT_SETS = [
     REPO.parent / "shared" / "eval" / "retrieval_dev.jsonl",
     REPO / "knowledge" / "eval" / "questions.jsonl",
@@ -142,6 +147,54 @@ def calibrate(rows: list[Row]) -> Calibration:
     return best[1]
 
 
+def fitting_sets() -> dict[str, list[dict]]:
+    """The question sets the second stage is fitted on: never blind.jsonl's held-out half."""
+    sets = {path.name: load_rows(path) for path in (*DEFAULT_SETS[:2], BLIND2) if path.exists()}
+    sets["blind.jsonl (tune)"] = [r for r in load_rows(BLIND) if r.get("half") == "tune"]
+    return sets
+
+
+def ranking_groups(knowledge, rows: list[dict]) -> list[tuple]:
+    """Each in-scope question's first-stage candidates: features and which ones are right."""
+    groups = []
+    for row in rows:
+        if not row["expect"]:
+            continue
+        question = row["q"]
+        retrieval = knowledge._retriever.search(
+            question, borrower=borrower_for(question, None), keep_hits=True
+        )
+        first = retrieval.candidates
+        if first:
+            labels = [1.0 if is_hit(c.id, row["expect"]) else 0.0 for c in first]
+            groups.append((rerank.features(first), np.asarray(labels)))
+    return groups
+
+
+def first_right(groups: list[tuple], weights) -> int:
+    """How many questions get a right entry first with ``weights``."""
+    return sum(1 for x, y in groups if len(y) and y[int(np.argmax(x @ np.asarray(weights)))] == 1)
+
+
+def fit_ranker(knowledge) -> None:
+    """Leave-one-set-out figures, then the weights fitted on every fitting set."""
+    sets = {name: ranking_groups(knowledge, rows) for name, rows in fitting_sets().items()}
+    print("\nsecond stage, each set scored with weights fitted on the others (recall@1 among")
+    print("questions with a candidate; first stage alone in brackets):")
+    right = first = total = 0
+    for name, groups in sets.items():
+        others = [g for other, items in sets.items() if other != name for g in items]
+        weights = rerank.fit(others)
+        alone = sum(1 for _, y in groups if len(y) and y[0] == 1)
+        fitted = first_right(groups, weights)
+        right, first, total = right + fitted, first + alone, total + len(groups)
+        print(f"  {name}: {fitted / len(groups):.3f} ({alone / len(groups):.3f})")
+    print(f"  all: {right / total:.3f} ({first / total:.3f}), {total} questions")
+    weights = rerank.fit([g for items in sets.values() for g in items])
+    print(f"weights ({', '.join(rerank.FEATURES)}):")
+    print(f"WEIGHTS = ({', '.join(f'{w:.2f}' for w in weights)})")
+
+
 def cold_start(settings_env: dict[str, str], question: str) -> tuple[float, float]:
     """Seconds and peak RSS (MB) of `bot.py ask` in a fresh process, index unchanged."""
     started = time.perf_counter()
@@ -181,6 +234,7 @@ async def main() -> None:
     parser.add_argument("--eval", action="append", type=Path)
     parser.add_argument("--data-dir", type=Path, default=REPO / "data" / "benchmark")
     parser.add_argument("--calibrate", action="store_true")
+    parser.add_argument("--fit-ranker", action="store_true")
     parser.add_argument("--half", choices=["tune", "held_out", "both"], default="held_out")
     parser.add_argument("--cold-runs", type=int, default=3)
     parser.add_argument("--errors", action="store_true", help="list every miss")
@@ -258,6 +312,9 @@ async def main() -> None:
         print(f"\ncalibrated on {len(own)} own questions: {fitted}")
         print(f"  with it, all sets: {figures(everything, fitted)}")
         print(f"  current default:   {figures(everything, Calibration())}")
+
+    if args.fit_ranker:
+        fit_ranker(knowledge)
 
     if args.cold_runs < 1:
         return

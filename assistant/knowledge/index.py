@@ -143,7 +143,30 @@ class DenseVectors:
         """Each entry's score for the question, best first (see :meth:`scores`)."""
         return self.scores(query_vector)[0]
 
-    def scores(self, query_vector: np.ndarray) -> tuple[dict[str, float], float]:
+    @functools.cached_property
+    def _kind_rows(self) -> dict[tuple[str, str], np.ndarray]:
+        """Each entry's rows by kind of text: ``p`` (bullet points), ``q`` (example questions)
+        and ``title``."""
+        rows: dict[tuple[str, str], list[int]] = {}
+        for row, (entry, vid) in enumerate(zip(self.entry_ids, self.vector_ids, strict=True)):
+            kind = vid.partition("#")[2].partition(":")[0]
+            rows.setdefault((entry, kind), []).append(row)
+        return {key: np.asarray(found) for key, found in rows.items()}
+
+    def similarities(self, query_vector: np.ndarray) -> np.ndarray:
+        """Every row's similarity to the question, rounded (see the class)."""
+        return np.round(
+            self.matrix @ np.asarray(query_vector, dtype=np.float64), SIMILARITY_DECIMALS
+        )
+
+    def closest_of_kind(self, similarities: np.ndarray, entry: str, kind: str) -> float:
+        """The closest of ``entry``'s texts of one kind (``p``, ``q``, ``title``), or 0."""
+        rows = self._kind_rows.get((entry, kind))
+        return float(similarities[rows].max()) if rows is not None else 0.0
+
+    def scores(
+        self, query_vector: np.ndarray, similarities: np.ndarray | None = None
+    ) -> tuple[dict[str, float], float]:
         """Each entry's score, best first, and the single closest vector's similarity.
 
         An entry's score is the mean of its :data:`ENTRY_VECTORS` closest vectors: an entry
@@ -154,9 +177,8 @@ class DenseVectors:
         """
         if not self.entry_ids:
             return {}, -1.0
-        similarities = np.round(
-            self.matrix @ np.asarray(query_vector, dtype=np.float64), SIMILARITY_DECIMALS
-        )
+        if similarities is None:
+            similarities = self.similarities(query_vector)
         # lexsort's last key is the primary one: highest similarity first, then row order.
         order = np.lexsort((np.arange(len(similarities)), -similarities))
         closest: dict[str, list[float]] = {}

@@ -31,6 +31,7 @@ from assistant.knowledge.lexical import (
     entry_document,
     normalise,
 )
+from assistant.knowledge.rerank import CANDIDATES, WEIGHTS, Candidate, rerank
 from assistant.knowledge.search_files import Gap
 
 # Fitted on the team's question sets and the tuning half of blind.jsonl (benchmarks/retrieval.py): a
@@ -115,6 +116,9 @@ class Retrieval:
     # How close the question is to each bullet point of the best entries ("<entry>#p:zh:3"):
     # an answer is made of the closest points, not of whole entries.
     points: dict[str, float] = field(default_factory=dict)
+    # The first stage's best entries, in its order, before the second stage reordered them
+    # (what benchmarks/retrieval.py --fit-ranker fits the second stage on).
+    candidates: list[Candidate] = field(default_factory=list)
 
     @property
     def grounded(self) -> bool:
@@ -187,7 +191,9 @@ class Retriever:
         calibration: Calibration | None = None,
         cache_dir: Path | None = None,
         gaps: GapVectors = NO_GAPS,
+        weights: tuple[float, ...] = WEIGHTS,
     ) -> None:
+        self.weights = weights
         self.entries = {entry.id: entry for entry in entries}
         self.gaps = gaps
         self.vectors = vectors
@@ -234,16 +240,31 @@ class Retriever:
         dense: dict[str, float] = {}
         closest = -1.0
         outside = 1.0
+        similarities = None
         if own_tokens:
             vector = self.embedder.embed_queries([question])[0]
-            dense, closest = self.vectors.scores(vector)
+            similarities = self.vectors.similarities(vector)
+            dense, closest = self.vectors.scores(vector, similarities)
             outside = float((self.anchors @ vector).max()) if self.anchors.size else -1.0
         fused = self._fuse(dense, lexical, borrower)
         ordered = _specific_first(_best_first(fused), fused)
+        ordered = [key for key in ordered if key in self.entries]
+        scores = [fused[key] for key in ordered]
+        first: list[Candidate] = []
+        if similarities is not None:
+            first = self.candidates(ordered, fused, dense, lexical, similarities)
+            # The client at hand was not in the fitting data: its products and a kind-specific
+            # entry multiply an entry's odds, and an entry for the other kind of borrower goes
+            # after those that fit this one, whatever the wording.
+            prior = {c.id: self._client_weight(c.id, borrower) for c in first}
+            best = [c.id for c in rerank(first, self.weights, prior)]
+            best.sort(key=lambda key: not self._fits_kind(key, borrower))
+            ordered = best + ordered[len(best) :]
+        # A hit's score is the first stage's score at the hit's final rank: the shares between
+        # ranks that pick an answer's sections keep their meaning after the reordering.
         hits = [
-            Hit(self.entries[key], fused[key], dense.get(key, 0.0), lexical.get(key, 0.0))
-            for key in ordered[:limit]
-            if key in self.entries
+            Hit(self.entries[key], score, dense.get(key, 0.0), lexical.get(key, 0.0))
+            for key, score in zip(ordered[:limit], scores, strict=False)
         ]
         decision = self._decide(own_tokens, dense, closest, outside, hits)
         if decision.grounded and own_tokens:
@@ -258,6 +279,7 @@ class Retriever:
                     decision,
                     suggestions=[hit.entry for hit in hits[:3]],
                     gap=gap,
+                    candidates=first,
                 )
         points: dict[str, float] = {}
         if decision.grounded and own_tokens:
@@ -270,6 +292,7 @@ class Retriever:
             decision,
             suggestions=[] if decision.grounded else self.topics(borrower),
             points=points,
+            candidates=first,
         )
 
     def _fuse(
@@ -286,6 +309,35 @@ class Retriever:
             fused[key] = score * self._context_weight(key, borrower)
         return fused
 
+    def candidates(
+        self,
+        ordered: list[str],
+        fused: dict[str, float],
+        dense: dict[str, float],
+        lexical: dict[str, float],
+        similarities: np.ndarray,
+    ) -> list[Candidate]:
+        """The first stage's best entries, with how each one matched (for the second stage)."""
+        found = []
+        for key in ordered[:CANDIDATES]:
+            point, question, title = (
+                self.vectors.closest_of_kind(similarities, key, kind)
+                for kind in ("p", "q", "title")
+            )
+            found.append(
+                Candidate(
+                    key,
+                    fused[key],
+                    dense.get(key, 0.0),
+                    max(point, question, title),
+                    point,
+                    question,
+                    title,
+                    lexical.get(key, 0.0),
+                )
+            )
+        return found
+
     def _context_weight(self, key: str, borrower: Borrower | None) -> float:
         entry = self.entries.get(key)
         if entry is None:
@@ -297,6 +349,20 @@ class Retriever:
             return weight
         if borrower.wants_checks and entry.step == "checkpoints":
             weight *= CHECKS_WEIGHT
+        return weight * self._client_weight(key, borrower)
+
+    def _fits_kind(self, key: str, borrower: Borrower | None) -> bool:
+        entry = self.entries.get(key)
+        if entry is None or borrower is None or borrower.kind is None:
+            return True
+        return entry.applies_to_kind(borrower.kind)
+
+    def _client_weight(self, key: str, borrower: Borrower | None) -> float:
+        """How much the borrower's kind and products favour an entry."""
+        entry = self.entries.get(key)
+        weight = 1.0
+        if entry is None or borrower is None:
+            return weight
         if borrower.kind is not None:
             if not entry.applies_to_kind(borrower.kind):
                 weight *= 0.6
