@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from assistant.data.checklist_file import ChecklistFile
 from assistant.data.schema import SCHEMA_DIR, schema_text
-from assistant.knowledge.search_files import AnchorsFile, SynonymsFile
+from assistant.knowledge.search_files import AnchorsFile, GlossaryFile, SynonymsFile
 from assistant.phrasing.catalog import CampaignsFile, PhrasesFile
 from assistant.phrasing.donts import DontsFile
 from assistant.reports.sections import SectionsFile
@@ -29,6 +29,7 @@ def file_models() -> dict[str, type[BaseModel]]:
         "campaigns": CampaignsFile,
         "checklist": ChecklistFile,
         "donts": DontsFile,
+        "glossary": GlossaryFile,
         "out_of_scope": AnchorsFile,
         "phrases": PhrasesFile,
         "report_sections": SectionsFile,

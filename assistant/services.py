@@ -277,6 +277,7 @@ def build_knowledge(settings: Settings, embedder: Embedder | None = None) -> Kno
         cache_dir=_chroma_path(settings),
         # A Chroma server is shared and may be re-indexed by another replica: always read it.
         snapshot=None if settings.chroma_url else Snapshot(_chroma_path(settings)),
+        glossary_file=directory / "glossary.yaml",
     )
 
 

@@ -41,7 +41,9 @@ FOCUS_EN = re.compile(
 # to check a loan, it does not compute one, and a figure drawn from a passage would be invented.
 CALCULATION = re.compile(
     r"算一下|算算|帮我算|给我算|计算|月供|每月还多少|每个月还多少|"
-    r"\bcalculate\b|\bcompute\b|monthly (payment|instal)|how much .{0,30}\b(pay|interest)\b",
+    r"利息(是)?多少|多少利息|总共(要)?还多少|一共(要)?还多少|本息(合计)?(是)?多少|换算成|"
+    r"\bcalculate\b|\bcompute\b|monthly (payment|instal)|how much .{0,30}\b(pay|interest)\b|"
+    r"\btotal interest\b|\bwhat'?s \d+(\.\d+)?% of\b|\bconvert\b.{0,30}\b(rate|apr)\b",
     re.IGNORECASE,
 )
 NUMBER = re.compile(r"\d+(?:\.\d+)?%?|[一二三四五六七八九十百千两]+[万亿年个%]")

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from assistant.knowledge.concepts import Concept, Concepts
 from assistant.knowledge.embeddings import Embedder
 from assistant.knowledge.entries import KnowledgeEntry, KnowledgeError, load_entries
 from assistant.knowledge.index import (
@@ -29,11 +30,12 @@ from assistant.knowledge.index import (
     Snapshot,
     SyncReport,
 )
-from assistant.knowledge.lexical import Synonyms
+from assistant.knowledge.lexical import Synonyms, entry_document
 from assistant.knowledge.retrieval import Borrower, Calibration, GapVectors, Retrieval, Retriever
 from assistant.knowledge.search_files import (
     Gap,
     SearchFileError,
+    load_glossary,
     load_out_of_scope,
     load_synonyms,
 )
@@ -82,6 +84,7 @@ class _Files:
     anchors: list[str]
     fingerprint: str
     gaps: list[Gap] = field(default_factory=list)
+    concepts: list[Concept] = field(default_factory=list)
 
     @property
     def outside(self) -> int:
@@ -133,8 +136,10 @@ class KnowledgeBase:
         cache_dir: Path | None = None,
         follow_interval: float = FOLLOW_INTERVAL,
         snapshot: Snapshot | None = None,
+        glossary_file: Path | None = None,
     ) -> None:
         self.directory = directory
+        self.glossary_file = glossary_file
         self.synonyms_file = synonyms_file
         self.anchors_file = anchors_file
         self.index = index
@@ -228,6 +233,11 @@ class KnowledgeBase:
             synonyms = load_synonyms(self.synonyms_file)
             anchors, gaps = load_out_of_scope(self.anchors_file)
             synonyms_bytes = self.synonyms_file.read_bytes()
+            concepts = (
+                load_glossary(self.glossary_file)
+                if self.glossary_file is not None and self.glossary_file.exists()
+                else []
+            )
         except OSError as exc:
             raise KnowledgeError(self.synonyms_file, f"cannot be read ({exc})") from exc
         except SearchFileError as exc:
@@ -237,8 +247,15 @@ class KnowledgeBase:
         anchors += [question for gap in gaps for question in gap.questions]
         # A topic's name is in its answer: renaming one is a new fingerprint too.
         named = anchors + [f"{gap.id}\0{gap.title.zh}\0{gap.title.en}" for gap in gaps]
+        # So is the glossary: it decides which questions are told "not covered".
+        named += ["\0".join((c.id, c.title.zh, c.title.en, *c.terms)) for c in concepts]
         return _Files(
-            entries, synonyms, anchors, _fingerprint(entries, named, synonyms_bytes), gaps
+            entries,
+            synonyms,
+            anchors,
+            _fingerprint(entries, named, synonyms_bytes),
+            gaps,
+            concepts,
         )
 
     def _load_sync(self, force: bool) -> SyncReport:
@@ -291,6 +308,7 @@ class KnowledgeBase:
             self.calibration,
             self.cache_dir,
             gaps=GapVectors.of(files.gaps, anchors[files.outside :]),
+            concepts=Concepts(files.concepts, map(entry_document, files.entries)),
         )
         # Warm the tokenizer and the model now, not on an officer's first question.
         retriever.search("贷后回访 post-loan visit")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.knowledge.concepts import NO_CONCEPTS, Concepts
 from assistant.knowledge.embeddings import Embedder
 from assistant.knowledge.entries import KnowledgeEntry
 from assistant.knowledge.index import DenseVectors
@@ -192,8 +193,10 @@ class Retriever:
         cache_dir: Path | None = None,
         gaps: GapVectors = NO_GAPS,
         weights: tuple[float, ...] = WEIGHTS,
+        concepts: Concepts = NO_CONCEPTS,
     ) -> None:
         self.weights = weights
+        self.concepts = concepts
         self.entries = {entry.id: entry for entry in entries}
         self.gaps = gaps
         self.vectors = vectors
@@ -268,10 +271,9 @@ class Retriever:
         ]
         decision = self._decide(own_tokens, dense, closest, outside, hits)
         if decision.grounded and own_tokens:
-            gap, nearness = self.gaps.closest(vector)
-            if gap is not None and nearness - closest >= GAP_MARGIN:
-                # Closer to how officers ask about a topic the entries lack than to any entry:
-                # said so, with the nearest entries, instead of an answer from a loose match.
+            gap = self._uncovered(question, vector, closest)
+            if gap is not None:
+                # Said so, with the nearest entries, instead of an answer from a loose match.
                 decision = Decision(False, decision.coverage, decision.contrast, "uncovered")
                 return Retrieval(
                     question,
@@ -294,6 +296,18 @@ class Retriever:
             points=points,
             candidates=first,
         )
+
+    def _uncovered(self, question: str, vector: np.ndarray, closest: float) -> Gap | None:
+        """The topic the entries lack that ``question`` is about: one of the listed gaps, when
+        the question is clearly closer to how officers ask about it than to any entry; else a
+        concept of the glossary that the question names and no entry does."""
+        gap, nearness = self.gaps.closest(vector)
+        if gap is not None and nearness - closest >= GAP_MARGIN:
+            return gap
+        concept = self.concepts.uncovered(question)
+        if concept is None:
+            return None
+        return Gap(concept.id, concept.title, ())
 
     def _fuse(
         self, dense: dict[str, float], lexical: dict[str, float], borrower: Borrower | None

@@ -1,6 +1,7 @@
-"""The two files beside the knowledge entries that steer search: domain synonyms
-(``knowledge/synonyms.yaml``) and the questions the knowledge base is not about
-(``knowledge/out_of_scope.yaml``), each declared once as a frozen model.
+"""The files beside the knowledge entries that steer search: domain synonyms
+(``knowledge/synonyms.yaml``), the questions the knowledge base is not about
+(``knowledge/out_of_scope.yaml``) and the banking concepts officers ask about
+(``knowledge/glossary.yaml``), each declared once as a frozen model.
 
 A term that YAML reads as something other than text (``yes``, ``2024``) is refused rather than
 turned into ``True`` or ``"2024"`` behind the bank's back: quoting it is the fix, and the error
@@ -19,6 +20,7 @@ from pydantic import Field
 from assistant.data.files import DataFileError
 from assistant.data.schema import DataModel, Loc, Text, shown, validate
 from assistant.data.vocabulary import Bilingual
+from assistant.knowledge.concepts import Concept
 from assistant.knowledge.lexical import Synonyms, normalise
 
 
@@ -66,6 +68,25 @@ class AnchorsFile(DataModel):
     ] = Field(default_factory=list)
 
 
+_ID = r"^[a-z][a-z0-9_]*$"
+
+
+class GlossaryConcept(DataModel):
+    """A concept of lending or banking, with the words officers use for it."""
+
+    id: Annotated[str, Field(pattern=_ID, description="lower_case words")]
+    topic: Annotated[str, Field(pattern=_ID, description="the group it belongs to")]
+    zh: Annotated[list[Text], Field(min_length=1, description="Chinese terms; the first names it")]
+    en: Annotated[list[Text], Field(min_length=1, description="English terms; the first names it")]
+
+
+class GlossaryFile(DataModel):
+    """``knowledge/glossary.yaml``: the concepts officers ask about, across the whole job. A
+    question that names one no entry names is told the knowledge base does not cover it."""
+
+    concepts: Annotated[list[GlossaryConcept], Field(min_length=1)]
+
+
 @dataclass(frozen=True)
 class Gap:
     """A topic of the visit that the knowledge base does not cover, and how it is asked."""
@@ -100,6 +121,30 @@ def load_out_of_scope(path: Path) -> tuple[list[str], list[Gap]]:
     return list(spec.anchors), gaps
 
 
+def load_glossary(path: Path) -> list[Concept]:
+    """The concepts of ``path``, in file order, their terms normalised.
+
+    Raises:
+        SearchFileError: naming the concept and the problem, also for an id or a term that two
+            concepts share (a term must tell one concept).
+    """
+    spec = validate(GlossaryFile, path, SearchFileError, _place, wording=_wording)
+    concepts: list[Concept] = []
+    owners: dict[str, str] = {}
+    for item in spec.concepts:
+        if any(c.id == item.id for c in concepts):
+            raise SearchFileError(path, f"concept {item.id}", "the id is used twice")
+        terms = tuple(dict.fromkeys(normalise(t) for t in (*item.zh, *item.en)))
+        for term in terms:
+            if term in owners:
+                raise SearchFileError(
+                    path, f"concept {item.id}", f"the term {term!r} is also in {owners[term]}"
+                )
+            owners[term] = item.id
+        concepts.append(Concept(item.id, item.topic, Bilingual(item.zh[0], item.en[0]), terms))
+    return concepts
+
+
 def _place(loc: Loc, raw: Any) -> str:
     """``group #n, term #m`` or ``question #n``: the files have no ids, so counting is what an
     editor can follow."""
@@ -113,6 +158,11 @@ def _place(loc: Loc, raw: Any) -> str:
         gap = gaps[loc[1]] if isinstance(gaps, list) and loc[1] < len(gaps) else None
         name = gap.get("id") if isinstance(gap, dict) else None
         return f"gap {name}" if isinstance(name, str) else f"gap #{loc[1] + 1}"
+    if len(loc) >= 2 and loc[0] == "concepts" and isinstance(loc[1], int):
+        concepts = raw.get("concepts") if isinstance(raw, dict) else None
+        item = concepts[loc[1]] if isinstance(concepts, list) and loc[1] < len(concepts) else None
+        name = item.get("id") if isinstance(item, dict) else None
+        return f"concept {name}" if isinstance(name, str) else f"concept #{loc[1] + 1}"
     return ""
 
 
@@ -122,7 +172,7 @@ def _wording(detail: Mapping[str, Any]) -> str | None:
     loc, kind = detail["loc"], detail["type"]
     if not loc or not isinstance(loc[-1], int):
         return None
-    what = {("groups", 3): "the term", ("groups", 2): "the group"}.get(
+    what = {("groups", 3): "the term", ("groups", 2): "the group", ("concepts", 4): "the term"}.get(
         (str(loc[0]), len(loc)), "the question"
     )
     if kind == "string_type":

@@ -161,3 +161,26 @@ def test_a_sub_entry_far_behind_its_overview_stays_behind():
     # Only the first results are reordered: a sub-entry further down is no rival.
     scores = {"a": 1.0, "b": 0.99, "c": 0.98, "a.x": 0.97}
     assert _specific_first(["a", "b", "c", "a.x"], scores) == ["a", "b", "c", "a.x"]
+
+
+@pytest.mark.parametrize(
+    ("question", "concept"),
+    [
+        ("客户想做保理融资 应收账款怎么转让", "factoring"),
+        ("客户在外地 视频回访行不行", "video_follow_up"),
+    ],
+)
+def test_a_question_on_a_concept_no_entry_names_is_told_it_is_not_covered(
+    knowledge, question, concept
+):
+    # The glossary names these (保理, 视频回访), the entries never do: close as the question is
+    # to entries on receivables and phrasing, it is not answered from them.
+    retrieval = knowledge.search_sync(question)
+    assert not retrieval.grounded and retrieval.decision.reason == "uncovered"
+    assert retrieval.gap is not None and retrieval.gap.id == concept
+    assert len(retrieval.suggestions) == 3
+
+
+def test_a_question_naming_only_concepts_the_entries_name_is_answered(knowledge):
+    retrieval = knowledge.search_sync("抵押物要拍哪些照片 GPS定位没了怎么办")
+    assert retrieval.grounded

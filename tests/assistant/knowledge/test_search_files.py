@@ -1,5 +1,5 @@
-"""The synonyms and out-of-scope files: the bank's copies load, and a broken one is refused with
-the place an editor can find."""
+"""The synonyms, out-of-scope and glossary files: the bank's copies load, and a broken one is
+refused with the place an editor can find."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from assistant.knowledge.search_files import (
     SearchFileError,
+    load_glossary,
     load_out_of_scope,
     load_synonyms,
 )
@@ -105,4 +106,37 @@ def test_the_shipped_gaps_are_named_topics_with_their_questions():
 def test_a_broken_gap_names_the_topic(tmp_path, gaps, message):
     with pytest.raises(SearchFileError) as error:
         load_out_of_scope(write(tmp_path, "anchors:\n  - 天气怎么样\ngaps:\n" + gaps))
+    assert message in str(error.value)
+
+
+def test_the_shipped_glossary_names_each_concept_by_its_first_terms():
+    concepts = load_glossary(KNOWLEDGE / "glossary.yaml")
+    assert len(concepts) > 300
+    extension = next(c for c in concepts if c.id == "loan_extension")
+    assert (extension.title.zh, extension.title.en) == ("展期", "loan extension")
+    # Normalised as read: matched against a normalised question.
+    assert all(t == t.lower().strip() for c in concepts for t in c.terms)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "concepts:\n  - {id: a, topic: t, zh: [展期], en: [extension]}\n"
+            "  - {id: b, topic: t, zh: [延期, 展期], en: [deferral]}\n",
+            "concept b: the term '展期' is also in a",
+        ),
+        (
+            "concepts:\n  - {id: a, topic: t, zh: [展期], en: [x]}\n"
+            "  - {id: a, topic: t, zh: [续贷], en: [renewal]}\n",
+            "concept a: the id is used twice",
+        ),
+        ("concepts:\n  - {id: a, topic: t, zh: [], en: [x]}\n", "concept a"),
+        ("concepts:\n  - {id: a, topic: t, zh: [展期, 2024], en: [x]}\n", "the term must be text"),
+        ("concepts:\n  - {id: Bad Id, topic: t, zh: [展期], en: [x]}\n", "concept Bad Id: 'id'"),
+    ],
+)
+def test_a_broken_glossary_names_the_concept(tmp_path, text, message):
+    with pytest.raises(SearchFileError) as error:
+        load_glossary(write(tmp_path, text))
     assert message in str(error.value)
