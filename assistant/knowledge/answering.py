@@ -40,10 +40,12 @@ FOCUS_EN = re.compile(
 # A request to work figures out ("帮我算一下100万10年每月还多少"): the knowledge base explains how
 # to check a loan, it does not compute one, and a figure drawn from a passage would be invented.
 CALCULATION = re.compile(
-    r"算一下|算算|帮我算|给我算|计算|月供|每月还多少|每个月还多少|"
-    r"利息(是)?多少|多少利息|总共(要)?还多少|一共(要)?还多少|本息(合计)?(是)?多少|换算成|"
-    r"\bcalculate\b|\bcompute\b|monthly (payment|instal)|how much .{0,30}\b(pay|interest)\b|"
-    r"\btotal interest\b|\bwhat'?s \d+(\.\d+)?% of\b|\bconvert\b.{0,30}\b(rate|apr)\b",
+    r"算一下|算算|帮我算|给我算|计算|月供|每(个)?月(要|得|应)?还(款)?多少|"
+    r"利息(是|有|要)?多少|多少利息|(总共|一共|合计|到期)?(要|得|应)?(还|付|交)多少(?![天次户家个人期遍项条])|本息(合计)?(是)?多少|"
+    r"换算成|"
+    r"\bcalculate\b|\bcompute\b|monthly (re)?(payment|instal)|how much .{0,30}\b(pay|interest)\b|"
+    r"\btotal interest\b|\binterest on \S*\d|\bwhat'?s \d+(\.\d+)?% of\b|\bemi\b|"
+    r"\b(what|how much) (would|will) the (re)?payments? be\b|\bconvert\b.{0,30}\b(rate|apr)\b",
     re.IGNORECASE,
 )
 NUMBER = re.compile(r"\d+(?:\.\d+)?%?|[一二三四五六七八九十百千两]+[万亿年个%]")

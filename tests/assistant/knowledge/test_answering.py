@@ -12,7 +12,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.db.models import ClientKind
 from assistant.i18n import Texts
-from assistant.knowledge.answering import AnswerService, LlmComposer, render_answer
+from assistant.knowledge.answering import AnswerService, LlmComposer, is_calculation, render_answer
 from assistant.llm import LlmComponent
 from assistant.portfolio import ClientCard, CollateralView, GuarantorView, LoanView
 from assistant.visits.focus import FocusFacts, visit_checks
@@ -232,6 +232,38 @@ async def test_a_calculation_is_refused_but_how_to_work_a_ratio_out_is_not(knowl
     assert refused.reason == "calculation"
     explained = await AnswerService(knowledge).answer("抵押率怎么算，报告里怎么写", lang="zh")
     assert explained.reason != "calculation"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "贷款50万 年利率4% 三年利息多少",
+        "贷80万 利率3.9 五年 总共还多少",
+        "what's 4.2% of 650k",
+        "total interest on 300k at 4.35% over 2 years?",
+        "每月要还多少钱 贷款30万 3年",
+        "100万 5年 等额本金 第一个月还多少",
+        "loan of 1 million over 10 years at 4.9%, monthly repayment?",
+        "what's the interest on 100k at 5% for a year",
+        "what would the repayments be on 2m over 3 years at 4%",
+    ],
+)
+def test_calculations_asked_without_the_word_calculate_are_recognised(question):
+    assert is_calculation(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "逾期90天 抵押足值30% 分哪类",
+        "客户说有30个员工 现场就看到5个人 这个要怎么记",
+        "放款10天了 还多少天要做首次检查",
+        "放款10天 逾期2期了 还多少次机会",
+        "抵押率超过70% 要不要补担保",
+    ],
+)
+def test_a_question_with_figures_that_asks_no_sum_is_not_a_calculation(question):
+    assert not is_calculation(question)
 
 
 @pytest.mark.parametrize(
