@@ -61,6 +61,14 @@ PERSONAL = re.compile(
     r"|\b(apply|get)\b.{0,30}\b(loan|mortgage|credit card)\b.{0,12}\b(myself|for me)\b",
     re.IGNORECASE,
 )
+# Writing that is not about a visit: a poem, an email, a speech, greetings for a chat group. (An
+# opener to say to the client is phrasing, which the knowledge base does cover.)
+WRITING = re.compile(
+    r"(写|拟|编)[^，。,.]{0,10}(诗|邮件|祝福|贺词|演讲稿|发言稿|请假条|作文|年终总结|工作总结|朋友圈文案)"
+    r"|\b(write|draft|compose)\b.{0,30}\b(poem|email|e-mail|speech|toast|essay|cover letter|"
+    r"birthday|greeting|wish(es)?)\b",
+    re.IGNORECASE,
+)
 # A question about one topic is a question for the knowledge base, client or not.
 TOPICAL = re.compile(
     r"照片|拍|抵押|担保|流水|征信|报告|话术|开场|材料|资料|复印|文件|去之前|访前|查询|年报|网站|"
@@ -234,7 +242,7 @@ class AnswerService:
         text = text[:MAX_QUESTION]
         if is_calculation(text):
             return self._refused(text, lang, "calculation", client, truncated=truncated)
-        if PERSONAL.search(text):
+        if PERSONAL.search(text) or WRITING.search(text):
             return self._refused(text, lang, "out_of_scope", client, truncated=truncated)
         if client is not None and client_checks is not None and is_focus_question(text):
             return self._focus(text, lang, client, await client_checks(), truncated)

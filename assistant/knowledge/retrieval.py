@@ -16,6 +16,7 @@ it is in scope when it is closer to the knowledge base, or nearly as close and m
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +51,33 @@ POINT_ENTRIES = 3
 # How much closer to an uncovered topic's questions than to any entry a question must be to be
 # told the topic is not covered (benchmarks/retrieval.py: no in-scope question refused).
 GAP_MARGIN = 0.04
+
+
+# "What is X?" asked of a term: 「什么是影子银行」, 「LCR是啥意思」, "what is a credit default
+# swap".
+_DEFINES = re.compile(
+    r"(?:^|[\s,，。;；])(?:什么是|啥是|啥叫|什么叫)(?P<after>[^\s,，。?？;；]+)"
+    r"|(?P<before>(?!是)[^\s,，。?？;；]+?)是?(?:什么意思|啥意思|指的是什么|指什么)"
+    r"|^(?:what(?:'s| is| are)|define|explain)\s+(?:an?\s+|the\s+)?(?P<en>[a-z0-9][a-z0-9 \-]*?)"
+    r"(?:\s+(?:in simple terms|mean|means))?\s*\??$"
+    r"|^what does\s+(?:an?\s+|the\s+)?(?P<does>[a-z0-9][a-z0-9 \-]*?)\s+mean\s*\??$"
+)
+# Longer "terms" describe a situation (「supervisor退回我的报告说缺整改情况」): not terms.
+DEFINED_TERM_CHARS = 12
+DEFINED_TERM_WORDS = 5
+
+
+def defined_term(question: str) -> str | None:
+    """The term a question asks to be defined, if it is such a question (normalised text)."""
+    found = _DEFINES.search(question)
+    if found is None:
+        return None
+    term = next(t for t in found.groups() if t is not None).strip()
+    if not term or len(term) > (DEFINED_TERM_CHARS * 3 if term.isascii() else DEFINED_TERM_CHARS):
+        return None
+    if term.isascii() and len(term.split()) > DEFINED_TERM_WORDS:
+        return None
+    return term
 
 
 @dataclass(frozen=True)
@@ -270,6 +298,15 @@ class Retriever:
             for key, score in zip(ordered[:limit], scores, strict=False)
         ]
         decision = self._decide(own_tokens, dense, closest, outside, hits)
+        if (
+            decision.grounded
+            and decision.contrast < self.calibration.strong_contrast
+            and self._undefined(question)
+        ):
+            # Asked to define a word the knowledge base never uses: whatever it is (a CDS, 降准),
+            # an entry that shares the question's other words does not define it. A clear
+            # semantic match (a typo in a term the entries explain) is still answered.
+            decision = Decision(False, decision.coverage, decision.contrast, "out_of_scope")
         if decision.grounded and own_tokens:
             gap = self._uncovered(question, vector, closest)
             if gap is not None:
@@ -385,6 +422,13 @@ class Retriever:
         if borrower.products and "all" not in entry.products:
             weight *= 1.15 if any(p in entry.products for p in borrower.products) else 0.8
         return weight
+
+    def _undefined(self, question: str) -> bool:
+        """The question asks what a term means, and the term has a word no entry uses."""
+        term = defined_term(question)
+        if term is None:
+            return False
+        return any(t not in self.lexical.idf for t in self.tokenizer.tokens(term))
 
     def _decide(
         self,

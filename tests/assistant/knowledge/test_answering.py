@@ -301,3 +301,22 @@ async def test_a_question_near_a_gap_but_answered_by_an_entry_is_answered(knowle
     """The gap list names what is missing; what the entries do say is still answered."""
     answer = await AnswerService(knowledge).answer("抵押物有没有被查封要怎么核实", lang="zh")
     assert answer.grounded
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "write a short poem about spring for the branch wechat group",
+        "帮我给支行群写一段中秋祝福",
+        "draft an email to my manager about my leave",
+    ],
+)
+async def test_writing_that_is_not_about_a_visit_is_refused(knowledge, question):
+    answer = await AnswerService(knowledge).answer(question, lang="zh")
+    assert not answer.grounded and answer.reason == "out_of_scope"
+
+
+async def test_an_opener_for_the_client_is_still_phrasing(knowledge):
+    answer = await AnswerService(knowledge).answer("帮我写一句去客户店里的开场白", lang="zh")
+    assert answer.grounded
+    assert any(s.id.startswith("practice.phrasing") for s in answer.sources[:3])

@@ -4,7 +4,8 @@ and refusal of what the knowledge base does not cover."""
 import pytest
 
 from assistant.knowledge.base import KnowledgeBase
-from assistant.knowledge.retrieval import Borrower, Calibration
+from assistant.knowledge.lexical import normalise
+from assistant.knowledge.retrieval import Borrower, Calibration, defined_term
 
 
 def top_ids(knowledge: KnowledgeBase, question: str, borrower: Borrower | None = None, n=3):
@@ -184,3 +185,28 @@ def test_a_question_on_a_concept_no_entry_names_is_told_it_is_not_covered(
 def test_a_question_naming_only_concepts_the_entries_name_is_answered(knowledge):
     retrieval = knowledge.search_sync("抵押物要拍哪些照片 GPS定位没了怎么办")
     assert retrieval.grounded
+
+
+@pytest.mark.parametrize(
+    ("question", "term"),
+    [
+        ("什么是影子银行", "影子银行"),
+        ("降准是啥意思 对老百姓有啥用", "降准"),
+        ("what is a credit default swap", "credit default swap"),
+        ("终本是啥意思", "终本"),
+        ("客户显示终本了 啥意思", None),
+        ("supervisor退回我的报告说缺上次整改情况 是啥意思", None),
+        ("法人客户贷后检查重点是啥", None),
+    ],
+)
+def test_the_term_a_question_asks_to_define(question, term):
+    assert defined_term(normalise(question)) == term
+
+
+def test_a_term_the_entries_never_use_is_not_defined_from_them(knowledge):
+    refused = knowledge.search_sync("what is a credit default swap")
+    assert not refused.grounded and refused.decision.reason == "out_of_scope"
+    # A term the entries explain is answered.
+    answered = knowledge.search_sync("终本是啥意思")
+    assert answered.grounded
+    assert answered.hits[0].entry.id.startswith("records.")
