@@ -16,6 +16,7 @@ FILES = {
     "campaigns": KNOWLEDGE / "phrasing" / "campaigns.yaml",
     "checklist": KNOWLEDGE / "checklist.yaml",
     "donts": KNOWLEDGE / "phrasing" / "donts.yaml",
+    "glossary": KNOWLEDGE / "glossary.yaml",
     "out_of_scope": KNOWLEDGE / "out_of_scope.yaml",
     "phrases": KNOWLEDGE / "phrasing" / "phrases.yaml",
     "report_sections": KNOWLEDGE / "report_sections.yaml",
