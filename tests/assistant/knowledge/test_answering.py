@@ -214,9 +214,13 @@ async def test_the_llm_sees_only_the_passages_and_the_rules(knowledge):
         "我自己想申请个房贷，要准备什么材料",
         "my credit card payment was late, will it hurt me",
         "我的公积金能贷多少",
+        # Writing that is not about a visit.
+        "write a short poem about spring for the branch wechat group",
+        "帮我给支行群写一段中秋祝福",
+        "draft an email to my manager about my leave",
     ],
 )
-async def test_the_officers_own_money_is_not_a_post_loan_question(knowledge, question):
+async def test_the_officers_own_affairs_are_not_post_loan_questions(knowledge, question):
     answer = await AnswerService(knowledge).answer(question, lang="zh")
     assert not answer.grounded and answer.reason == "out_of_scope"
 
@@ -301,19 +305,6 @@ async def test_a_question_near_a_gap_but_answered_by_an_entry_is_answered(knowle
     """The gap list names what is missing; what the entries do say is still answered."""
     answer = await AnswerService(knowledge).answer("抵押物有没有被查封要怎么核实", lang="zh")
     assert answer.grounded
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
-        "write a short poem about spring for the branch wechat group",
-        "帮我给支行群写一段中秋祝福",
-        "draft an email to my manager about my leave",
-    ],
-)
-async def test_writing_that_is_not_about_a_visit_is_refused(knowledge, question):
-    answer = await AnswerService(knowledge).answer(question, lang="zh")
-    assert not answer.grounded and answer.reason == "out_of_scope"
 
 
 async def test_an_opener_for_the_client_is_still_phrasing(knowledge):
