@@ -137,8 +137,11 @@ class PlanService:
         renewal-intent reason is made as a periodic check (the checklist has no renewal variant).
         """
         period = self._period(today.year, today.month, today)
-        portfolio = await self._load(period, officer_ids=[officer_id])
-        plan = (await self._plans(portfolio, period)).get(officer_id)
+        # A client's due reasons depend on that client's loans, visits, alerts and changes
+        # alone: only its rows are read, and planning one client is too little work for a
+        # thread (this runs at every /visit that opens a visit).
+        portfolio = await self._load(period, officer_ids=[officer_id], client_code=client_code)
+        plan = self.planner.plans(portfolio, period).get(officer_id)
         visits = plan.visits if plan is not None else ()
         planned = next((v for v in visits if v.client_code == client_code), None)
         if planned is None:
@@ -412,10 +415,17 @@ class PlanService:
         )
         return {row[0]: OfficerInfo(*row) for row in rows}
 
-    async def _load(self, period: Period, *, officer_ids: Collection[int] | None) -> Snapshot:
-        """Read the portfolio of ``officer_ids`` (everyone's for ``None``) as plain tuples:
-        ORM objects for ten thousand clients would cost more than the planning itself."""
-        scope = _Scope(list(officer_ids) if officer_ids is not None else None)
+    async def _load(
+        self,
+        period: Period,
+        *,
+        officer_ids: Collection[int] | None,
+        client_code: str | None = None,
+    ) -> Snapshot:
+        """Read the portfolio of ``officer_ids`` (everyone's for ``None``), or only their client
+        ``client_code``, as plain tuples: ORM objects for ten thousand clients would cost more
+        than the planning itself."""
+        scope = _Scope(list(officer_ids) if officer_ids is not None else None, client_code)
         month = (
             self._local_midnight(period.start),
             self._local_midnight(period.end + timedelta(days=1)),
@@ -449,7 +459,7 @@ class PlanService:
             Client.referral_promised,
             Client.created_at,
         )
-        rows = conn.execute(scope.of(query, Client.officer_id).order_by(Client.code))
+        rows = conn.execute(scope.clients(query).order_by(Client.code))
         return [ClientFacts(*row[:-1], known_since=self._local_date(row[-1])) for row in rows]
 
     def _loans(self, conn: Connection, scope: _Scope) -> dict[int, list[LoanFacts]]:
@@ -582,13 +592,21 @@ class _Scope:
     """Whose portfolio is read: some officers' (``ids``), or everyone's (``None``)."""
 
     ids: list[int] | None
+    # One client of theirs, by code (a visit's due check), or all of them.
+    code: str | None = None
 
     @property
     def in_scope(self) -> Any | None:
         """The ids of the clients in scope, as a subquery; ``None`` for everyone's."""
         if self.ids is None:
             return None
-        return select(Client.id).where(Client.officer_id.in_(self.ids))
+        clients = select(Client.id).where(Client.officer_id.in_(self.ids))
+        return clients if self.code is None else clients.where(Client.code == self.code)
+
+    def clients(self, query: Any) -> Any:
+        """A query of clients limited to those in scope."""
+        query = self.of(query, Client.officer_id)
+        return query if self.code is None else query.where(Client.code == self.code)
 
     def of(self, query: Any, officer_column: Any) -> Any:
         """``query`` limited to the officers in scope, by its officer column."""

@@ -351,52 +351,33 @@ class VisitService:
             NotFound: no such client among those the viewer may see.
         """
         card = await self.portfolio.client_card(viewer, client_code, today=today)
-        async with self.database.session() as session:
-            client_id = await session.scalar(select(Client.id).where(Client.code == card.code))
-            open_visit = await session.scalar(
-                select(Visit)
-                .where(
-                    Visit.client_id == client_id,
-                    Visit.officer_id == viewer.officer_id,
-                    Visit.status.not_in(CLOSED_VISITS),
-                )
-                .order_by(Visit.id.desc())
+        officer_id = viewer.officer_id
+        found = await self.database.run(
+            lambda conn: store.resumable(conn, card.code, officer_id, fresh=fresh)
+        )
+        # A new visit's check comes from the month plan, read in a unit of work of its own
+        # before the visit's (a visit taken up again needs none).
+        opening: tuple[str, str, str] | None = None
+        if found is None:
+            check = check or await self.due_check(viewer, card, today)
+            depth = path.depth_for(card, check, self.depths)
+            opening = (check, depth, self.plan(card, check, {}, {}, depth)[0].id)
+
+        def open_or_take_up(conn: Connection) -> tuple[int, bool]:
+            # Looked for again in the writing transaction: another replica may have opened a
+            # visit meanwhile, and then that one is taken up.
+            again = found or store.resumable(conn, card.code, officer_id, fresh=fresh)
+            if again is not None:
+                store.take_up(conn, again, officer_id)
+                return again.id, True
+            assert opening is not None  # worked out above whenever nothing was found
+            check, depth, first = opening
+            visit_id = store.open_new(
+                conn, card.code, officer_id, check=check, depth=depth, current=first
             )
-            returned = None
-            if open_visit is None and not fresh:
-                returned = await self._returned(session, viewer, client_id)
-            if open_visit is not None:
-                if open_visit.status is VisitStatus.PAUSED:
-                    open_visit.status = VisitStatus.OPEN
-                visit_id = open_visit.id
-                resumed = True
-            elif returned is not None:
-                visit_id = self._reopen(session, viewer, returned)
-                resumed = True
-            else:
-                check = check or await self.due_check(viewer, card, today)
-                depth = path.depth_for(card, check, self.depths)
-                first = self.plan(card, check, {}, {}, depth)[0]
-                visit = Visit(
-                    client_id=client_id,
-                    officer_id=viewer.officer_id,
-                    check_type=check,
-                    depth=depth,
-                    current=first.id,
-                    findings={},
-                )
-                session.add(visit)
-                await session.flush()
-                session.add(
-                    AuditEntry(
-                        actor_officer_id=viewer.officer_id,
-                        action="visit.start",
-                        target=card.code,
-                        detail={"visit": visit.id, "check": check, "depth": depth},
-                    )
-                )
-                visit_id = visit.id
-                resumed = False
+            return visit_id, False
+
+        visit_id, resumed = await self.database.run(open_or_take_up)
         # The card just read (and audited) serves the visit's steps too.
         self._keep_card(viewer, card, today)
         visit, card, answers = await self._load(viewer, visit_id, today)
@@ -1320,20 +1301,6 @@ class VisitService:
                 )
             )
         return [await self.additions(viewer, visit_id, today=today) for visit_id in ids]
-
-    async def _returned(self, session: Any, viewer: Viewer, client_id: int | None) -> Visit | None:
-        """The viewer's finished visit to the client whose report is returned, if any."""
-        return await session.scalar(
-            select(Visit)
-            .join(Report, Report.visit_id == Visit.id)
-            .where(
-                Visit.client_id == client_id,
-                Visit.officer_id == viewer.officer_id,
-                Visit.status == VisitStatus.FINISHED,
-                Report.status == ReportStatus.RETURNED,
-            )
-            .order_by(Visit.id.desc())
-        )
 
     @staticmethod
     def _reopen(session: Any, viewer: Viewer, visit: Visit) -> int:

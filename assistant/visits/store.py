@@ -19,7 +19,18 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from assistant.data.checklist import RecordedAnswer
-from assistant.db.models import AuditEntry, Client, Officer, Role, Visit, VisitAnswer
+from assistant.db.models import (
+    CLOSED_VISITS,
+    AuditEntry,
+    Client,
+    Officer,
+    Report,
+    ReportStatus,
+    Role,
+    Visit,
+    VisitAnswer,
+    VisitStatus,
+)
 from assistant.errors import NotFound
 
 VISITS = Visit.__table__
@@ -107,6 +118,97 @@ def load(conn: Connection, visit_id: int, officer_id: int, *, lock: bool) -> Loa
     return Loaded(visit, mapping[CLIENTS.c.code], asker, answers)
 
 
+REPORTS = Report.__table__
+
+
+@dataclass(frozen=True)
+class Resumable:
+    """The officer's visit to a client that /visit takes up again rather than open a new one:
+    one not closed, or (``returned``) a finished one whose report the supervisor returned."""
+
+    id: int
+    status: VisitStatus
+    returned: bool
+
+
+_NOT_CLOSED = (
+    select(VISITS.c.id, VISITS.c.status)
+    .join(CLIENTS, CLIENTS.c.id == VISITS.c.client_id)
+    .where(
+        CLIENTS.c.code == bindparam("code"),
+        VISITS.c.officer_id == bindparam("officer_id"),
+        VISITS.c.status.not_in(CLOSED_VISITS),
+    )
+    .order_by(VISITS.c.id.desc())
+    .limit(1)
+)
+_RETURNED = (
+    select(VISITS.c.id)
+    .join(CLIENTS, CLIENTS.c.id == VISITS.c.client_id)
+    .join(REPORTS, REPORTS.c.visit_id == VISITS.c.id)
+    .where(
+        CLIENTS.c.code == bindparam("code"),
+        VISITS.c.officer_id == bindparam("officer_id"),
+        VISITS.c.status == VisitStatus.FINISHED,
+        REPORTS.c.status == ReportStatus.RETURNED,
+    )
+    .order_by(VISITS.c.id.desc())
+    .limit(1)
+)
+_CLIENT_ID = select(CLIENTS.c.id).where(CLIENTS.c.code == bindparam("code"))
+
+
+def resumable(conn: Connection, code: str, officer_id: int, *, fresh: bool) -> Resumable | None:
+    """The visit /visit ``code`` takes up again; a returned report's visit only unless a fresh
+    visit is asked for."""
+    params = {"code": code, "officer_id": officer_id}
+    row = conn.execute(_NOT_CLOSED, params).first()
+    if row is not None:
+        return Resumable(row.id, row.status, returned=False)
+    if fresh:
+        return None
+    returned = conn.execute(_RETURNED, params).scalar()
+    return Resumable(returned, VisitStatus.FINISHED, returned=True) if returned else None
+
+
+def take_up(conn: Connection, found: Resumable, officer_id: int) -> None:
+    """A paused visit goes on; a returned report's visit is reopened for additions."""
+    if found.returned:
+        conn.execute(
+            update(VISITS).where(VISITS.c.id == found.id).values(status=VisitStatus.REOPENED)
+        )
+        audit(conn, officer_id, "visit.reopen", str(found.id))
+    elif found.status is VisitStatus.PAUSED:
+        conn.execute(update(VISITS).where(VISITS.c.id == found.id).values(status=VisitStatus.OPEN))
+
+
+def open_new(
+    conn: Connection, code: str, officer_id: int, *, check: str, depth: str, current: str
+) -> int:
+    """A new visit to the client, on its first stop, and its entry in the audit trail."""
+    client_id = conn.execute(_CLIENT_ID, {"code": code}).scalar_one()
+    visit_id = conn.execute(
+        VISITS.insert()
+        .values(
+            client_id=client_id,
+            officer_id=officer_id,
+            check_type=check,
+            depth=depth,
+            current=current,
+            findings={},
+        )
+        .returning(VISITS.c.id)
+    ).scalar_one()
+    audit(
+        conn,
+        officer_id,
+        "visit.start",
+        code,
+        detail={"visit": visit_id, "check": check, "depth": depth},
+    )
+    return int(visit_id)
+
+
 def client_code(conn: Connection, visit_id: int, officer_id: int) -> str:
     """The code of the client ``officer_id``'s visit is to.
 
@@ -150,11 +252,21 @@ def save(
         conn.execute(update(VISITS).where(VISITS.c.id == visit_id).values(**visit_changes))
 
 
-def audit(conn: Connection, actor_officer_id: int, action: str, target: str) -> None:
+def audit(
+    conn: Connection,
+    actor_officer_id: int,
+    action: str,
+    target: str,
+    *,
+    detail: dict[str, Any] | None = None,
+) -> None:
     """An entry in the audit trail, in the step's transaction: it is there exactly when the
     step is."""
     conn.execute(
         AUDIT.insert().values(
-            actor_officer_id=actor_officer_id or None, action=action, target=target, detail={}
+            actor_officer_id=actor_officer_id or None,
+            action=action,
+            target=target,
+            detail=detail or {},
         )
     )

@@ -507,3 +507,35 @@ async def test_a_plan_of_someone_else_needs_to_be_their_supervisor(
             today=today,
             of=people.teammate,
         )
+
+
+async def test_a_visits_due_check_reads_one_client_and_agrees_with_the_month_plan(
+    bank: Bank, people: People, planner: PlanService
+):
+    """/visit asks what is due for one client: only that client's rows are read, and the
+    answer is what the whole month's plan says of it, client by client."""
+    first = await bank.client("D1", people.officer)
+    await bank.loan(first, date(2026, 9, 5))
+    both = await bank.client("D2", people.officer)
+    await bank.loan(both, date(2026, 9, 8))
+    await bank.loan(both, date(2024, 11, 10), matures_on=date(2026, 11, 10))
+    moved = await bank.client("D3", people.officer)
+    await bank.loan(moved, date(2026, 9, 6))
+    idle = await bank.client("D4", people.officer)
+    await bank.loan(idle, OLD)
+    await bank.visit(idle, date(2026, 9, 20))
+    other = await bank.client("D5", people.other_officer)
+    await bank.loan(other, date(2026, 9, 5))
+    viewer = people.viewer(people.officer)
+    await planner.reschedule(viewer, "D3", date(2026, 11, 3), now=at(date(2026, 10, 1)))
+
+    today = date(2026, 10, 1)
+    plan = await planner.month_plan(viewer, 2026, 10, today=today)
+    for code in ("D1", "D2", "D3", "D4"):
+        planned = plan.visit_for(code)
+        expected = {r.check_type.visit_check_type for r in planned.reasons} if planned else set()
+        assert await planner.due_checks(people.officer, code, today=today) == expected, code
+    assert await planner.due_checks(people.officer, "D2", today=today) == {"purpose", "periodic"}
+    assert await planner.due_checks(people.officer, "D3", today=today) == set(), "moved on"
+    # Another officer's client is not in this officer's plan.
+    assert await planner.due_checks(people.officer, "D5", today=today) == set()
