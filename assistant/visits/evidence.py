@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.access import Viewer
@@ -285,10 +285,18 @@ class EvidenceService:
 
     async def counts(self, visit_id: int) -> dict[str | None, int]:
         """How many files each category of the visit holds."""
-        async with self.database.session() as session:
-            rows = await session.execute(
-                select(EvidenceFile.category, func.count())
-                .where(EvidenceFile.visit_id == visit_id)
-                .group_by(EvidenceFile.category)
-            )
-            return {category: count for category, count in rows.all()}
+        # One statement, asked at every summary: a unit of work (one thread hop on SQLite), not
+        # an ORM session.
+        return await self.database.run(lambda conn: evidence_counts(conn, visit_id))
+
+
+_COUNTS = (
+    select(EvidenceFile.category, func.count())
+    .where(EvidenceFile.visit_id == bindparam("visit_id"))
+    .group_by(EvidenceFile.category)
+)
+
+
+def evidence_counts(conn: Connection, visit_id: int) -> dict[str | None, int]:
+    """How many files each category of the visit holds, on a unit of work's connection."""
+    return {category: count for category, count in conn.execute(_COUNTS, {"visit_id": visit_id})}
