@@ -400,20 +400,21 @@ class PlanService:
         return local_date(moment, self.rules.tz)
 
     # ------------------------------------------------------------------------- loading
-    def _officers(self, conn: Connection) -> dict[int, OfficerInfo]:
-        rows = conn.execute(
-            select(
-                Officer.id,
-                Officer.name,
-                Officer.role,
-                Officer.active,
-                Officer.telegram_id,
-                Officer.supervisor_id,
-                Officer.language,
-                Officer.staff_no,
-            )
+    def _officers(self, conn: Connection, scope: _Scope | None = None) -> dict[int, OfficerInfo]:
+        query = select(
+            Officer.id,
+            Officer.name,
+            Officer.role,
+            Officer.active,
+            Officer.telegram_id,
+            Officer.supervisor_id,
+            Officer.language,
+            Officer.staff_no,
         )
-        return {row[0]: OfficerInfo(*row) for row in rows}
+        if scope is not None and scope.code is not None and scope.ids is not None:
+            # One client's due check: its officer is all the plan names, not the whole bank.
+            query = query.where(Officer.id.in_(scope.ids))
+        return {row[0]: OfficerInfo(*row) for row in conn.execute(query)}
 
     async def _load(
         self,
@@ -433,7 +434,7 @@ class PlanService:
 
         def read(conn: Connection) -> Snapshot:
             return Snapshot(
-                self._officers(conn),
+                self._officers(conn, scope),
                 self._clients(conn, scope),
                 self._loans(conn, scope),
                 self._last_visits(conn, scope, before=month[0]),

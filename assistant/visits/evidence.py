@@ -207,54 +207,48 @@ class EvidenceService:
         if kind == "photo" or suffix in IMAGE_SUFFIXES or (mime_type or "").startswith("image/"):
             facts = await asyncio.to_thread(inspect_image, content)
         sha256 = hashlib.sha256(content).hexdigest()
-        async with self.database.session() as session:
-            await _open_visit(session, viewer, visit_id)
-            earlier_row = (
-                await session.execute(
-                    select(EvidenceFile, Client.code)
-                    .join(Visit, Visit.id == EvidenceFile.visit_id)
-                    .join(Client, Client.id == Visit.client_id)
-                    .where(EvidenceFile.sha256 == sha256)
-                    .order_by(EvidenceFile.id)
-                )
-            ).first()
-            try:
-                await asyncio.to_thread(self._store, sha256, content)
-            except StorageFull as exc:
-                # The transaction rolls back: no row points at a file that is not there.
-                raise StorageFull(kind=kind) from exc
-            record = EvidenceFile(
-                visit_id=visit_id,
-                kind=kind,
-                category=category,
-                sha256=sha256,
-                size=len(content),
-                mime_type=mime_type,
-                file_name=file_name,
-                telegram_file_unique_id=file_unique_id,
-                media_group_id=media_group_id,
-                exif_taken_at=facts.taken_at,
-                exif_latitude=facts.latitude,
-                exif_longitude=facts.longitude,
-                duplicate_of_id=earlier_row[0].id if earlier_row else None,
-            )
-            session.add(record)
-            await session.flush()
-            earlier = None
-            if earlier_row is not None:
-                first, code = earlier_row
-                earlier = Earlier(
-                    first.visit_id, code, first.received_at, first.visit_id == visit_id
-                )
-            return SavedEvidence(
-                record.id,
-                sha256,
-                kind,
-                category,
-                earlier,
-                facts.taken_at,
-                facts.latitude is not None,
-            )
+        officer_id = viewer.officer_id
+        # Two units of work around the file, not one ORM session with the file written inside:
+        # the same order (the file under its name before any row names it, so a kill leaves at
+        # most a file no row points at), without the session's thread hop per statement.
+        earlier = await self.database.run(
+            lambda conn: _earlier(conn, _checked_visit(conn, officer_id, visit_id), sha256)
+        )
+        try:
+            await asyncio.to_thread(self._store, sha256, content)
+        except StorageFull as exc:
+            raise StorageFull(kind=kind) from exc
+        row = {
+            "visit_id": visit_id,
+            "kind": kind,
+            "category": category,
+            "sha256": sha256,
+            "size": len(content),
+            "mime_type": mime_type,
+            "file_name": file_name,
+            "telegram_file_unique_id": file_unique_id,
+            "media_group_id": media_group_id,
+            "exif_taken_at": facts.taken_at,
+            "exif_latitude": facts.latitude,
+            "exif_longitude": facts.longitude,
+            "duplicate_of_id": earlier[0] if earlier else None,
+        }
+
+        def record(conn: Connection) -> int:
+            # Checked again where the row is written: the visit may have been finished since.
+            _checked_visit(conn, officer_id, visit_id)
+            return int(conn.execute(_INSERT, row).scalar_one())
+
+        record_id = await self.database.run(record)
+        return SavedEvidence(
+            record_id,
+            sha256,
+            kind,
+            category,
+            earlier[1] if earlier else None,
+            facts.taken_at,
+            facts.latitude is not None,
+        )
 
     async def retag(self, viewer: Viewer, evidence_id: int, category: str) -> None:
         """Move a file to another category of the same (unfinished) visit."""
@@ -300,3 +294,33 @@ _COUNTS = (
 def evidence_counts(conn: Connection, visit_id: int) -> dict[str | None, int]:
     """How many files each category of the visit holds, on a unit of work's connection."""
     return {category: count for category, count in conn.execute(_COUNTS, {"visit_id": visit_id})}
+
+
+_FILES = EvidenceFile.__table__
+_VISIT = select(Visit.officer_id, Visit.status).where(Visit.id == bindparam("visit_id"))
+_EARLIER = (
+    select(_FILES.c.id, _FILES.c.visit_id, _FILES.c.received_at, Client.code)
+    .join(Visit, Visit.id == _FILES.c.visit_id)
+    .join(Client, Client.id == Visit.client_id)
+    .where(_FILES.c.sha256 == bindparam("sha256"))
+    .order_by(_FILES.c.id)
+    .limit(1)
+)
+_INSERT = _FILES.insert().returning(_FILES.c.id)
+
+
+def _checked_visit(conn: Connection, officer_id: int | None, visit_id: int) -> int:
+    """``visit_id`` when it is the officer's own visit, still open for files; anything else
+    looks like no visit at all."""
+    row = conn.execute(_VISIT, {"visit_id": visit_id}).first()
+    if row is None or row.officer_id != officer_id or row.status in CLOSED_VISITS:
+        raise NotFound("visit.not_found")
+    return visit_id
+
+
+def _earlier(conn: Connection, visit_id: int, sha256: str) -> tuple[int, Earlier] | None:
+    """The first file with the same content, any visit's: its id, and where it was sent."""
+    row = conn.execute(_EARLIER, {"sha256": sha256}).first()
+    if row is None:
+        return None
+    return row.id, Earlier(row.visit_id, row.code, row.received_at, row.visit_id == visit_id)
