@@ -752,6 +752,13 @@ class OfficerSim(Person):
         if "回访小结" in body:
             await self.press_label("visit.complete", message, "✅ 确认提交")
             asked = self.api.chat_messages(self.user.id)[-1]
+            if "相互矛盾" in asked.text and asked.buttons:
+                # Answers picked at random can contradict each other (funds used as agreed,
+                # yet diverted): the bot will not submit both, and the officer opens one of
+                # them to answer again, then comes back to the summary.
+                await self.press("visit.jump", asked, asked.buttons[0][0]["callback_data"])
+                self.ctx.result.activities["contradictions put right"] += 1
+                return None
             if any(b["text"] == "✅ 仍然提交" for row in asked.buttons for b in row):
                 # Questions were skipped: the bot lists them and asks again.
                 await self.press_label("visit.complete", asked, "✅ 仍然提交")
