@@ -119,24 +119,13 @@ class DenseVectors:
     def __len__(self) -> int:
         return len(self.entry_ids)
 
-    @functools.cached_property
-    def _point_rows(self) -> dict[str, list[int]]:
-        """Each entry's bullet-point rows, found once rather than on every question."""
-        rows: dict[str, list[int]] = {}
-        for row, (entry, vid) in enumerate(zip(self.entry_ids, self.vector_ids, strict=True)):
-            if "#p:" in vid:
-                rows.setdefault(entry, []).append(row)
-        return rows
-
-    def point_similarities(self, query_vector: np.ndarray, entry_ids: set[str]) -> dict[str, float]:
-        """The similarity of each bullet-point vector of ``entry_ids``, by vector id."""
-        rows = [row for entry in sorted(entry_ids) for row in self._point_rows.get(entry, ())]
-        if not rows:
-            return {}
-        similarities = self.matrix[rows] @ np.asarray(query_vector, dtype=np.float64)
+    def point_similarities(self, similarities: np.ndarray, entry_ids: set[str]) -> dict[str, float]:
+        """The similarity of each bullet-point vector of ``entry_ids``, by vector id, taken from
+        the question's :meth:`similarities` (computed once per question)."""
         return {
-            self.vector_ids[i]: round(float(s), SIMILARITY_DECIMALS)
-            for i, s in zip(rows, similarities, strict=True)
+            self.vector_ids[row]: float(similarities[row])
+            for entry in sorted(entry_ids)
+            for row in self._kind_rows.get((entry, "p"), ())
         }
 
     def search(self, query_vector: np.ndarray) -> dict[str, float]:

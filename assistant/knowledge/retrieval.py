@@ -321,9 +321,9 @@ class Retriever:
                     candidates=first,
                 )
         points: dict[str, float] = {}
-        if decision.grounded and own_tokens:
+        if decision.grounded and similarities is not None:
             points = self.vectors.point_similarities(
-                vector, {hit.entry.id for hit in hits[:POINT_ENTRIES]}
+                similarities, {hit.entry.id for hit in hits[:POINT_ENTRIES]}
             )
         return Retrieval(
             question,
