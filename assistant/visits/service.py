@@ -39,12 +39,11 @@ from assistant.db.models import (
     AuditEntry,
     Client,
     Report,
-    ReportStatus,
     Visit,
     VisitAnswer,
     VisitStatus,
 )
-from assistant.errors import AccessDenied, AssistantError, NotFound
+from assistant.errors import AccessDenied, AssistantError
 from assistant.planning.plan import PlanService
 from assistant.portfolio import ClientCard, PortfolioService
 from assistant.risk.facts import facts_for, finding_from_json
@@ -1248,19 +1247,18 @@ class VisitService:
             StaleAction: the report is no longer returned (resubmitted or approved since), or the
                 visit was never reported on.
         """
-        async with self.database.session() as session:
-            visit = await session.scalar(
-                select(Visit).where(Visit.id == visit_id).with_for_update()
-            )
-            if visit is None or visit.officer_id != viewer.officer_id:
-                raise NotFound("visit.not_found")
-            status = await session.scalar(select(Report.status).where(Report.visit_id == visit_id))
-            if visit.status is VisitStatus.FINISHED and status is ReportStatus.RETURNED:
-                self._reopen(session, viewer, visit)
-            elif visit.status is not VisitStatus.REOPENED:
+        officer_id = viewer.officer_id
+
+        def work(conn: Connection) -> None:
+            found, status = store.reported(conn, visit_id, officer_id)
+            if found.returned:
+                store.take_up(conn, found, officer_id)
+            elif found.status is not VisitStatus.REOPENED:
                 raise StaleAction(
                     "visit.not_reopened", report=status.value if status is not None else None
                 )
+
+        await self.database.run(work)
         loaded, card, answers = await self._load(viewer, visit_id, today)
         await self._to_gap(loaded, card, answers, from_start=True)
         return await self.additions(viewer, visit_id, today=today)
@@ -1301,19 +1299,6 @@ class VisitService:
                 )
             )
         return [await self.additions(viewer, visit_id, today=today) for visit_id in ids]
-
-    @staticmethod
-    def _reopen(session: Any, viewer: Viewer, visit: Visit) -> int:
-        visit.status = VisitStatus.REOPENED
-        session.add(
-            AuditEntry(
-                actor_officer_id=viewer.officer_id,
-                action="visit.reopen",
-                target=str(visit.id),
-                detail={},
-            )
-        )
-        return visit.id
 
     async def _to_gap(
         self,

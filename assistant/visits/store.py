@@ -171,6 +171,30 @@ def resumable(conn: Connection, code: str, officer_id: int, *, fresh: bool) -> R
     return Resumable(returned, VisitStatus.FINISHED, returned=True) if returned else None
 
 
+_REPORTED = (
+    select(VISITS.c.officer_id, VISITS.c.status, REPORTS.c.status.label("report"))
+    .outerjoin(REPORTS, REPORTS.c.visit_id == VISITS.c.id)
+    .where(VISITS.c.id == bindparam("visit_id"))
+    .with_for_update(of=VISITS)
+)
+
+
+def reported(
+    conn: Connection, visit_id: int, officer_id: int
+) -> tuple[Resumable, ReportStatus | None]:
+    """The officer's visit (its row locked on PostgreSQL) with its report's status: returned
+    when it is finished and the supervisor returned the report.
+
+    Raises:
+        NotFound: no such visit, or another officer's.
+    """
+    row = conn.execute(_REPORTED, {"visit_id": visit_id}).first()
+    if row is None or row.officer_id != officer_id:
+        raise NotFound("visit.not_found")
+    returned = row.status is VisitStatus.FINISHED and row.report is ReportStatus.RETURNED
+    return Resumable(visit_id, row.status, returned=returned), row.report
+
+
 def take_up(conn: Connection, found: Resumable, officer_id: int) -> None:
     """A paused visit goes on; a returned report's visit is reopened for additions."""
     if found.returned:
