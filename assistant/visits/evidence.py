@@ -137,8 +137,7 @@ def inspect_image(content: bytes) -> ImageFacts:
 async def _open_visit(session: AsyncSession, viewer: Viewer, visit_id: int) -> Visit:
     """The viewer's own visit, still open for files; anything else looks like no visit at all."""
     visit = await session.get(Visit, visit_id)
-    if visit is None or visit.officer_id != viewer.officer_id or visit.status in CLOSED_VISITS:
-        raise NotFound("visit.not_found")
+    _ensure_open(visit, viewer.officer_id)
     return visit
 
 
@@ -312,10 +311,15 @@ _INSERT = _FILES.insert().returning(_FILES.c.id)
 def _checked_visit(conn: Connection, officer_id: int | None, visit_id: int) -> int:
     """``visit_id`` when it is the officer's own visit, still open for files; anything else
     looks like no visit at all."""
-    row = conn.execute(_VISIT, {"visit_id": visit_id}).first()
-    if row is None or row.officer_id != officer_id or row.status in CLOSED_VISITS:
-        raise NotFound("visit.not_found")
+    _ensure_open(conn.execute(_VISIT, {"visit_id": visit_id}).first(), officer_id)
     return visit_id
+
+
+def _ensure_open(visit: Any, officer_id: int | None) -> None:
+    """The visit (a row or an object with ``officer_id`` and ``status``) is the officer's own
+    and still open for files; anything else looks like no visit at all."""
+    if visit is None or visit.officer_id != officer_id or visit.status in CLOSED_VISITS:
+        raise NotFound("visit.not_found")
 
 
 def _earlier(conn: Connection, visit_id: int, sha256: str) -> tuple[int, Earlier] | None:
