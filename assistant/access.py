@@ -143,7 +143,7 @@ class AccessService:
 
     async def viewer(self, telegram_id: int) -> Viewer | None:
         """The active officer with this Telegram id, or ``None`` for a stranger."""
-        async with self.database.session() as session:
+        async with self.database.reading() as session:
             officer = await session.scalar(
                 select(Officer).where(Officer.telegram_id == telegram_id, Officer.active)
             )

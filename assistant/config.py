@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     embeddings_model: str | None = None
     embeddings_base_url: str | None = None
     embeddings_api_key: SecretStr | None = None
+    # Threads for a question's arithmetic: the bundled model's OpenMP and numpy's BLAS. Both spin
+    # between calls; with one per core on a 2-core server they took the event loop's core.
+    knowledge_threads: int = Field(default=1, ge=1, le=64)
     llm_provider: Literal["none", "openai", "ollama"] = "none"
     llm_model: str | None = None
     llm_base_url: str | None = None

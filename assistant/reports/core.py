@@ -126,7 +126,7 @@ class ReportCore:
     ) -> tuple[Report, Visit, Officer]:
         """The report, its visit and author, if the viewer may see the client; with ``audit``,
         the read is recorded in the same transaction (a refused read records nothing)."""
-        async with self.database.session() as session:
+        async with self.database.session() if audit else self.database.reading() as session:
             row = (
                 await session.execute(
                     select(Report, Visit, Officer)
@@ -291,7 +291,7 @@ class ReportCore:
     async def _previous_check(self, visit: Visit) -> PreviousCheck | None:
         """The client's last visit finished before this one began, with its report's findings
         as submitted (the report a supervisor saw, not a later draft)."""
-        async with self.database.session() as session:
+        async with self.database.reading() as session:
             row = (
                 await session.execute(
                     select(Visit, Report.findings, Report.submitted_at)
@@ -325,12 +325,12 @@ class ReportCore:
     async def _officer_name(self, officer_id: int | None) -> str | None:
         if officer_id is None:
             return None
-        async with self.database.session() as session:
+        async with self.database.reading() as session:
             return await session.scalar(select(Officer.name).where(Officer.id == officer_id))
 
     async def _previous_narrative(self, report: Report) -> str | None:
         """The narrative of this client's last report sent before this one."""
-        async with self.database.session() as session:
+        async with self.database.reading() as session:
             return await session.scalar(
                 select(Report.narrative)
                 .where(
@@ -348,7 +348,7 @@ class ReportCore:
         titles = {
             need.id: need.title for need in (*checklist.documents, *checklist.photo_categories)
         }
-        async with self.database.session() as session:
+        async with self.database.reading() as session:
             rows = await session.scalars(
                 select(EvidenceFile)
                 .where(EvidenceFile.visit_id == visit_id)

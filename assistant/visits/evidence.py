@@ -280,7 +280,7 @@ class EvidenceService:
         """How many files each category of the visit holds."""
         # One statement, asked at every summary: a unit of work (one thread hop on SQLite), not
         # an ORM session.
-        return await self.database.run(lambda conn: evidence_counts(conn, visit_id))
+        return await self.database.read(lambda conn: evidence_counts(conn, visit_id))
 
 
 _COUNTS = (

@@ -206,7 +206,7 @@ class VisitService:
         Raises:
             NotFound: no such visit, or another officer's.
         """
-        loaded = await self.database.run(
+        loaded = await self.database.read(
             lambda conn: store.load(conn, visit_id, viewer.officer_id, lock=False)
         )
         # Not _check_asker: a report on a visit by an officer who has left is still read (its
@@ -351,7 +351,7 @@ class VisitService:
         """
         card = await self.portfolio.client_card(viewer, client_code, today=today)
         officer_id = viewer.officer_id
-        found = await self.database.run(
+        found = await self.database.read(
             lambda conn: store.resumable(conn, card.code, officer_id, fresh=fresh)
         )
         # A new visit's check comes from the month plan, read in a unit of work of its own
@@ -391,7 +391,7 @@ class VisitService:
 
     async def open_visits(self, viewer: Viewer) -> list[OpenVisit]:
         """The viewer's unfinished visits, the latest first."""
-        async with self.database.session() as session:
+        async with self.database.reading() as session:
             rows = await session.execute(
                 select(Visit.id, Client.code, Client.name, Visit.status)
                 .join(Client, Client.id == Visit.client_id)
@@ -810,7 +810,7 @@ class VisitService:
         it is looked up once per visit, and the card itself comes from the card cache."""
         code = self._codes.get((viewer.officer_id, visit_id))
         if code is None:
-            code = await self.database.run(
+            code = await self.database.read(
                 lambda conn: store.client_code(conn, visit_id, viewer.officer_id)
             )
             self._keep_code(viewer, visit_id, code)

@@ -92,3 +92,63 @@ async def test_a_pooled_connection_the_server_closed_is_replaced_without_a_faile
         assert pings == [], "no ping round trip before the step's own work"
     finally:
         await database.dispose()
+
+
+async def test_reads_go_on_while_a_write_transaction_is_open(database: Database) -> None:
+    """A unit that only reads, and a reading session, neither wait for another update's write
+    in flight (on SQLite: for the process's turn) nor see it before it commits."""
+    from sqlalchemy import select
+
+    from assistant.db.models import StateEntry
+
+    async with database.session() as session:
+        session.add(StateEntry(namespace="t", key="before", value={}))
+    written, done = asyncio.Event(), asyncio.Event()
+
+    async def another_update() -> None:
+        async with database.session() as writing:
+            writing.add(StateEntry(namespace="t", key="in flight", value={}))
+            await writing.flush()
+            written.set()
+            await done.wait()
+
+    writer = asyncio.create_task(another_update())
+    await written.wait()
+
+    def keys(conn) -> list[str]:
+        return list(conn.scalars(select(StateEntry.key).order_by(StateEntry.key)))
+
+    try:
+        async with asyncio.timeout(5):
+            assert await database.read(keys) == ["before"]
+            async with database.reading() as reading:
+                assert list(await reading.scalars(select(StateEntry.key))) == ["before"]
+    finally:
+        done.set()
+        await writer
+    assert await database.read(keys) == ["before", "in flight"]
+
+
+async def test_what_a_read_changes_is_not_kept(database: Database) -> None:
+    from sqlalchemy import func, insert, select
+
+    from assistant.db.models import StateEntry
+
+    def sneaky(conn) -> None:
+        conn.execute(insert(StateEntry).values(namespace="t", key="x", value={}))
+
+    await database.read(sneaky)
+    async with database.reading() as reading:
+        reading.add(StateEntry(namespace="t", key="y", value={}))
+    async with database.session() as session:
+        assert await session.scalar(select(func.count()).select_from(StateEntry)) == 0
+
+
+async def test_rows_a_reading_session_loaded_stay_readable_after_it(database: Database) -> None:
+    from assistant.db.models import StateEntry
+
+    async with database.session() as session:
+        session.add(StateEntry(namespace="t", key="k", value={"n": 1}))
+    async with database.reading() as reading:
+        entry = await reading.get(StateEntry, ("t", "k"))
+    assert entry is not None and entry.value == {"n": 1}
