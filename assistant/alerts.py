@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from assistant.access import Viewer, record_read
 from assistant.db.database import Database
@@ -88,45 +88,43 @@ class AlertService:
         alerting = [f for f in findings if f.severity.alerts]
         if not alerting:
             return []
-        async with self.database.session() as session:
-            row = (
-                await session.execute(
-                    select(Visit, Client, Officer)
-                    .join(Client, Client.id == Visit.client_id)
-                    .join(Officer, Officer.id == Visit.officer_id)
-                    .where(Visit.id == visit_id)
-                )
+
+        def record(session: Session) -> list[AlertNotice]:
+            row = session.execute(
+                select(Visit, Client, Officer)
+                .join(Client, Client.id == Visit.client_id)
+                .join(Officer, Officer.id == Visit.officer_id)
+                .where(Visit.id == visit_id)
             ).one_or_none()
             if row is None:
                 raise NotFound()
             visit, client, officer = row
-            already = set(
-                await session.scalars(select(Alert.rule_id).where(Alert.visit_id == visit_id))
-            )
+            already = set(session.scalars(select(Alert.rule_id).where(Alert.visit_id == visit_id)))
             supervisor = (
-                await session.get(Officer, officer.supervisor_id) if officer.supervisor_id else None
+                session.get(Officer, officer.supervisor_id) if officer.supervisor_id else None
             )
             created: list[Alert] = []
             for finding in alerting:
                 if finding.rule_id in already:
                     continue
                 already.add(finding.rule_id)
-                alert = Alert(
-                    visit_id=visit.id,
-                    client_id=client.id,
-                    officer_id=officer.id,
-                    supervisor_id=officer.supervisor_id,
-                    rule_id=finding.rule_id,
-                    severity=finding.severity.value,
-                    finding=finding_to_json(finding),
+                created.append(
+                    Alert(
+                        visit_id=visit.id,
+                        client_id=client.id,
+                        officer_id=officer.id,
+                        supervisor_id=officer.supervisor_id,
+                        rule_id=finding.rule_id,
+                        severity=finding.severity.value,
+                        finding=finding_to_json(finding),
+                    )
                 )
-                session.add(alert)
-                created.append(alert)
             try:
-                await session.flush()
+                # A savepoint: the unit stays usable when the insert is refused.
+                with session.begin_nested():
+                    session.add_all(created)
             except IntegrityError:
                 # Another replica raised the same alerts a moment earlier: they are sent once.
-                await session.rollback()
                 return []
             for alert in created:
                 session.add(
@@ -143,6 +141,8 @@ class AlertService:
                 else None
             )
             return [AlertNotice(_view(alert, client, officer.name), to) for alert in created]
+
+        return await self.database.run_orm(record)
 
     async def open_alerts(self, viewer: Viewer) -> list[AlertView]:
         """Unacknowledged alerts: a supervisor's team's, an officer's own, all for an admin."""

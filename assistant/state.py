@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from assistant.db.database import Database
 from assistant.db.models import StateEntry
@@ -26,12 +27,15 @@ class StateStore:
 
     async def save(self, namespace: str, key: str, value: Any) -> None:
         """Store ``value`` (JSON-serialisable); ``None`` or an empty dict removes the entry."""
-        async with self.database.session() as session:
+
+        def write(session: Session) -> None:
             if value is None or value == {}:
-                await session.execute(
+                session.execute(
                     delete(StateEntry).where(
                         StateEntry.namespace == namespace, StateEntry.key == key
                     )
                 )
                 return
-            await session.merge(StateEntry(namespace=namespace, key=key, value={"v": value}))
+            session.merge(StateEntry(namespace=namespace, key=key, value={"v": value}))
+
+        await self.database.run_orm(write)

@@ -6,6 +6,7 @@ import asyncio
 import contextvars
 import hashlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 from assistant.clock import Clock, SystemClock
 from assistant.db.migrate import upgrade_to_head
@@ -88,8 +90,12 @@ class Database:
         self._start_lock = asyncio.Lock()
         # SQLite has one writer at a time. Left to itself, a waiting writer sleeps and polls in
         # SQLite's busy handler (a dozen concurrent writers took minutes in a test); updates are
-        # handled concurrently, so the process's transactions take turns here instead.
-        self._sqlite_turn = asyncio.Lock() if self.is_sqlite else None
+        # handled concurrently, so the process's transactions take turns here instead. A lock
+        # of threads, not of the event loop: the database thread takes and hands back the turn
+        # for a unit itself, so the turn is held for the unit's work, not until a busy loop
+        # gets round to the unit's result (at the soak's busiest that made it the bottleneck).
+        self._sqlite_turn = threading.Lock() if self.is_sqlite else None
+        self._turn_waiters: ThreadPoolExecutor | None = None
 
     def _thread_engine(self, echo: bool, begin: Callable[[Connection], None]) -> Engine:
         """A plain sqlite3 engine for one thread of its own, beginning its transactions with
@@ -190,13 +196,30 @@ class Database:
             async with self.sessions() as session, session.begin():
                 yield session
             return
-        async with self._sqlite_turn:
-            token = _IN_SQLITE_TRANSACTION.set(True)
-            try:
-                async with self.sessions() as session, session.begin():
-                    yield session
-            finally:
-                _IN_SQLITE_TRANSACTION.reset(token)
+        await self._take_turn(self._sqlite_turn)
+        token = _IN_SQLITE_TRANSACTION.set(True)
+        try:
+            async with self.sessions() as session, session.begin():
+                yield session
+        finally:
+            _IN_SQLITE_TRANSACTION.reset(token)
+            self._sqlite_turn.release()
+
+    async def _take_turn(self, turn: threading.Lock) -> None:
+        """Wait for the turn on a thread, never on the event loop."""
+        if turn.acquire(blocking=False):
+            return
+        if self._turn_waiters is None:
+            self._turn_waiters = ThreadPoolExecutor(16, thread_name_prefix="sqlite-turn")
+        waiting = self._turn_waiters.submit(turn.acquire)
+        try:
+            await asyncio.wrap_future(waiting)
+        except asyncio.CancelledError:
+            # The wait goes on in its thread; a turn it gets after all is handed back at once.
+            waiting.add_done_callback(
+                lambda done: turn.release() if not done.cancelled() and done.result() else None
+            )
+            raise
 
     async def run(self, work: Callable[[Connection], T]) -> T:
         """One unit of work: ``work`` gets a connection in a transaction of its own, committed
@@ -217,19 +240,35 @@ class Database:
                 # WAL lets it read beside the session's writes).
                 async with self.engine.begin() as conn:
                     return await conn.run_sync(work)
-            assert self._sqlite_turn is not None
-            async with self._sqlite_turn:
-                if self._unit_thread is None:
-                    self._unit_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite")
-                loop = asyncio.get_running_loop()
-                # The caller's context goes along (as asyncio.to_thread does): what it set
-                # for logging or measuring holds for the unit's statements too.
-                here = contextvars.copy_context()
-                return await loop.run_in_executor(self._unit_thread, here.run, self._run_here, work)
+            if self._unit_thread is None:
+                self._unit_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite")
+            loop = asyncio.get_running_loop()
+            # The caller's context goes along (as asyncio.to_thread does): what it set for
+            # logging or measuring holds for the unit's statements too.
+            here = contextvars.copy_context()
+            return await loop.run_in_executor(self._unit_thread, here.run, self._run_here, work)
+
+    async def run_orm(self, work: Callable[[Session], T]) -> T:
+        """:meth:`run` with an ORM session over the unit's connection, for what is written
+        as objects: what ``work`` adds or changes is flushed and committed with the unit.
+
+        For the writes of reports, alerts and chat state, which in an async session held
+        SQLite's turn across a thread hop per statement, each one waiting for a busy event
+        loop: at the soak's busiest, those sessions held the turn almost all the time.
+        """
+
+        def unit(conn: Connection) -> T:
+            with Session(bind=conn) as session:
+                result = work(session)
+                session.flush()
+                return result
+
+        return await self.run(unit)
 
     def _run_here(self, work: Callable[[Connection], T]) -> T:
         assert self._unit_engine is not None
-        with self._unit_engine.begin() as conn:
+        assert self._sqlite_turn is not None
+        with self._sqlite_turn, self._unit_engine.begin() as conn:
             return work(conn)
 
     async def read(self, work: Callable[[Connection], T]) -> T:
@@ -312,6 +351,9 @@ class Database:
     async def dispose(self) -> None:
         await self.engine.dispose()
         loop = asyncio.get_running_loop()
+        if self._turn_waiters is not None:
+            self._turn_waiters.shutdown(wait=False)
+            self._turn_waiters = None
         if self._unit_thread is not None:
             thread, self._unit_thread = self._unit_thread, None
             assert self._unit_engine is not None

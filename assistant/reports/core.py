@@ -14,6 +14,7 @@ from typing import Any
 
 from jinja2 import TemplateError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from assistant.access import Viewer, viewer_of
 from assistant.alerts import AlertService
@@ -126,21 +127,28 @@ class ReportCore:
     ) -> tuple[Report, Visit, Officer]:
         """The report, its visit and author, if the viewer may see the client; with ``audit``,
         the read is recorded in the same transaction (a refused read records nothing)."""
-        async with self.database.session() if audit else self.database.reading() as session:
-            row = (
-                await session.execute(
-                    select(Report, Visit, Officer)
-                    .join(Visit, Visit.id == Report.visit_id)
-                    .join(Officer, Officer.id == Report.officer_id)
-                    .join(Client, Client.id == Report.client_id)
-                    .where(Report.id == report_id, may_see_client(viewer))
-                )
-            ).one_or_none()
+        query = (
+            select(Report, Visit, Officer)
+            .join(Visit, Visit.id == Report.visit_id)
+            .join(Officer, Officer.id == Report.officer_id)
+            .join(Client, Client.id == Report.client_id)
+            .where(Report.id == report_id, may_see_client(viewer))
+        )
+        if audit is None:
+            async with self.database.reading() as reading:
+                row = (await reading.execute(query)).one_or_none()
             if row is None:
                 raise NotFound()
-            if audit is not None:
-                session.add(_audit(viewer, audit, row[0], {}))
-        return row[0], row[1], row[2]
+            return row[0], row[1], row[2]
+
+        def audited(session: Session) -> tuple[Report, Visit, Officer]:
+            found = session.execute(query).one_or_none()
+            if found is None:
+                raise NotFound()
+            session.add(_audit(viewer, audit, found[0], {}))
+            return found[0], found[1], found[2]
+
+        return await self.database.run_orm(audited)
 
     async def _record(self, viewer: Viewer, action: str, target: str, **detail: Any) -> None:
         """One read in the audit log: who, what, which record; ``detail`` holds ids and
@@ -164,10 +172,10 @@ class ReportCore:
         detail: dict[str, Any],
         change: Any,
     ) -> ReportView:
-        async with self.database.session() as session:
+        def write(session: Session) -> None:
             # A report of a client the viewer may not see does not exist for them: "locked"
             # would tell an officer of another team that it does.
-            report = await session.scalar(
+            report = session.scalar(
                 select(Report)
                 .join(Client, Client.id == Report.client_id)
                 .where(Report.id == report_id, may_see_client(viewer))
@@ -178,6 +186,8 @@ class ReportCore:
                 raise ReportLocked()
             change(report)
             session.add(_audit(viewer, action, report, detail))
+
+        await self.database.run_orm(write)
         return await self._open(viewer, report_id, lang)
 
     async def _summary(self, visit: Visit, author: Officer) -> VisitSummary:

@@ -4,6 +4,7 @@ its files."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from assistant.access import Viewer
 from assistant.db.models import (
@@ -40,8 +41,9 @@ class Drafting(ReportCore):
             VisitNotFinished: the visit is still open.
             NotFound: no such visit, or not one this viewer may see.
         """
-        async with self.database.session() as session:
-            visit = await session.scalar(
+
+        def draft(session: Session) -> tuple[int, bool]:
+            visit = session.scalar(
                 select(Visit)
                 .join(Client, Client.id == Visit.client_id)
                 .where(Visit.id == visit_id, may_see_client(viewer))
@@ -50,19 +52,21 @@ class Drafting(ReportCore):
                 raise NotFound()
             if visit.status not in MADE_VISITS:
                 raise VisitNotFinished()
-            report = await session.scalar(select(Report).where(Report.visit_id == visit_id))
-            created = report is None
-            if report is None:
-                if visit.officer_id != viewer.officer_id:
-                    # Only the officer who made the visit drafts its report.
-                    raise NotFound()
-                report = Report(
-                    visit_id=visit.id, client_id=visit.client_id, officer_id=visit.officer_id
-                )
-                session.add(report)
-                await session.flush()
-                session.add(_audit(viewer, "report.draft", report, {}))
-            report_id = report.id
+            report = session.scalar(select(Report).where(Report.visit_id == visit_id))
+            if report is not None:
+                return report.id, False
+            if visit.officer_id != viewer.officer_id:
+                # Only the officer who made the visit drafts its report.
+                raise NotFound()
+            report = Report(
+                visit_id=visit.id, client_id=visit.client_id, officer_id=visit.officer_id
+            )
+            session.add(report)
+            session.flush()
+            session.add(_audit(viewer, "report.draft", report, {}))
+            return report.id, True
+
+        report_id, created = await self.database.run_orm(draft)
         if created:
             await self._polish(viewer, report_id, lang)
         return await self.open(viewer, report_id, lang)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from assistant.access import Viewer
 from assistant.alerts import Recipient
@@ -47,9 +48,9 @@ class Reviewing(ReportCore):
         report, visit, author = await self._load(viewer, report_id)
         if report.officer_id != viewer.officer_id or report.status not in EDITABLE:
             raise ReportLocked()
-        async with self.database.session() as session:
+        async with self.database.reading() as reading:
             supervisor = (
-                await session.get(Officer, author.supervisor_id) if author.supervisor_id else None
+                await reading.get(Officer, author.supervisor_id) if author.supervisor_id else None
             )
         if supervisor is None or not supervisor.active or not supervisor.telegram_id:
             raise NoSupervisor()
@@ -69,8 +70,10 @@ class Reviewing(ReportCore):
         html, html_name = await self._build(supervisor_view.data, "html")
         own = self._render(viewer, report, basis, lang, **upcoming)
         findings = own.data.findings
-        async with self.database.session() as session:
-            stored = await session.get(Report, report.id)
+
+        def send(session: Session) -> None:
+            # Locked: two replicas deciding at once see each other's decision.
+            stored = session.get(Report, report.id, with_for_update=True)
             assert stored is not None
             if stored.status not in EDITABLE:
                 raise ReportLocked()
@@ -85,7 +88,7 @@ class Reviewing(ReportCore):
             stored.similarity_to_previous = own.similarity
             stored.findings = [finding_to_json(f) for f in findings]
             stored.suggested_class = own.data.suggestion.tier
-            reopened = await session.get(Visit, visit.id)
+            reopened = session.get(Visit, visit.id)
             if reopened is not None and reopened.status is VisitStatus.REOPENED:
                 # The additions go with this version: the visit is finished again, as it was
                 # (its day unchanged), whether sent from the visit or from the report.
@@ -99,6 +102,8 @@ class Reviewing(ReportCore):
                     {"version": stored.version, "similarity": own.similarity},
                 )
             )
+
+        await self.database.run_orm(send)
         notices = await self.alerts.raise_alerts(visit.id, findings)
         return Submission(
             own,
@@ -153,8 +158,10 @@ class Reviewing(ReportCore):
         report, visit, author = await self._load(viewer, report_id)
         if author.supervisor_id != viewer.officer_id:
             raise AccessDenied()
-        async with self.database.session() as session:
-            stored = await session.get(Report, report.id)
+
+        def decide(session: Session) -> Report:
+            # Locked: two replicas deciding at once see each other's decision.
+            stored = session.get(Report, report.id, with_for_update=True)
             assert stored is not None
             if stored.status is not ReportStatus.SUBMITTED or stored.version != version:
                 raise AlreadyReviewed()
@@ -170,7 +177,9 @@ class Reviewing(ReportCore):
                     {"version": version},
                 )
             )
-            report = stored
+            return stored
+
+        report = await self.database.run_orm(decide)
         basis = await self._basis(report, visit, author)
         own = self._render(viewer, report, basis, lang, as_reviewer=True)
         officer_lang = author.language or "zh"

@@ -1,5 +1,7 @@
 import asyncio
+import contextvars
 
+import pytest
 from sqlalchemy import event, inspect, text
 
 from assistant.db.database import Database
@@ -152,3 +154,58 @@ async def test_rows_a_reading_session_loaded_stay_readable_after_it(database: Da
     async with database.reading() as reading:
         entry = await reading.get(StateEntry, ("t", "k"))
     assert entry is not None and entry.value == {"n": 1}
+
+
+async def test_a_unit_s_objects_commit_together_or_not_at_all(database: Database) -> None:
+    from sqlalchemy import func, select
+
+    from assistant.db.models import StateEntry
+
+    def both(session) -> str:
+        session.add(StateEntry(namespace="t", key="a", value={}))
+        session.add(StateEntry(namespace="t", key="b", value={}))
+        return "done"
+
+    def half_then_fail(session) -> None:
+        session.add(StateEntry(namespace="t", key="c", value={}))
+        session.flush()
+        raise ValueError("refused")
+
+    assert await database.run_orm(both) == "done"
+    with pytest.raises(ValueError, match="refused"):
+        await database.run_orm(half_then_fail)
+    async with database.reading() as reading:
+        keys = set(await reading.scalars(select(StateEntry.key)))
+        assert keys == {"a", "b"}
+        assert await reading.scalar(select(func.count()).select_from(StateEntry)) == 2
+
+
+async def test_a_wait_for_the_turn_given_up_does_not_keep_it(sqlite_db: Database) -> None:
+    """An update cancelled (a timeout) while it waited for SQLite's turn must not leave the
+    turn taken when its waiting thread gets it after all."""
+    from assistant.db.models import StateEntry
+
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with sqlite_db.session() as session:
+            session.add(StateEntry(namespace="t", key="held", value={}))
+            holding.set()
+            await release.wait()
+
+    async def wait_for_turn() -> None:
+        async with sqlite_db.session() as session:
+            session.add(StateEntry(namespace="t", key="never", value={}))
+
+    holder = asyncio.create_task(hold(), context=contextvars.Context())
+    await holding.wait()
+    waiter = asyncio.create_task(wait_for_turn(), context=contextvars.Context())
+    await asyncio.sleep(0.05)
+    waiter.cancel()
+    release.set()
+    await holder
+    async with asyncio.timeout(5):
+        await sqlite_db.run_orm(lambda s: s.add(StateEntry(namespace="t", key="after", value={})))
+        async with sqlite_db.session() as session:
+            session.add(StateEntry(namespace="t", key="last", value={}))
+    assert waiter.cancelled()
