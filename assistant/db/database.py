@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 MIGRATION_LOCK_ID = 0x6C6F616E5F76_01
 _IN_SQLITE_TRANSACTION: ContextVar[bool] = ContextVar("in_sqlite_transaction", default=False)
 T = TypeVar("T")
+W = TypeVar("W")
 
 
 class Database:
@@ -242,11 +243,7 @@ class Database:
                     return await conn.run_sync(work)
             if self._unit_thread is None:
                 self._unit_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite")
-            loop = asyncio.get_running_loop()
-            # The caller's context goes along (as asyncio.to_thread does): what it set for
-            # logging or measuring holds for the unit's statements too.
-            here = contextvars.copy_context()
-            return await loop.run_in_executor(self._unit_thread, here.run, self._run_here, work)
+            return await _on_thread(self._unit_thread, self._run_here, work)
 
     async def run_orm(self, work: Callable[[Session], T]) -> T:
         """:meth:`run` with an ORM session over the unit's connection, for what is written
@@ -291,10 +288,7 @@ class Database:
                         await conn.rollback()
             if self._read_thread is None:
                 self._read_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-read")
-            here = contextvars.copy_context()
-            return await asyncio.get_running_loop().run_in_executor(
-                self._read_thread, here.run, self._read_here, work
-            )
+            return await _on_thread(self._read_thread, self._read_here, work)
 
     def _read_here(self, work: Callable[[Connection], T]) -> T:
         assert self._read_engine is not None
@@ -350,20 +344,16 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-        loop = asyncio.get_running_loop()
         if self._turn_waiters is not None:
             self._turn_waiters.shutdown(wait=False)
             self._turn_waiters = None
-        if self._unit_thread is not None:
-            thread, self._unit_thread = self._unit_thread, None
-            assert self._unit_engine is not None
-            await loop.run_in_executor(thread, self._unit_engine.dispose)
-            thread.shutdown(wait=False)
-        if self._read_thread is not None:
-            thread, self._read_thread = self._read_thread, None
-            assert self._read_engine is not None
-            await loop.run_in_executor(thread, self._read_engine.dispose)
-            thread.shutdown(wait=False)
+        threads = ((self._unit_thread, self._unit_engine), (self._read_thread, self._read_engine))
+        self._unit_thread = self._read_thread = None
+        for thread, engine in threads:
+            if thread is not None and engine is not None:
+                # Each engine's connection is closed on the thread that made it.
+                await asyncio.get_running_loop().run_in_executor(thread, engine.dispose)
+                thread.shutdown(wait=False)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -379,6 +369,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _own_transactions(dbapi_connection: Any, _record: Any) -> None:
     # sqlite3 would begin a deferred transaction at the first write; _begin_immediate begins it.
     dbapi_connection.isolation_level = None
+
+
+async def _on_thread(thread: ThreadPoolExecutor, run: Callable[[W], T], work: W) -> T:
+    # The caller's context goes along (as asyncio.to_thread does): what it set for logging or
+    # measuring holds for the unit's statements too.
+    here = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(thread, here.run, run, work)
 
 
 def _begin_immediate(conn: Connection) -> None:
