@@ -137,18 +137,18 @@ class ReportCore:
         if audit is None:
             async with self.database.reading() as reading:
                 row = (await reading.execute(query)).one_or_none()
-            if row is None:
-                raise NotFound()
-            return row[0], row[1], row[2]
+        else:
 
-        def audited(session: Session) -> tuple[Report, Visit, Officer]:
-            found = session.execute(query).one_or_none()
-            if found is None:
-                raise NotFound()
-            session.add(_audit(viewer, audit, found[0], {}))
-            return found[0], found[1], found[2]
+            def audited(session: Session) -> Any:
+                found = session.execute(query).one_or_none()
+                if found is not None:
+                    session.add(_audit(viewer, audit, found[0], {}))
+                return found
 
-        return await self.database.run_orm(audited)
+            row = await self.database.run_orm(audited)
+        if row is None:
+            raise NotFound()
+        return row[0], row[1], row[2]
 
     async def _record(self, viewer: Viewer, action: str, target: str, **detail: Any) -> None:
         """One read in the audit log: who, what, which record; ``detail`` holds ids and
