@@ -157,6 +157,9 @@ class Settings(BaseSettings):
     )
     # A narrative this close to the client's previous report (0–1) is flagged as copied.
     report_copy_warning: float = Field(default=0.9, gt=0, le=1)
+    # Word and HTML files are built in this many worker processes, beside the chat; 0 builds
+    # them on threads of the bot's own process.
+    report_workers: int = Field(default=1, ge=0, le=8)
 
     # Cover phrasing (话术): the bank's anniversary as MM-DD (行庆, an occasion to drop in) and
     # how many days ahead a festival counts as an occasion. A maturity within

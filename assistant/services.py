@@ -41,6 +41,7 @@ from assistant.planning.reminders import ReminderPolicy, ReminderService, parse_
 from assistant.portfolio import PortfolioService
 from assistant.readings import ReadingService
 from assistant.reports.compose import ReportComposer
+from assistant.reports.files import ReportFiles
 from assistant.reports.polish import NarrativePolisher
 from assistant.reports.service import ReportService
 from assistant.risk.rules import RiskEngine, load_rules
@@ -149,6 +150,7 @@ class Services:
     async def close(self) -> None:
         if self.readings.pool is not None:
             self.readings.pool.close()
+        self.reports.files.close()
         if self.transcriber is not None:
             await self.transcriber.close()
         await self.database.dispose()
@@ -365,7 +367,11 @@ def build_services(
         risk_engine,
         report_composer,
         alerts,
-        template_path=settings.report_template or PROMPTS_DIR / "reports" / "report_template.docx",
+        files=ReportFiles(
+            settings.report_template or PROMPTS_DIR / "reports" / "report_template.docx",
+            settings.tz,
+            workers=settings.report_workers,
+        ),
         tz=settings.tz,
         polisher=NarrativePolisher(llm) if llm is not None else None,
         copy_warning_at=settings.report_copy_warning,

@@ -469,13 +469,14 @@ async def report_text(update: Update, context: BotContext) -> bool:
                 )
             case "remarks":
                 view = await reports.set_remarks(viewer, pending.report_id, text, lang)
+            case "assessment" if pending.then_submit:
+                await reports.save_assessment(viewer, pending.report_id, text)
+                context.user_data.report_input = None
+                await say(update, context, "report.assessment_saved")
+                await _submit(update, context, pending.report_id)
+                return True
             case "assessment":
                 view = await reports.set_assessment(viewer, pending.report_id, text, lang)
-                if pending.then_submit:
-                    context.user_data.report_input = None
-                    await say(update, context, "report.assessment_saved")
-                    await _submit(update, context, pending.report_id)
-                    return True
             case "comment":
                 assert pending.version is not None
                 context.user_data.report_input = None

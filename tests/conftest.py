@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from assistant.clock import TravelClock
@@ -162,6 +163,27 @@ def shared_index_for_subprocesses(knowledge: KnowledgeBase, chroma_path: Path) -
     os.environ["CHROMA_PATH"] = str(chroma_path)
 
 
+class Statements:
+    """Counts the SQL statements and transactions sent through every engine of the database."""
+
+    def __init__(self, database: Database) -> None:
+        self.statements: list[str] = []
+        self.transactions = 0
+        for engine in database.sync_engines:
+            event.listen(engine, "before_cursor_execute", self._statement)
+            event.listen(engine, "begin", self._begin)
+
+    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        self.statements.append(statement.split()[0].upper())
+
+    def _begin(self, _conn: Any) -> None:
+        self.transactions += 1
+
+    def reset(self) -> None:
+        self.statements.clear()
+        self.transactions = 0
+
+
 @pytest.fixture
 def settings(data_dir: Path, chroma_path: Path) -> Settings:
     return Settings(
@@ -174,6 +196,9 @@ def settings(data_dir: Path, chroma_path: Path) -> Settings:
         chroma_path=chroma_path,
         # Photos are kept but not read unless a test asks for OCR (tests/handlers/test_documents).
         ocr_engine="none",
+        # Report files are built on threads; tests/assistant/reports/test_files.py covers the
+        # worker processes.
+        report_workers=0,
         # The visit tests walk every question; the short visit, the default for individuals,
         # has tests of its own (tests/handlers/test_visit_short.py, which set it back).
         visit_depth_individual="full",

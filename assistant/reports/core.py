@@ -3,17 +3,14 @@ composing it from the stored answers, rendering it and building its files."""
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import logging
-import zipfile
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, tzinfo
-from pathlib import Path
 from typing import Any
 
-from jinja2 import TemplateError
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from assistant.access import Viewer, viewer_of
@@ -40,6 +37,7 @@ from assistant.reports.compose import (
     similarity,
     submitted_texts,
 )
+from assistant.reports.files import ReportFiles
 from assistant.reports.model import (
     NextCheck,
     PreviousCheck,
@@ -49,16 +47,10 @@ from assistant.reports.model import (
     Signature,
 )
 from assistant.reports.polish import NarrativePolisher
-from assistant.reports.render import (
-    generated_file_name,
-    render_chat,
-    render_docx,
-    render_html,
-)
+from assistant.reports.render import render_chat
 from assistant.reports.views import (
     EDITABLE,
     Format,
-    ReportBuildFailed,
     ReportLocked,
     ReportView,
     _Basis,
@@ -85,7 +77,7 @@ class ReportCore:
         composer: Callable[[], ReportComposer],
         alerts: AlertService,
         *,
-        template_path: Path,
+        files: ReportFiles,
         tz: tzinfo,
         polisher: NarrativePolisher | None = None,
         copy_warning_at: float = 0.9,
@@ -99,7 +91,7 @@ class ReportCore:
         self._engine = engine
         self._composer = composer
         self.alerts = alerts
-        self.template_path = template_path
+        self.files = files
         self.tz = tz
         self.polisher = polisher
         self.copy_warning_at = copy_warning_at
@@ -172,6 +164,14 @@ class ReportCore:
         detail: dict[str, Any],
         change: Any,
     ) -> ReportView:
+        await self._write(viewer, report_id, action, detail, change)
+        return await self._open(viewer, report_id, lang)
+
+    async def _write(
+        self, viewer: Viewer, report_id: int, action: str, detail: dict[str, Any], change: Any
+    ) -> None:
+        """``change(report)`` on the author's editable report, with its audit entry."""
+
         def write(session: Session) -> None:
             # A report of a client the viewer may not see does not exist for them: "locked"
             # would tell an officer of another team that it does.
@@ -188,7 +188,6 @@ class ReportCore:
             session.add(_audit(viewer, action, report, detail))
 
         await self.database.run_orm(write)
-        return await self._open(viewer, report_id, lang)
 
     async def _summary(self, visit: Visit, author: Officer) -> VisitSummary:
         # The report shows the client as on the day of the visit (days since disbursement, …),
@@ -216,6 +215,7 @@ class ReportCore:
         findings = self.engine.evaluate(facts)
         closer = any(f.severity in (Severity.WARNING, Severity.CRITICAL) for f in findings)
         upcoming = self.plans.next_check(card, day, closer=closer)
+        stored = await self.database.read(functools.partial(self._stored, report, visit))
         header = ReportHeader(
             visit_id=visit.id,
             client=card,
@@ -225,21 +225,37 @@ class ReportCore:
             finished_at=visit.finished_at,
             checkin_at=visit.checkin_at,
             checkin_distance_m=visit.checkin_distance_m,
-            previous=await self._previous_check(visit),
+            previous=stored.previous,
             next_check=NextCheck(*upcoming) if upcoming else None,
             submitted_at=report.submitted_at,
-            reviewer=await self._reviewer(report),
-            companion=await self._officer_name(report.companion_id),
+            reviewer=stored.reviewer,
+            companion=stored.companion,
         )
         return _Basis(
             summary,
             header,
             findings,
             self.engine.suggest_class(facts, findings),
-            await self._files(visit.id),
-            await self._previous_narrative(report),
+            stored.files,
+            stored.previous_narrative,
             author.supervisor_id,
         )
+
+    def _stored(self, report: Report, visit: Visit, conn: Connection) -> _Stored:
+        """What a report shows from other rows, read in one unit (one snapshot, one thread hop;
+        a session each was most of a report's reading)."""
+        with Session(bind=conn) as session:
+            reviewer = None
+            if report.status is ReportStatus.APPROVED:
+                name = _officer_name(session, report.reviewer_id)
+                reviewer = Signature(name, report.reviewed_at) if name is not None else None
+            return _Stored(
+                previous=self._previous_check(session, visit),
+                reviewer=reviewer,
+                companion=_officer_name(session, report.companion_id),
+                files=self._files_in(session, visit.id),
+                previous_narrative=_previous_narrative(session, report),
+            )
 
     def _render(
         self,
@@ -251,7 +267,18 @@ class ReportCore:
         as_reviewer: bool = False,
         status: ReportStatus | None = None,
         version: int | None = None,
+        like: ReportView | None = None,
     ) -> ReportView:
+        """The report as ``viewer`` sees it in ``lang``.
+
+        ``like`` is a view of the same report, in the same state, for another reader: in the
+        same language it is reused with this viewer's roles, not composed again (composing is
+        most of a report's work, and a submission or a review shows it to two people).
+        """
+        is_author = report.officer_id == viewer.officer_id and not as_reviewer
+        is_reviewer = as_reviewer or basis.reviewer_id == viewer.officer_id
+        if like is not None and like.data.lang == lang:
+            return replace(like, is_author=is_author, is_reviewer=is_reviewer)
         data = self.composer.compose(
             basis.header,
             basis.summary,
@@ -280,7 +307,6 @@ class ReportCore:
             )
         previous = basis.previous_narrative
         score = similarity(narrative_text(data), previous) if previous else None
-        is_reviewer = as_reviewer or basis.reviewer_id == viewer.officer_id
         before = (report.submitted_texts or {}).get(str(data.version - 1))
         changed = (
             frozenset(k for k, t in submitted_texts(data).items() if before.get(k, "") != t)
@@ -291,32 +317,29 @@ class ReportCore:
             report.id,
             data,
             render_chat(data, tz=self.tz),
-            is_author=report.officer_id == viewer.officer_id and not as_reviewer,
+            is_author=is_author,
             is_reviewer=is_reviewer,
             similarity=score,
             copy_warning=score is not None and score >= self.copy_warning_at,
             changed=changed,
         )
 
-    async def _previous_check(self, visit: Visit) -> PreviousCheck | None:
+    def _previous_check(self, session: Session, visit: Visit) -> PreviousCheck | None:
         """The client's last visit finished before this one began, with its report's findings
         as submitted (the report a supervisor saw, not a later draft)."""
-        async with self.database.reading() as session:
-            row = (
-                await session.execute(
-                    select(Visit, Report.findings, Report.submitted_at)
-                    .outerjoin(Report, Report.visit_id == Visit.id)
-                    .where(
-                        Visit.client_id == visit.client_id,
-                        Visit.id != visit.id,
-                        Visit.status.in_(MADE_VISITS),
-                        Visit.finished_at.is_not(None),
-                        Visit.finished_at < visit.started_at,
-                    )
-                    .order_by(Visit.finished_at.desc(), Visit.id.desc())
-                    .limit(1)
-                )
-            ).one_or_none()
+        row = session.execute(
+            select(Visit, Report.findings, Report.submitted_at)
+            .outerjoin(Report, Report.visit_id == Visit.id)
+            .where(
+                Visit.client_id == visit.client_id,
+                Visit.id != visit.id,
+                Visit.status.in_(MADE_VISITS),
+                Visit.finished_at.is_not(None),
+                Visit.finished_at < visit.started_at,
+            )
+            .order_by(Visit.finished_at.desc(), Visit.id.desc())
+            .limit(1)
+        ).one_or_none()
         if row is None:
             return None
         earlier, stored, submitted_at = row
@@ -326,59 +349,38 @@ class ReportCore:
             findings = tuple((f.rule_id, f.title) for f in map(finding_from_json, stored or []))
         return PreviousCheck(local_date(earlier.finished_at, self.tz), earlier.check_type, findings)
 
-    async def _reviewer(self, report: Report) -> Signature | None:
-        if report.status is not ReportStatus.APPROVED:
-            return None
-        name = await self._officer_name(report.reviewer_id)
-        return Signature(name, report.reviewed_at) if name is not None else None
-
-    async def _officer_name(self, officer_id: int | None) -> str | None:
-        if officer_id is None:
-            return None
-        async with self.database.reading() as session:
-            return await session.scalar(select(Officer.name).where(Officer.id == officer_id))
-
-    async def _previous_narrative(self, report: Report) -> str | None:
-        """The narrative of this client's last report sent before this one."""
-        async with self.database.reading() as session:
-            return await session.scalar(
-                select(Report.narrative)
-                .where(
-                    Report.client_id == report.client_id,
-                    Report.id != report.id,
-                    Report.narrative.is_not(None),
-                    Report.visit_id < report.visit_id,
-                )
-                .order_by(Report.visit_id.desc())
-                .limit(1)
-            )
-
     async def _files(self, visit_id: int) -> list[ReportFile]:
+        def read(conn: Connection) -> list[ReportFile]:
+            with Session(bind=conn) as session:
+                return self._files_in(session, visit_id)
+
+        return await self.database.read(read)
+
+    def _files_in(self, session: Session, visit_id: int) -> list[ReportFile]:
         checklist = self.visits.checklist
         titles = {
             need.id: need.title for need in (*checklist.documents, *checklist.photo_categories)
         }
-        async with self.database.reading() as session:
-            rows = await session.scalars(
-                select(EvidenceFile)
-                .where(EvidenceFile.visit_id == visit_id)
-                .order_by(EvidenceFile.received_at, EvidenceFile.id)
+        rows = session.scalars(
+            select(EvidenceFile)
+            .where(EvidenceFile.visit_id == visit_id)
+            .order_by(EvidenceFile.received_at, EvidenceFile.id)
+        )
+        return [
+            ReportFile(
+                evidence_id=row.id,
+                kind="photo" if _is_image(row) else "document",
+                category=row.category,
+                category_title=titles.get(row.category) if row.category else None,
+                path=self.evidence.path_of(row.sha256),
+                mime_type=row.mime_type,
+                file_name=row.file_name,
+                received_at=row.received_at,
+                exif_taken_at=row.exif_taken_at,
+                duplicate_of_id=row.duplicate_of_id,
             )
-            return [
-                ReportFile(
-                    evidence_id=row.id,
-                    kind="photo" if _is_image(row) else "document",
-                    category=row.category,
-                    category_title=titles.get(row.category) if row.category else None,
-                    path=self.evidence.path_of(row.sha256),
-                    mime_type=row.mime_type,
-                    file_name=row.file_name,
-                    received_at=row.received_at,
-                    exif_taken_at=row.exif_taken_at,
-                    duplicate_of_id=row.duplicate_of_id,
-                )
-                for row in rows
-            ]
+            for row in rows
+        ]
 
     async def _polish(self, viewer: Viewer, report_id: int, lang: str) -> None:
         if self.polisher is None:
@@ -399,18 +401,38 @@ class ReportCore:
             report.polished = {**(report.polished or {}), lang: polished}
 
     async def _build(self, data: ReportData, fmt: Format) -> tuple[bytes, str]:
-        try:
-            if fmt == "docx":
-                content = await asyncio.to_thread(render_docx, data, self.template_path, tz=self.tz)
-            else:
-                html = await asyncio.to_thread(render_html, data, tz=self.tz)
-                content = html.encode("utf-8")
-        except (TemplateError, OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-            # The officer is told and the report stays as it was; the log names the failure
-            # without the report's content.
-            log.warning("report %s build failed: %s", fmt, type(exc).__name__)
-            raise ReportBuildFailed() from exc
-        return content, generated_file_name(data, fmt, self.tz)
+        """Raises ReportBuildFailed; the report stays as it was."""
+        return await self.files.build(data, fmt)
+
+
+@dataclass(frozen=True)
+class _Stored:
+    previous: PreviousCheck | None
+    reviewer: Signature | None
+    companion: str | None
+    files: list[ReportFile]
+    previous_narrative: str | None
+
+
+def _officer_name(session: Session, officer_id: int | None) -> str | None:
+    if officer_id is None:
+        return None
+    return session.scalar(select(Officer.name).where(Officer.id == officer_id))
+
+
+def _previous_narrative(session: Session, report: Report) -> str | None:
+    """The narrative of this client's last report sent before this one."""
+    return session.scalar(
+        select(Report.narrative)
+        .where(
+            Report.client_id == report.client_id,
+            Report.id != report.id,
+            Report.narrative.is_not(None),
+            Report.visit_id < report.visit_id,
+        )
+        .order_by(Report.visit_id.desc())
+        .limit(1)
+    )
 
 
 def _is_image(row: EvidenceFile) -> bool:

@@ -183,11 +183,20 @@ class Drafting(ReportCore):
             ReportLocked: submitted or approved, or not the author.
             InvalidInput: empty or too long.
         """
+        await self.save_assessment(viewer, report_id, text)
+        return await self._open(viewer, report_id, lang)
+
+    async def save_assessment(self, viewer: Viewer, report_id: int, text: str) -> None:
+        """:meth:`set_assessment` without showing the report again: for an assessment the
+        report is submitted with next, which shows it anyway.
+
+        Raises:
+            ReportLocked, InvalidInput: as :meth:`set_assessment`.
+        """
         cleaned = _written(text, required=True)
-        return await self._change(
+        await self._write(
             viewer,
             report_id,
-            lang,
             "report.assessment",
             {},
             lambda report: setattr(report, "assessment", cleaned),

@@ -68,7 +68,7 @@ class Reviewing(ReportCore):
         # The file is built before anything changes: if it fails, the draft stays as it was.
         document, file_name = await self._build(supervisor_view.data, "docx")
         html, html_name = await self._build(supervisor_view.data, "html")
-        own = self._render(viewer, report, basis, lang, **upcoming)
+        own = self._render(viewer, report, basis, lang, like=supervisor_view, **upcoming)
         findings = own.data.findings
 
         def send(session: Session) -> None:
@@ -183,7 +183,7 @@ class Reviewing(ReportCore):
         basis = await self._basis(report, visit, author)
         own = self._render(viewer, report, basis, lang, as_reviewer=True)
         officer_lang = author.language or "zh"
-        officer_view = self._render(viewer, report, basis, officer_lang)
+        officer_view = self._render(viewer, report, basis, officer_lang, like=own)
         officer_view = replace(officer_view, is_author=True, is_reviewer=False)
         return Review(
             own,

@@ -8,8 +8,10 @@ import pytest
 from docx import Document
 from sqlalchemy import select, update
 
+import assistant.reports.files as files_module
 from assistant.db.models import Alert, AuditEntry, Client, Officer
 from assistant.errors import AccessDenied, InvalidInput, NotFound
+from assistant.reports.files import ReportFiles
 from tests.conftest import BotHarness, Team, record_finished_visit, submit_report, submit_visit
 from tests.handlers.test_visit import skip_until
 from tests.handlers.test_visit_complete import jpeg
@@ -252,7 +254,7 @@ async def test_a_failed_word_build_is_explained_and_the_draft_kept(
 ):
     broken = tmp_path / "broken.docx"
     broken.write_bytes(b"not a Word file")
-    bot.services.reports.template_path = broken
+    bot.services.reports.files.template_path = broken
     await record_finished_visit(bot.services)
     officer = bot.chat(team.officer)
     await officer.send("/report C001")
@@ -282,3 +284,37 @@ async def test_an_english_speaking_officer_and_a_chinese_supervisor(bot: BotHarn
     assert "Open risk alerts" in officer.last_text
     await officer.send("/history C001")
     assert "Visit archive" in officer.last_text and "awaiting approval" in officer.last_text
+
+
+async def test_the_supervisors_files_are_built_in_a_worker_process(
+    bot: BotHarness, team: Team, monkeypatch: pytest.MonkeyPatch
+):
+    """As in production (REPORT_WORKERS=1): the bot's own process builds no file."""
+
+    def not_in_the_bot(*_args: object, **_kwargs: object) -> bytes:
+        raise AssertionError("a report file was built in the bot's process")
+
+    monkeypatch.setattr(files_module, "render_docx", not_in_the_bot)
+    monkeypatch.setattr(files_module, "render_html", not_in_the_bot)
+    bot.services.reports.files = ReportFiles(
+        bot.services.reports.files.template_path, bot.services.settings.tz, workers=1
+    )
+    try:
+        officer = bot.chat(team.officer)
+        await record_finished_visit(bot.services)
+        await officer.send("/report C001")
+        mark = len(bot.api.events)
+        await submit_report(officer)
+        assert "已提交主管审批" in officer.last_text
+        html, word = messages_to(bot, team.supervisor, mark)
+        assert "张记五金店" in html.document.content.decode("utf-8")
+        document = Document(io.BytesIO(word.document.content))
+        assert any("张记五金店" in p.text for p in document.paragraphs) or any(
+            "张记五金店" in cell.text
+            for table in document.tables
+            for row in table.rows
+            for cell in row.cells
+        )
+        assert word.button_labels == ["✅ 批准", "↩️ 退回"]
+    finally:
+        bot.services.reports.files.close()

@@ -3,6 +3,7 @@ with Pillow, and a factory of complete ReportData objects."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from docx import Document
 from PIL import Image
 
 from assistant.data.checklist import AnswerType, Checklist, Item, RecordedAnswer, load_checklist
@@ -252,6 +254,16 @@ SUGGESTION = ClassSuggestion(
     reason=Bilingual("贷款部分挪用且借款人被列为被执行人。", "Part of the loan was diverted."),
     max_days_overdue=0,
 )
+
+
+def docx_text(content: bytes) -> tuple[str, int]:
+    document = Document(io.BytesIO(content))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    parts.extend(p.text for p in document.sections[0].footer.paragraphs)
+    return "\n".join(parts), len(document.inline_shapes)
 
 
 def write_photo(path: Path, size: tuple[int, int] = (400, 300)) -> Path:

@@ -1,6 +1,5 @@
 """The three renderings of a report: chat preview (MarkdownV2), Word and HTML."""
 
-import io
 import re
 import shutil
 import subprocess
@@ -10,7 +9,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from docx import Document
 
 from assistant.data.vocabulary import Bilingual
 from assistant.reports.labels import DEFAULT_TEMPLATES
@@ -23,7 +21,7 @@ from assistant.reports.render import (
     render_html,
 )
 from assistant.risk.model import Finding, Severity
-from tests.assistant.reports.conftest import HOSTILE_NAME
+from tests.assistant.reports.conftest import HOSTILE_NAME, docx_text
 
 TEMPLATE = DEFAULT_TEMPLATES / "report_template.docx"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -49,16 +47,6 @@ def assert_valid_markdown_v2(text: str) -> None:
                 assert char not in SPECIAL, f"unescaped {char!r} on line {number}: {line}"
             index += 1
         assert not open_entities, f"entity left open on line {number}: {line}"
-
-
-def docx_text(content: bytes) -> tuple[str, int]:
-    document = Document(io.BytesIO(content))
-    parts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            parts.extend(cell.text for cell in row.cells)
-    parts.extend(p.text for p in document.sections[0].footer.paragraphs)
-    return "\n".join(parts), len(document.inline_shapes)
 
 
 def long_findings(n: int) -> list[Finding]:

@@ -3,6 +3,7 @@
 import io
 import json
 import zipfile
+from typing import Any
 
 import pytest
 from docx import Document
@@ -10,8 +11,12 @@ from sqlalchemy import select, update
 
 from assistant.db.models import Officer, Report, ReportStatus
 from assistant.errors import InvalidInput, NotFound
+from assistant.reports.compose import ReportComposer
 from assistant.reports.service import NoSupervisor, ReportBuildFailed, ReportLocked
-from tests.conftest import Team, record_finished_visit
+from tests.conftest import Statements, Team, record_finished_visit
+
+# The report with its audit entry, the visit, its document readings (two), and the rest.
+TRANSACTIONS_TO_OPEN = 5
 
 
 async def officer(services, team: Team):
@@ -79,7 +84,7 @@ async def test_without_a_supervisor_the_report_stays_a_draft(services, team):
 async def test_a_broken_template_is_reported_and_nothing_changes(services, team, tmp_path):
     broken = tmp_path / "broken.docx"
     broken.write_bytes(b"this is not a Word file")
-    services.reports.template_path = broken
+    services.reports.files.template_path = broken
     me = await officer(services, team)
     view = await services.reports.open_for_visit(me, await record_finished_visit(services), "zh")
     with pytest.raises(ReportBuildFailed):
@@ -160,3 +165,72 @@ async def test_an_llm_may_polish_the_paragraphs_but_never_bring_a_figure(service
     again = await services.reports.regenerate(me, view.report_id, "zh")
     assert {s.narrative_source for s in again.data.sections} == {"template"}
     assert "99" not in "\n".join(again.chunks)
+
+
+@pytest.fixture
+def composed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The language of every report composed."""
+    languages: list[str] = []
+    real = ReportComposer.compose
+
+    def compose(self: ReportComposer, *args: Any, **kwargs: Any) -> Any:
+        languages.append(kwargs["lang"])
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ReportComposer, "compose", compose)
+    return languages
+
+
+async def test_a_submission_and_its_review_compose_the_report_once_per_language(
+    services, team, composed: list[str]
+):
+    me = await officer(services, team)
+    boss = await services.access.viewer(team.supervisor)
+    view = await services.reports.open_for_visit(me, await record_finished_visit(services), "zh")
+    composed.clear()
+
+    await services.reports.save_assessment(me, view.report_id, "经营正常，按计划跟进。")
+    submission = await services.reports.submit(me, view.report_id, "zh")
+    assert composed == ["zh"], "the officer and the supervisor read the same composition"
+    assert submission.view.is_author and not submission.view.is_reviewer
+    assert submission.supervisor_view.is_reviewer and not submission.supervisor_view.is_author
+    assert submission.view.data == submission.supervisor_view.data
+    assert "经营正常，按计划跟进。" in submission.view.data.assessment
+
+    composed.clear()
+    review = await services.reports.review(
+        boss, view.report_id, 1, approve=True, comment=None, lang="zh"
+    )
+    assert composed == ["zh"]
+    assert review.view.is_reviewer and review.officer_view.is_author
+    assert review.officer_view.data.status == "approved"
+
+
+async def test_an_english_officer_and_a_chinese_supervisor_each_get_their_language(
+    services, team, composed: list[str]
+):
+    me = await officer(services, team)
+    view = await services.reports.open_for_visit(me, await record_finished_visit(services), "en")
+    await services.reports.save_assessment(me, view.report_id, "Sound business; follow up.")
+    composed.clear()
+
+    submission = await services.reports.submit(me, view.report_id, "en")
+
+    assert sorted(composed) == ["en", "zh"]
+    assert submission.view.data.lang == "en" and submission.supervisor_view.data.lang == "zh"
+
+
+async def test_a_report_reads_its_other_rows_in_one_transaction(services, team):
+    """The previous check, the signatures, the files and the last narrative: one snapshot,
+    not a session each."""
+    me = await officer(services, team)
+    await record_finished_visit(services, days_ago=40)
+    visit_id = await record_finished_visit(services)
+    view = await services.reports.open_for_visit(me, visit_id, "zh")
+    sql = Statements(services.database)
+
+    reopened = await services.reports.open(me, view.report_id, "zh")
+
+    assert reopened.data.header.previous is not None, "the earlier visit is found"
+    assert [f.evidence_id for f in reopened.data.files] == [f.evidence_id for f in view.data.files]
+    assert sql.transactions <= TRANSACTIONS_TO_OPEN

@@ -8,7 +8,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from assistant.access import AccessService
 from assistant.db.database import Database
@@ -34,7 +34,7 @@ from assistant.services import KNOWLEDGE_DIR
 from assistant.visits.model import CHECKIN, DOCUMENTS, StaleAction
 from assistant.visits.parsing import ParseError
 from assistant.visits.service import VisitService
-from tests.conftest import LoopTicks
+from tests.conftest import LoopTicks, Statements
 
 TODAY = date(2026, 11, 29)
 
@@ -368,27 +368,6 @@ async def test_a_hint_shows_the_banks_own_setting_not_a_number_written_in(setup)
     moved = await service.view(officer, view.visit_id, today=TODAY)
     assert moved.hint.zh == "超过80%（本行设定）列为风险点。"
     assert moved.hint.en == "Above 80% (the bank's setting) is a risk finding."
-
-
-class Statements:
-    """Counts the SQL statements and transactions sent through every engine of the database."""
-
-    def __init__(self, database: Database) -> None:
-        self.statements: list[str] = []
-        self.transactions = 0
-        for engine in database.sync_engines:
-            event.listen(engine, "before_cursor_execute", self._statement)
-            event.listen(engine, "begin", self._begin)
-
-    def _statement(self, _conn, _cursor, statement, *_args) -> None:
-        self.statements.append(statement.split()[0].upper())
-
-    def _begin(self, _conn) -> None:
-        self.transactions += 1
-
-    def reset(self) -> None:
-        self.statements.clear()
-        self.transactions = 0
 
 
 async def test_a_step_is_one_transaction_of_four_statements(setup, database: Database):
