@@ -92,10 +92,15 @@ class ReportFiles:
             done = await loop.run_in_executor(
                 self._pool(), _build_in_worker, data, fmt, self.template_path, self.tz
             )
-        except BrokenProcessPool:
-            # The worker died (killed, out of memory) or could not start: this file is built
-            # here, so the officer still gets it, and the next build starts a new worker.
-            log.warning("report worker lost; building the %s file in the bot's process", fmt)
+        except (BrokenProcessPool, OSError) as exc:
+            # The worker died (killed, out of memory) or could not start (failures inside the
+            # worker come back as names, not raised): this file is built here, so the officer
+            # still gets it, and the next build starts a new worker.
+            log.warning(
+                "report worker lost (%s); building the %s file in the bot's process",
+                type(exc).__name__,
+                fmt,
+            )
             self._drop_pool()
             return await asyncio.to_thread(build_file, data, fmt, self.template_path, self.tz)
         if isinstance(done, str):

@@ -6,7 +6,8 @@ template) only place strings. Each output escapes what it shows in its own way: 
 chat, HTML autoescaping for the HTML file, XML escaping for Word; a client called
 ``<b>张&李</b>_*[x]`` is shown as written everywhere.
 
-Rendering is CPU work (photos above all): call these functions in a thread, not on the event loop.
+Rendering is CPU work (photos above all): not on the event loop. The Word and HTML files are
+built through :class:`~assistant.reports.files.ReportFiles`, in a worker process by default.
 """
 
 from __future__ import annotations

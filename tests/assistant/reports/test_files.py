@@ -4,6 +4,7 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -111,3 +112,21 @@ async def test_a_killed_worker_loses_no_file_and_the_next_build_has_a_new_one(
     html, _ = await worker.build(data, "html")
     assert html.decode("utf-8") == render_html(data, tz=SHANGHAI)
     assert {p.pid for p in multiprocessing.active_children()}.isdisjoint({p.pid for p in started})
+
+
+class _NoProcesses(Executor):
+    """A host that refuses to start processes."""
+
+    def submit(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise OSError("Resource temporarily unavailable")
+
+
+async def test_a_worker_that_cannot_start_still_gives_the_officer_the_file(
+    worker: ReportFiles, make_report: Callable[..., ReportData], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(worker, "_pool", _NoProcesses)
+    data = make_report("zh", photos=1)
+
+    html, _ = await worker.build(data, "html")
+
+    assert html.decode("utf-8") == render_html(data, tz=SHANGHAI)
