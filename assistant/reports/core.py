@@ -4,7 +4,6 @@ composing it from the stored answers, rendering it and building its files."""
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, tzinfo
@@ -61,8 +60,6 @@ from assistant.risk.rules import RiskEngine
 from assistant.visits.evidence import EvidenceService
 from assistant.visits.model import VisitSummary
 from assistant.visits.service import VisitService
-
-log = logging.getLogger(__name__)
 
 
 class ReportCore:
