@@ -8,11 +8,9 @@ server the other core stays free for the officers whose steps must not wait behi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import io
 import multiprocessing
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +20,7 @@ from typing import Any, Protocol
 
 from assistant.errors import AssistantError
 from assistant.evidence.model import OcrLine, OcrResult
+from assistant.workers import start_worker
 
 # Photos are cut down to this longest side before reading: phone cameras give 4000 px and more,
 # which costs seconds and reads no better than 1600 px for A4 pages and signboards.
@@ -196,8 +195,7 @@ def _start_worker(threads: int) -> None:
     a lower priority than the bot, and OpenCV is kept to one thread as onnxruntime is.
     """
     global _worker_engine
-    with contextlib.suppress(OSError, AttributeError):
-        os.nice(WORKER_NICENESS)
+    start_worker(WORKER_NICENESS)
     import cv2
 
     cv2.setNumThreads(1)

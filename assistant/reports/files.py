@@ -11,10 +11,8 @@ host that cannot start processes).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import multiprocessing
-import os
 import zipfile
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -26,6 +24,7 @@ from jinja2 import TemplateError
 from assistant.reports.model import ReportData
 from assistant.reports.render import generated_file_name, render_docx, render_html
 from assistant.reports.views import Format, ReportBuildFailed
+from assistant.workers import start_worker
 
 log = logging.getLogger(__name__)
 
@@ -142,9 +141,8 @@ def _build_in_worker(data: ReportData, fmt: Format, template_path: Path, tz: tzi
 
 
 def _start_worker() -> None:
-    """In a worker process: step back for the chat, and load the writers before the first
-    report needs them."""
-    with contextlib.suppress(OSError, AttributeError):
-        os.nice(WORKER_NICENESS)
+    """In a worker process: step back for the chat, end with the bot, and load the writers
+    before the first report needs them."""
+    start_worker(WORKER_NICENESS)
     import docxtpl  # noqa: F401
     import PIL.Image  # noqa: F401

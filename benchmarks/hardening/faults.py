@@ -1093,8 +1093,8 @@ def install_kill_point(point: str) -> None:
     import pathlib
 
     from assistant.planning.reminders import ReminderService
-    from assistant.reports import core as report_core
     from assistant.reports import drafting as report_drafting
+    from assistant.reports.files import ReportFiles
     from assistant.visits.evidence import EvidenceService
 
     if point == "photo.before_write":
@@ -1119,7 +1119,17 @@ def install_kill_point(point: str) -> None:
     elif point == "report.draft":
         report_drafting._audit = _kill_now  # type: ignore[assignment]
     elif point == "report.build":
-        report_core.render_docx = _kill_now  # type: ignore[assignment]
+        content = ReportFiles._content
+
+        async def die_while_building(self: ReportFiles, data: Any, fmt: str) -> bytes:
+            if fmt == "docx":
+                # The Word file is being built (by the worker, or the thread) when the bot dies.
+                building = asyncio.ensure_future(content(self, data, fmt))  # type: ignore[arg-type]
+                await asyncio.sleep(0.5)
+                _kill_now(building)
+            return await content(self, data, fmt)  # type: ignore[arg-type]
+
+        ReportFiles._content = die_while_building  # type: ignore[method-assign]
     elif point == "reminder.sent_not_logged":
         ReminderService.mark_sent = _kill_now  # type: ignore[assignment,method-assign]
     elif point == "reminder.logged_not_sent":
