@@ -204,6 +204,7 @@ async def new_loan_client_via(settings, database, knowledge, team: Team) -> None
 async def test_team_shows_progress_and_a_chart(bot, team: Team, clock):
     await new_loan_client(bot.services, team, date(2026, 9, 7))
     clock.travel_to(datetime(2026, 10, 12, 11, 0, tzinfo=SHANGHAI))
+    await tick(bot)  # as above: the reminders are out before the replies are read
     supervisor = bot.chat(team.supervisor)
     await supervisor.send("/team")
     summary = next(m for m in supervisor.replies if "团队回访进度" in m.text)
@@ -218,6 +219,9 @@ async def test_team_shows_progress_and_a_chart(bot, team: Team, clock):
 async def test_a_survey_trip_suggests_visits_on_the_way(bot, team: Team, clock):
     await new_loan_client(bot.services, team, date(2026, 9, 7))
     clock.travel_to(datetime(2026, 10, 12, 11, 0, tzinfo=SHANGHAI))
+    # The day's overdue reminder goes out first: sent while the officer plans, it would be the
+    # last message on the screen instead of the reply being checked.
+    await tick(bot)
     officer = bot.chat(team.officer)
     await officer.send("/trip 城西市场 10-20 看新客户")
     assert "已记下：10月20日 去城西市场" in officer.last_text
