@@ -1,4 +1,4 @@
-"""What each of the bot's worker processes (OCR, report files) does first."""
+"""The bot's worker processes (OCR, report files): how they start, and what they do first."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 
 def start_worker(niceness: int) -> None:
@@ -30,3 +33,16 @@ def start_worker(niceness: int) -> None:
     threading.Thread(
         target=leave_with_parent, args=(parent.sentinel,), name="parent-watch", daemon=True
     ).start()
+
+
+def process_pool(
+    workers: int, initializer: Callable[..., None], initargs: tuple[Any, ...] = ()
+) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes, each a fresh interpreter: forking a process that runs
+    an event loop and threads is not safe. ``initializer`` should call :func:`start_worker`."""
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=initializer,
+        initargs=initargs,
+    )

@@ -10,17 +10,16 @@ from __future__ import annotations
 import asyncio
 import functools
 import io
-import multiprocessing
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool as BrokenExecutor
 from typing import Any, Protocol
 
 from assistant.errors import AssistantError
 from assistant.evidence.model import OcrLine, OcrResult
-from assistant.workers import start_worker
+from assistant.workers import process_pool, start_worker
 
 # Photos are cut down to this longest side before reading: phone cameras give 4000 px and more,
 # which costs seconds and reads no better than 1600 px for A4 pages and signboards.
@@ -245,14 +244,7 @@ class OcrPool:
         if self._executor is None:
             if self.processes:
                 assert isinstance(self.engine, RapidOcrEngine)
-                self._executor = ProcessPoolExecutor(
-                    self.workers,
-                    # A fresh interpreter: forking a process that runs an event loop and
-                    # threads is not safe.
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_start_worker,
-                    initargs=(self.engine.threads,),
-                )
+                self._executor = process_pool(self.workers, _start_worker, (self.engine.threads,))
             else:
                 self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="ocr")
         return self._executor

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import zipfile
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import tzinfo
 from pathlib import Path
@@ -24,7 +23,7 @@ from jinja2 import TemplateError
 from assistant.reports.model import ReportData
 from assistant.reports.render import generated_file_name, render_docx, render_html
 from assistant.reports.views import Format, ReportBuildFailed
-from assistant.workers import start_worker
+from assistant.workers import process_pool, start_worker
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +54,7 @@ class ReportFiles:
 
     def _pool(self) -> Executor:
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(
-                self.workers,
-                # A fresh interpreter: forking a process that runs an event loop and threads is
-                # not safe.
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker,
-            )
+            self._executor = process_pool(self.workers, _start_worker)
         return self._executor
 
     async def build(self, data: ReportData, fmt: Format) -> tuple[bytes, str]:
